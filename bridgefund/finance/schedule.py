@@ -1,0 +1,136 @@
+"""Pool-loan repayment schedules and day-count interest (DOMAIN.md, "Schedules and money rules").
+
+* Installment *i* is due *i* months after the start date, on the start date's day of month clamped to the
+  month's last day; each due date is computed from the start date, so 31 Jan → 29 Feb → 31 Mar.
+* The monthly methods use r = annual_rate / 12 on the balance at the start of each month; ``bullet`` is a
+  single installment at maturity with interest on actual days / 360.
+* Every amount is rounded half-up to the fen; the last installment takes whatever principal is left, so the
+  principals sum exactly to the loan principal. No installment's principal is ever negative: when rounding
+  would pay the balance off early (tiny loans), the remaining installments carry zero principal.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, localcontext
+from enum import StrEnum
+
+from .money import WIDE, ZERO, checked_amount, require_rate, round_fen
+
+
+class RepaymentMethod(StrEnum):
+    """How a pool loan is repaid."""
+
+    #: 等额本息: the same payment (principal + interest) every month.
+    EQUAL_INSTALLMENT = "equal_installment"
+    #: 等额本金: the same principal every month plus interest on the balance.
+    EQUAL_PRINCIPAL = "equal_principal"
+    #: 按月付息到期还本: interest every month, all principal with the last.
+    INTEREST_ONLY = "interest_only"
+    #: 到期一次还本付息: principal and interest in one installment at maturity.
+    BULLET = "bullet"
+
+
+@dataclass(frozen=True)
+class Installment:
+    """One scheduled installment (1-based ``seq``)."""
+
+    seq: int
+    due_date: date
+    principal: Decimal
+    interest: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal + self.interest
+
+
+def add_months(d: date, n: int) -> date:
+    """Return the date ``n`` months after ``d`` on the same day of month, clamped to the month's last day."""
+    month_index = d.year * 12 + (d.month - 1) + n
+    year, month = divmod(month_index, 12)
+    month += 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def monthly_rate(annual_rate: Decimal) -> Decimal:
+    """The monthly rate r = annual_rate / 12 used by the monthly methods."""
+    with localcontext(WIDE):
+        return annual_rate / 12
+
+
+def day_count_interest(principal: Decimal, annual_rate: Decimal, days: int) -> Decimal:
+    """Interest on actual days / 360, unrounded: principal × annual_rate × days / 360."""
+    with localcontext(WIDE):
+        return principal * annual_rate * days / 360
+
+
+def penalty_interest(principal: Decimal, annual_rate: Decimal, markup: Decimal, days: int) -> Decimal:
+    """Penalty interest on overdue principal, unrounded: principal × rate × (1 + markup) × days / 360."""
+    with localcontext(WIDE):
+        return principal * annual_rate * (1 + markup) * days / 360
+
+
+def build_schedule(
+    principal: Decimal,
+    annual_rate: Decimal,
+    start_date: date,
+    term_months: int,
+    method: RepaymentMethod | str,
+) -> list[Installment]:
+    """Build the installments of a pool loan; principals sum exactly to ``principal``."""
+    principal = checked_amount("principal", principal, positive=True)
+    require_rate("annual_rate", annual_rate)
+    method = RepaymentMethod(method)
+    if isinstance(term_months, bool) or not isinstance(term_months, int) or term_months < 1:
+        raise ValueError(f"term_months must be a positive integer: {term_months!r}")
+    if method is RepaymentMethod.BULLET:
+        due = add_months(start_date, term_months)
+        interest = round_fen(day_count_interest(principal, annual_rate, (due - start_date).days))
+        return [Installment(1, due, principal, interest)]
+    amounts = schedule_amounts(principal, monthly_rate(annual_rate), term_months, method)
+    return [
+        Installment(seq, add_months(start_date, seq), part, interest)
+        for seq, (part, interest) in enumerate(amounts, start=1)
+    ]
+
+
+def schedule_amounts(
+    balance: Decimal, rate: Decimal, count: int, method: RepaymentMethod
+) -> list[tuple[Decimal, Decimal]]:
+    """(principal, interest) of ``count`` monthly installments repaying ``balance`` at monthly ``rate``.
+
+    Used to build a schedule and, after a prepayment, to recompute the installments still to come.
+    For ``bullet`` (one installment) the interest returned is one month's; callers use their own.
+    """
+    if method is RepaymentMethod.EQUAL_INSTALLMENT:
+        level = round_fen(annuity_payment(balance, rate, count))
+    elif method is RepaymentMethod.EQUAL_PRINCIPAL:
+        with localcontext(WIDE):
+            level = round_fen(balance / count)
+    else:
+        level = ZERO
+    amounts: list[tuple[Decimal, Decimal]] = []
+    for seq in range(1, count + 1):
+        with localcontext(WIDE):
+            interest = round_fen(balance * rate)
+        if seq == count:
+            part = balance
+        elif method is RepaymentMethod.EQUAL_INSTALLMENT:
+            part = min(level - interest, balance)
+        else:
+            part = min(level, balance)
+        amounts.append((part, interest))
+        balance -= part
+    return amounts
+
+
+def annuity_payment(balance: Decimal, rate: Decimal, count: int) -> Decimal:
+    """The level payment B·r·(1+r)^n / ((1+r)^n − 1), unrounded; B / n when r is zero."""
+    with localcontext(WIDE):
+        if rate == 0:
+            return balance / count
+        growth = (1 + rate) ** count
+        return balance * rate * growth / (growth - 1)
