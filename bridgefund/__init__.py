@@ -1,0 +1,60 @@
+"""BridgeFund: the emergency bridge-loan fund and risk-compensation pool of a high-tech zone."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+__version__ = "0.1.0"
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:…>`` path segments stay inside a 32-bit id column: a larger number is simply not found."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
+    from bridgefund import api, web
+    from bridgefund.cli import register_commands
+    from bridgefund.config import load_settings
+    from bridgefund.db import Database, make_engine
+    from bridgefund.services.auth import AuthConfig
+
+    config = dict(config or {})
+    engine = config.pop("engine", None)
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=settings.instance_dir)
+    app.url_map.converters["int"] = BoundedInt
+    app.config.update(
+        BRIDGEFUND=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        API_TITLE="BridgeFund",
+        API_VERSION=__version__,
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        API_SPEC_OPTIONS={
+            "info": {"description": "The zone's emergency bridge-loan fund and risk-compensation pool."},
+            "security": [{"bearer": []}],
+        },
+    )
+    app.json.ensure_ascii = False  # Chinese names stay readable in responses
+    logging.getLogger("bridgefund").setLevel(settings.log_level)
+    app.extensions["bridgefund.db"] = Database(engine or make_engine(settings.database_url))
+    app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
+    web.init_app(app)
+    api.register(app)
+    register_commands(app)
+    return app

@@ -1,0 +1,22 @@
+"""The audit log, read-only."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from bridgefund.schemas.common import page_of
+from bridgefund.schemas.registry import AuditEventSchema, AuditListArgs
+from bridgefund.services import audit
+from bridgefund.web import access, actor, session
+
+blp = Blueprint("audit", __name__, description="Audit log (append-only)")
+
+
+@blp.get("/audit-events")
+@access("admin", "auditor")
+@blp.arguments(AuditListArgs, location="query")
+@blp.response(200, page_of(AuditEventSchema))
+def list_audit_events(args: dict):  # noqa: ANN201
+    """List audit events, newest first, filtered by entity, actor, action, request or time."""
+    page, size = args.pop("page"), args.pop("page_size")
+    return audit.list_events(session(), actor(), page, size, **args)

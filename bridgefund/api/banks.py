@@ -1,0 +1,102 @@
+"""Partner banks and guarantee institutions."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from bridgefund.models import Guarantor
+from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.schemas.registry import (
+    BankCreateSchema,
+    BankListArgs,
+    BankPatchSchema,
+    BankSchema,
+    GuarantorCreateSchema,
+    GuarantorPatchSchema,
+    GuarantorSchema,
+)
+from bridgefund.services import registry
+from bridgefund.services.common import get_or_404
+from bridgefund.web import ANY, access, actor, session
+
+blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
+
+
+def _with_figures(banks):  # noqa: ANN001, ANN202
+    """Attach each bank's pool figures (quota used, NPL ratio) computed in one query for the whole page."""
+    figures = registry.bank_figures(session(), [b.id for b in banks])
+    for b in banks:
+        b.pool_quota_used, b.npl_ratio = figures[b.id]
+    return banks
+
+
+@blp.get("/banks")
+@access(ANY)
+@blp.arguments(BankListArgs, location="query")
+@blp.response(200, page_of(BankSchema))
+def list_banks(args: dict):  # noqa: ANN201
+    """List partner banks (a bank officer sees only their own)."""
+    page = registry.list_banks(session(), actor(), args["page"], args["page_size"], args.get("status"))
+    _with_figures(page.items)
+    return page
+
+
+@blp.post("/banks")
+@access("admin")
+@blp.arguments(BankCreateSchema)
+@blp.response(201, BankSchema)
+def create_bank(body: dict):  # noqa: ANN201
+    """Register a partner bank."""
+    return _with_figures([registry.create_bank(session(), actor(), **body)])[0]
+
+
+@blp.get("/banks/<int:bank_id>")
+@access(ANY)
+@blp.response(200, BankSchema)
+def get_bank(bank_id: int):  # noqa: ANN201
+    """Show a partner bank with its quota used and NPL ratio."""
+    return _with_figures([registry.get_bank(session(), actor(), bank_id)])[0]
+
+
+@blp.patch("/banks/<int:bank_id>")
+@access("admin")
+@blp.arguments(BankPatchSchema)
+@blp.response(200, BankSchema)
+def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
+    """Edit a bank; ``{"status": "active", "reason": …}`` reinstates a suspended bank."""
+    return _with_figures([registry.update_bank(session(), actor(), bank_id, body)])[0]
+
+
+@blp.get("/guarantors")
+@access(ANY)
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(GuarantorSchema))
+def list_guarantors(args: dict):  # noqa: ANN201
+    """List guarantee institutions."""
+    return registry.list_guarantors(session(), args["page"], args["page_size"])
+
+
+@blp.post("/guarantors")
+@access("admin")
+@blp.arguments(GuarantorCreateSchema)
+@blp.response(201, GuarantorSchema)
+def create_guarantor(body: dict):  # noqa: ANN201
+    """Register a guarantee institution."""
+    return registry.create_guarantor(session(), actor(), **body)
+
+
+@blp.get("/guarantors/<int:guarantor_id>")
+@access(ANY)
+@blp.response(200, GuarantorSchema)
+def get_guarantor(guarantor_id: int):  # noqa: ANN201
+    """Show a guarantee institution."""
+    return get_or_404(session(), Guarantor, guarantor_id, entity="guarantor")
+
+
+@blp.patch("/guarantors/<int:guarantor_id>")
+@access("admin")
+@blp.arguments(GuarantorPatchSchema)
+@blp.response(200, GuarantorSchema)
+def patch_guarantor(body: dict, guarantor_id: int):  # noqa: ANN201
+    """Edit a guarantee institution."""
+    return registry.update_guarantor(session(), actor(), guarantor_id, body)

@@ -1,0 +1,54 @@
+"""Enterprises (borrowers): master data shared by all banks."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from bridgefund.models import Enterprise
+from bridgefund.schemas.common import page_of
+from bridgefund.schemas.registry import (
+    EnterpriseCreateSchema,
+    EnterpriseListArgs,
+    EnterprisePatchSchema,
+    EnterpriseSchema,
+)
+from bridgefund.services import registry
+from bridgefund.services.common import get_or_404
+from bridgefund.web import ANY, access, actor, session
+
+blp = Blueprint("enterprises", __name__, description="Enterprises (borrowers)")
+
+
+@blp.get("/enterprises")
+@access(ANY)
+@blp.arguments(EnterpriseListArgs, location="query")
+@blp.response(200, page_of(EnterpriseSchema))
+def list_enterprises(args: dict):  # noqa: ANN201
+    """Search enterprises by name or credit code (``q``) or exact ``uscc``."""
+    return registry.list_enterprises(session(), args["page"], args["page_size"], args.get("q"), args.get("uscc"))
+
+
+@blp.post("/enterprises")
+@access("admin", "fund_manager", "bank_officer")
+@blp.arguments(EnterpriseCreateSchema)
+@blp.response(201, EnterpriseSchema)
+def create_enterprise(body: dict):  # noqa: ANN201
+    """Register an enterprise; the credit code's check character is verified, duplicates answer 409."""
+    return registry.create_enterprise(session(), actor(), **body)
+
+
+@blp.get("/enterprises/<int:enterprise_id>")
+@access(ANY)
+@blp.response(200, EnterpriseSchema)
+def get_enterprise(enterprise_id: int):  # noqa: ANN201
+    """Show an enterprise."""
+    return get_or_404(session(), Enterprise, enterprise_id, entity="enterprise")
+
+
+@blp.patch("/enterprises/<int:enterprise_id>")
+@access("admin", "fund_manager")
+@blp.arguments(EnterprisePatchSchema)
+@blp.response(200, EnterpriseSchema)
+def patch_enterprise(body: dict, enterprise_id: int):  # noqa: ANN201
+    """Correct an enterprise's master data."""
+    return registry.update_enterprise(session(), actor(), enterprise_id, body)

@@ -1,0 +1,128 @@
+"""Typed settings, read once from ``BRIDGEFUND_*`` environment variables.
+
+Every variable is listed in the README's configuration table. ``create_app(config)`` accepts a mapping
+that overrides these (the tests use it); nothing else in the code reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+#: The project's top-level folder (where ``instance/``, ``reports/`` and ``templates/`` live).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The configuration cannot run: the message says which variable and why."""
+
+
+@dataclass
+class Settings:
+    #: SQLAlchemy URL. SQLite (embedded default) or ``postgresql+psycopg://…`` in production.
+    database_url: str = ""
+    #: Key for token hashing; production (``BRIDGEFUND_ENV=production``) refuses to start without it.
+    secret_key: str = ""
+    #: Where generated PDFs are archived.
+    reports_dir: str = ""
+    #: The fund's business timezone: "today" and value dates are judged in it.
+    timezone: str = "Asia/Shanghai"
+    #: Bearer token lifetime in minutes.
+    token_ttl_minutes: int = 480
+    #: ``development`` or ``production``.
+    env: str = "development"
+    #: Failed logins for one username before it is throttled, and the window they are counted in.
+    login_max_failures: int = 5
+    login_window_seconds: int = 900
+    #: Argon2 cost parameters (tests lower them; production keeps argon2-cffi's defaults).
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    #: Log level for the ``bridgefund`` logger.
+    log_level: str = "INFO"
+    #: Testing mode: unexpected exceptions re-raise instead of becoming a 500 problem.
+    testing: bool = False
+    #: Fixed "today" (YYYY-MM-DD) for demos and tests; empty means the real date in ``timezone``.
+    today: str = ""
+    instance_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "instance"))
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+_ENV = {
+    "database_url": "BRIDGEFUND_DATABASE_URL",
+    "secret_key": "BRIDGEFUND_SECRET_KEY",
+    "reports_dir": "BRIDGEFUND_REPORTS_DIR",
+    "timezone": "BRIDGEFUND_TIMEZONE",
+    "token_ttl_minutes": "BRIDGEFUND_TOKEN_TTL_MINUTES",
+    "env": "BRIDGEFUND_ENV",
+    "login_max_failures": "BRIDGEFUND_LOGIN_MAX_FAILURES",
+    "login_window_seconds": "BRIDGEFUND_LOGIN_WINDOW_SECONDS",
+    "log_level": "BRIDGEFUND_LOG_LEVEL",
+    "today": "BRIDGEFUND_TODAY",
+}
+
+
+def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """Build settings from the environment, then ``overrides``; validate and fill derived defaults."""
+    s = Settings()
+    known = {f.name: f for f in fields(Settings)}
+    for name, var in _ENV.items():
+        raw = os.environ.get(var)
+        if raw is None or raw == "":
+            continue
+        setattr(s, name, _coerce(name, raw, known[name].type, var))
+    for name, value in (overrides or {}).items():
+        if name not in known:
+            raise ConfigError(f"unknown setting {name!r}")
+        setattr(s, name, value)
+
+    instance = Path(s.instance_dir)
+    if not s.database_url:
+        instance.mkdir(parents=True, exist_ok=True)
+        s.database_url = f"sqlite:///{instance / 'bridgefund.sqlite3'}"
+    if not s.reports_dir:
+        s.reports_dir = str(PROJECT_ROOT / "reports")
+    if s.env not in ("development", "production"):
+        raise ConfigError("BRIDGEFUND_ENV must be 'development' or 'production'")
+    try:
+        ZoneInfo(s.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"BRIDGEFUND_TIMEZONE: unknown timezone {s.timezone!r}") from exc
+    if s.token_ttl_minutes <= 0:
+        raise ConfigError("BRIDGEFUND_TOKEN_TTL_MINUTES must be a positive number of minutes")
+    if not s.secret_key:
+        if s.env == "production":
+            raise ConfigError("BRIDGEFUND_SECRET_KEY is required when BRIDGEFUND_ENV=production")
+        s.secret_key = _development_secret(instance)
+    return s
+
+
+def _coerce(name: str, raw: str, typ: Any, var: str) -> Any:
+    if typ in (int, "int"):
+        try:
+            return int(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{var} must be a whole number, got {raw!r}") from exc
+    return raw
+
+
+def _development_secret(instance: Path) -> str:
+    """Generate once and keep under ``instance/`` so tokens survive restarts in development."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,149 @@
+"""The database layer: declarative base, exact column types, engine and per-request sessions.
+
+Money is stored as integer fen (``Money``) and rates as integers scaled by 10⁸ (``Rate``), so both
+SQLite and PostgreSQL keep them exact: there is no REAL/float column anywhere.
+
+SQLite (the embedded default) runs with foreign keys on, WAL, a busy timeout, and every transaction
+opened with ``BEGIN IMMEDIATE``: writes are serialised, which is how the embedded database keeps the
+fund's balance checks race-free. PostgreSQL uses row locks (``SELECT … FOR UPDATE``) in the services.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ScaledDecimal(TypeDecorator[Decimal]):
+    """An exact decimal stored as a BIGINT of units of 10^-places.
+
+    Writing a value with more decimals than ``places`` is a programming error (schemas reject such
+    input with 422 long before), so it raises instead of silently rounding.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def __init__(self, places: int) -> None:
+        super().__init__()
+        self.places = places
+        self._scale = Decimal(10) ** places
+        self._quantum = Decimal(1).scaleb(-places)
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("binary floats are never money: pass a Decimal")
+        try:
+            d = Decimal(value)
+            scaled = d * self._scale
+            if scaled != scaled.to_integral_value():
+                raise ValueError(f"{value} has more than {self.places} decimal places")
+            return int(scaled)
+        except InvalidOperation as exc:
+            raise ValueError(f"not a decimal: {value!r}") from exc
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / self._scale).quantize(self._quantum)
+
+    @property
+    def python_type(self) -> type:
+        return Decimal
+
+
+def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in column definitions
+    """Yuan with two decimals, stored as integer fen."""
+    return ScaledDecimal(2)
+
+
+def Rate() -> ScaledDecimal:  # noqa: N802
+    """A rate or share (daily, annual, ratio) with up to eight decimals, stored scaled by 10⁸."""
+    return ScaledDecimal(8)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, on both databases."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: timestamps must carry a timezone")
+        value = value.astimezone(dt.UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create the engine with the per-dialect settings this project relies on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin (needed for SAVEPOINT and
+        # for BEGIN IMMEDIATE below).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine and the session factory of one app (``app.extensions['bridgefund.db']``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name

@@ -1,0 +1,135 @@
+"""Shared schema pieces: the strict base, exact money and rate fields, paging and the list envelope."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
+_DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
+
+
+class StrictSchema(Schema):
+    """Unknown fields are an error (422 naming the field), never silently dropped."""
+
+    class Meta:
+        unknown = RAISE
+
+
+class ExactDecimal(fields.Field):
+    """A decimal carried as a JSON string, never a JSON number (floats never enter the code path).
+
+    Input must be a plain decimal string with at most ``places`` decimals within [minimum, maximum];
+    output is a string with exactly ``places`` decimals.
+    """
+
+    def __init__(
+        self,
+        places: int,
+        *,
+        minimum: Decimal = Decimal(0),
+        maximum: Decimal | None = None,
+        min_exclusive: bool = False,
+        min_places: int | None = None,
+        example: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        metadata = kwargs.pop("metadata", {})
+        metadata.setdefault("example", example or ("1500000.00" if places == 2 else "0.0002"))
+        super().__init__(metadata=metadata, **kwargs)
+        self.places = places
+        self.minimum = minimum
+        self.maximum = maximum
+        self.min_exclusive = min_exclusive
+        self.quantum = Decimal(1).scaleb(-places)
+        #: Output keeps at least this many decimals (money: always 2; rates: "0.50", "0.0002").
+        self.min_places = places if min_places is None else min_places
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        d = Decimal(value).quantize(self.quantum)
+        if self.min_places < self.places:
+            d = d.normalize()
+            if d.as_tuple().exponent > -self.min_places:  # type: ignore[operator]
+                d = d.quantize(Decimal(1).scaleb(-self.min_places))
+        return f"{d:f}"
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
+        if not isinstance(value, str):
+            raise ValidationError(f'Must be a string decimal such as "{self.metadata["example"]}", not a JSON number.')
+        text = value.strip()
+        if not _DECIMAL_RE.match(text):
+            raise ValidationError("Not a valid decimal number.")
+        try:
+            d = Decimal(text)
+        except InvalidOperation as exc:  # pragma: no cover - the regex already guards
+            raise ValidationError("Not a valid decimal number.") from exc
+        if d.as_tuple().exponent < -self.places:  # type: ignore[operator]
+            raise ValidationError(f"At most {self.places} decimal places.")
+        if d < self.minimum or (self.min_exclusive and d == self.minimum):
+            op = "greater than" if self.min_exclusive else "at least"
+            raise ValidationError(f"Must be {op} {self.minimum}.")
+        if self.maximum is not None and d > self.maximum:
+            raise ValidationError(f"Must be at most {self.maximum}.")
+        return d.quantize(self.quantum)
+
+
+def Money(**kwargs: Any) -> ExactDecimal:  # noqa: N802 - reads like a field type
+    """Yuan, two decimals, ≥ 0 (``positive=True`` for > 0)."""
+    positive = kwargs.pop("positive", False)
+    return ExactDecimal(2, maximum=MAX_MONEY, min_exclusive=positive, **kwargs)
+
+
+def Rate(**kwargs: Any) -> ExactDecimal:  # noqa: N802
+    """A rate or share with up to eight decimals, 0 ≤ x ≤ ``maximum`` (default 1)."""
+    maximum = kwargs.pop("maximum", Decimal(1))
+    return ExactDecimal(8, maximum=maximum, min_places=2, example=kwargs.pop("example", "0.50"), **kwargs)
+
+
+def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
+    """A trimmed-length string: every string input has a maximum, so no input can overflow a column."""
+    min_length = kwargs.pop("min_length", 1 if kwargs.get("required") else 0)
+    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+
+
+#: Ids in query strings: positive and within a 32-bit column.
+Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)  # noqa: E731
+
+
+class PageArgs(StrictSchema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
+
+
+_envelopes: dict[type[Schema], type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    """The list envelope ``{items, page, page_size, total}`` around ``item_schema``."""
+    if item_schema not in _envelopes:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _envelopes[item_schema] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "page": fields.Integer(required=True),
+                "page_size": fields.Integer(required=True),
+                "total": fields.Integer(required=True),
+            },
+        )
+    return _envelopes[item_schema]
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String()
+    title = fields.String()
+    status = fields.Integer()
+    detail = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))

@@ -1,0 +1,174 @@
+"""Schemas for users, auth, banks, guarantors, enterprises and audit events."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from marshmallow import Schema, fields, validate
+
+from bridgefund.models import BankStatus, EnterpriseSize, Role
+from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+
+ROLES = [r.value for r in Role]
+
+# --- auth and users --------------------------------------------------------------------------------
+
+
+class LoginSchema(StrictSchema):
+    username = Text(64, required=True)
+    password = Text(256, required=True)
+
+
+class UserSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    role = fields.String(metadata={"enum": ROLES})
+    bank_id = fields.Integer(allow_none=True)
+    active = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class TokenSchema(Schema):
+    token = fields.String()
+    expires_at = fields.DateTime()
+    user = fields.Nested(UserSchema)
+
+
+class UserCreateSchema(StrictSchema):
+    username = fields.String(required=True, validate=[
+        validate.Length(min=3, max=64),
+        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", error="Letters, digits, '.', '_' and '-' only."),
+    ])
+    password = Text(128, required=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    bank_id = Id(allow_none=True)
+
+
+class UserPatchSchema(StrictSchema):
+    active = fields.Boolean()
+    role = fields.String(validate=validate.OneOf(ROLES))
+    bank_id = Id(allow_none=True)
+    password = Text(128)
+
+
+class UserListArgs(PageArgs):
+    role = fields.String(validate=validate.OneOf(ROLES))
+
+
+# --- banks and guarantors --------------------------------------------------------------------------
+
+
+class BankSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    status = fields.String(metadata={"enum": [s.value for s in BankStatus]})
+    pool_quota = Money()
+    pool_quota_used = Money()
+    pool_share = Rate()
+    npl_ratio = Rate()
+    suspended_on = fields.Date(allow_none=True)
+    status_reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BankCreateSchema(StrictSchema):
+    code = fields.String(required=True, validate=[
+        validate.Length(min=2, max=32),
+        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", error="Letters, digits, '_' and '-' only."),
+    ])
+    name = Text(200, required=True)
+    pool_quota = Money()
+    pool_share = Rate()
+
+
+class BankPatchSchema(StrictSchema):
+    name = Text(200, min_length=1)
+    pool_quota = Money()
+    pool_share = Rate()
+    status = fields.String(validate=validate.OneOf([s.value for s in BankStatus]))
+    reason = Text(500)
+
+
+class BankListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in BankStatus]))
+
+
+class GuarantorSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    guarantee_share = Rate()
+    created_at = fields.DateTime()
+
+
+class GuarantorCreateSchema(StrictSchema):
+    name = Text(200, required=True)
+    guarantee_share = Rate(required=True)
+
+
+class GuarantorPatchSchema(StrictSchema):
+    name = Text(200, min_length=1)
+    guarantee_share = Rate()
+
+
+# --- enterprises -----------------------------------------------------------------------------------
+
+SIZES = [s.value for s in EnterpriseSize]
+
+
+class EnterpriseSchema(Schema):
+    id = fields.Integer()
+    uscc = fields.String()
+    name = fields.String()
+    size = fields.String(metadata={"enum": SIZES})
+    industry = fields.String(allow_none=True)
+    in_zone = fields.Boolean()
+    created_at = fields.DateTime()
+
+
+class EnterpriseCreateSchema(StrictSchema):
+    uscc = fields.String(required=True, validate=validate.Length(equal=18, error="Must be exactly 18 characters."))
+    name = Text(200, required=True)
+    size = fields.String(required=True, validate=validate.OneOf(SIZES))
+    industry = Text(100, allow_none=True)
+    in_zone = fields.Boolean(required=True)
+
+
+class EnterprisePatchSchema(StrictSchema):
+    name = Text(200, min_length=1)
+    size = fields.String(validate=validate.OneOf(SIZES))
+    industry = Text(100, allow_none=True)
+    in_zone = fields.Boolean()
+
+
+class EnterpriseListArgs(PageArgs):
+    q = Text(100)
+    uscc = Text(18)
+
+
+# --- audit -----------------------------------------------------------------------------------------
+
+
+class AuditEventSchema(Schema):
+    id = fields.Integer()
+    at = fields.DateTime()
+    actor_id = fields.Integer(allow_none=True)
+    actor_role = fields.String(allow_none=True)
+    action = fields.String()
+    entity_type = fields.String()
+    entity_id = fields.Integer(allow_none=True)
+    before = fields.Dict(allow_none=True)
+    after = fields.Dict(allow_none=True)
+    request_id = fields.String(allow_none=True)
+    ip = fields.String(allow_none=True)
+
+
+class AuditListArgs(PageArgs):
+    entity_type = Text(40)
+    entity_id = Id()
+    actor_id = Id()
+    action = Text(40)
+    request_id = Text(64)
+    #: RFC 3339 instants; without an offset they are read as UTC.
+    from_ = fields.AwareDateTime(data_key="from", default_timezone=dt.UTC)
+    to = fields.AwareDateTime(default_timezone=dt.UTC)

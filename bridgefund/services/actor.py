@@ -1,0 +1,37 @@
+"""Who is acting: the authenticated user plus the request's id and address, for rules and audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bridgefund.errors import Forbidden
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    username: str
+    role: str
+    bank_id: int | None = None
+    request_id: str | None = None
+    ip: str | None = None
+
+    @property
+    def is_officer(self) -> bool:
+        return self.role == "bank_officer"
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("admin", "fund_manager")
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles and self.role != "system":
+            raise Forbidden(f"role {self.role} may not do this (needs {' or '.join(roles)})")
+
+    def sees_bank(self, bank_id: int | None) -> bool:
+        """Bank scoping: an officer sees only their own bank's records."""
+        return not self.is_officer or bank_id == self.bank_id
+
+
+#: The command line and the demo loader act as this.
+SYSTEM = Actor(id=None, username="system", role="system")

@@ -1,0 +1,58 @@
+"""Writing audit events: exactly one per change or money movement, in the caller's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bridgefund.models import AuditEvent
+from bridgefund.services.actor import Actor
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    entity_id: int | None,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.id,
+        actor_role=actor.role,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+        request_id=actor.request_id,
+        ip=actor.ip,
+    )
+    session.add(event)
+    return event
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the keys that changed, as (before, after) — what an update event records."""
+    keys = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+def list_events(session: Session, actor: Actor, page: int, page_size: int, **filters: Any):  # noqa: ANN201
+    from sqlalchemy import select
+
+    from bridgefund.services.common import paginate
+
+    actor.require("admin", "auditor")
+    stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
+    for name in ("entity_type", "entity_id", "actor_id", "action", "request_id"):
+        if filters.get(name) is not None:
+            stmt = stmt.where(getattr(AuditEvent, name) == filters[name])
+    if filters.get("from_") is not None:
+        stmt = stmt.where(AuditEvent.at >= filters["from_"])
+    if filters.get("to") is not None:
+        stmt = stmt.where(AuditEvent.at <= filters["to"])
+    return paginate(session, stmt, page, page_size)

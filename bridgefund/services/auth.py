@@ -1,0 +1,164 @@
+"""Authentication: argon2 password hashes, bearer tokens stored only as HMAC hashes, login throttling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridgefund.errors import NotAuthenticated, RuleViolation, TooManyRequests
+from bridgefund.models import ApiToken, LoginThrottle, User
+from bridgefund.services import audit
+from bridgefund.services.actor import Actor
+
+
+@dataclass
+class AuthConfig:
+    secret_key: str
+    token_ttl: dt.timedelta
+    max_failures: int
+    window: dt.timedelta
+    hasher: PasswordHasher
+
+    @classmethod
+    def build(cls, settings) -> AuthConfig:  # noqa: ANN001 - bridgefund.config.Settings
+        return cls(
+            secret_key=settings.secret_key,
+            token_ttl=dt.timedelta(minutes=settings.token_ttl_minutes),
+            max_failures=settings.login_max_failures,
+            window=dt.timedelta(seconds=settings.login_window_seconds),
+            hasher=PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_cost),
+        )
+
+
+def validate_password(password: str, username: str) -> None:
+    """The password policy: 10–128 characters, not only letters, not containing the username."""
+    problems = []
+    if len(password) < 10 or len(password) > 128:
+        problems.append("Must be 10 to 128 characters long.")
+    if password.isalpha() or password.isdigit():
+        problems.append("Must mix letters with digits or symbols.")
+    if username and username.lower() in password.lower():
+        problems.append("Must not contain the username.")
+    if problems:
+        raise RuleViolation("password does not meet the policy", {"password": problems})
+
+
+def hash_password(cfg: AuthConfig, password: str) -> str:
+    return cfg.hasher.hash(password)
+
+
+def _verify(cfg: AuthConfig, password_hash: str, password: str) -> bool:
+    try:
+        return cfg.hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_hash(cfg: AuthConfig, token: str) -> str:
+    return hmac.new(cfg.secret_key.encode(), token.encode(), hashlib.sha256).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: dt.datetime
+    user: User
+
+
+_DUMMY_HASHES: dict[int, str] = {}
+
+
+def login(
+    cfg: AuthConfig, sessions: sessionmaker[Session], username: str, password: str, *, now: dt.datetime,
+    request_id: str | None = None, ip: str | None = None,
+) -> IssuedToken:
+    """Check credentials and issue a token. Unknown user and wrong password fail identically.
+
+    Runs its own transactions: a failure must be counted (and audited) even though the login fails.
+    """
+    name = username.strip().lower()
+    with sessions() as session, session.begin():
+        throttle = session.get(LoginThrottle, name, with_for_update=True)
+        if throttle and throttle.locked_until and throttle.locked_until > now:
+            wait = math.ceil((throttle.locked_until - now).total_seconds())
+            raise TooManyRequests(f"too many failed logins for this username; retry in {wait} s", wait)
+        user = session.scalars(select(User).where(User.username == name)).one_or_none()
+        if user is None:
+            # Spend the same time as a real verification so timing does not reveal which names exist.
+            key = id(cfg.hasher)
+            _DUMMY_HASHES.setdefault(key, cfg.hasher.hash(secrets.token_hex(8)))
+            _verify(cfg, _DUMMY_HASHES[key], password)
+            ok = False
+        else:
+            ok = _verify(cfg, user.password_hash, password) and user.active
+        if not ok:
+            _count_failure(cfg, session, throttle, name, now)
+            audit.record(
+                session, Actor(id=user.id if user else None, username=name, role=user.role if user else "anonymous",
+                               request_id=request_id, ip=ip),
+                "login_failed", "user", user.id if user else None,
+            )
+        else:
+            if throttle:
+                session.delete(throttle)
+            if cfg.hasher.check_needs_rehash(user.password_hash):
+                user.password_hash = cfg.hasher.hash(password)
+            token = secrets.token_urlsafe(32)
+            expires_at = now + cfg.token_ttl
+            session.add(ApiToken(user_id=user.id, token_hash=token_hash(cfg, token), created_at=now,
+                                 expires_at=expires_at))
+            audit.record(
+                session, Actor(id=user.id, username=user.username, role=user.role, bank_id=user.bank_id,
+                               request_id=request_id, ip=ip),
+                "login", "user", user.id,
+            )
+    if not ok:
+        raise NotAuthenticated("invalid username or password")
+    return IssuedToken(token=token, expires_at=expires_at, user=user)
+
+
+def _count_failure(
+    cfg: AuthConfig, session: Session, throttle: LoginThrottle | None, name: str, now: dt.datetime
+) -> None:
+    if throttle is None or throttle.window_start + cfg.window <= now:
+        if throttle is None:
+            throttle = LoginThrottle(username=name)
+            session.add(throttle)
+        throttle.failures = 0
+        throttle.window_start = now
+        throttle.locked_until = None
+    throttle.failures += 1
+    if throttle.failures >= cfg.max_failures:
+        # Each failure past the limit doubles the lock, up to the window.
+        extra = throttle.failures - cfg.max_failures
+        seconds = min(30 * 2**extra, int(cfg.window.total_seconds()))
+        throttle.locked_until = now + dt.timedelta(seconds=seconds)
+
+
+def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datetime) -> tuple[User, ApiToken]:
+    """The user behind a bearer token; 401 when unknown, expired, revoked or the user is inactive."""
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == token_hash(cfg, token))
+    ).one_or_none()
+    if row is None:
+        raise NotAuthenticated("invalid token")
+    api_token, user = row
+    if api_token.revoked_at is not None or api_token.expires_at <= now or not user.active:
+        raise NotAuthenticated("token expired or revoked")
+    return user, api_token
+
+
+def revoke(session: Session, actor: Actor, api_token: ApiToken, *, now: dt.datetime) -> None:
+    api_token.revoked_at = now
+    audit.record(session, actor, "logout", "user", actor.id)

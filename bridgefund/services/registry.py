@@ -1,0 +1,248 @@
+"""Master data: users, partner banks, guarantee institutions and enterprises."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bridgefund.errors import Duplicate, NotFound, RuleViolation
+from bridgefund.finance.uscc import validate_uscc
+from bridgefund.models import Bank, BankStatus, Enterprise, Guarantor, Role, User
+from bridgefund.services import audit
+from bridgefund.services.actor import Actor
+from bridgefund.services.auth import AuthConfig, hash_password, validate_password
+from bridgefund.services.common import Page, get_or_404, paginate
+
+# --- users -----------------------------------------------------------------------------------------
+
+
+def create_user(
+    session: Session, actor: Actor, cfg: AuthConfig, *, username: str, password: str, role: str,
+    bank_id: int | None = None,
+) -> User:
+    actor.require(Role.admin)
+    name = username.strip().lower()
+    _check_role_bank(session, role, bank_id)
+    validate_password(password, name)
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise Duplicate(f"username {name!r} is taken", {"username": ["already taken"]})
+    user = User(username=name, password_hash=hash_password(cfg, password), role=role, bank_id=bank_id)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor, "create", "user", user.id, after=user.snapshot())
+    return user
+
+
+def update_user(session: Session, actor: Actor, cfg: AuthConfig, user_id: int, changes: dict[str, Any]) -> User:
+    actor.require(Role.admin)
+    user = get_or_404(session, User, user_id, entity="user", with_for_update=True)
+    before = user.snapshot()
+    role = changes.get("role", user.role)
+    bank_id = changes["bank_id"] if "bank_id" in changes else (user.bank_id if role == Role.bank_officer else None)
+    if role != user.role or bank_id != user.bank_id:
+        _check_role_bank(session, role, bank_id)
+    if user.id == actor.id and (changes.get("active") is False or role != user.role):
+        field = "role" if "role" in changes else "active"
+        raise RuleViolation.on(field, "admins may not demote or deactivate themselves")
+    user.role, user.bank_id = role, bank_id
+    if "active" in changes:
+        user.active = changes["active"]
+    if "password" in changes:
+        validate_password(changes["password"], user.username)
+        user.password_hash = hash_password(cfg, changes["password"])
+    after = user.snapshot()
+    b, a = audit.changes(before, after)
+    if "password" in changes:
+        b["password"], a["password"] = "(unchanged)", "(changed)"
+    audit.record(session, actor, "update", "user", user.id, before=b, after=a)
+    return user
+
+
+def _check_role_bank(session: Session, role: str, bank_id: int | None) -> None:
+    if role == Role.bank_officer:
+        if bank_id is None:
+            raise RuleViolation.on("bank_id", "required for a bank_officer")
+        if session.get(Bank, bank_id) is None:
+            raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
+    elif bank_id is not None:
+        raise RuleViolation.on("bank_id", "only a bank_officer is bound to a bank")
+
+
+def list_users(session: Session, actor: Actor, page: int, page_size: int, role: str | None = None) -> Page[User]:
+    actor.require(Role.admin)
+    stmt = select(User).order_by(User.id.desc())
+    if role:
+        stmt = stmt.where(User.role == role)
+    return paginate(session, stmt, page, page_size)
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    actor.require(Role.admin)
+    return get_or_404(session, User, user_id, entity="user")
+
+
+# --- banks -----------------------------------------------------------------------------------------
+
+
+def create_bank(
+    session: Session, actor: Actor, *, code: str, name: str, pool_quota: Decimal | None = None,
+    pool_share: Decimal | None = None,
+) -> Bank:
+    actor.require(Role.admin)
+    code = code.strip().upper()
+    existing = session.scalar(select(Bank).where(Bank.code == code))
+    if existing is not None:
+        raise Duplicate(f"bank code {code} is taken by bank {existing.id}", {"code": ["already taken"]},
+                        existing_id=existing.id)
+    bank = Bank(code=code, name=name.strip(), pool_quota=pool_quota or Decimal("0.00"),
+                pool_share=pool_share if pool_share is not None else Decimal("0.50"))
+    session.add(bank)
+    session.flush()
+    audit.record(session, actor, "create", "bank", bank.id, after=bank.snapshot())
+    return bank
+
+
+def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str, Any]) -> Bank:
+    """Edit a bank. Setting ``status`` back to ``active`` reinstates a suspended bank and needs a reason."""
+    actor.require(Role.admin)
+    bank = get_or_404(session, Bank, bank_id, entity="bank", with_for_update=True)
+    before = bank.snapshot()
+    for key in ("name", "pool_quota", "pool_share"):
+        if key in changes:
+            setattr(bank, key, changes[key])
+    action = "update"
+    status = changes.get("status")
+    if status is not None and status != bank.status:
+        reason = (changes.get("reason") or "").strip()
+        if not reason:
+            raise RuleViolation.on("reason", "a reason is required to change a bank's status")
+        if status == BankStatus.active:
+            bank.status, bank.suspended_on, bank.status_reason = BankStatus.active.value, None, reason
+            action = "reinstate"
+        else:
+            raise RuleViolation.on("status", "banks are suspended by the NPL rule, only reinstated by hand")
+    elif "reason" in changes and status is None:
+        raise RuleViolation.on("reason", "a reason goes with a status change")
+    b, a = audit.changes(before, bank.snapshot())
+    audit.record(session, actor, action, "bank", bank.id, before=b, after=a)
+    return bank
+
+
+def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
+    bank = session.get(Bank, bank_id)
+    if bank is None or not actor.sees_bank(bank.id):
+        raise NotFound(f"bank {bank_id} does not exist")
+    return bank
+
+
+def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None) -> Page[Bank]:
+    stmt = select(Bank).order_by(Bank.id.desc())
+    if actor.is_officer:
+        stmt = stmt.where(Bank.id == actor.bank_id)
+    if status:
+        stmt = stmt.where(Bank.status == status)
+    return paginate(session, stmt, page, page_size)
+
+
+# --- guarantors ------------------------------------------------------------------------------------
+
+
+def create_guarantor(session: Session, actor: Actor, *, name: str, guarantee_share: Decimal) -> Guarantor:
+    actor.require(Role.admin)
+    name = name.strip()
+    existing = session.scalar(select(Guarantor).where(Guarantor.name == name))
+    if existing is not None:
+        raise Duplicate(f"guarantor {name!r} exists as {existing.id}", {"name": ["already taken"]},
+                        existing_id=existing.id)
+    g = Guarantor(name=name, guarantee_share=guarantee_share)
+    session.add(g)
+    session.flush()
+    audit.record(session, actor, "create", "guarantor", g.id, after=g.snapshot())
+    return g
+
+
+def update_guarantor(session: Session, actor: Actor, guarantor_id: int, changes: dict[str, Any]) -> Guarantor:
+    actor.require(Role.admin)
+    g = get_or_404(session, Guarantor, guarantor_id, entity="guarantor", with_for_update=True)
+    before = g.snapshot()
+    if "name" in changes and changes["name"].strip() != g.name:
+        name = changes["name"].strip()
+        if session.scalar(select(Guarantor.id).where(Guarantor.name == name)) is not None:
+            raise Duplicate(f"guarantor {name!r} exists", {"name": ["already taken"]})
+        g.name = name
+    if "guarantee_share" in changes:
+        g.guarantee_share = changes["guarantee_share"]
+    b, a = audit.changes(before, g.snapshot())
+    audit.record(session, actor, "update", "guarantor", g.id, before=b, after=a)
+    return g
+
+
+def list_guarantors(session: Session, page: int, page_size: int) -> Page[Guarantor]:
+    return paginate(session, select(Guarantor).order_by(Guarantor.id.desc()), page, page_size)
+
+
+# --- enterprises -----------------------------------------------------------------------------------
+
+
+def create_enterprise(
+    session: Session, actor: Actor, *, uscc: str, name: str, size: str, in_zone: bool, industry: str | None = None,
+) -> Enterprise:
+    actor.require(Role.admin, Role.fund_manager, Role.bank_officer)
+    uscc = uscc.strip().upper()
+    problem = validate_uscc(uscc)
+    if problem:
+        raise RuleViolation.on("uscc", problem)
+    existing = session.scalar(select(Enterprise).where(Enterprise.uscc == uscc))
+    if existing is not None:
+        raise Duplicate(
+            f"an enterprise with uscc {uscc} already exists: id {existing.id} ({existing.name})",
+            {"uscc": ["already registered"]}, existing_id=existing.id,
+        )
+    ent = Enterprise(uscc=uscc, name=name.strip(), size=size, in_zone=in_zone, industry=industry,
+                     created_by=actor.id)
+    session.add(ent)
+    session.flush()
+    audit.record(session, actor, "create", "enterprise", ent.id, after=ent.snapshot())
+    return ent
+
+
+def update_enterprise(session: Session, actor: Actor, enterprise_id: int, changes: dict[str, Any]) -> Enterprise:
+    actor.require(Role.admin, Role.fund_manager)
+    ent = get_or_404(session, Enterprise, enterprise_id, entity="enterprise", with_for_update=True)
+    before = ent.snapshot()
+    for key in ("name", "size", "industry", "in_zone"):
+        if key in changes:
+            setattr(ent, key, changes[key])
+    b, a = audit.changes(before, ent.snapshot())
+    audit.record(session, actor, "update", "enterprise", ent.id, before=b, after=a)
+    return ent
+
+
+def list_enterprises(
+    session: Session, page: int, page_size: int, q: str | None = None, uscc: str | None = None
+) -> Page[Enterprise]:
+    stmt = select(Enterprise).order_by(Enterprise.id.desc())
+    if uscc:
+        stmt = stmt.where(Enterprise.uscc == uscc.strip().upper())
+    if q:
+        pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(or_(Enterprise.name.ilike(pattern, escape="\\"), Enterprise.uscc.ilike(pattern, escape="\\")))
+    return paginate(session, stmt, page, page_size)
+
+
+def get_user_self(session: Session, actor: Actor) -> User:
+    user = session.get(User, actor.id)
+    if user is None:  # pragma: no cover - the token lookup already found the user
+        raise NotFound("user does not exist")
+    return user
+
+
+def bank_figures(session: Session, bank_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
+    """``{bank_id: (pool_quota_used, npl_ratio)}`` for the given banks, in a constant number of queries.
+
+    The risk-compensation pool computes these from its loans; until a bank has pool loans both are zero.
+    """
+    return {bank_id: (Decimal("0.00"), Decimal("0")) for bank_id in bank_ids}

@@ -1,0 +1,358 @@
+"""What every request gets, once, in one place.
+
+- an ``X-Request-ID`` (accepted from the client when sane, else generated), echoed and logged;
+- bearer-token authentication and the endpoint's access rule, checked before the body is parsed;
+- one database session per request, committed once by the boundary when the answer is a success and
+  rolled back otherwise (views never commit);
+- ``Idempotency-Key`` handling for POSTs (first 2xx answer stored per user for 24 h, in the same
+  transaction as the work it answers for);
+- RFC 9457 problem+json for every error, and security headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import json
+import logging
+import re
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import delete, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+
+from bridgefund.db import Database, utcnow
+from bridgefund.errors import (
+    PROBLEM_BASE,
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    RuleViolation,
+    TooManyRequests,
+)
+from bridgefund.models import ApiToken, IdempotencyRecord
+from bridgefund.services import auth
+from bridgefund.services.actor import Actor
+
+log = logging.getLogger("bridgefund")
+
+#: Access rules a view can declare; every API view must declare one (a test walks the URL map).
+PUBLIC = "public"
+ANY = "any"
+ALL_ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
+IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def access(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare who may call a view: ``access(PUBLIC)``, ``access(ANY)`` or ``access("admin", …)``."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn._bf_access = roles  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
+def access_rule(view: Callable[..., Any] | None) -> tuple[str, ...] | None:
+    while view is not None:
+        rule = getattr(view, "_bf_access", None)
+        if rule is not None:
+            return rule
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
+def db() -> Database:
+    return current_app.extensions["bridgefund.db"]
+
+
+def session() -> Session:
+    """This request's session (created on first use)."""
+    if "db_session" not in g:
+        g.db_session = db().sessionmaker()
+    return g.db_session
+
+
+def actor() -> Actor:
+    a = g.get("actor")
+    if a is None:
+        raise NotAuthenticated("a bearer token is required")
+    return a
+
+
+def settings():  # noqa: ANN201 - bridgefund.config.Settings
+    return current_app.config["BRIDGEFUND"]
+
+
+def auth_config() -> auth.AuthConfig:
+    return current_app.extensions["bridgefund.auth"]
+
+
+def today() -> dt.date:
+    """Today's business date in the fund's timezone (``BRIDGEFUND_TODAY`` pins it for demos)."""
+    s = settings()
+    if s.today:
+        return dt.date.fromisoformat(s.today)
+    return dt.datetime.now(s.tz).date()
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    resp = current_app.response_class(
+        json.dumps(body, ensure_ascii=False), status=body["status"], mimetype="application/problem+json"
+    )
+    for k, v in (headers or {}).items():
+        resp.headers[k] = v
+    return resp
+
+
+def _problem_from_domain(err: DomainError) -> Response:
+    headers = {}
+    if isinstance(err, TooManyRequests):
+        headers["Retry-After"] = str(err.retry_after)
+    if isinstance(err, NotAuthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="bridgefund"'
+    return problem_response(err.problem(), headers)
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """webargs/marshmallow nested messages → ``{"maturing_loan.amount": [...]}``."""
+    out: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            key = "body" if key == "_schema" else str(key)
+            path = f"{prefix}.{key}" if prefix else key
+            for k, v in flatten_messages(value, path).items():
+                out.setdefault(k, []).extend(v)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(m, str) for m in messages):
+            out[prefix or "body"] = list(messages)
+        else:
+            for m in messages:
+                for k, v in flatten_messages(m, prefix).items():
+                    out.setdefault(k, []).extend(v)
+    else:
+        out[prefix or "body"] = [str(messages)]
+    return out
+
+
+def http_exception_problem(err: HTTPException) -> Response:
+    status = err.code or 500
+    body: dict[str, Any] = {
+        "type": PROBLEM_BASE + (err.name or "error").lower().replace(" ", "-"),
+        "title": err.name,
+        "status": status,
+        "detail": err.description or err.name,
+    }
+    data = getattr(err, "data", None) or {}
+    messages = data.get("messages")
+    if messages:
+        errors: dict[str, list[str]] = {}
+        for location, msgs in messages.items():
+            # Body fields are named plainly ("amount"); other locations keep theirs ("query.page").
+            flat = flatten_messages(msgs)
+            for k, v in flat.items():
+                name = k if location in ("json", "form", "files") else f"{location}.{k}"
+                errors.setdefault(name, []).extend(v)
+        body["errors"] = errors
+        if status == 422:
+            body["detail"] = "the request has invalid fields: " + ", ".join(sorted(errors))
+        elif status == 400:
+            body["detail"] = "; ".join(m for v in errors.values() for m in v)
+    headers = {}
+    valid_methods = getattr(err, "valid_methods", None)
+    if status == 405 and valid_methods:
+        headers["Allow"] = ", ".join(valid_methods)
+    return problem_response(body, headers)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_before)
+    app.after_request(_after)
+    app.teardown_request(_teardown)
+    app.register_error_handler(DomainError, _problem_from_domain)
+    app.register_error_handler(HTTPException, http_exception_problem)
+    app.register_error_handler(Exception, _unexpected)
+
+
+def _unexpected(err: Exception) -> Response:
+    if isinstance(err, IntegrityError | OperationalError) and _is_conflict(err):
+        return problem_response(Conflict("the change conflicts with a concurrent one; retry").problem())
+    if isinstance(err, DBAPIError) and _is_data_error(err):
+        return problem_response(RuleViolation("a value is out of the range the database accepts").problem())
+    if current_app.config.get("TESTING"):
+        raise err
+    log.exception("unhandled error")
+    return problem_response({
+        "type": PROBLEM_BASE + "internal-error",
+        "title": "Internal server error",
+        "status": 500,
+        "detail": f"an unexpected error occurred; quote request id {g.get('request_id')}",
+    })
+
+
+def _is_conflict(err: DBAPIError) -> bool:
+    code = getattr(getattr(err, "orig", None), "sqlstate", None)
+    if code in ("40001", "40P01", "23505"):
+        return True
+    return isinstance(err, IntegrityError) or "database is locked" in str(err)
+
+
+def _is_data_error(err: DBAPIError) -> bool:
+    code = getattr(getattr(err, "orig", None), "sqlstate", None) or ""
+    return code.startswith("22")
+
+
+def _before() -> Response | None:
+    rid = request.headers.get("X-Request-ID", "")
+    g.request_id = rid if _REQUEST_ID_RE.match(rid) else uuid.uuid4().hex
+    g.started = utcnow()
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if view is None or not request.path.startswith("/api/v1"):
+        return None
+    rule = access_rule(view)
+    if rule is None:  # fail closed: an endpoint without a rule serves nobody
+        raise Forbidden("this endpoint has no access rule")
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
+        user, api_token = auth.authenticate(auth_config(), session(), token.strip(), now=g.started)
+        g.api_token_id = api_token.id
+        g.actor = Actor(id=user.id, username=user.username, role=user.role, bank_id=user.bank_id,
+                        request_id=g.request_id, ip=request.remote_addr)
+        session().rollback()  # end the read transaction: the work below starts its own
+    if PUBLIC in rule:
+        return None
+    a = actor()
+    if ANY not in rule and a.role not in rule:
+        raise Forbidden(f"role {a.role} may not call {request.method} {request.path}")
+    if request.method == "POST" and "Idempotency-Key" in request.headers:
+        return _idempotency_begin(a)
+    return None
+
+
+def current_api_token() -> ApiToken:
+    return session().get(ApiToken, g.api_token_id)
+
+
+def _idempotency_begin(a: Actor) -> Response | None:
+    key = request.headers["Idempotency-Key"]
+    if not key or len(key) > 128:
+        raise RuleViolation.on("Idempotency-Key", "must be 1 to 128 characters")
+    digest = hashlib.sha256(
+        b"\0".join([request.method.encode(), request.full_path.encode(), request.get_data(cache=True)])
+    ).hexdigest()
+    now = g.started
+    with db().sessionmaker() as s, s.begin():
+        rec = s.scalars(
+            select(IdempotencyRecord).where(IdempotencyRecord.user_id == a.id, IdempotencyRecord.key == key)
+        ).one_or_none()
+        if rec is not None and rec.created_at + IDEMPOTENCY_TTL <= now:
+            s.delete(rec)
+            s.flush()
+            rec = None
+        if rec is not None:
+            if rec.request_hash != digest:
+                raise RuleViolation.on("Idempotency-Key", "this key was already used with a different request")
+            if rec.response_status is None:
+                raise Conflict("a request with this Idempotency-Key is still being processed")
+            resp = current_app.response_class(rec.response_body, status=rec.response_status)
+            for k, v in json.loads(rec.response_headers or "{}").items():
+                resp.headers[k] = v
+            resp.headers["Idempotent-Replayed"] = "true"
+            return resp
+        s.add(IdempotencyRecord(user_id=a.id, key=key, request_hash=digest, created_at=now))
+        try:
+            s.flush()
+        except IntegrityError as exc:
+            raise Conflict("a request with this Idempotency-Key is still being processed") from exc
+    g.idempotency_key = key
+    return None
+
+
+def _idempotency_release() -> None:
+    key = g.pop("idempotency_key", None)
+    if key is None:
+        return
+    with db().sessionmaker() as s, s.begin():
+        s.execute(delete(IdempotencyRecord).where(
+            IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key,
+            IdempotencyRecord.response_status.is_(None),
+        ))
+
+
+def _after(resp: Response) -> Response:
+    s: Session | None = g.get("db_session")
+    ok = resp.status_code < 400
+    if s is not None:
+        if ok:
+            key = g.get("idempotency_key")
+            if key is not None and 200 <= resp.status_code < 300:
+                rec = s.scalars(select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key)).one()
+                rec.response_status = resp.status_code
+                rec.response_body = resp.get_data(as_text=True)
+                rec.response_headers = json.dumps(
+                    {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Location")})
+            try:
+                s.commit()
+                g.pop("idempotency_key", None)
+            except Exception as exc:  # the work did not happen: answer so, never 2xx
+                s.rollback()
+                _idempotency_release()
+                if isinstance(exc, DBAPIError) and _is_conflict(exc):
+                    resp = problem_response(Conflict("the change conflicts with a concurrent one; retry").problem())
+                else:
+                    log.exception("commit failed")
+                    if current_app.config.get("TESTING"):
+                        raise
+                    resp = problem_response({"type": PROBLEM_BASE + "internal-error", "title": "Internal server error",
+                                             "status": 500, "detail": "the change could not be saved"})
+        else:
+            s.rollback()
+    if not ok or s is None:
+        _idempotency_release()
+    resp.headers["X-Request-ID"] = g.get("request_id", "")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    resp.headers.setdefault("X-Frame-Options", "DENY")
+    resp.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.path.startswith("/api/v1") or request.path == "/healthz":
+        resp.headers.setdefault("Cache-Control", "no-store")
+        resp.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+    if resp.mimetype == "application/json" and "charset" not in resp.content_type:
+        resp.content_type = "application/json; charset=utf-8"
+    log.info("%s %s -> %s", request.method, request.path, resp.status_code,
+             extra={"request_id": g.get("request_id")})
+    return resp
+
+
+def _teardown(exc: BaseException | None) -> None:
+    s: Session | None = g.pop("db_session", None)
+    if s is not None:
+        if exc is not None:
+            s.rollback()
+        s.close()
+    if exc is not None and g.get("idempotency_key"):
+        try:
+            _idempotency_release()
+        except Exception:  # pragma: no cover - best effort after a crash
+            log.exception("could not release idempotency key")
+
+
+def with_session(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Pass (session, actor) to a view as its first two arguments."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return fn(session(), actor(), *args, **kwargs)
+
+    return wrapper

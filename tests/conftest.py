@@ -1,0 +1,236 @@
+"""Test fixtures: a real database built by ``alembic upgrade``, each test in a rolled-back transaction.
+
+SQLite by default; PostgreSQL when ``BRIDGEFUND_TEST_DATABASE_URL`` is set (``make test`` runs both).
+Tests marked ``real_db`` (threads, crashes) get committed transactions and a cleaned database instead.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from bridgefund import create_app
+from bridgefund.db import Base, make_engine
+from bridgefund.migrate import upgrade
+from bridgefund.models import ApiToken, Bank, Enterprise, User
+from bridgefund.services import registry
+from bridgefund.services.actor import SYSTEM
+from bridgefund.services.auth import token_hash
+
+PG_URL = os.environ.get("BRIDGEFUND_TEST_DATABASE_URL", "")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"bridgefund database: {'PostgreSQL ' + PG_URL if PG_URL else 'SQLite'}"
+
+
+def _reset_postgres(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    if PG_URL:
+        return PG_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    if eng.dialect.name == "postgresql":
+        _reset_postgres(eng)
+    upgrade(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    instance = tmp_path_factory.mktemp("instance")
+    return create_app({
+        "engine": engine,
+        "database_url": str(engine.url.render_as_string(hide_password=False)),
+        "testing": True,
+        "secret_key": "test-secret",
+        "instance_dir": str(instance),
+        "reports_dir": str(instance / "reports"),
+        "argon2_time_cost": 1,
+        "argon2_memory_cost": 1024,
+    })
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Any]:
+    conn = engine.connect()
+    trans = conn.begin()
+    yield conn
+    trans.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def db(app, connection) -> Iterator[Session]:  # noqa: ANN001
+    """A session inside the test's outer transaction; the app's requests share that transaction."""
+    database = app.extensions["bridgefund.db"]
+    original = database.sessionmaker
+    database.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                                         expire_on_commit=False)
+    session = database.sessionmaker()
+    yield session
+    session.close()
+    database.sessionmaker = original
+
+
+@pytest.fixture
+def settings(app):  # noqa: ANN001, ANN201
+    s = app.config["BRIDGEFUND"]
+    saved = (s.today,)
+    yield s
+    (s.today,) = saved
+
+
+# --- real (committed) database, for threads and crashes ---------------------------------------------
+
+
+@pytest.fixture
+def real_db(app, engine: Engine, db_url: str, tmp_path: Path) -> Iterator[Any]:  # noqa: ANN001
+    """The app on committed transactions against a clean database; cleaned again afterwards."""
+    if engine.dialect.name == "sqlite":
+        url = f"sqlite:///{tmp_path / 'real.sqlite3'}"
+        eng = make_engine(url)
+        upgrade(url)
+    else:
+        eng = engine
+        _truncate(eng)
+    database = app.extensions["bridgefund.db"]
+    saved = (database.engine, database.sessionmaker)
+    database.engine = eng
+    database.sessionmaker = sessionmaker(bind=eng, expire_on_commit=False)
+    try:
+        yield app
+    finally:
+        database.engine, database.sessionmaker = saved
+        if eng is engine:
+            _truncate(eng)
+        else:
+            eng.dispose()
+
+
+def _truncate(eng: Engine) -> None:
+    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    with eng.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+# --- small factories ---------------------------------------------------------------------------------
+
+
+class Factory:
+    """``make_bank()``, ``make_user()``, ``make_enterprise()``, ``headers(user)`` for a test."""
+
+    def __init__(self, app, session: Session) -> None:  # noqa: ANN001
+        self.app = app
+        self.session = session
+        self._n = 0
+
+    def _next(self) -> int:
+        self._n += 1
+        return self._n
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def make_bank(self, code: str | None = None, **kw: Any) -> Bank:
+        n = self._next()
+        bank = registry.create_bank(self.session, SYSTEM, code=code or f"BANK{n}", name=kw.pop("name", f"测试银行{n}"),
+                                    **kw)
+        self.session.commit()
+        return bank
+
+    def make_user(self, role: str, bank: Bank | None = None, username: str | None = None,
+                  password: str = "Test-pass-123") -> User:
+        n = self._next()
+        user = registry.create_user(self.session, SYSTEM, self.app.extensions["bridgefund.auth"],
+                                    username=username or f"{role.replace('_', '')}{n}-{secrets.token_hex(2)}",
+                                    password=password, role=role, bank_id=bank.id if bank else None)
+        self.session.commit()
+        return user
+
+    def make_enterprise(self, **kw: Any) -> Enterprise:
+        from bridgefund.finance.uscc import demo_uscc
+
+        n = self._next()
+        data = {"uscc": demo_uscc(10_000_000 + n * 101 + secrets.randbelow(100)), "name": f"测试企业{n}有限公司",
+                "size": "small", "in_zone": True}
+        data.update(kw)
+        ent = registry.create_enterprise(self.session, SYSTEM, **data)
+        self.session.commit()
+        return ent
+
+    def headers(self, user: User, **extra: str) -> dict[str, str]:
+        token = secrets.token_urlsafe(24)
+        cfg = self.app.extensions["bridgefund.auth"]
+        now = dt.datetime.now(dt.UTC)
+        self.session.add(ApiToken(user_id=user.id, token_hash=token_hash(cfg, token), created_at=now,
+                                  expires_at=now + dt.timedelta(hours=1)))
+        self.session.commit()
+        return {"Authorization": f"Bearer {token}", **extra}
+
+    def as_role(self, role: str, bank: Bank | None = None) -> dict[str, str]:
+        """Headers of a fresh user with ``role`` (officers need ``bank``)."""
+        return self.headers(self.make_user(role, bank))
+
+
+@pytest.fixture
+def factory(app, db: Session) -> Factory:  # noqa: ANN001
+    return Factory(app, db)
+
+
+@pytest.fixture
+def client(app, db):  # noqa: ANN001, ANN201
+    return app.test_client()
+
+
+@pytest.fixture
+def count_queries(engine: Engine):  # noqa: ANN201
+    """Count SQL statements executed inside a ``with count_queries() as n:`` block (``n[0]``)."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counting() -> Iterator[list[int]]:
+        counter = [0]
+
+        def _count(*_a: Any, **_k: Any) -> None:
+            counter[0] += 1
+
+        event.listen(engine, "before_cursor_execute", _count)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", _count)
+
+    return counting
+
+
+def audit_count(session: Session, **filters: Any) -> int:
+    from sqlalchemy import func
+
+    from bridgefund.models import AuditEvent
+
+    stmt = select(func.count()).select_from(AuditEvent)
+    for k, v in filters.items():
+        stmt = stmt.where(getattr(AuditEvent, k) == v)
+    return session.scalar(stmt) or 0
+
+
