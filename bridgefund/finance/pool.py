@@ -196,9 +196,7 @@ def allocate_pool_repayment(
     amount = checked_amount("amount", amount, positive=True)
     method = RepaymentMethod(method)
     _require_ordered(installments)
-    before = charge_penalties(
-        installments, value_date, annual_rate=annual_rate, penalty_markup=penalty_markup
-    )
+    before = charge_penalties(installments, value_date, annual_rate=annual_rate, penalty_markup=penalty_markup)
     penalty_charged = _total_penalty_charged(before) - _total_penalty_charged(installments)
     limit = payoff_amount(before, value_date)
     if amount > limit:
@@ -252,6 +250,8 @@ def replay_pool_repayments(
     states = initial_states(schedule)
     results = []
     for index, repayment in enumerate(repayments):
+        if index and repayment.value_date < repayments[index - 1].value_date:
+            raise ValueError(f"repayment {index + 1} is dated before the previous repayment")
         try:
             result = allocate_pool_repayment(
                 states,
