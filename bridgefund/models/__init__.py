@@ -2,7 +2,9 @@
 
 from bridgefund.models.audit import AuditEvent
 from bridgefund.models.bank import Bank, BankStatus, Guarantor
+from bridgefund.models.bridge_loan import BridgeApproval, BridgeLoan, BridgeLoanStatus, BridgeRepayment
 from bridgefund.models.enterprise import Enterprise, EnterpriseSize
+from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
 from bridgefund.models.idempotency import IdempotencyRecord
 from bridgefund.models.period import ClosedPeriod
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
@@ -12,11 +14,19 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "BankStatus",
+    "BridgeApproval",
+    "BridgeLoan",
+    "BridgeLoanStatus",
+    "BridgeRepayment",
     "ClosedPeriod",
     "Enterprise",
     "EnterpriseSize",
+    "FundAccount",
+    "FundLedgerEntry",
+    "FundSettings",
     "Guarantor",
     "IdempotencyRecord",
+    "LedgerKind",
     "LoginThrottle",
     "Role",
     "User",
