@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from bridgefund.web import PUBLIC, access, db, log
+from bridgefund.web import PUBLIC, access, log, session
 
 bp = Blueprint("health", __name__)
 
@@ -15,8 +15,7 @@ bp = Blueprint("health", __name__)
 def healthz():  # noqa: ANN201
     """Report whether the service and its database answer."""
     try:
-        with db().engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        session().execute(text("SELECT 1"))
     except Exception:
         log.exception("health check: database unreachable")
         return jsonify(status="degraded", database="unreachable"), 503

@@ -97,7 +97,7 @@ def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
 
 
 #: Ids in query strings: positive and within a 32-bit column.
-Id = lambda **kw: fields.Integer(strict=True, validate=validate.Range(min=1, max=2**31 - 1), **kw)  # noqa: E731
+Id = lambda **kw: fields.Integer(validate=validate.Range(min=1, max=2**31 - 1), **kw)  # noqa: E731
 
 
 class PageArgs(StrictSchema):

@@ -35,6 +35,17 @@ def record(
     return event
 
 
+def record_update(
+    session: Session, actor: Actor, entity_type: str, entity_id: int, before: dict[str, Any], after: dict[str, Any],
+    *, action: str = "update",
+) -> AuditEvent | None:
+    """Record the changed keys only; an update that changed nothing is not an event."""
+    b, a = changes(before, after)
+    if not a:
+        return None
+    return record(session, actor, action, entity_type, entity_id, before=b, after=a)
+
+
 def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Only the keys that changed, as (before, after) — what an update event records."""
     keys = [k for k in after if before.get(k) != after.get(k)]

@@ -54,10 +54,9 @@ def update_user(session: Session, actor: Actor, cfg: AuthConfig, user_id: int, c
         validate_password(changes["password"], user.username)
         user.password_hash = hash_password(cfg, changes["password"])
     after = user.snapshot()
-    b, a = audit.changes(before, after)
     if "password" in changes:
-        b["password"], a["password"] = "(unchanged)", "(changed)"
-    audit.record(session, actor, "update", "user", user.id, before=b, after=a)
+        before["password"], after["password"] = "(unchanged)", "(changed)"
+    audit.record_update(session, actor, "user", user.id, before, after)
     return user
 
 
@@ -126,8 +125,7 @@ def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str,
             raise RuleViolation.on("status", "banks are suspended by the NPL rule, only reinstated by hand")
     elif "reason" in changes and status is None:
         raise RuleViolation.on("reason", "a reason goes with a status change")
-    b, a = audit.changes(before, bank.snapshot())
-    audit.record(session, actor, action, "bank", bank.id, before=b, after=a)
+    audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action=action)
     return bank
 
 
@@ -175,8 +173,7 @@ def update_guarantor(session: Session, actor: Actor, guarantor_id: int, changes:
         g.name = name
     if "guarantee_share" in changes:
         g.guarantee_share = changes["guarantee_share"]
-    b, a = audit.changes(before, g.snapshot())
-    audit.record(session, actor, "update", "guarantor", g.id, before=b, after=a)
+    audit.record_update(session, actor, "guarantor", g.id, before, g.snapshot())
     return g
 
 
@@ -216,8 +213,7 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, change
     for key in ("name", "size", "industry", "in_zone"):
         if key in changes:
             setattr(ent, key, changes[key])
-    b, a = audit.changes(before, ent.snapshot())
-    audit.record(session, actor, "update", "enterprise", ent.id, before=b, after=a)
+    audit.record_update(session, actor, "enterprise", ent.id, before, ent.snapshot())
     return ent
 
 
