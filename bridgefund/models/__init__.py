@@ -7,6 +7,19 @@ from bridgefund.models.enterprise import Enterprise, EnterpriseSize
 from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
 from bridgefund.models.idempotency import IdempotencyRecord
 from bridgefund.models.period import ClosedPeriod
+from bridgefund.models.pool import (
+    Claim,
+    ClaimStatus,
+    PoolAccount,
+    PoolEntryKind,
+    PoolInstallment,
+    PoolLedgerEntry,
+    PoolLoan,
+    PoolLoanStatus,
+    PoolRecovery,
+    PoolRepayment,
+    PoolSettings,
+)
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
@@ -18,6 +31,8 @@ __all__ = [
     "BridgeLoan",
     "BridgeLoanStatus",
     "BridgeRepayment",
+    "Claim",
+    "ClaimStatus",
     "ClosedPeriod",
     "Enterprise",
     "EnterpriseSize",
@@ -28,6 +43,15 @@ __all__ = [
     "IdempotencyRecord",
     "LedgerKind",
     "LoginThrottle",
+    "PoolAccount",
+    "PoolEntryKind",
+    "PoolInstallment",
+    "PoolLedgerEntry",
+    "PoolLoan",
+    "PoolLoanStatus",
+    "PoolRecovery",
+    "PoolRepayment",
+    "PoolSettings",
     "Role",
     "User",
 ]
