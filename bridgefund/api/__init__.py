@@ -27,5 +27,9 @@ def register(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (users, banks, enterprises, audit):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    from bridgefund.api import bridge_loans, fund
+
+    for module in (fund, bridge_loans):
+        api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

@@ -1,0 +1,148 @@
+"""Bridge loans: the application, review, disbursement, repayments, default, write-off and recoveries."""
+
+from __future__ import annotations
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from bridgefund.schemas.bridge_loan import (
+    ApproveSchema,
+    BridgeLoanCreateSchema,
+    BridgeLoanListArgs,
+    BridgeLoanSchema,
+    LoanAsOfArgs,
+    OptionalReasonSchema,
+    OptionalValueDateSchema,
+    ReasonSchema,
+    RecoveryCreateSchema,
+    RepaymentCreateSchema,
+    RepaymentResultSchema,
+    ValueDateSchema,
+    WriteOffSchema,
+)
+from bridgefund.schemas.common import page_of
+from bridgefund.services import bridge_loans
+from bridgefund.web import ANY, access, actor, session, today
+
+blp = Blueprint("bridge_loans", __name__, description="Bridge loans (应急转贷), from application to repayment")
+
+
+def _shown(loan):  # noqa: ANN001, ANN202
+    """The loan with its figures as of today, as every action answers it."""
+    return bridge_loans.with_figures([loan], today())[0]
+
+
+@blp.post("/bridge-loans")
+@access("bank_officer", "fund_manager")
+@blp.arguments(BridgeLoanCreateSchema)
+@blp.response(201, BridgeLoanSchema)
+def submit(body: dict):  # noqa: ANN201
+    """Submit a bridge-loan application for an enterprise whose bank loan is about to mature."""
+    loan = bridge_loans.submit(session(), actor(), today=today(), **body)
+    return _shown(loan), 201, {"Location": url_for("bridge_loans.get_loan", loan_id=loan.id)}
+
+
+@blp.get("/bridge-loans")
+@access(ANY)
+@blp.arguments(BridgeLoanListArgs, location="query")
+@blp.response(200, page_of(BridgeLoanSchema))
+def list_loans(args: dict):  # noqa: ANN201
+    """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates."""
+    page, size = args.pop("page"), args.pop("page_size")
+    return bridge_loans.list_loans(session(), actor(), page, size, today=today(), **args)
+
+
+@blp.get("/bridge-loans/<int:loan_id>")
+@access(ANY)
+@blp.arguments(LoanAsOfArgs, location="query")
+@blp.response(200, BridgeLoanSchema)
+def get_loan(args: dict, loan_id: int):  # noqa: ANN201
+    """Show a bridge loan with its accrued fee, penalty and amount due as of a date (default today)."""
+    return bridge_loans.get(session(), actor(), loan_id, as_of=args.get("as_of") or today())
+
+
+@blp.post("/bridge-loans/<int:loan_id>/approve")
+@access("fund_manager")
+@blp.arguments(ApproveSchema)
+@blp.response(200, BridgeLoanSchema)
+def approve(body: dict, loan_id: int):  # noqa: ANN201
+    """Approve an application (never by its submitter; two managers at or above the dual-approval threshold)."""
+    return _shown(bridge_loans.approve(session(), actor(), loan_id, **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/reject")
+@access("fund_manager")
+@blp.arguments(ReasonSchema)
+@blp.response(200, BridgeLoanSchema)
+def reject(body: dict, loan_id: int):  # noqa: ANN201
+    """Reject an application, with a reason."""
+    return _shown(bridge_loans.reject(session(), actor(), loan_id, **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/withdraw")
+@access("bank_officer")
+@blp.arguments(OptionalReasonSchema)
+@blp.response(200, BridgeLoanSchema)
+def withdraw(body: dict, loan_id: int):  # noqa: ANN201
+    """Withdraw an application still under review (the submitting bank's officer)."""
+    return _shown(bridge_loans.withdraw(session(), actor(), loan_id, **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/cancel")
+@access("fund_manager")
+@blp.arguments(OptionalReasonSchema)
+@blp.response(200, BridgeLoanSchema)
+def cancel(body: dict, loan_id: int):  # noqa: ANN201
+    """Cancel an approved loan before it is disbursed."""
+    return _shown(bridge_loans.cancel(session(), actor(), loan_id, **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/disburse")
+@access("fund_manager")
+@blp.arguments(ValueDateSchema)
+@blp.response(200, BridgeLoanSchema)
+def disburse(body: dict, loan_id: int):  # noqa: ANN201
+    """Pay an approved loan out on a value date; 409 when the fund's cash cannot cover it."""
+    return _shown(bridge_loans.disburse(session(), actor(), loan_id, today=today(), **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/repayments")
+@access("bank_officer", "fund_manager")
+@blp.arguments(RepaymentCreateSchema)
+@blp.response(201, RepaymentResultSchema)
+def repay(body: dict, loan_id: int):  # noqa: ANN201
+    """Record a repayment; it is split penalty → fee → principal and the answer shows the split and the loan."""
+    result = bridge_loans.repay(session(), actor(), loan_id, today=today(), **body)
+    _shown(result.loan)
+    return result
+
+
+@blp.post("/bridge-loans/<int:loan_id>/default")
+@access("fund_manager")
+@blp.arguments(OptionalValueDateSchema)
+@blp.response(200, BridgeLoanSchema)
+def declare_default(body: dict, loan_id: int):  # noqa: ANN201
+    """Declare a loan in default once it is at least `default_after_days` overdue."""
+    t = today()
+    return _shown(bridge_loans.declare_default(session(), actor(), loan_id, value_date=body.get("value_date") or t,
+                                               today=t))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/write-off")
+@access("fund_manager")
+@blp.arguments(WriteOffSchema)
+@blp.response(200, BridgeLoanSchema)
+def write_off(body: dict, loan_id: int):  # noqa: ANN201
+    """Write a defaulted loan off; its outstanding principal becomes a fund loss."""
+    t = today()
+    return _shown(bridge_loans.write_off(session(), actor(), loan_id, reason=body["reason"],
+                                         value_date=body.get("value_date") or t, today=t))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/recoveries")
+@access("fund_manager")
+@blp.arguments(RecoveryCreateSchema)
+@blp.response(201, BridgeLoanSchema)
+def recover(body: dict, loan_id: int):  # noqa: ANN201
+    """Record money recovered on a written-off loan (back into the fund's cash)."""
+    return _shown(bridge_loans.recover(session(), actor(), loan_id, today=today(), **body))

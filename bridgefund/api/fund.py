@@ -1,0 +1,65 @@
+"""The bridge-loan fund: its position as of a date, capital movements, the ledger and the settings."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+
+from bridgefund.schemas.common import page_of
+from bridgefund.schemas.fund import (
+    AsOfArgs,
+    CapitalSchema,
+    FundPositionSchema,
+    FundSettingsSchema,
+    LedgerEntrySchema,
+    LedgerListArgs,
+)
+from bridgefund.services import fund, fund_figures
+from bridgefund.web import access, actor, session, today
+
+blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: position, capital, ledger, settings")
+
+
+@blp.get("/fund")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, FundPositionSchema)
+def get_fund(args: dict):  # noqa: ANN201
+    """Show the fund's figures as of a date (default today), computed from the ledger."""
+    return fund_figures.fund_position(session(), args.get("as_of") or today())
+
+
+@blp.post("/fund/capital")
+@access("admin")
+@blp.arguments(CapitalSchema)
+@blp.response(201, LedgerEntrySchema)
+def move_capital(body: dict):  # noqa: ANN201
+    """Put capital into the fund or take it out; out beyond the cash of any later day answers 409."""
+    entry = fund.move_capital(session(), actor(), today=today(), **body)
+    return fund.ledger_entry(session(), entry.id)
+
+
+@blp.get("/fund/ledger")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(LedgerListArgs, location="query")
+@blp.response(200, page_of(LedgerEntrySchema))
+def list_ledger(args: dict):  # noqa: ANN201
+    """List ledger entries with the running cash balance (newest value date first by default)."""
+    page, size = args.pop("page"), args.pop("page_size")
+    return fund.list_ledger(session(), actor(), page, size, **args)
+
+
+@blp.get("/fund/settings")
+@access("admin", "fund_manager", "auditor")
+@blp.response(200, FundSettingsSchema)
+def get_settings():  # noqa: ANN201
+    """Show the fund's fee tiers, penalty rate, limits and approval rules."""
+    return fund.get_settings(session(), actor()).as_dict()
+
+
+@blp.put("/fund/settings")
+@access("admin")
+@blp.arguments(FundSettingsSchema)
+@blp.response(200, FundSettingsSchema)
+def put_settings(body: dict):  # noqa: ANN201
+    """Replace the fund's settings; loans already approved keep the settings they were approved under."""
+    return fund.put_settings(session(), actor(), body).as_dict()

@@ -1,0 +1,169 @@
+"""Schemas for bridge loans: the application, the actions on it, the loan as of a date, and the list filters."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from bridgefund.models import BridgeLoanStatus
+from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+from bridgefund.schemas.fund import FeeTierSchema
+
+STATUSES = [s.value for s in BridgeLoanStatus]
+
+
+class MaturingLoanSchema(StrictSchema):
+    contract_no = Text(64, required=True)
+    amount = Money(required=True, positive=True)
+    due_date = fields.Date(required=True)
+
+
+class RenewalSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    expected_date = fields.Date(required=True)
+
+
+class BridgeLoanCreateSchema(StrictSchema):
+    enterprise_id = Id(required=True)
+    bank_id = Id(metadata={"description": "required for a fund manager; an officer's own bank otherwise"})
+    maturing_loan = fields.Nested(MaturingLoanSchema, required=True)
+    amount = Money(required=True, positive=True)
+    term_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
+    renewal = fields.Nested(RenewalSchema, required=True)
+    purpose = Text(500, allow_none=True)
+    submitted_on = fields.Date(metadata={"description": "business date of the application (default: today)"})
+
+
+class ApproveSchema(StrictSchema):
+    comment = Text(500, allow_none=True)
+
+
+class ReasonSchema(StrictSchema):
+    reason = Text(500, required=True)
+
+
+class OptionalReasonSchema(StrictSchema):
+    reason = Text(500, allow_none=True)
+
+
+class ValueDateSchema(StrictSchema):
+    value_date = fields.Date(required=True)
+
+
+class OptionalValueDateSchema(StrictSchema):
+    value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
+
+
+class WriteOffSchema(StrictSchema):
+    reason = Text(500, required=True)
+    value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
+
+
+class RepaymentCreateSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    value_date = fields.Date(required=True)
+    external_ref = Text(64, required=True)
+
+
+class RecoveryCreateSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    value_date = fields.Date(required=True)
+    note = Text(500, allow_none=True)
+
+
+class ApprovalSchema(Schema):
+    manager_id = fields.Integer(allow_none=True)
+    comment = fields.String(allow_none=True)
+    at = fields.DateTime()
+
+
+class RepaymentSchema(Schema):
+    id = fields.Integer()
+    amount = Money()
+    value_date = fields.Date()
+    external_ref = fields.String()
+    penalty = Money()
+    fee = Money()
+    principal = Money()
+    created_at = fields.DateTime()
+
+
+class EnterpriseBriefSchema(Schema):
+    id = fields.Integer()
+    uscc = fields.String()
+    name = fields.String()
+    size = fields.String()
+
+
+
+
+
+class BridgeLoanSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.String(metadata={"enum": STATUSES})
+    enterprise = fields.Nested(EnterpriseBriefSchema)
+    enterprise_id = fields.Integer()
+    bank_id = fields.Integer()
+    submitted_by = fields.Integer(allow_none=True)
+    submitted_on = fields.Date()
+    maturing_loan = fields.Function(lambda loan: {
+        "contract_no": loan.maturing_contract_no, "amount": f"{loan.maturing_amount:.2f}",
+        "due_date": loan.maturing_due_date.isoformat()}, metadata={"type": "object"})
+    amount = Money()
+    term_days = fields.Integer()
+    renewal = fields.Function(lambda loan: {
+        "amount": f"{loan.renewal_amount:.2f}", "expected_date": loan.renewal_expected_date.isoformat()},
+        metadata={"type": "object"})
+    purpose = fields.String(allow_none=True)
+    fee_tiers = fields.List(fields.Nested(FeeTierSchema), allow_none=True)
+    penalty_daily_rate = Rate(allow_none=True)
+    default_after_days = fields.Integer(allow_none=True)
+    required_approvals = fields.Integer(allow_none=True)
+    approvals = fields.List(fields.Nested(ApprovalSchema))
+    approved_at = fields.DateTime(allow_none=True)
+    disbursed_on = fields.Date(allow_none=True)
+    due_date = fields.Date(allow_none=True)
+    repaid_on = fields.Date(allow_none=True)
+    defaulted_on = fields.Date(allow_none=True)
+    written_off_on = fields.Date(allow_none=True)
+    status_reason = fields.String(allow_none=True)
+    principal_repaid = Money()
+    fee_paid = Money()
+    penalty_paid = Money()
+    written_off_amount = Money()
+    recovered = Money()
+    as_of = fields.Function(lambda loan: loan.figures.as_of.isoformat(), metadata={"format": "date"})
+    principal_outstanding = fields.Function(lambda loan: f"{loan.figures.principal_outstanding:.2f}")
+    fee_accrued = fields.Function(lambda loan: f"{loan.figures.fee_accrued:.2f}")
+    penalty_accrued = fields.Function(lambda loan: f"{loan.figures.penalty_accrued:.2f}")
+    amount_due = fields.Function(lambda loan: f"{loan.figures.amount_due:.2f}")
+    overdue = fields.Function(lambda loan: loan.figures.overdue, metadata={"type": "boolean"})
+    days_overdue = fields.Function(lambda loan: loan.figures.days_overdue, metadata={"type": "integer"})
+    repayments = fields.List(fields.Nested(RepaymentSchema))
+    created_at = fields.DateTime()
+
+
+class RepaymentResultSchema(Schema):
+    """The repayment with its split, and the loan after it."""
+
+    repayment = fields.Nested(RepaymentSchema)
+    loan = fields.Nested(BridgeLoanSchema)
+
+
+class BridgeLoanListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    bank_id = Id()
+    enterprise_id = Id()
+    overdue = fields.Boolean()
+    disbursed_from = fields.Date()
+    disbursed_to = fields.Date()
+    as_of = fields.Date(metadata={"description": "evaluate accruals (and `overdue`) on this date"})
+
+    @validates_schema
+    def _range(self, data: dict, **_kw: object) -> None:
+        if data.get("disbursed_from") and data.get("disbursed_to") and data["disbursed_from"] > data["disbursed_to"]:
+            raise ValidationError("must not be after disbursed_to", "disbursed_from")
+
+
+class LoanAsOfArgs(StrictSchema):
+    as_of = fields.Date(metadata={"description": "evaluate accruals on this date (default: today)"})

@@ -1,0 +1,477 @@
+"""Bridge loans from application to repayment: submit, approve, reject, withdraw, cancel, disburse, repay,
+default, write off and recover — plus the loan views (position as of a date) and the scoped lists.
+
+Status changes go through the state machine on :class:`BridgeLoanStatus` (409 naming the current state).
+Money movements lock the fund row, then the loan row (always in that order, so two operations never wait on
+each other crosswise), check the books as of the operation's value date, append ledger entries and write
+exactly one audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from bridgefund.errors import (
+    BankSuspended,
+    Conflict,
+    Duplicate,
+    Forbidden,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
+from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.models import (
+    Bank,
+    BankStatus,
+    BridgeApproval,
+    BridgeLoan,
+    BridgeLoanStatus,
+    BridgeRepayment,
+    Enterprise,
+    LedgerKind,
+    Role,
+)
+from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
+from bridgefund.services import audit
+from bridgefund.services.actor import Actor
+from bridgefund.services.common import Page, check_value_date, paginate
+from bridgefund.services.fund import (
+    current_settings,
+    lock_fund,
+    money_sum,
+    post,
+    require_cash,
+    tiers_from_json,
+    tiers_to_json,
+    yuan,
+)
+
+S = BridgeLoanStatus
+ZERO = Decimal("0.00")
+ENTITY = "bridge_loan"
+
+
+# --- loading, scoping -------------------------------------------------------------------------------------
+
+
+def _loan_query() -> Select[tuple[BridgeLoan]]:
+    return select(BridgeLoan).options(
+        selectinload(BridgeLoan.enterprise), selectinload(BridgeLoan.approvals), selectinload(BridgeLoan.repayments))
+
+
+def _load(session: Session, actor: Actor, loan_id: int, *, lock: bool = False) -> BridgeLoan:
+    """The loan with its approvals and repayments; another bank's loan is 404 for an officer (no enumeration)."""
+    stmt = _loan_query().where(BridgeLoan.id == loan_id).execution_options(populate_existing=True)
+    if lock:
+        stmt = stmt.with_for_update(of=BridgeLoan)
+    loan = session.scalars(stmt).one_or_none()
+    if loan is None or not actor.sees_bank(loan.bank_id):
+        raise NotFound(f"bridge loan {loan_id} does not exist")
+    return loan
+
+
+def _check_bank_active(bank: Bank, on: dt.date) -> None:
+    if bank.status == BankStatus.suspended and (bank.suspended_on is None or bank.suspended_on <= on):
+        raise BankSuspended(
+            f"bank {bank.code} is suspended since {bank.suspended_on}: it takes no new bridge loans",
+            {"bank_id": ["bank suspended"]},
+        )
+
+
+# --- submit -------------------------------------------------------------------------------------------------
+
+
+def submit(
+    session: Session, actor: Actor, *, enterprise_id: int, maturing_loan: dict[str, Any], amount: Decimal,
+    term_days: int, renewal: dict[str, Any], today: dt.date, bank_id: int | None = None,
+    purpose: str | None = None, submitted_on: dt.date | None = None,
+) -> BridgeLoan:
+    """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
+    actor.require(Role.bank_officer, Role.fund_manager)
+    if actor.is_officer:
+        if bank_id is not None and bank_id != actor.bank_id:
+            raise Forbidden("a bank officer submits only for their own bank", {"bank_id": ["not your bank"]})
+        bank_id = actor.bank_id
+    elif bank_id is None:
+        raise RuleViolation.on("bank_id", "required when a fund manager submits")
+    on = submitted_on or today
+    if on > today:
+        raise RuleViolation.on("submitted_on", f"{on} is in the future (today is {today} in the fund's timezone)")
+    bank = session.get(Bank, bank_id)
+    if bank is None:
+        raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
+    # Lock the enterprise: two applications for one firm must not both slip under its cap.
+    ent = session.get(Enterprise, enterprise_id, with_for_update=True)
+    if ent is None:
+        raise RuleViolation.on("enterprise_id", f"enterprise {enterprise_id} does not exist")
+    if ent.size == "large":
+        raise RuleViolation.on("enterprise_id", "large enterprises are not eligible (micro, small and medium only)")
+    if not ent.in_zone:
+        raise RuleViolation.on("enterprise_id", "the enterprise is not registered in the zone")
+    rules = current_settings(session)
+    errors: dict[str, list[str]] = {}
+    if amount > maturing_loan["amount"]:
+        errors.setdefault("amount", []).append(
+            f"must not exceed the maturing loan's amount of {maturing_loan['amount']:f}")
+    limit = renewal["amount"] * rules.max_share_of_renewal  # exact: compared unrounded
+    if amount > limit:
+        errors.setdefault("amount", []).append(
+            f"must not exceed {rules.max_share_of_renewal:f} of the renewal amount, i.e. "
+            f"{limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN):f}")
+    if not 1 <= term_days <= rules.max_term_days:
+        errors.setdefault("term_days", []).append(f"must be between 1 and {rules.max_term_days} days")
+    open_amount = yuan(session.scalar(
+        select(money_sum(BridgeLoan.amount - BridgeLoan.principal_repaid))
+        .where(BridgeLoan.enterprise_id == ent.id, BridgeLoan.status.in_([s.value for s in OPEN_STATUSES]))
+    ))
+    if amount + open_amount > rules.per_enterprise_cap:
+        errors.setdefault("amount", []).append(
+            f"with the enterprise's other open bridge loans ({open_amount:f}) it exceeds the per-enterprise cap "
+            f"of {rules.per_enterprise_cap:f}")
+    if errors:
+        detail = "; ".join(f"{k}: {m}" for k, ms in errors.items() for m in ms)
+        raise RuleViolation(detail, errors)
+    _check_bank_active(bank, on)
+    loan = BridgeLoan(
+        status=S.submitted.value, enterprise=ent, enterprise_id=ent.id, bank_id=bank.id, submitted_by=actor.id,
+        submitted_on=on, maturing_contract_no=maturing_loan["contract_no"].strip(),
+        maturing_amount=maturing_loan["amount"], maturing_due_date=maturing_loan["due_date"], amount=amount,
+        term_days=term_days, renewal_amount=renewal["amount"], renewal_expected_date=renewal["expected_date"],
+        purpose=purpose, approvals=[], repayments=[],
+    )
+    session.add(loan)
+    session.flush()
+    loan.reference = f"BL-{on.year}-{loan.id:06d}"
+    session.flush()
+    audit.record(session, actor, "submit", ENTITY, loan.id, after=loan.snapshot())
+    return loan
+
+
+# --- review -------------------------------------------------------------------------------------------------
+
+
+def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None) -> BridgeLoan:
+    """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves."""
+    actor.require(Role.fund_manager)
+    loan = _load(session, actor, loan_id, lock=True)
+    loan.state.check(S.approved, "approve")
+    if loan.submitted_by is not None and loan.submitted_by == actor.id:
+        raise Forbidden("the submitter of a loan may never approve it (maker-checker)",
+                        {"approvals": ["the submitter may not approve"]})
+    if any(a.manager_id == actor.id for a in loan.approvals):
+        raise Duplicate("you have already approved this loan; a second approval must come from another manager",
+                        {"approvals": ["already approved by this manager"]})
+    rules = current_settings(session)
+    if loan.required_approvals is None:
+        loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
+    loan.approvals.append(BridgeApproval(manager_id=actor.id, comment=comment))
+    before = loan.snapshot()
+    if len(loan.approvals) >= loan.required_approvals:
+        loan.move_to(S.approved, "approve")
+        loan.approved_at = dt.datetime.now(dt.UTC)
+        loan.fee_tiers = tiers_to_json(rules.fee_tiers)
+        loan.penalty_daily_rate = rules.penalty_daily_rate
+        loan.default_after_days = rules.default_after_days
+    session.flush()
+    after = loan.snapshot()
+    after.update(approvals=len(loan.approvals), required_approvals=loan.required_approvals, comment=comment)
+    b, a = audit.changes(before, after)
+    audit.record(session, actor, "approve", ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target: BridgeLoanStatus, action: str,
+                       reason: str | None) -> BridgeLoan:
+    before = loan.snapshot()
+    loan.move_to(target, action)
+    if reason is not None:
+        loan.status_reason = reason
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    audit.record(session, actor, action, ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+def reject(session: Session, actor: Actor, loan_id: int, *, reason: str) -> BridgeLoan:
+    actor.require(Role.fund_manager)
+    reason = _reason(reason)
+    loan = _load(session, actor, loan_id, lock=True)
+    return _simple_transition(session, actor, loan, S.rejected, "reject", reason)
+
+
+def withdraw(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
+    """The submitting bank's officer withdraws an application that is still ``submitted``."""
+    actor.require(Role.bank_officer)
+    loan = _load(session, actor, loan_id, lock=True)
+    return _simple_transition(session, actor, loan, S.withdrawn, "withdraw", (reason or "").strip() or None)
+
+
+def cancel(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
+    actor.require(Role.fund_manager)
+    loan = _load(session, actor, loan_id, lock=True)
+    return _simple_transition(session, actor, loan, S.cancelled, "cancel", (reason or "").strip() or None)
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise RuleViolation.on("reason", "a reason is required")
+    return text
+
+
+# --- money --------------------------------------------------------------------------------------------------
+
+
+def terms_of(loan: BridgeLoan) -> BridgeTerms:
+    """The pure-finance view of a disbursed loan (its snapshot settings)."""
+    assert loan.disbursed_on is not None and loan.due_date is not None and loan.fee_tiers is not None
+    assert loan.penalty_daily_rate is not None
+    return BridgeTerms(principal=loan.amount, value_date=loan.disbursed_on, due_date=loan.due_date,
+                       fee_tiers=tiers_from_json(loan.fee_tiers), penalty_daily_rate=loan.penalty_daily_rate)
+
+
+def _paid(loan: BridgeLoan) -> list[Repayment]:
+    return [Repayment(r.value_date, r.amount) for r in loan.repayments]
+
+
+def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
+    """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
+    actor.require(Role.fund_manager)
+    check_value_date(session, value_date, today)
+    lock_fund(session)
+    loan = _load(session, actor, loan_id, lock=True)
+    loan.state.check(S.disbursed, "disburse")
+    if value_date < loan.submitted_on:
+        raise RuleViolation.on("value_date", f"must not be before the application date {loan.submitted_on}")
+    _check_bank_active(session.get(Bank, loan.bank_id), value_date)
+    require_cash(session, loan.amount, value_date)
+    before = loan.snapshot()
+    loan.move_to(S.disbursed, "disburse")
+    loan.disbursed_on = value_date
+    loan.due_date = value_date + dt.timedelta(days=loan.term_days)
+    entry = post(session, LedgerKind.disbursement, loan.amount, value_date, actor, bridge_loan_id=loan.id,
+                 note=loan.reference)
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    a["ledger_entry_id"] = entry.id
+    audit.record(session, actor, "disburse", ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+@dataclass
+class RepaymentResult:
+    """What ``POST /bridge-loans/{id}/repayments`` answers: the repayment with its split, and the loan after."""
+
+    repayment: BridgeRepayment
+    loan: BridgeLoan
+
+
+def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
+          external_ref: str, today: dt.date) -> RepaymentResult:
+    """Record money received for a loan, split penalty → fee → principal; the loan is ``repaid`` once settled."""
+    actor.require(Role.bank_officer, Role.fund_manager)
+    external_ref = external_ref.strip()
+    if not external_ref:
+        raise RuleViolation.on("external_ref", "must not be blank")
+    check_value_date(session, value_date, today)
+    lock_fund(session)
+    loan = _load(session, actor, loan_id, lock=True)
+    if loan.state not in LENT_STATUSES:
+        loan.state.check(S.repaid, "repay")  # raises, naming the current state
+    dup = session.scalar(select(BridgeRepayment.bridge_loan_id).where(
+        BridgeRepayment.bank_id == loan.bank_id, BridgeRepayment.external_ref == external_ref))
+    if dup is not None:
+        raise Duplicate(f"external_ref {external_ref!r} was already used by this bank (bridge loan {dup})",
+                        {"external_ref": ["already used by this bank"]})
+    assert loan.disbursed_on is not None
+    if value_date < loan.disbursed_on:
+        raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
+    last = loan.repayments[-1].value_date if loan.repayments else None
+    if last is not None and value_date < last:
+        raise RuleViolation.on("value_date", f"must not be before the previous repayment on {last}")
+    terms = terms_of(loan)
+    try:
+        split = allocate_next(terms, _paid(loan), Repayment(value_date, amount))
+    except Overpayment as exc:
+        raise RuleViolation(
+            f"amount {amount:f} exceeds the {exc.due:f} due on {value_date}",
+            {"amount": [f"exceeds the amount due on {value_date}: {exc.due:f}"]}, amount_due=f"{exc.due:f}",
+        ) from None
+    before = loan.snapshot()
+    rep = BridgeRepayment(bridge_loan_id=loan.id, bank_id=loan.bank_id, external_ref=external_ref, amount=amount,
+                          value_date=value_date, penalty=split.penalty, fee=split.fee, principal=split.principal,
+                          created_by=actor.id)
+    loan.repayments.append(rep)
+    for kind, part in ((LedgerKind.penalty, split.penalty), (LedgerKind.fee, split.fee),
+                       (LedgerKind.principal_repaid, split.principal)):
+        if part > 0:
+            post(session, kind, part, value_date, actor, bridge_loan_id=loan.id, note=external_ref)
+    loan.penalty_paid += split.penalty
+    loan.fee_paid += split.fee
+    loan.principal_repaid += split.principal
+    if loan.principal_repaid == loan.amount:
+        # Principal is paid last, so a zero principal means the penalty and fee due are paid too.
+        loan.move_to(S.repaid, "repay")
+        loan.repaid_on = value_date
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    a["repayment"] = {"id": rep.id, "amount": f"{amount:f}", "value_date": value_date.isoformat(),
+                      "external_ref": external_ref, "penalty": f"{split.penalty:f}", "fee": f"{split.fee:f}",
+                      "principal": f"{split.principal:f}"}
+    audit.record(session, actor, "repay", ENTITY, loan.id, before=b, after=a)
+    return RepaymentResult(repayment=rep, loan=loan)
+
+
+def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date,
+                    today: dt.date) -> BridgeLoan:
+    """Declare a disbursed loan in default, once it is at least ``default_after_days`` overdue on ``value_date``."""
+    actor.require(Role.fund_manager)
+    check_value_date(session, value_date, today)
+    loan = _load(session, actor, loan_id, lock=True)
+    loan.state.check(S.defaulted, "default")
+    assert loan.default_after_days is not None
+    last = loan.repayments[-1].value_date if loan.repayments else loan.disbursed_on
+    assert last is not None
+    if value_date < last:
+        raise RuleViolation.on("value_date", f"must not be before {last} (the loan's last money movement)")
+    pos = position(terms_of(loan), _paid(loan), value_date)
+    if pos.days_overdue < loan.default_after_days:
+        raise Conflict(
+            f"the loan is {pos.days_overdue} days overdue on {value_date}; default needs "
+            f"{loan.default_after_days}",
+            {"days_overdue": [f"is {pos.days_overdue}; at least {loan.default_after_days} needed"]},
+        )
+    before = loan.snapshot()
+    loan.move_to(S.defaulted, "default")
+    loan.defaulted_on = value_date
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    a["days_overdue"] = pos.days_overdue
+    audit.record(session, actor, "default", ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, value_date: dt.date,
+              today: dt.date) -> BridgeLoan:
+    """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
+    actor.require(Role.fund_manager)
+    reason = _reason(reason)
+    check_value_date(session, value_date, today)
+    lock_fund(session)
+    loan = _load(session, actor, loan_id, lock=True)
+    loan.state.check(S.written_off, "write off")
+    assert loan.defaulted_on is not None
+    last = max([loan.defaulted_on, *(r.value_date for r in loan.repayments)])
+    if value_date < last:
+        raise RuleViolation.on("value_date", f"must not be before {last} (default or the last repayment)")
+    before = loan.snapshot()
+    loss = loan.amount - loan.principal_repaid
+    loan.move_to(S.written_off, "write off")
+    loan.written_off_on = value_date
+    loan.written_off_amount = loss
+    loan.status_reason = reason
+    entry = post(session, LedgerKind.write_off, loss, value_date, actor, bridge_loan_id=loan.id, note=reason)
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    a["ledger_entry_id"] = entry.id
+    audit.record(session, actor, "write_off", ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
+            note: str | None, today: dt.date) -> BridgeLoan:
+    """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
+    actor.require(Role.fund_manager)
+    check_value_date(session, value_date, today)
+    lock_fund(session)
+    loan = _load(session, actor, loan_id, lock=True)
+    if loan.state is not S.written_off:
+        raise InvalidTransition(f"only a written_off loan has recoveries; this one is {loan.status}",
+                                {"status": [f"is {loan.status}; recoveries need written_off"]},
+                                current_status=loan.status)
+    assert loan.written_off_on is not None
+    if value_date < loan.written_off_on:
+        raise RuleViolation.on("value_date", f"must not be before the write-off on {loan.written_off_on}")
+    room = loan.written_off_amount - loan.recovered
+    if amount > room:
+        raise RuleViolation.on("amount", f"exceeds what remains written off: {room:f}")
+    before = loan.snapshot()
+    loan.recovered += amount
+    entry = post(session, LedgerKind.recovery, amount, value_date, actor, bridge_loan_id=loan.id, note=note)
+    session.flush()
+    b, a = audit.changes(before, loan.snapshot())
+    a.update(ledger_entry_id=entry.id, amount=f"{amount:f}", value_date=value_date.isoformat())
+    audit.record(session, actor, "recover", ENTITY, loan.id, before=b, after=a)
+    return loan
+
+
+# --- views ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LoanFigures:
+    """A loan's accruals on a date (zero before disbursement and once repaid or written off)."""
+
+    as_of: dt.date
+    principal_outstanding: Decimal = ZERO
+    fee_accrued: Decimal = ZERO
+    penalty_accrued: Decimal = ZERO
+    amount_due: Decimal = ZERO
+    overdue: bool = False
+    days_overdue: int = 0
+
+
+def figures(loan: BridgeLoan, as_of: dt.date) -> LoanFigures:
+    """Evaluate a loan on ``as_of`` with the pure fee math (only repayments dated ≤ ``as_of`` count)."""
+    if loan.disbursed_on is None or as_of < loan.disbursed_on:
+        return LoanFigures(as_of)
+    if loan.written_off_on is not None and as_of >= loan.written_off_on:
+        return LoanFigures(as_of)
+    pos: BridgePosition = position(terms_of(loan), _paid(loan), as_of)
+    return LoanFigures(as_of, pos.principal_outstanding, pos.fee_accrued, pos.penalty_accrued, pos.amount_due,
+                       pos.overdue, pos.days_overdue)
+
+
+def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
+    for loan in loans:
+        loan.figures = figures(loan, as_of)  # type: ignore[attr-defined]
+    return loans
+
+
+def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
+    return with_figures([_load(session, actor, loan_id)], as_of)[0]
+
+
+def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
+               as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
+               enterprise_id: int | None = None, overdue: bool | None = None,
+               disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None) -> Page[BridgeLoan]:
+    """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size."""
+    loan = BridgeLoan
+    stmt = _loan_query().order_by(loan.id.desc())
+    if actor.is_officer:
+        stmt = stmt.where(loan.bank_id == actor.bank_id)
+    if status:
+        stmt = stmt.where(loan.status == status)
+    if bank_id is not None:
+        stmt = stmt.where(loan.bank_id == bank_id)
+    if enterprise_id is not None:
+        stmt = stmt.where(loan.enterprise_id == enterprise_id)
+    if disbursed_from is not None:
+        stmt = stmt.where(loan.disbursed_on >= disbursed_from)
+    if disbursed_to is not None:
+        stmt = stmt.where(loan.disbursed_on <= disbursed_to)
+    if overdue is not None:
+        on = as_of or today
+        is_overdue = and_(loan.status.in_([s.value for s in LENT_STATUSES]), loan.due_date < on)
+        stmt = stmt.where(is_overdue if overdue else or_(~is_overdue, loan.due_date.is_(None)))
+    result = paginate(session, stmt, page, page_size)
+    with_figures(result.items, as_of or today)
+    return result

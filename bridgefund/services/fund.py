@@ -1,0 +1,260 @@
+"""The bridge-loan fund's books: settings, capital in and out, the ledger and its money-out rule.
+
+Every money movement goes through :func:`lock_fund` first (the single :class:`FundAccount` row, ``FOR UPDATE``
+on PostgreSQL; SQLite already serialises writers), then checks what it must against the ledger, then appends
+entries with :func:`post`. A money-out entry dated D is admitted only if the balance stays ≥ 0 on every date
+from D on (:func:`cash_headroom`), so a back-dated payout can never overdraw a later day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select, type_coerce
+from sqlalchemy.orm import Session
+
+from bridgefund.db import Money as MoneyType
+from bridgefund.errors import InsufficientFunds, RuleViolation
+from bridgefund.finance import FeeTier, validate_fee_tiers
+from bridgefund.models import FundAccount, FundLedgerEntry, FundSettings, LedgerKind, Role
+from bridgefund.models.fund import FUND_ID
+from bridgefund.services import audit
+from bridgefund.services.actor import Actor
+from bridgefund.services.common import Page, check_value_date
+
+ZERO = Decimal("0.00")
+
+#: The settings in force until an admin first saves some (DOMAIN.md: 0.2‰ days 1–5 then 0.4‰; ≤ 10 days;
+#: ≤ 10 million per enterprise; ≤ 95% of the renewal).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "fee_tiers": [{"from_day": 1, "daily_rate": "0.0002"}, {"from_day": 6, "daily_rate": "0.0004"}],
+    "penalty_daily_rate": Decimal("0.0005"),
+    "max_term_days": 10,
+    "per_enterprise_cap": Decimal("10000000.00"),
+    "max_share_of_renewal": Decimal("0.95"),
+    "dual_approval_threshold": Decimal("5000000.00"),
+    "default_after_days": 30,
+}
+SETTING_KEYS = tuple(DEFAULT_SETTINGS)
+
+
+# --- settings -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The fund's rules as plain values (what approval snapshots onto a loan)."""
+
+    fee_tiers: tuple[FeeTier, ...]
+    penalty_daily_rate: Decimal
+    max_term_days: int
+    per_enterprise_cap: Decimal
+    max_share_of_renewal: Decimal
+    dual_approval_threshold: Decimal
+    default_after_days: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "fee_tiers": tiers_to_json(self.fee_tiers),
+            **{k: getattr(self, k) for k in SETTING_KEYS if k != "fee_tiers"},
+        }
+
+
+def tiers_from_json(raw: list[dict[str, Any]]) -> tuple[FeeTier, ...]:
+    return tuple(FeeTier(int(t["from_day"]), Decimal(str(t["daily_rate"]))) for t in raw)
+
+
+def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, Any]]:
+    """Rates as decimal strings (exact in JSON), normalised so equal rates store equal text."""
+    out = []
+    for t in tiers:
+        rate = t.daily_rate.normalize()
+        out.append({"from_day": t.from_day, "daily_rate": f"{rate:f}"})
+    return out
+
+
+def current_settings(session: Session) -> Settings:
+    row = session.get(FundSettings, FUND_ID)
+    data = DEFAULT_SETTINGS if row is None else {k: getattr(row, k) for k in SETTING_KEYS}
+    return Settings(fee_tiers=tiers_from_json(data["fee_tiers"]),
+                    **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
+
+
+def get_settings(session: Session, actor: Actor) -> Settings:
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    return current_settings(session)
+
+
+def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Settings:
+    """Replace the fund's settings (admin). Loans approved earlier keep their snapshot."""
+    actor.require(Role.admin)
+    tiers = tuple(FeeTier(t["from_day"], t["daily_rate"]) for t in values["fee_tiers"])
+    problems = validate_fee_tiers(tiers)
+    if problems:
+        raise RuleViolation("fee_tiers: " + "; ".join(problems), {"fee_tiers": problems})
+    row = session.get(FundSettings, FUND_ID, with_for_update=True)
+    before = _jsonable(current_settings(session).as_dict())
+    if row is None:
+        row = FundSettings(id=FUND_ID)
+        session.add(row)
+    row.fee_tiers = tiers_to_json(tiers)
+    for key in SETTING_KEYS:
+        if key != "fee_tiers":
+            setattr(row, key, values[key])
+    row.updated_by = actor.id
+    session.flush()
+    after = current_settings(session)
+    b, a = audit.changes(before, _jsonable(after.as_dict()))
+    audit.record(session, actor, "update_settings", "fund", FUND_ID, before=b, after=a)
+    return after
+
+
+def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in d.items()}
+
+
+# --- the lock and the money-out rule --------------------------------------------------------------------
+
+
+def lock_fund(session: Session) -> FundAccount:
+    """Take the fund's lock for this transaction (created on first use, e.g. after a wiped test database)."""
+    account = session.get(FundAccount, FUND_ID, with_for_update=True, populate_existing=True)
+    if account is None:
+        session.add(FundAccount(id=FUND_ID, version=0))
+        session.flush()
+        account = session.get(FundAccount, FUND_ID, with_for_update=True, populate_existing=True)
+    assert account is not None
+    account.version += 1
+    return account
+
+
+def cash_balance(session: Session, as_of: dt.date) -> Decimal:
+    """Cash on ``as_of``: the sum of signed entries dated on or before it."""
+    return yuan(session.scalar(
+        select(money_sum(FundLedgerEntry.cash_delta)).where(FundLedgerEntry.value_date <= as_of)))
+
+
+def cash_headroom(session: Session, from_date: dt.date) -> tuple[Decimal, dt.date]:
+    """The most that may go out on ``from_date``: min over every date d ≥ ``from_date`` of the balance on d.
+
+    Returns the amount and the date where the minimum is reached. One query: the balance on ``from_date``
+    and, via a running sum over per-day totals, the lowest balance on any later date with entries.
+    """
+    e = FundLedgerEntry
+    on_day = select(money_sum(e.cash_delta)).where(e.value_date <= from_date).scalar_subquery()
+    daily = select(e.value_date.label("d"), func.sum(e.cash_delta).label("delta")).group_by(e.value_date).subquery()
+    running = select(daily.c.d, type_coerce(func.sum(daily.c.delta).over(order_by=daily.c.d), MoneyType())
+                     .label("bal")).subquery()
+    later = (select(running.c.d, running.c.bal).where(running.c.d > from_date)
+             .order_by(running.c.bal, running.c.d).limit(1).subquery())
+    row = session.execute(select(on_day, select(later.c.bal).scalar_subquery(),
+                                 select(later.c.d).scalar_subquery())).one()
+    base = yuan(row[0])
+    if row[1] is not None and yuan(row[1]) < base:
+        return yuan(row[1]), row[2]
+    return base, from_date
+
+
+def money_sum(expr: Any) -> Any:
+    """``COALESCE(SUM(expr), 0)`` read back as yuan: the result is typed ``Money`` whatever the dialect returns."""
+    return type_coerce(func.coalesce(func.sum(expr), 0), MoneyType())
+
+
+def yuan(v: Any) -> Decimal:
+    """An aggregate typed ``Money`` (see :func:`money_sum`): Decimal yuan, or None for no rows."""
+    if v is None:
+        return ZERO
+    if not isinstance(v, Decimal):  # pragma: no cover - a programming error: an untyped aggregate
+        raise TypeError(f"untyped money aggregate: {v!r}")
+    return v.quantize(Decimal("0.01"))
+
+
+def require_cash(session: Session, amount: Decimal, value_date: dt.date, field: str = "amount") -> None:
+    """Refuse (409) a money-out of ``amount`` dated ``value_date`` that would overdraw any day from then on."""
+    headroom, on = cash_headroom(session, value_date)
+    if amount > headroom:
+        where = "" if on == value_date else f" (the balance on {on} would go negative)"
+        raise InsufficientFunds(
+            f"the fund can pay out at most {headroom:f} yuan on {value_date}{where}; {amount:f} was asked",
+            {field: [f"exceeds the fund's available cash of {headroom:f} on {value_date}{where}"]},
+            available=f"{headroom:f}",
+        )
+
+
+def post(session: Session, kind: LedgerKind, amount: Decimal, value_date: dt.date, actor: Actor, *,
+         bridge_loan_id: int | None = None, note: str | None = None) -> FundLedgerEntry:
+    """Append one ledger entry (callers hold the fund lock and have checked the money-out rule)."""
+    entry = FundLedgerEntry.make(kind, amount, value_date, bridge_loan_id=bridge_loan_id, note=note,
+                                 created_by=actor.id)
+    session.add(entry)
+    return entry
+
+
+# --- capital ----------------------------------------------------------------------------------------------
+
+
+def move_capital(session: Session, actor: Actor, *, amount: Decimal, value_date: dt.date, direction: str,
+                 note: str | None, today: dt.date) -> FundLedgerEntry:
+    """Put capital into the fund or take it out (admin); out beyond the cash on any later day → 409."""
+    actor.require(Role.admin)
+    if amount <= 0:
+        raise RuleViolation.on("amount", "must be greater than 0")
+    check_value_date(session, value_date, today)
+    lock_fund(session)
+    kind = LedgerKind.capital_in if direction == "in" else LedgerKind.capital_out
+    if kind is LedgerKind.capital_out:
+        require_cash(session, amount, value_date)
+    entry = post(session, kind, amount, value_date, actor, note=note)
+    session.flush()
+    audit.record(session, actor, kind.value, "fund", FUND_ID,
+                 after={"ledger_entry_id": entry.id, "amount": f"{amount:f}", "value_date": value_date.isoformat(),
+                        "note": note})
+    return entry
+
+
+# --- the ledger -----------------------------------------------------------------------------------------
+
+LEDGER_SORTS = {
+    "-value_date": lambda e: (e.c.value_date.desc(), e.c.id.desc()),
+    "value_date": lambda e: (e.c.value_date.asc(), e.c.id.asc()),
+    "-id": lambda e: (e.c.id.desc(),),
+    "id": lambda e: (e.c.id.asc(),),
+}
+
+
+def ledger_with_balance():  # noqa: ANN201 - a Subquery
+    """Every entry with ``balance_after``: the running cash balance in (value_date, id) order."""
+    e = FundLedgerEntry
+    return select(
+        e.id, e.value_date, e.kind, e.amount, e.cash_delta, e.bridge_loan_id, e.note, e.created_at, e.created_by,
+        type_coerce(func.sum(e.cash_delta).over(order_by=(e.value_date, e.id)), MoneyType()).label("balance_after"),
+    ).subquery("ledger")
+
+
+def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
+                kind: str | None = None, bridge_loan_id: int | None = None, from_: dt.date | None = None,
+                to: dt.date | None = None) -> Page[Any]:
+    """Ledger entries with their running balance: one COUNT and one windowed page query, whatever the size."""
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    led = ledger_with_balance()
+    stmt = select(led).order_by(*LEDGER_SORTS[sort](led))
+    if kind:
+        stmt = stmt.where(led.c.kind == kind)
+    if bridge_loan_id is not None:
+        stmt = stmt.where(led.c.bridge_loan_id == bridge_loan_id)
+    if from_ is not None:
+        stmt = stmt.where(led.c.value_date >= from_)
+    if to is not None:
+        stmt = stmt.where(led.c.value_date <= to)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings().all()
+    return Page(items=[dict(r) for r in rows], page=page, page_size=page_size, total=total)
+
+
+def ledger_entry(session: Session, entry_id: int) -> dict[str, Any]:
+    """One entry with its ``balance_after`` (as the ledger list shows it)."""
+    led = ledger_with_balance()
+    return dict(session.execute(select(led).where(led.c.id == entry_id)).mappings().one())

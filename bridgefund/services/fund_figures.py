@@ -1,0 +1,113 @@
+"""The fund's figures as of any date, from SQL aggregates over the ledger and the loans (no loops over rows).
+
+:func:`fund_position` answers ``GET /fund`` and is meant for the monthly report too. Every figure uses only
+ledger entries with ``value_date ≤ as_of`` and loan dates on or before ``as_of``, so a past date gives the same
+answer whenever it is asked (unless a back-dated entry is added, which closing the month forbids).
+
+Three queries, whatever the number of loans: ledger sums; loans repaid by ``as_of`` (days used); loans overdue
+on ``as_of`` with their outstanding principal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
+from bridgefund.services.fund import money_sum, yuan
+
+ZERO = Decimal("0.00")
+#: Ratios (utilization, turnover) and average days are given to four and two decimals, rounded half-up.
+RATIO_PLACES = Decimal("0.0001")
+DAYS_PLACES = Decimal("0.01")
+
+
+def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
+    """Whole days from ``earlier`` to ``later`` as an SQL integer expression (both dialects, no floats)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(later) - func.julianday(earlier), Integer)
+    return cast(later - earlier, Integer)
+
+
+def _sum_kind(kind: LedgerKind) -> ColumnElement[Any]:
+    e = FundLedgerEntry
+    return money_sum(case((e.kind == kind.value, e.amount), else_=0))
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    if denominator <= 0:
+        return Decimal("0.0000")
+    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+
+
+def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
+    """Every figure of ``GET /fund`` as of ``as_of`` (API.md, "The bridge-loan fund")."""
+    e, loan = FundLedgerEntry, BridgeLoan
+    sums = session.execute(
+        select(
+            *(_sum_kind(k).label(k.value) for k in LedgerKind),
+            money_sum(e.cash_delta).label("cash"),
+            func.count(case((e.kind == LedgerKind.disbursement.value, e.id))).label("disbursed_count"),
+            func.count(func.distinct(case((e.kind == LedgerKind.disbursement.value, loan.enterprise_id))))
+            .label("enterprises"),
+        )
+        .select_from(e).outerjoin(loan, loan.id == e.bridge_loan_id)
+        .where(e.value_date <= as_of)
+    ).one()._mapping
+    m = {k.value: yuan(sums[k.value]) for k in LedgerKind}
+    cash = yuan(sums["cash"])
+
+    used = days_between(session, loan.repaid_on, loan.disbursed_on)
+    days_sum, repaid_count = session.execute(
+        select(func.coalesce(func.sum(used), 0), func.count(loan.id)).where(loan.repaid_on <= as_of)
+    ).one()
+
+    repaid_by = (
+        select(e.bridge_loan_id, func.sum(e.amount).label("repaid"))
+        .where(e.kind == LedgerKind.principal_repaid.value, e.value_date <= as_of)
+        .group_by(e.bridge_loan_id).subquery()
+    )
+    overdue_count, overdue_amount = session.execute(
+        select(func.count(loan.id), money_sum(loan.amount - func.coalesce(repaid_by.c.repaid, 0)))
+        .select_from(loan).outerjoin(repaid_by, repaid_by.c.bridge_loan_id == loan.id)
+        .where(
+            loan.disbursed_on <= as_of,
+            loan.due_date < as_of,
+            or_(loan.repaid_on.is_(None), loan.repaid_on > as_of),
+            or_(loan.written_off_on.is_(None), loan.written_off_on > as_of),
+            and_(loan.amount - func.coalesce(repaid_by.c.repaid, 0) > 0),
+        )
+    ).one()
+
+    capital = m["capital_in"] - m["capital_out"]
+    outstanding = m["disbursement"] - m["principal_repaid"] - m["write_off"]
+    average_days = (Decimal(int(days_sum)) / Decimal(repaid_count)).quantize(DAYS_PLACES, rounding=ROUND_HALF_UP) \
+        if repaid_count else Decimal("0.00")
+    return {
+        "as_of": as_of,
+        "capital": capital,
+        "capital_in": m["capital_in"],
+        "capital_out": m["capital_out"],
+        "cash_balance": cash,
+        "outstanding_principal": outstanding,
+        #: What a disbursement dated ``as_of`` could draw, judged on entries up to ``as_of``: the cash.
+        "available": cash,
+        "utilization": ratio(outstanding, capital),
+        "fee_income": m["fee"],
+        "penalty_income": m["penalty"],
+        "losses": m["write_off"],
+        "recoveries": m["recovery"],
+        "principal_repaid": m["principal_repaid"],
+        "cumulative_disbursed_amount": m["disbursement"],
+        "cumulative_disbursed_count": int(sums["disbursed_count"]),
+        "enterprises_served": int(sums["enterprises"]),
+        "turnover": ratio(m["disbursement"], capital),
+        "average_days_used": average_days,
+        "repaid_count": int(repaid_count),
+        "overdue_count": int(overdue_count),
+        "overdue_amount": yuan(overdue_amount),
+    }
