@@ -25,7 +25,7 @@ PUBLIC_OUTSIDE_API = {
 class Resource:
     """A path parameter's value, and the bank that owns it (None: shared master data)."""
 
-    value: int
+    value: int | str
     bank_id: int | None
 
 
@@ -36,6 +36,7 @@ def _providers() -> dict[str, Callable[[Any, Any], Resource]]:
         "bank_id": lambda f, other: Resource(other.id, other.id),
         "guarantor_id": lambda f, other: Resource(_guarantor(f).id, None),
         "enterprise_id": lambda f, other: Resource(f.make_enterprise().id, None),
+        "period": lambda f, other: Resource("2019-01", None),
     }
     try:  # resources of later modules register themselves here
         from tests.api import matrix_providers

@@ -1,0 +1,37 @@
+"""Accounting periods: closing months."""
+
+from __future__ import annotations
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.services import periods
+from bridgefund.web import access, actor, session, today
+
+blp = Blueprint("periods", __name__, description="Accounting periods")
+
+
+class PeriodSchema(Schema):
+    period = fields.String(metadata={"example": "2020-03"})
+    last_day = fields.Date()
+    closed_by = fields.Integer(allow_none=True)
+    closed_at = fields.DateTime()
+    status = fields.Constant("closed")
+
+
+@blp.get("/periods")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(PeriodSchema))
+def list_periods(args: dict):  # noqa: ANN201
+    """List closed months, latest first (every month up to the latest is closed)."""
+    return periods.list_periods(session(), actor(), args["page"], args["page_size"])
+
+
+@blp.post("/periods/<string:period>/close")
+@access("admin")
+@blp.response(201, PeriodSchema)
+def close_period(period: str):  # noqa: ANN201
+    """Close a month and every earlier one: no value date may fall in them afterwards."""
+    return periods.close_period(session(), actor(), period, today=today())
