@@ -41,14 +41,22 @@ def test_models_and_migrations_agree(engine):  # noqa: ANN001
     assert diff == [], f"the models differ from the migrations: {diff}"
 
 
+def test_single_head():
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    assert len(heads) == 1, f"merge the migration heads: {heads}"
+
+
 def test_stairway_up_down_up(scratch_url: str):
     """Each revision upgrades, downgrades back and upgrades again cleanly."""
     script = ScriptDirectory.from_config(alembic_config())
     revisions = list(reversed(list(script.walk_revisions("base", "heads"))))
     for rev in revisions:
         upgrade(scratch_url, rev.revision)
-        downgrade(scratch_url, rev.down_revision if isinstance(rev.down_revision, str) else "-1")
+        # to a parent explicitly: with branches "-1" is ambiguous (a merge steps back to its first parent)
+        down = rev.down_revision
+        downgrade(scratch_url, "base" if down is None else down if isinstance(down, str) else down[0])
         upgrade(scratch_url, rev.revision)
+    upgrade(scratch_url, "heads")
     eng = make_engine(scratch_url)
     try:
         tables = set(inspect(eng).get_table_names())
