@@ -2,29 +2,44 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from flask import url_for
 from flask_smorest import Blueprint
 
 from bridgefund.schemas.bridge_loan import (
-    ApproveSchema,
+    BridgeApproveSchema,
+    BridgeLoanAsOfArgs,
     BridgeLoanCreateSchema,
     BridgeLoanListArgs,
     BridgeLoanSchema,
-    LoanAsOfArgs,
-    OptionalReasonSchema,
-    OptionalValueDateSchema,
-    ReasonSchema,
-    RecoveryCreateSchema,
-    RepaymentCreateSchema,
-    RepaymentResultSchema,
-    ValueDateSchema,
-    WriteOffSchema,
+    BridgeOptionalReasonSchema,
+    BridgeOptionalValueDateSchema,
+    BridgeReasonSchema,
+    BridgeRecoveryCreateSchema,
+    BridgeRepaymentCreateSchema,
+    BridgeRepaymentResultSchema,
+    BridgeValueDateSchema,
+    BridgeWriteOffSchema,
 )
 from bridgefund.schemas.common import page_of
 from bridgefund.services import bridge_loans
 from bridgefund.web import ANY, access, actor, session, today
 
 blp = Blueprint("bridge_loans", __name__, description="Bridge loans (应急转贷), from application to repayment")
+
+
+def visible_loan(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for another bank's loan before the body is even read: an officer learns nothing about it."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bridge_loans.check_visible(session(), actor(), kwargs["loan_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def _shown(loan):  # noqa: ANN001, ANN202
@@ -54,7 +69,8 @@ def list_loans(args: dict):  # noqa: ANN201
 
 @blp.get("/bridge-loans/<int:loan_id>")
 @access(ANY)
-@blp.arguments(LoanAsOfArgs, location="query")
+@visible_loan
+@blp.arguments(BridgeLoanAsOfArgs, location="query")
 @blp.response(200, BridgeLoanSchema)
 def get_loan(args: dict, loan_id: int):  # noqa: ANN201
     """Show a bridge loan with its accrued fee, penalty and amount due as of a date (default today)."""
@@ -63,7 +79,8 @@ def get_loan(args: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/approve")
 @access("fund_manager")
-@blp.arguments(ApproveSchema)
+@visible_loan
+@blp.arguments(BridgeApproveSchema)
 @blp.response(200, BridgeLoanSchema)
 def approve(body: dict, loan_id: int):  # noqa: ANN201
     """Approve an application (never by its submitter; two managers at or above the dual-approval threshold)."""
@@ -72,7 +89,8 @@ def approve(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/reject")
 @access("fund_manager")
-@blp.arguments(ReasonSchema)
+@visible_loan
+@blp.arguments(BridgeReasonSchema)
 @blp.response(200, BridgeLoanSchema)
 def reject(body: dict, loan_id: int):  # noqa: ANN201
     """Reject an application, with a reason."""
@@ -81,7 +99,8 @@ def reject(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/withdraw")
 @access("bank_officer")
-@blp.arguments(OptionalReasonSchema)
+@visible_loan
+@blp.arguments(BridgeOptionalReasonSchema)
 @blp.response(200, BridgeLoanSchema)
 def withdraw(body: dict, loan_id: int):  # noqa: ANN201
     """Withdraw an application still under review (the submitting bank's officer)."""
@@ -90,7 +109,8 @@ def withdraw(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/cancel")
 @access("fund_manager")
-@blp.arguments(OptionalReasonSchema)
+@visible_loan
+@blp.arguments(BridgeOptionalReasonSchema)
 @blp.response(200, BridgeLoanSchema)
 def cancel(body: dict, loan_id: int):  # noqa: ANN201
     """Cancel an approved loan before it is disbursed."""
@@ -99,7 +119,8 @@ def cancel(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/disburse")
 @access("fund_manager")
-@blp.arguments(ValueDateSchema)
+@visible_loan
+@blp.arguments(BridgeValueDateSchema)
 @blp.response(200, BridgeLoanSchema)
 def disburse(body: dict, loan_id: int):  # noqa: ANN201
     """Pay an approved loan out on a value date; 409 when the fund's cash cannot cover it."""
@@ -108,8 +129,9 @@ def disburse(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/repayments")
 @access("bank_officer", "fund_manager")
-@blp.arguments(RepaymentCreateSchema)
-@blp.response(201, RepaymentResultSchema)
+@visible_loan
+@blp.arguments(BridgeRepaymentCreateSchema)
+@blp.response(201, BridgeRepaymentResultSchema)
 def repay(body: dict, loan_id: int):  # noqa: ANN201
     """Record a repayment; it is split penalty → fee → principal and the answer shows the split and the loan."""
     result = bridge_loans.repay(session(), actor(), loan_id, today=today(), **body)
@@ -119,7 +141,8 @@ def repay(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/default")
 @access("fund_manager")
-@blp.arguments(OptionalValueDateSchema)
+@visible_loan
+@blp.arguments(BridgeOptionalValueDateSchema)
 @blp.response(200, BridgeLoanSchema)
 def declare_default(body: dict, loan_id: int):  # noqa: ANN201
     """Declare a loan in default once it is at least `default_after_days` overdue."""
@@ -130,7 +153,8 @@ def declare_default(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/write-off")
 @access("fund_manager")
-@blp.arguments(WriteOffSchema)
+@visible_loan
+@blp.arguments(BridgeWriteOffSchema)
 @blp.response(200, BridgeLoanSchema)
 def write_off(body: dict, loan_id: int):  # noqa: ANN201
     """Write a defaulted loan off; its outstanding principal becomes a fund loss."""
@@ -141,7 +165,8 @@ def write_off(body: dict, loan_id: int):  # noqa: ANN201
 
 @blp.post("/bridge-loans/<int:loan_id>/recoveries")
 @access("fund_manager")
-@blp.arguments(RecoveryCreateSchema)
+@visible_loan
+@blp.arguments(BridgeRecoveryCreateSchema)
 @blp.response(201, BridgeLoanSchema)
 def recover(body: dict, loan_id: int):  # noqa: ANN201
     """Record money recovered on a written-off loan (back into the fund's cash)."""

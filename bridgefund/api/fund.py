@@ -6,12 +6,12 @@ from flask_smorest import Blueprint
 
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.fund import (
-    AsOfArgs,
-    CapitalSchema,
+    FundAsOfArgs,
+    FundCapitalSchema,
+    FundLedgerEntrySchema,
+    FundLedgerListArgs,
     FundPositionSchema,
     FundSettingsSchema,
-    LedgerEntrySchema,
-    LedgerListArgs,
 )
 from bridgefund.services import fund, fund_figures
 from bridgefund.web import access, actor, session, today
@@ -21,7 +21,7 @@ blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: p
 
 @blp.get("/fund")
 @access("admin", "fund_manager", "auditor")
-@blp.arguments(AsOfArgs, location="query")
+@blp.arguments(FundAsOfArgs, location="query")
 @blp.response(200, FundPositionSchema)
 def get_fund(args: dict):  # noqa: ANN201
     """Show the fund's figures as of a date (default today), computed from the ledger."""
@@ -30,8 +30,8 @@ def get_fund(args: dict):  # noqa: ANN201
 
 @blp.post("/fund/capital")
 @access("admin")
-@blp.arguments(CapitalSchema)
-@blp.response(201, LedgerEntrySchema)
+@blp.arguments(FundCapitalSchema)
+@blp.response(201, FundLedgerEntrySchema)
 def move_capital(body: dict):  # noqa: ANN201
     """Put capital into the fund or take it out; out beyond the cash of any later day answers 409."""
     entry = fund.move_capital(session(), actor(), today=today(), **body)
@@ -40,8 +40,8 @@ def move_capital(body: dict):  # noqa: ANN201
 
 @blp.get("/fund/ledger")
 @access("admin", "fund_manager", "auditor")
-@blp.arguments(LedgerListArgs, location="query")
-@blp.response(200, page_of(LedgerEntrySchema))
+@blp.arguments(FundLedgerListArgs, location="query")
+@blp.response(200, page_of(FundLedgerEntrySchema))
 def list_ledger(args: dict):  # noqa: ANN201
     """List ledger entries with the running cash balance (newest value date first by default)."""
     page, size = args.pop("page"), args.pop("page_size")

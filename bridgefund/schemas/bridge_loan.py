@@ -6,18 +6,18 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from bridgefund.models import BridgeLoanStatus
 from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
-from bridgefund.schemas.fund import FeeTierSchema
+from bridgefund.schemas.fund import FundFeeTierSchema
 
 STATUSES = [s.value for s in BridgeLoanStatus]
 
 
-class MaturingLoanSchema(StrictSchema):
+class BridgeMaturingLoanSchema(StrictSchema):
     contract_no = Text(64, required=True)
     amount = Money(required=True, positive=True)
     due_date = fields.Date(required=True)
 
 
-class RenewalSchema(StrictSchema):
+class BridgeRenewalSchema(StrictSchema):
     amount = Money(required=True, positive=True)
     expected_date = fields.Date(required=True)
 
@@ -25,58 +25,58 @@ class RenewalSchema(StrictSchema):
 class BridgeLoanCreateSchema(StrictSchema):
     enterprise_id = Id(required=True)
     bank_id = Id(metadata={"description": "required for a fund manager; an officer's own bank otherwise"})
-    maturing_loan = fields.Nested(MaturingLoanSchema, required=True)
+    maturing_loan = fields.Nested(BridgeMaturingLoanSchema, required=True)
     amount = Money(required=True, positive=True)
     term_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
-    renewal = fields.Nested(RenewalSchema, required=True)
+    renewal = fields.Nested(BridgeRenewalSchema, required=True)
     purpose = Text(500, allow_none=True)
     submitted_on = fields.Date(metadata={"description": "business date of the application (default: today)"})
 
 
-class ApproveSchema(StrictSchema):
+class BridgeApproveSchema(StrictSchema):
     comment = Text(500, allow_none=True)
 
 
-class ReasonSchema(StrictSchema):
+class BridgeReasonSchema(StrictSchema):
     reason = Text(500, required=True)
 
 
-class OptionalReasonSchema(StrictSchema):
+class BridgeOptionalReasonSchema(StrictSchema):
     reason = Text(500, allow_none=True)
 
 
-class ValueDateSchema(StrictSchema):
+class BridgeValueDateSchema(StrictSchema):
     value_date = fields.Date(required=True)
 
 
-class OptionalValueDateSchema(StrictSchema):
+class BridgeOptionalValueDateSchema(StrictSchema):
     value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
 
 
-class WriteOffSchema(StrictSchema):
+class BridgeWriteOffSchema(StrictSchema):
     reason = Text(500, required=True)
     value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
 
 
-class RepaymentCreateSchema(StrictSchema):
+class BridgeRepaymentCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
     value_date = fields.Date(required=True)
     external_ref = Text(64, required=True)
 
 
-class RecoveryCreateSchema(StrictSchema):
+class BridgeRecoveryCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
     value_date = fields.Date(required=True)
     note = Text(500, allow_none=True)
 
 
-class ApprovalSchema(Schema):
+class BridgeApprovalSchema(Schema):
     manager_id = fields.Integer(allow_none=True)
     comment = fields.String(allow_none=True)
     at = fields.DateTime()
 
 
-class RepaymentSchema(Schema):
+class BridgeRepaymentSchema(Schema):
     id = fields.Integer()
     amount = Money()
     value_date = fields.Date()
@@ -87,7 +87,7 @@ class RepaymentSchema(Schema):
     created_at = fields.DateTime()
 
 
-class EnterpriseBriefSchema(Schema):
+class BridgeEnterpriseBriefSchema(Schema):
     id = fields.Integer()
     uscc = fields.String()
     name = fields.String()
@@ -101,7 +101,7 @@ class BridgeLoanSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
     status = fields.String(metadata={"enum": STATUSES})
-    enterprise = fields.Nested(EnterpriseBriefSchema)
+    enterprise = fields.Nested(BridgeEnterpriseBriefSchema)
     enterprise_id = fields.Integer()
     bank_id = fields.Integer()
     submitted_by = fields.Integer(allow_none=True)
@@ -115,11 +115,11 @@ class BridgeLoanSchema(Schema):
         "amount": f"{loan.renewal_amount:.2f}", "expected_date": loan.renewal_expected_date.isoformat()},
         metadata={"type": "object"})
     purpose = fields.String(allow_none=True)
-    fee_tiers = fields.List(fields.Nested(FeeTierSchema), allow_none=True)
+    fee_tiers = fields.List(fields.Nested(FundFeeTierSchema), allow_none=True)
     penalty_daily_rate = Rate(allow_none=True)
     default_after_days = fields.Integer(allow_none=True)
     required_approvals = fields.Integer(allow_none=True)
-    approvals = fields.List(fields.Nested(ApprovalSchema))
+    approvals = fields.List(fields.Nested(BridgeApprovalSchema))
     approved_at = fields.DateTime(allow_none=True)
     disbursed_on = fields.Date(allow_none=True)
     due_date = fields.Date(allow_none=True)
@@ -139,14 +139,14 @@ class BridgeLoanSchema(Schema):
     amount_due = fields.Function(lambda loan: f"{loan.figures.amount_due:.2f}")
     overdue = fields.Function(lambda loan: loan.figures.overdue, metadata={"type": "boolean"})
     days_overdue = fields.Function(lambda loan: loan.figures.days_overdue, metadata={"type": "integer"})
-    repayments = fields.List(fields.Nested(RepaymentSchema))
+    repayments = fields.List(fields.Nested(BridgeRepaymentSchema))
     created_at = fields.DateTime()
 
 
-class RepaymentResultSchema(Schema):
+class BridgeRepaymentResultSchema(Schema):
     """The repayment with its split, and the loan after it."""
 
-    repayment = fields.Nested(RepaymentSchema)
+    repayment = fields.Nested(BridgeRepaymentSchema)
     loan = fields.Nested(BridgeLoanSchema)
 
 
@@ -165,5 +165,5 @@ class BridgeLoanListArgs(PageArgs):
             raise ValidationError("must not be after disbursed_to", "disbursed_from")
 
 
-class LoanAsOfArgs(StrictSchema):
+class BridgeLoanAsOfArgs(StrictSchema):
     as_of = fields.Date(metadata={"description": "evaluate accruals on this date (default: today)"})

@@ -14,7 +14,7 @@ KINDS = [k.value for k in LedgerKind]
 MAX_DAILY_RATE = Decimal("0.01")
 
 
-class FeeTierSchema(StrictSchema):
+class FundFeeTierSchema(StrictSchema):
     from_day = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
     daily_rate = Rate(required=True, maximum=MAX_DAILY_RATE, example="0.0002")
 
@@ -22,7 +22,7 @@ class FeeTierSchema(StrictSchema):
 class FundSettingsSchema(StrictSchema):
     """``GET`` answers it; ``PUT`` replaces the settings whole (every field required)."""
 
-    fee_tiers = fields.List(fields.Nested(FeeTierSchema), required=True, validate=validate.Length(min=1, max=20))
+    fee_tiers = fields.List(fields.Nested(FundFeeTierSchema), required=True, validate=validate.Length(min=1, max=20))
     penalty_daily_rate = Rate(required=True, maximum=MAX_DAILY_RATE, example="0.0005")
     max_term_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=365))
     per_enterprise_cap = Money(required=True, positive=True)
@@ -31,14 +31,14 @@ class FundSettingsSchema(StrictSchema):
     default_after_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
 
 
-class CapitalSchema(StrictSchema):
+class FundCapitalSchema(StrictSchema):
     amount = Money(required=True, positive=True)
     value_date = fields.Date(required=True)
     direction = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
     note = Text(500, allow_none=True)
 
 
-class LedgerEntrySchema(Schema):
+class FundLedgerEntrySchema(Schema):
     id = fields.Integer()
     value_date = fields.Date()
     kind = fields.String(metadata={"enum": KINDS})
@@ -52,7 +52,7 @@ class LedgerEntrySchema(Schema):
     created_by = fields.Integer(allow_none=True)
 
 
-class LedgerListArgs(PageArgs):
+class FundLedgerListArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(KINDS))
     bridge_loan_id = Id()
     from_ = fields.Date(data_key="from")
@@ -67,7 +67,7 @@ class LedgerListArgs(PageArgs):
             raise ValidationError("must not be after 'to'", "from")
 
 
-class AsOfArgs(StrictSchema):
+class FundAsOfArgs(StrictSchema):
     as_of = fields.Date(metadata={"description": "evaluate on this date (default: today in the fund's timezone)"})
 
 

@@ -77,6 +77,14 @@ def _load(session: Session, actor: Actor, loan_id: int, *, lock: bool = False) -
     return loan
 
 
+def check_visible(session: Session, actor: Actor, loan_id: int) -> None:
+    """404 unless the loan exists and the actor may see it (one indexed lookup; officers only)."""
+    if actor.is_officer:
+        bank_id = session.scalar(select(BridgeLoan.bank_id).where(BridgeLoan.id == loan_id))
+        if bank_id is None or bank_id != actor.bank_id:
+            raise NotFound(f"bridge loan {loan_id} does not exist")
+
+
 def _check_bank_active(bank: Bank, on: dt.date) -> None:
     if bank.status == BankStatus.suspended and (bank.suspended_on is None or bank.suspended_on <= on):
         raise BankSuspended(
