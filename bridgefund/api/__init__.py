@@ -31,5 +31,8 @@ def register(app: Flask) -> Api:
 
     for module in (fund, bridge_loans):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
+    from bridgefund.api import pool
+
+    api.register_blueprint(pool.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

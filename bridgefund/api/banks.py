@@ -17,14 +17,14 @@ from bridgefund.schemas.registry import (
 )
 from bridgefund.services import registry
 from bridgefund.services.common import get_or_404
-from bridgefund.web import ANY, access, actor, session
+from bridgefund.web import ANY, access, actor, session, today
 
 blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
 
 
 def _with_figures(banks):  # noqa: ANN001, ANN202
     """Attach each bank's pool figures (quota used, NPL ratio) computed in one query for the whole page."""
-    figures = registry.bank_figures(session(), [b.id for b in banks])
+    figures = registry.bank_figures(session(), [b.id for b in banks], today())
     for b in banks:
         b.pool_quota_used, b.npl_ratio = figures[b.id]
     return banks

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -96,8 +97,12 @@ def create_bank(
     if existing is not None:
         raise Duplicate(f"bank code {code} is taken by bank {existing.id}", {"code": ["already taken"]},
                         existing_id=existing.id)
+    from bridgefund.services import pool
+
+    if pool_quota:  # Σ quotas ≤ leverage × contributions (services.pool.check_quota_total)
+        pool.check_quota_total(session, None, pool_quota)
     bank = Bank(code=code, name=name.strip(), pool_quota=pool_quota or Decimal("0.00"),
-                pool_share=pool_share if pool_share is not None else Decimal("0.50"))
+                pool_share=pool_share if pool_share is not None else pool.default_pool_share(session))
     session.add(bank)
     session.flush()
     audit.record(session, actor, "create", "bank", bank.id, after=bank.snapshot())
@@ -109,6 +114,10 @@ def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str,
     actor.require(Role.admin)
     bank = get_or_404(session, Bank, bank_id, entity="bank", with_for_update=True)
     before = bank.snapshot()
+    if "pool_quota" in changes and changes["pool_quota"] > bank.pool_quota:
+        from bridgefund.services import pool
+
+        pool.check_quota_total(session, bank.id, changes["pool_quota"])
     for key in ("name", "pool_quota", "pool_share"):
         if key in changes:
             setattr(bank, key, changes[key])
@@ -236,9 +245,18 @@ def get_user_self(session: Session, actor: Actor) -> User:
     return user
 
 
-def bank_figures(session: Session, bank_ids: list[int]) -> dict[int, tuple[Decimal, Decimal]]:
-    """``{bank_id: (pool_quota_used, npl_ratio)}`` for the given banks, in a constant number of queries.
+def bank_figures(
+    session: Session, bank_ids: list[int], as_of: dt.date | None = None,
+) -> dict[int, tuple[Decimal, Decimal]]:
+    """``{bank_id: (pool_quota_used, npl_ratio)}`` on ``as_of`` (default: today in the fund's timezone).
 
-    The risk-compensation pool computes these from its loans; until a bank has pool loans both are zero.
+    SQL aggregates over the pool's loans, repayments and recoveries: a constant number of queries for
+    any number of banks (services.pool_figures).
     """
-    return {bank_id: (Decimal("0.00"), Decimal("0")) for bank_id in bank_ids}
+    from bridgefund.services import pool
+
+    if as_of is None:
+        from zoneinfo import ZoneInfo
+
+        as_of = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    return pool.bank_figures(session, bank_ids, as_of)

@@ -1,0 +1,236 @@
+"""The risk-compensation pool: position, settings, contributions, pool loans, repayments, claims, recoveries."""
+
+from __future__ import annotations
+
+from flask import Response, request
+from flask_smorest import Blueprint
+
+from bridgefund.errors import RuleViolation
+from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.schemas.pool import (
+    AsOfArgs,
+    ClaimApproveSchema,
+    ClaimFileSchema,
+    ClaimListArgs,
+    ClaimPaySchema,
+    ClaimRejectSchema,
+    ClaimSchema,
+    ContributionSchema,
+    ImportResultSchema,
+    InstallmentSchema,
+    PoolLedgerEntrySchema,
+    PoolLoanCreateSchema,
+    PoolLoanListArgs,
+    PoolLoanSchema,
+    PoolLoanSummarySchema,
+    PoolPositionSchema,
+    PoolRecoveryCreateSchema,
+    PoolRecoverySchema,
+    PoolRepaymentCreateSchema,
+    PoolRepaymentResultSchema,
+    PoolSettingsPutSchema,
+    PoolSettingsSchema,
+)
+from bridgefund.services import claims, pool, pool_import, pool_loans
+from bridgefund.web import ANY, access, actor, session, today
+
+blp = Blueprint("pool", __name__, description="The risk-compensation pool (风险补偿资金池)")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- the pool --------------------------------------------------------------------------------------
+
+
+@blp.get("/pool")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, PoolPositionSchema)
+def get_pool(args: dict):  # noqa: ANN201
+    """Show the pool's figures, now or ``?as_of=``."""
+    return pool.position(session(), actor(), args.get("as_of") or today())
+
+
+@blp.get("/pool/settings")
+@access("admin", "fund_manager", "auditor")
+@blp.response(200, PoolSettingsSchema)
+def get_settings():  # noqa: ANN201
+    """Show the pool's rules."""
+    return pool.get_settings(session(), actor())
+
+
+@blp.put("/pool/settings")
+@access("admin")
+@blp.arguments(PoolSettingsPutSchema)
+@blp.response(200, PoolSettingsSchema)
+def put_settings(body: dict):  # noqa: ANN201
+    """Replace the pool's rules."""
+    return pool.put_settings(session(), actor(), body)
+
+
+@blp.post("/pool/contributions")
+@access("admin")
+@blp.arguments(ContributionSchema)
+@blp.response(201, PoolLedgerEntrySchema)
+def contribute(body: dict):  # noqa: ANN201
+    """Book a contribution of public money into the pool."""
+    entry = pool.contribute(session(), actor(), today(), **body)
+    entry.balance_after = None
+    return entry
+
+
+@blp.get("/pool/ledger")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(PageArgs, location="query")
+@blp.response(200, page_of(PoolLedgerEntrySchema))
+def list_ledger(args: dict):  # noqa: ANN201
+    """List the pool's ledger entries (newest value date first) with the balance after each."""
+    return pool.list_ledger(session(), actor(), args["page"], args["page_size"])
+
+
+# --- pool loans ------------------------------------------------------------------------------------
+
+
+@blp.post("/pool-loans")
+@access("bank_officer", "fund_manager")
+@blp.arguments(PoolLoanCreateSchema)
+@blp.response(201, PoolLoanSchema)
+def create_pool_loan(body: dict):  # noqa: ANN201
+    """Report a loan under the pool's cover; answers with its schedule."""
+    loan = pool_loans.create_pool_loan(session(), actor(), today(), **body)
+    return pool_loans.get_pool_loan(session(), actor(), loan.id, max(loan.start_date, today()))
+
+
+@blp.get("/pool-loans")
+@access(ANY)
+@blp.arguments(PoolLoanListArgs, location="query")
+@blp.response(200, page_of(PoolLoanSummarySchema))
+def list_pool_loans(args: dict):  # noqa: ANN201
+    """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``."""
+    as_of = args.pop("as_of", None) or today()
+    page, page_size = args.pop("page"), args.pop("page_size")
+    return pool_loans.list_pool_loans(session(), actor(), as_of, page, page_size, **args)
+
+
+@blp.get("/pool-loans/<int:loan_id>")
+@access(ANY)
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, PoolLoanSchema)
+def get_pool_loan(args: dict, loan_id: int):  # noqa: ANN201
+    """Show a pool loan with its schedule, repayments and claims, evaluated ``?as_of=``."""
+    return pool_loans.get_pool_loan(session(), actor(), loan_id, args.get("as_of") or today())
+
+
+@blp.get("/pool-loans/<int:loan_id>/schedule")
+@access(ANY)
+@blp.arguments(AsOfArgs, location="query")
+@blp.response(200, InstallmentSchema(many=True))
+def get_schedule(args: dict, loan_id: int):  # noqa: ANN201
+    """List a pool loan's installments; the principal column sums exactly to the loan's principal."""
+    return pool_loans.get_pool_loan(session(), actor(), loan_id, args.get("as_of") or today()).schedule
+
+
+@blp.post("/pool-loans/<int:loan_id>/repayments")
+@access("bank_officer", "fund_manager")
+@blp.arguments(PoolRepaymentCreateSchema)
+@blp.response(201, PoolRepaymentResultSchema)
+def repay(body: dict, loan_id: int):  # noqa: ANN201
+    """Record a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
+    repayment, loan = pool_loans.record_repayment(session(), actor(), today(), loan_id, **body)
+    return {"repayment": repayment, "loan": loan}
+
+
+@blp.post("/pool-loans/<int:loan_id>/claims")
+@access("bank_officer")
+@blp.arguments(ClaimFileSchema)
+@blp.response(201, ClaimSchema)
+def file_claim(body: dict, loan_id: int):  # noqa: ANN201
+    """File a claim on a loan at least the claim threshold past due."""
+    return claims.file_claim(session(), actor(), today(), loan_id, **body)
+
+
+@blp.post("/pool-loans/<int:loan_id>/recoveries")
+@access("bank_officer", "fund_manager")
+@blp.arguments(PoolRecoveryCreateSchema)
+@blp.response(201, PoolRecoverySchema)
+def recover(body: dict, loan_id: int):  # noqa: ANN201
+    """Record money recovered on a claimed loan; the pool's share returns to the pool."""
+    return claims.record_recovery(session(), actor(), today(), loan_id, **body)
+
+
+@blp.post("/pool-loans/import")
+@access("bank_officer", "fund_manager")
+@blp.response(201, ImportResultSchema)
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "string", "format": "binary"}, "bank_id": {"type": "integer"}}}}}})
+def import_pool_loans():  # noqa: ANN201
+    """Import pool loans from a CSV or XLSX file: every row or none."""
+    upload = request.files.get("file")
+    if upload is None:
+        raise RuleViolation.on("file", "a multipart field 'file' with a CSV or XLSX file is required")
+    bank_id = None
+    raw_bank = request.form.get("bank_id")
+    if raw_bank:
+        if not raw_bank.isdigit() or not 1 <= int(raw_bank) < 2**31:
+            raise RuleViolation.on("bank_id", "not a valid id")
+        bank_id = int(raw_bank)
+    data = upload.stream.read(pool_import.MAX_BYTES + 1)
+    return pool_import.import_pool_loans(session(), actor(), today(), data, filename=upload.filename,
+                                         bank_id=bank_id)
+
+
+@blp.get("/pool-loans/import/template.xlsx")
+@access(ANY)
+def import_template() -> Response:
+    """Download the XLSX template for pool-loan imports."""
+    return Response(pool_import.template_xlsx(), mimetype=XLSX,
+                    headers={"Content-Disposition": 'attachment; filename="pool-loans-template.xlsx"'})
+
+
+# --- claims ----------------------------------------------------------------------------------------
+
+
+@blp.get("/claims")
+@access(ANY)
+@blp.arguments(ClaimListArgs, location="query")
+@blp.response(200, page_of(ClaimSchema))
+def list_claims(args: dict):  # noqa: ANN201
+    """List claims (a bank officer sees only their bank's)."""
+    page, page_size = args.pop("page"), args.pop("page_size")
+    return claims.list_claims(session(), actor(), page, page_size, **args)
+
+
+@blp.get("/claims/<int:claim_id>")
+@access(ANY)
+@blp.response(200, ClaimSchema)
+def get_claim(claim_id: int):  # noqa: ANN201
+    """Show a claim."""
+    return claims.get_claim(session(), actor(), claim_id)
+
+
+@blp.post("/claims/<int:claim_id>/approve")
+@access("fund_manager")
+@blp.arguments(ClaimApproveSchema)
+@blp.response(200, ClaimSchema)
+def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
+    """Approve a filed claim."""
+    return claims.approve_claim(session(), actor(), claim_id, **body)
+
+
+@blp.post("/claims/<int:claim_id>/reject")
+@access("fund_manager")
+@blp.arguments(ClaimRejectSchema)
+@blp.response(200, ClaimSchema)
+def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
+    """Reject a filed claim with a reason."""
+    return claims.reject_claim(session(), actor(), claim_id, **body)
+
+
+@blp.post("/claims/<int:claim_id>/pay")
+@access("fund_manager")
+@blp.arguments(ClaimPaySchema)
+@blp.response(200, ClaimSchema)
+def pay_claim(body: dict, claim_id: int):  # noqa: ANN201
+    """Pay an approved claim from the pool on a value date."""
+    return claims.pay_claim(session(), actor(), today(), claim_id, **body)

@@ -1,0 +1,239 @@
+"""Schemas of the risk-compensation pool: settings, contributions, pool loans, repayments, claims, recoveries."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, fields, validate
+
+from bridgefund.finance.schedule import RepaymentMethod
+from bridgefund.models import ClaimStatus, PoolLoanStatus
+from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+
+METHODS = [m.value for m in RepaymentMethod]
+GRADES = ["normal", "special_mention", "substandard", "doubtful", "loss"]
+
+
+class AsOfArgs(StrictSchema):
+    as_of = fields.Date(metadata={"description": "Evaluate on this business date (default: today)."})
+
+
+# --- the pool --------------------------------------------------------------------------------------
+
+
+class PoolPositionSchema(Schema):
+    as_of = fields.Date()
+    capital = Money()
+    balance = Money()
+    contributions = Money()
+    claims_paid = Money()
+    recoveries = Money()
+    total_quota = Money()
+    guaranteed_outstanding = Money()
+    leverage_used = Rate()
+    npl_ratio = Rate()
+    suspended = fields.Boolean(metadata={"description": "Paid claims exceed the loss threshold: no new loans."})
+
+
+class PoolSettingsSchema(Schema):
+    leverage = Rate(maximum=Decimal(1000))
+    default_pool_share = Rate()
+    claim_after_days_overdue = fields.Integer()
+    bank_npl_threshold = Rate()
+    pool_loss_threshold = Rate()
+    max_loan_amount = Money()
+    max_annual_rate = Rate()
+    penalty_rate_markup = Rate(maximum=Decimal(10))
+    updated_at = fields.DateTime(allow_none=True)
+
+
+class PoolSettingsPutSchema(StrictSchema):
+    leverage = Rate(required=True, maximum=Decimal(1000), min_exclusive=True)
+    default_pool_share = Rate(required=True)
+    claim_after_days_overdue = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
+    bank_npl_threshold = Rate(required=True)
+    pool_loss_threshold = Rate(required=True)
+    max_loan_amount = Money(required=True, positive=True)
+    max_annual_rate = Rate(required=True)
+    penalty_rate_markup = Rate(required=True, maximum=Decimal(10))
+
+
+class ContributionSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    value_date = fields.Date(required=True)
+    note = Text(500, allow_none=True)
+
+
+class PoolLedgerEntrySchema(Schema):
+    id = fields.Integer()
+    value_date = fields.Date()
+    kind = fields.String()
+    amount = Money()
+    balance_after = Money()
+    claim_id = fields.Integer(allow_none=True)
+    recovery_id = fields.Integer(allow_none=True)
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    created_by = fields.Integer(allow_none=True)
+
+
+# --- pool loans ------------------------------------------------------------------------------------
+
+
+class PoolLoanCreateSchema(StrictSchema):
+    enterprise_id = Id(required=True)
+    bank_id = Id(allow_none=True)
+    contract_no = Text(64, required=True)
+    principal = Money(required=True, positive=True)
+    annual_rate = Rate(required=True, example="0.0435")
+    start_date = fields.Date(required=True)
+    term_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=360))
+    repayment_method = fields.String(required=True, validate=validate.OneOf(METHODS))
+    guarantor_id = Id(allow_none=True)
+    pool_share = Rate(allow_none=True)
+
+
+class InstallmentSchema(Schema):
+    seq = fields.Integer()
+    due_date = fields.Date()
+    principal = Money()
+    interest = Money()
+    principal_paid = Money()
+    interest_paid = Money()
+    penalty_charged = Money()
+    penalty_paid = Money()
+    status = fields.String(metadata={"enum": ["pending", "due", "overdue", "paid", "cancelled"]})
+
+
+class PoolRepaymentSchema(Schema):
+    id = fields.Integer()
+    pool_loan_id = fields.Integer(attribute="loan_id")
+    amount = Money()
+    value_date = fields.Date()
+    external_ref = fields.String()
+    penalty = Money()
+    interest = Money()
+    principal = Money()
+    prepaid_principal = Money()
+    allocation = fields.List(fields.Dict())
+    created_at = fields.DateTime()
+
+
+class ClaimSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    pool_loan_id = fields.Integer(attribute="loan_id")
+    bank_id = fields.Integer()
+    status = fields.String(metadata={"enum": [s.value for s in ClaimStatus]})
+    amount = Money()
+    filed_on = fields.Date()
+    days_past_due = fields.Integer()
+    unpaid_principal = Money()
+    pool_share = Rate()
+    filed_by = fields.Integer(allow_none=True)
+    approved_by = fields.Integer(allow_none=True)
+    approved_at = fields.DateTime(allow_none=True)
+    approval_comment = fields.String(allow_none=True)
+    rejected_by = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    paid_on = fields.Date(allow_none=True)
+    paid_by = fields.Integer(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PoolRecoverySchema(Schema):
+    id = fields.Integer()
+    pool_loan_id = fields.Integer(attribute="loan_id")
+    claim_id = fields.Integer()
+    amount = Money()
+    value_date = fields.Date()
+    external_ref = fields.String()
+    pool_amount = Money()
+    created_at = fields.DateTime()
+
+
+class PoolLoanSummarySchema(Schema):
+    """A pool loan in lists (no schedule or repayments: fetch the loan for those)."""
+
+    id = fields.Integer()
+    reference = fields.String()
+    bank_id = fields.Integer()
+    enterprise_id = fields.Integer()
+    contract_no = fields.String()
+    principal = Money()
+    annual_rate = Rate()
+    start_date = fields.Date()
+    term_months = fields.Integer()
+    repayment_method = fields.String(metadata={"enum": METHODS})
+    guarantor_id = fields.Integer(allow_none=True)
+    pool_share = Rate()
+    guarantor_share = Rate()
+    maturity_date = fields.Date()
+    status = fields.String(metadata={"enum": [s.value for s in PoolLoanStatus]})
+    as_of = fields.Date()
+    classification = fields.String(metadata={"enum": GRADES})
+    principal_outstanding = Money()
+    days_past_due = fields.Integer()
+    amount_due = Money()
+    penalty_accrued = Money()
+    recovered = Money()
+    repaid_on = fields.Date(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class PoolLoanSchema(PoolLoanSummarySchema):
+    schedule = fields.List(fields.Nested(InstallmentSchema))
+    repayments = fields.List(fields.Nested(PoolRepaymentSchema))
+    claims = fields.List(fields.Nested(ClaimSchema))
+
+
+class PoolLoanListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in PoolLoanStatus]))
+    bank_id = Id()
+    enterprise_id = Id()
+    classification = fields.String(validate=validate.OneOf(GRADES))
+    as_of = fields.Date()
+
+
+class PoolRepaymentCreateSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    value_date = fields.Date(required=True)
+    external_ref = Text(64, required=True)
+
+
+class PoolRepaymentResultSchema(Schema):
+    repayment = fields.Nested(PoolRepaymentSchema)
+    loan = fields.Nested(PoolLoanSchema)
+
+
+class ClaimFileSchema(StrictSchema):
+    claimed_on = fields.Date(required=True)
+
+
+class ClaimApproveSchema(StrictSchema):
+    comment = Text(500, allow_none=True)
+
+
+class ClaimRejectSchema(StrictSchema):
+    reason = Text(500, required=True)
+
+
+class ClaimPaySchema(StrictSchema):
+    value_date = fields.Date(required=True)
+
+
+class ClaimListArgs(PageArgs):
+    status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
+    bank_id = Id()
+    pool_loan_id = Id()
+
+
+class PoolRecoveryCreateSchema(StrictSchema):
+    amount = Money(required=True, positive=True)
+    value_date = fields.Date(required=True)
+    external_ref = Text(64, required=True)
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer()
+    references = fields.List(fields.String())

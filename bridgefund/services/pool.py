@@ -1,0 +1,242 @@
+"""The pool itself: settings, contributions, the lock row, the quota rule, bank suspension, the position.
+
+Rules chosen where DOMAIN.md is silent (also in the module docstrings of pool_loans and claims):
+
+* **Quota total.** Σ bank quotas ≤ leverage × contributions is enforced on every quota *increase*
+  (bank create/patch) and on every leverage decrease, once the pool has received a contribution. Before
+  the first contribution quotas are planning figures — the pool takes no loans then anyway (a loan needs
+  contributions on its start date), which is how the demo's banks get quotas before the 2019 money.
+* **Suspension (熔断)** is evaluated as of the operation's value date after every pool operation that
+  changes a bank's books (loan, repayment, claim, recovery) and by :func:`sweep_suspensions` (CLI
+  ``bridgefund pool-sweep``). A bank whose NPL ratio exceeds the threshold is stored ``suspended`` from
+  that date; new loans dated on or after it answer 409 (and so do its bridge loans, which read
+  ``Bank.status``). A new loan is also refused when the ratio on its start date exceeds the threshold,
+  even before any evaluation stored it.
+* **Reinstatement** (PATCH /banks, admin, with a reason) overrides the ratio: a reinstated bank keeps its
+  ``status_reason`` and is not suspended again until an evaluation finds its ratio back within the
+  threshold (the override then lapses) and a later one finds it breached again — a circuit breaker with
+  a reset, so an admin's decision is not undone by the very next repayment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bridgefund.errors import QuotaExceeded, RuleViolation
+from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
+from bridgefund.services import audit
+from bridgefund.services.actor import Actor
+from bridgefund.services.common import check_value_date
+from bridgefund.services.pool_figures import (
+    PoolPosition,
+    bank_pool_figures,
+    ledger_totals,
+    pool_position,
+    ratio,
+)
+
+#: The rules before an admin first saves settings.
+DEFAULTS: dict[str, Any] = {
+    "leverage": Decimal("10"),
+    "default_pool_share": Decimal("0.50"),
+    "claim_after_days_overdue": 90,
+    "bank_npl_threshold": Decimal("0.05"),
+    "pool_loss_threshold": Decimal("0.30"),
+    "max_loan_amount": Decimal("50000000.00"),
+    #: 1.5 × the 4.35% one-year benchmark rate.
+    "max_annual_rate": Decimal("0.06525"),
+    "penalty_rate_markup": Decimal("0.50"),
+}
+
+POOL_ENTITY_ID = 1
+
+
+# --- settings --------------------------------------------------------------------------------------
+
+
+def current_settings(session: Session) -> PoolSettings:
+    """The stored settings, or a transient row with the defaults (never added to the session)."""
+    row = session.get(PoolSettings, 1)
+    return row if row is not None else PoolSettings(id=1, **DEFAULTS)
+
+
+def get_settings(session: Session, actor: Actor) -> PoolSettings:
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    return current_settings(session)
+
+
+def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> PoolSettings:
+    """Replace the pool's rules (admin). Lowering leverage below what the quotas need → 409."""
+    actor.require(Role.admin)
+    lock_pool(session)
+    row = session.get(PoolSettings, 1)
+    before = row.snapshot() if row is not None else {k: _plain(v) for k, v in DEFAULTS.items()}
+    if row is None:
+        row = PoolSettings(id=1, **DEFAULTS)
+        session.add(row)
+    if values["default_pool_share"] > 1:
+        raise RuleViolation.on("default_pool_share", "must be at most 1")
+    for key in PoolSettings.FIELDS:
+        setattr(row, key, values[key])
+    row.updated_by = actor.id
+    contributions = ledger_totals(session).contributions
+    quotas = _total_quota(session)
+    if contributions > 0 and quotas > row.leverage * contributions:
+        raise QuotaExceeded(
+            f"the banks' quotas total {quotas}, more than leverage {row.leverage} × contributions {contributions}",
+            {"leverage": ["too low for the quotas already granted"]},
+        )
+    session.flush()
+    audit.record_update(session, actor, "pool", POOL_ENTITY_ID, before, row.snapshot(), action="update_settings")
+    return row
+
+
+def _plain(v: Any) -> Any:
+    return v if isinstance(v, int) else str(v)
+
+
+def default_pool_share(session: Session) -> Decimal:
+    return current_settings(session).default_pool_share
+
+
+# --- the lock row and contributions ----------------------------------------------------------------
+
+
+def lock_pool(session: Session) -> PoolAccount:
+    """Lock the pool's row ``FOR UPDATE`` (created on first use): serialises payouts, loans, quota changes."""
+    account = session.get(PoolAccount, 1, with_for_update=True)
+    if account is None:
+        account = PoolAccount(id=1)
+        session.add(account)
+        session.flush()
+    return account
+
+
+def contribute(
+    session: Session, actor: Actor, today: dt.date, *, amount: Decimal, value_date: dt.date, note: str | None = None,
+) -> PoolLedgerEntry:
+    """Book fiscal money paid into the pool (admin)."""
+    actor.require(Role.admin)
+    if amount <= 0:
+        raise RuleViolation.on("amount", "must be greater than 0")
+    check_value_date(session, value_date, today)
+    lock_pool(session)
+    entry = PoolLedgerEntry(value_date=value_date, kind=PoolEntryKind.contribution.value, amount=amount,
+                            note=(note or "").strip() or None, created_by=actor.id)
+    session.add(entry)
+    session.flush()
+    audit.record(session, actor, "contribute", "pool", POOL_ENTITY_ID,
+                 after={"entry_id": entry.id, "amount": str(amount), "value_date": value_date.isoformat(),
+                        "note": entry.note})
+    return entry
+
+
+def list_ledger(session: Session, actor: Actor, page: int, page_size: int) -> Any:
+    """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
+    from bridgefund.services.common import paginate
+
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    result = paginate(session, select(PoolLedgerEntry).order_by(PoolLedgerEntry.value_date.desc(),
+                                                                 PoolLedgerEntry.id.desc()), page, page_size)
+    if result.items:
+        from sqlalchemy import case, type_coerce
+
+        from bridgefund.db import Money
+
+        sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
+        first = result.items[-1]
+        before = session.scalar(
+            select(func.coalesce(func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())), 0)).where(
+                (PoolLedgerEntry.value_date < first.value_date)
+                | ((PoolLedgerEntry.value_date == first.value_date) & (PoolLedgerEntry.id < first.id))))
+        balance = Decimal(before or 0).quantize(Decimal("0.01"))
+        for entry in reversed(result.items):
+            balance += entry.signed_amount
+            entry.balance_after = balance  # type: ignore[attr-defined]
+    return result
+
+
+# --- quotas ----------------------------------------------------------------------------------------
+
+
+def _total_quota(session: Session, excluding_bank: int | None = None) -> Decimal:
+    stmt = select(func.coalesce(func.sum(Bank.pool_quota), 0))
+    if excluding_bank is not None:
+        stmt = stmt.where(Bank.id != excluding_bank)
+    return Decimal(session.scalar(stmt) or 0).quantize(Decimal("0.01"))
+
+
+def check_quota_total(session: Session, bank_id: int | None, new_quota: Decimal) -> None:
+    """Refuse (409) a bank quota that would take Σ quotas beyond leverage × contributions.
+
+    Called by the registry when a quota is created or raised. Not enforced before the first contribution.
+    """
+    lock_pool(session)
+    contributions = ledger_totals(session).contributions
+    if contributions <= 0:
+        return
+    leverage = current_settings(session).leverage
+    total = _total_quota(session, excluding_bank=bank_id) + new_quota
+    capacity = leverage * contributions
+    if total > capacity:
+        raise QuotaExceeded(
+            f"quotas would total {total}, beyond leverage {leverage} × contributions {contributions} = {capacity}",
+            {"pool_quota": [f"at most {max(capacity - total + new_quota, Decimal('0.00'))} is available"]},
+        )
+
+
+# --- suspension ------------------------------------------------------------------------------------
+
+
+def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) -> None:
+    """Suspend the bank if its NPL ratio on ``as_of`` exceeds the threshold (see the module docstring)."""
+    s = current_settings(session)
+    figures = bank_pool_figures(session, as_of, [bank.id], s.claim_after_days_overdue)[bank.id]
+    breached = figures.breaches(s.bank_npl_threshold)
+    if bank.status == BankStatus.active and breached and bank.status_reason is None:
+        before = bank.snapshot()
+        bank.status = BankStatus.suspended.value
+        bank.suspended_on = as_of
+        bank.status_reason = (f"NPL ratio {figures.npl_ratio} on {as_of} exceeds the threshold "
+                              f"{s.bank_npl_threshold}")[:500]
+        session.flush()
+        audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="suspend")
+    elif bank.status == BankStatus.active and not breached and bank.status_reason is not None:
+        before = bank.snapshot()
+        bank.status_reason = None  # the reinstatement override lapses: the rule applies again
+        session.flush()
+        audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="override_lapsed")
+
+
+def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Bank]:
+    """Evaluate every active bank on ``as_of`` (daily job); returns the banks suspended now."""
+    actor.require(Role.admin)
+    banks = list(session.scalars(select(Bank).where(Bank.status == BankStatus.active.value)
+                                 .order_by(Bank.id).with_for_update()))
+    suspended = []
+    for bank in banks:
+        evaluate_bank(session, actor, bank, as_of)
+        if bank.status == BankStatus.suspended:
+            suspended.append(bank)
+    return suspended
+
+
+# --- figures ---------------------------------------------------------------------------------------
+
+
+def position(session: Session, actor: Actor, as_of: dt.date) -> PoolPosition:
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    s = current_settings(session)
+    return pool_position(session, as_of, s.claim_after_days_overdue, s.pool_loss_threshold)
+
+
+def bank_figures(session: Session, bank_ids: list[int], as_of: dt.date) -> dict[int, tuple[Decimal, Decimal]]:
+    """``{bank_id: (pool_quota_used, npl_ratio)}`` on ``as_of`` in a constant number of queries."""
+    s = current_settings(session)
+    figures = bank_pool_figures(session, as_of, bank_ids, s.claim_after_days_overdue)
+    return {b: (figures[b].outstanding, ratio(figures[b].npl_principal, figures[b].outstanding)) for b in bank_ids}

@@ -1,0 +1,233 @@
+"""The pool's figures as of any date, from SQL aggregates (reports reuse these).
+
+Every figure is a sum over immutable dated rows with ``value_date ≤ as_of`` (loans by ``start_date``), so
+a past date always gives the same answer. Nothing here loops over loans in Python: each function runs a
+constant number of queries whatever the number of banks, loans or installments.
+
+* **Outstanding principal** of a bank on D = Σ principal of its loans started by D − Σ principal repaid by
+  D − Σ recovered by D.
+* A loan is **non-performing** on D when it has an installment due on or before D − ``claim_after_days``
+  that was not settled by D (``settled_on`` null or later), or a claim filed by D that is not rejected.
+* **NPL ratio** = non-performing outstanding principal ÷ outstanding principal (0 when nothing is out).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
+from sqlalchemy.orm import Session
+
+from bridgefund.db import Money
+from bridgefund.models import (
+    Bank,
+    Claim,
+    ClaimStatus,
+    PoolEntryKind,
+    PoolInstallment,
+    PoolLedgerEntry,
+    PoolLoan,
+    PoolRecovery,
+    PoolRepayment,
+)
+
+ZERO = Decimal("0.00")
+_RATIO = Decimal("0.00000001")
+
+
+def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
+    """numerator ÷ denominator to eight decimals, half-up; 0 when the denominator is 0."""
+    if denominator <= 0:
+        return Decimal("0")
+    return (numerator / denominator).quantize(_RATIO, rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class BankPoolFigures:
+    outstanding: Decimal
+    npl_principal: Decimal
+
+    @property
+    def npl_ratio(self) -> Decimal:
+        return ratio(self.npl_principal, self.outstanding)
+
+    def breaches(self, threshold: Decimal) -> bool:
+        """Exact comparison, no rounding: NPL ÷ outstanding > threshold."""
+        return self.outstanding > 0 and self.npl_principal > threshold * self.outstanding
+
+
+def _repaid_by(as_of: dt.date):  # noqa: ANN202 - a correlated scalar subquery
+    return (select(func.coalesce(func.sum(PoolRepayment.principal), 0))
+            .where(PoolRepayment.loan_id == PoolLoan.id, PoolRepayment.value_date <= as_of)
+            .correlate(PoolLoan).scalar_subquery())
+
+
+def _recovered_by(as_of: dt.date):  # noqa: ANN202
+    return (select(func.coalesce(func.sum(PoolRecovery.amount), 0))
+            .where(PoolRecovery.loan_id == PoolLoan.id, PoolRecovery.value_date <= as_of)
+            .correlate(PoolLoan).scalar_subquery())
+
+
+def non_performing(as_of: dt.date, claim_after_days: int):  # noqa: ANN201 - a SQL condition on PoolLoan
+    """Condition: the loan is ≥ ``claim_after_days`` past due on ``as_of``, or has a live claim filed by then."""
+    cutoff = as_of - dt.timedelta(days=claim_after_days)
+    overdue = exists().where(
+        PoolInstallment.loan_id == PoolLoan.id,
+        PoolInstallment.due_date <= cutoff,
+        or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of),
+    )
+    claimed = exists().where(
+        Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of, Claim.status != ClaimStatus.rejected.value,
+    )
+    return or_(overdue, claimed)
+
+
+def _by_bank(session: Session, stmt) -> dict[int, Decimal]:  # noqa: ANN001
+    return {bank_id: Decimal(total) for bank_id, total in session.execute(stmt).all()}
+
+
+def bank_pool_figures(
+    session: Session, as_of: dt.date, bank_ids: Iterable[int] | None, claim_after_days: int,
+) -> dict[int, BankPoolFigures]:
+    """Outstanding and non-performing principal per bank on ``as_of`` (all banks when ``bank_ids`` is None).
+
+    Four aggregate queries, whatever the number of banks.
+    """
+    ids = None if bank_ids is None else list(bank_ids)
+
+    def scoped(stmt, column):  # noqa: ANN001, ANN202
+        return stmt if ids is None else stmt.where(column.in_(ids))
+
+    lent = _by_bank(session, scoped(
+        select(PoolLoan.bank_id, func.sum(PoolLoan.principal)).where(PoolLoan.start_date <= as_of)
+        .group_by(PoolLoan.bank_id), PoolLoan.bank_id))
+    repaid = _by_bank(session, scoped(
+        select(PoolRepayment.bank_id, func.sum(PoolRepayment.principal)).where(PoolRepayment.value_date <= as_of)
+        .group_by(PoolRepayment.bank_id), PoolRepayment.bank_id))
+    recovered = _by_bank(session, scoped(
+        select(PoolRecovery.bank_id, func.sum(PoolRecovery.amount)).where(PoolRecovery.value_date <= as_of)
+        .group_by(PoolRecovery.bank_id), PoolRecovery.bank_id))
+    npl = _by_bank(session, scoped(
+        select(PoolLoan.bank_id,
+               func.sum(type_coerce(PoolLoan.principal - _repaid_by(as_of) - _recovered_by(as_of), Money())))
+        .where(PoolLoan.start_date <= as_of, non_performing(as_of, claim_after_days))
+        .group_by(PoolLoan.bank_id), PoolLoan.bank_id))
+    keys = set(ids) if ids is not None else set(lent) | set(npl)
+    out = {}
+    for bank_id in keys:
+        outstanding = lent.get(bank_id, ZERO) - repaid.get(bank_id, ZERO) - recovered.get(bank_id, ZERO)
+        out[bank_id] = BankPoolFigures(_money(outstanding), _money(npl.get(bank_id, ZERO)))
+    return out
+
+
+def _money(x: Decimal) -> Decimal:
+    return Decimal(x).quantize(Decimal("0.01"))
+
+
+def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Decimal:
+    """The bank's highest outstanding principal on ``as_of`` or any later date (for the dated quota rule).
+
+    Outstanding only changes on loan start dates (up) and repayment/recovery dates (down): a window sum
+    over those events gives it on every date; two aggregate queries.
+    """
+    events = union_all(
+        select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta")).where(PoolLoan.bank_id == bank_id),
+        select(PoolRepayment.value_date, -PoolRepayment.principal)
+        .where(PoolRepayment.bank_id == bank_id, PoolRepayment.principal > 0),
+        select(PoolRecovery.value_date, -PoolRecovery.amount).where(PoolRecovery.bank_id == bank_id),
+    ).subquery()
+    at = session.scalar(select(func.coalesce(func.sum(events.c.delta), 0)).where(events.c.d <= as_of))
+    daily = select(events.c.d, func.sum(events.c.delta).label("delta")).group_by(events.c.d).subquery()
+    running = select(daily.c.d, func.sum(daily.c.delta).over(order_by=daily.c.d).label("running")).subquery()
+    later = session.scalar(select(func.max(running.c.running)).where(running.c.d > as_of))
+    return _money(max(Decimal(at or 0), Decimal(later or 0)))
+
+
+@dataclass(frozen=True)
+class PoolLedgerTotals:
+    contributions: Decimal
+    claims_paid: Decimal
+    recoveries: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.contributions - self.claims_paid + self.recoveries
+
+
+def ledger_totals(session: Session, as_of: dt.date | None = None) -> PoolLedgerTotals:
+    """Sums of the pool ledger by kind, up to ``as_of`` (everything when None)."""
+    stmt = select(PoolLedgerEntry.kind, func.sum(PoolLedgerEntry.amount)).group_by(PoolLedgerEntry.kind)
+    if as_of is not None:
+        stmt = stmt.where(PoolLedgerEntry.value_date <= as_of)
+    sums = {kind: _money(total) for kind, total in session.execute(stmt).all()}
+    return PoolLedgerTotals(
+        contributions=sums.get(PoolEntryKind.contribution.value, ZERO),
+        claims_paid=sums.get(PoolEntryKind.claim_payout.value, ZERO),
+        recoveries=sums.get(PoolEntryKind.recovery_share.value, ZERO),
+    )
+
+
+def lowest_balance_from(session: Session, value_date: dt.date) -> Decimal:
+    """The pool's lowest balance on ``value_date`` or any later date (for the dated money-out rule).
+
+    One query: the ledger's net movement per date; the running balance is checked from the date on.
+    """
+    sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
+    rows = session.execute(
+        select(PoolLedgerEntry.value_date, func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())))
+        .group_by(PoolLedgerEntry.value_date).order_by(PoolLedgerEntry.value_date)
+    ).all()
+    balance = ZERO
+    later: list[Decimal] = []
+    for day, delta in rows:
+        balance += _money(delta)
+        if day > value_date:
+            later.append(balance)
+    on_the_day = balance if not later else later[0] - _money(rows[len(rows) - len(later)][1])
+    return min([on_the_day, *later])
+
+
+@dataclass(frozen=True)
+class PoolPosition:
+    as_of: dt.date
+    capital: Decimal
+    balance: Decimal
+    contributions: Decimal
+    claims_paid: Decimal
+    recoveries: Decimal
+    total_quota: Decimal
+    guaranteed_outstanding: Decimal
+    leverage_used: Decimal
+    npl_ratio: Decimal
+    suspended: bool
+
+
+def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_threshold: Decimal) -> PoolPosition:
+    """The figures of ``GET /pool`` on ``as_of``."""
+    totals = ledger_totals(session, as_of)
+    banks = bank_pool_figures(session, as_of, None, claim_after_days)
+    outstanding = sum((f.outstanding for f in banks.values()), ZERO)
+    npl = sum((f.npl_principal for f in banks.values()), ZERO)
+    total_quota = _money(session.scalar(select(func.coalesce(func.sum(Bank.pool_quota), 0))) or 0)
+    return PoolPosition(
+        as_of=as_of,
+        capital=totals.contributions,
+        balance=totals.balance,
+        contributions=totals.contributions,
+        claims_paid=totals.claims_paid,
+        recoveries=totals.recoveries,
+        total_quota=total_quota,
+        guaranteed_outstanding=outstanding,
+        leverage_used=ratio(outstanding, totals.contributions),
+        npl_ratio=ratio(npl, outstanding),
+        suspended=is_stopped(totals, loss_threshold),
+    )
+
+
+def is_stopped(totals: PoolLedgerTotals, loss_threshold: Decimal) -> bool:
+    """The pool stops taking loans when paid claims exceed ``loss_threshold`` × contributions."""
+    return totals.claims_paid > loss_threshold * totals.contributions
+
