@@ -394,7 +394,7 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
 
 
 def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
-            note: str | None, today: dt.date) -> BridgeLoan:
+            today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
     actor.require(Role.fund_manager)
     check_value_date(session, value_date, today)
