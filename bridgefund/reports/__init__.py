@@ -1,0 +1,1 @@
+"""Reports: figures as plain data (SQL aggregates) and their rendering to PDF (Jinja → WeasyPrint)."""
