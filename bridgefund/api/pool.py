@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 from flask import Response, request
 from flask_smorest import Blueprint
 
@@ -37,6 +41,28 @@ from bridgefund.web import ANY, access, actor, session, today
 blp = Blueprint("pool", __name__, description="The risk-compensation pool (风险补偿资金池)")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def visible_pool_loan(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for another bank's pool loan before the body is read: an officer learns nothing about it."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        pool_loans.visible_loan(session(), actor(), kwargs["pool_loan_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def visible_claim(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer 404 for another bank's claim before the body is read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        claims.get_claim(session(), actor(), kwargs["claim_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 # --- the pool --------------------------------------------------------------------------------------
@@ -112,50 +138,55 @@ def list_pool_loans(args: dict):  # noqa: ANN201
     return pool_loans.list_pool_loans(session(), actor(), as_of, page, page_size, **args)
 
 
-@blp.get("/pool-loans/<int:loan_id>")
+@blp.get("/pool-loans/<int:pool_loan_id>")
 @access(ANY)
+@visible_pool_loan
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, PoolLoanSchema)
-def get_pool_loan(args: dict, loan_id: int):  # noqa: ANN201
+def get_pool_loan(args: dict, pool_loan_id: int):  # noqa: ANN201
     """Show a pool loan with its schedule, repayments and claims, evaluated ``?as_of=``."""
-    return pool_loans.get_pool_loan(session(), actor(), loan_id, args.get("as_of") or today())
+    return pool_loans.get_pool_loan(session(), actor(), pool_loan_id, args.get("as_of") or today())
 
 
-@blp.get("/pool-loans/<int:loan_id>/schedule")
+@blp.get("/pool-loans/<int:pool_loan_id>/schedule")
 @access(ANY)
+@visible_pool_loan
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, InstallmentSchema(many=True))
-def get_schedule(args: dict, loan_id: int):  # noqa: ANN201
+def get_schedule(args: dict, pool_loan_id: int):  # noqa: ANN201
     """List a pool loan's installments; the principal column sums exactly to the loan's principal."""
-    return pool_loans.get_pool_loan(session(), actor(), loan_id, args.get("as_of") or today()).schedule
+    return pool_loans.get_pool_loan(session(), actor(), pool_loan_id, args.get("as_of") or today()).schedule
 
 
-@blp.post("/pool-loans/<int:loan_id>/repayments")
+@blp.post("/pool-loans/<int:pool_loan_id>/repayments")
 @access("bank_officer", "fund_manager")
+@visible_pool_loan
 @blp.arguments(PoolRepaymentCreateSchema)
 @blp.response(201, PoolRepaymentResultSchema)
-def repay(body: dict, loan_id: int):  # noqa: ANN201
+def repay(body: dict, pool_loan_id: int):  # noqa: ANN201
     """Record a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
-    repayment, loan = pool_loans.record_repayment(session(), actor(), today(), loan_id, **body)
+    repayment, loan = pool_loans.record_repayment(session(), actor(), today(), pool_loan_id, **body)
     return {"repayment": repayment, "loan": loan}
 
 
-@blp.post("/pool-loans/<int:loan_id>/claims")
+@blp.post("/pool-loans/<int:pool_loan_id>/claims")
 @access("bank_officer")
+@visible_pool_loan
 @blp.arguments(ClaimFileSchema)
 @blp.response(201, ClaimSchema)
-def file_claim(body: dict, loan_id: int):  # noqa: ANN201
+def file_claim(body: dict, pool_loan_id: int):  # noqa: ANN201
     """File a claim on a loan at least the claim threshold past due."""
-    return claims.file_claim(session(), actor(), today(), loan_id, **body)
+    return claims.file_claim(session(), actor(), today(), pool_loan_id, **body)
 
 
-@blp.post("/pool-loans/<int:loan_id>/recoveries")
+@blp.post("/pool-loans/<int:pool_loan_id>/recoveries")
 @access("bank_officer", "fund_manager")
+@visible_pool_loan
 @blp.arguments(PoolRecoveryCreateSchema)
 @blp.response(201, PoolRecoverySchema)
-def recover(body: dict, loan_id: int):  # noqa: ANN201
+def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
     """Record money recovered on a claimed loan; the pool's share returns to the pool."""
-    return claims.record_recovery(session(), actor(), today(), loan_id, **body)
+    return claims.record_recovery(session(), actor(), today(), pool_loan_id, **body)
 
 
 @blp.post("/pool-loans/import")
@@ -203,6 +234,7 @@ def list_claims(args: dict):  # noqa: ANN201
 
 @blp.get("/claims/<int:claim_id>")
 @access(ANY)
+@visible_claim
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id: int):  # noqa: ANN201
     """Show a claim."""
@@ -211,6 +243,7 @@ def get_claim(claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/approve")
 @access("fund_manager")
+@visible_claim
 @blp.arguments(ClaimApproveSchema)
 @blp.response(200, ClaimSchema)
 def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -220,6 +253,7 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/reject")
 @access("fund_manager")
+@visible_claim
 @blp.arguments(ClaimRejectSchema)
 @blp.response(200, ClaimSchema)
 def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -229,6 +263,7 @@ def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/pay")
 @access("fund_manager")
+@visible_claim
 @blp.arguments(ClaimPaySchema)
 @blp.response(200, ClaimSchema)
 def pay_claim(body: dict, claim_id: int):  # noqa: ANN201

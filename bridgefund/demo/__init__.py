@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bridgefund.models import Bank
 
 #: Chapter modules, in story order. Later chapters build on the earlier ones' ``story`` entries.
-CHAPTERS = ["bridgefund.demo.registry", "bridgefund.demo.bridge"]
+CHAPTERS = ["bridgefund.demo.registry", "bridgefund.demo.bridge", "bridgefund.demo.pool"]
 
 
 def load_demo(app: Flask, *, if_empty: bool = False, echo: Callable[[str], Any] = print) -> bool:

@@ -79,8 +79,11 @@ MAX_TERM_MONTHS = 360
 def next_reference(session: Session, model: type, prefix: str, year: int) -> str:
     """``PL-2020-000123``: the next number of the year. The caller holds the pool lock, so the numbers of
     one transaction are handed out from a counter kept for that transaction."""
-    counters = session.info.setdefault("pool_refs", {})
-    key = (id(session.get_transaction()), prefix, year)
+    txn = session.get_transaction()
+    if session.info.get("pool_refs_txn") is not txn:  # a new transaction: counters start from the database
+        session.info["pool_refs_txn"], session.info["pool_refs"] = txn, {}
+    counters = session.info["pool_refs"]
+    key = (prefix, year)
     if key not in counters:
         head = f"{prefix}-{year}-"
         last = session.scalar(select(func.max(model.reference)).where(model.reference.like(head + "%")))
