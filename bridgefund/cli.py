@@ -24,6 +24,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user)
     app.cli.add_command(demo)
+    from bridgefund.cli_pool import import_pool_loans, pool_sweep
+
+    app.cli.add_command(import_pool_loans)
+    app.cli.add_command(pool_sweep)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")
