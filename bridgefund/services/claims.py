@@ -70,6 +70,7 @@ def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, 
     amount = claim_amount(v.principal_outstanding, loan.pool_share)
     if amount <= 0:
         raise InvalidTransition(f"{loan.reference} has no claimable principal", {"claimed_on": ["nothing to claim"]})
+    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
     lock_pool(session)
     claim = Claim(reference=next_reference(session, Claim, "CL", claimed_on.year), loan_id=loan.id,
                   bank_id=loan.bank_id, status=ClaimStatus.filed.value, filed_on=claimed_on,
@@ -131,6 +132,7 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
     check_value_date(session, value_date, today)
     if value_date < claim.filed_on:
         raise RuleViolation.on("value_date", f"before the claim was filed ({claim.filed_on})")
+    loan = session.get(PoolLoan, claim.loan_id, with_for_update=True)  # lock order: loan → pool
     lock_pool(session)
     lowest = lowest_balance_from(session, value_date)
     if claim.amount > lowest:
@@ -141,7 +143,6 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
                             claim_id=claim.id, note=f"claim {claim.reference}", created_by=actor.id)
     session.add(entry)
     claim.status, claim.paid_on, claim.paid_by = ClaimStatus.paid.value, value_date, actor.id
-    loan = session.get(PoolLoan, claim.loan_id, with_for_update=True)
     loan.status = PoolLoanStatus.claimed.value
     session.flush()
     audit.record(session, actor, "pay", "claim", claim.id, before={"status": ClaimStatus.approved.value},
@@ -176,6 +177,7 @@ def record_recovery(
     if amount > remaining:
         raise RuleViolation.on("amount", f"exceeds the unrecovered principal of {remaining}")
     share = recovery_share(amount, claim.pool_share)
+    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order: loan → bank → pool
     lock_pool(session)
     recovery = PoolRecovery(loan_id=loan.id, claim_id=claim.id, bank_id=loan.bank_id, amount=amount,
                             value_date=value_date, external_ref=external_ref, pool_amount=share,
