@@ -34,6 +34,7 @@ from bridgefund.errors import (
     DomainError,
     Forbidden,
     NotAuthenticated,
+    NotFound,
     RuleViolation,
     TooManyRequests,
 )
@@ -48,6 +49,8 @@ PUBLIC = "public"
 ANY = "any"
 ALL_ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
+#: Ids are 32-bit columns; a larger id in a path is simply not found.
+MAX_ID = 2**31 - 1
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -217,6 +220,8 @@ def _before() -> Response | None:
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or not request.path.startswith("/api/v1"):
         return None
+    if any(isinstance(v, int) and v > MAX_ID for v in (request.view_args or {}).values()):
+        raise NotFound(f"{request.path} does not exist")  # beyond any id column: no row can match
     rule = access_rule(view)
     if rule is None:  # fail closed: an endpoint without a rule serves nobody
         raise Forbidden("this endpoint has no access rule")

@@ -213,6 +213,8 @@ def import_pool_loans():  # noqa: ANN201
 
 @blp.get("/pool-loans/import/template.xlsx")
 @access(ANY)
+@blp.doc(responses={"200": {"description": "The XLSX template", "content": {XLSX: {
+    "schema": {"type": "string", "format": "binary"}}}}})
 def import_template() -> Response:
     """Download the XLSX template for pool-loan imports."""
     return Response(pool_import.template_xlsx(), mimetype=XLSX,

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
 _DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
@@ -126,10 +126,13 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
 
 
 class ProblemSchema(Schema):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details; extension members (``amount_due``, ``existing_id`` …) may follow."""
 
-    type = fields.String()
-    title = fields.String()
-    status = fields.Integer()
-    detail = fields.String()
+    class Meta:
+        unknown = INCLUDE  # documents additionalProperties: problem extensions are part of RFC 9457
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
