@@ -20,6 +20,7 @@ from bridgefund.models.pool import (
     PoolRepayment,
     PoolSettings,
 )
+from bridgefund.models.report import Report, ReportKind
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
@@ -52,6 +53,8 @@ __all__ = [
     "PoolRecovery",
     "PoolRepayment",
     "PoolSettings",
+    "Report",
+    "ReportKind",
     "Role",
     "User",
 ]

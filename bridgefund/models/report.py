@@ -1,0 +1,76 @@
+"""The archive of generated report PDFs: one row per file, every regeneration a new version.
+
+The row is written in the request's transaction; the file is written under the reports directory only after
+that transaction commits (``bridgefund.services.reports``), so a row can exist without its file (a crash
+between the commit and the write) but a file never exists without its row. Downloads check the file's
+SHA-256 against the row.
+
+This module also declares the indexes that the report queries need on other aggregates' tables (see
+``REPORT_INDEXES``): they belong to the reports' access paths, and keeping them here keeps them next to the
+queries' owner and out of the fund and pool modules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridgefund.db import Base, UTCDateTime, utcnow
+from bridgefund.models.pool import Claim, PoolLoan, PoolRepayment
+
+
+class ReportKind(enum.StrEnum):
+    #: The monthly fund report (月度运行报告).
+    monthly = "monthly"
+
+
+class Report(Base):
+    """One archived PDF (``kind``, ``period``, ``lang``, ``version``) and the fingerprint of its bytes."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        # Leading with period: ``GET /reports?period=`` and the next-version lookup use this index.
+        UniqueConstraint("period", "kind", "lang", "version", name="uq_reports_period_kind_lang_version"),
+        CheckConstraint("kind IN ('monthly')", name="kind_known"),
+        CheckConstraint("lang IN ('zh', 'en')", name="lang_known"),
+        CheckConstraint("length(period) = 7", name="period_is_yyyy_mm"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("length(sha256) = 64", name="sha256_hex"),
+        CheckConstraint("byte_size > 0", name="size_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``monthly`` (the only kind archived so far; statements and approval forms are rendered on demand).
+    kind: Mapped[str] = mapped_column(String(16))
+    #: The month reported on, ``YYYY-MM``; figures are as of its last day.
+    period: Mapped[str] = mapped_column(String(7))
+    #: ``zh`` or ``en``.
+    lang: Mapped[str] = mapped_column(String(2))
+    #: 1 for the first report of (kind, period, lang), then 2, 3 … for each regeneration.
+    version: Mapped[int]
+    #: Lower-case hex SHA-256 of the PDF bytes, checked on every download.
+    sha256: Mapped[str] = mapped_column(String(64))
+    #: The file, relative to the reports directory (``BRIDGEFUND_REPORTS_DIR``).
+    path: Mapped[str] = mapped_column(String(300))
+    #: Size of the PDF in bytes.
+    byte_size: Mapped[int]
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def snapshot(self) -> dict[str, object]:
+        return {"kind": self.kind, "period": self.period, "lang": self.lang, "version": self.version,
+                "sha256": self.sha256, "path": self.path, "byte_size": self.byte_size}
+
+
+#: Indexes for the reports' month queries (see bench/bench_reports.py for what each one saves at 10⁶ loans).
+REPORT_INDEXES = (
+    # The month's new pool loans (appendix, statement) and the 12-month trend of new pool lending.
+    Index("ix_pool_loans_start_date", PoolLoan.start_date),
+    # A bank's pool repayments of a month (statement).
+    Index("ix_pool_repayments_bank_id_value_date", PoolRepayment.bank_id, PoolRepayment.value_date),
+    # Claims paid by a date, per bank (bank table, pool section).
+    Index("ix_pool_claims_paid_on", Claim.paid_on),
+)

@@ -1,0 +1,240 @@
+"""Reports: generating and archiving the monthly fund report, serving archived PDFs, and the on-demand
+bank statement and approval form — each scoped like the records it shows.
+
+**File after commit.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises before
+anything is added, so it leaves no record), then adds the :class:`Report` row and its audit event, and
+registers the file write with :func:`after_commit`. The boundary commits once; only if that commit succeeds
+does the session's ``after_commit`` event write the file — to a temporary name in the same folder, then
+``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
+
+**The crash window.** Between the commit and the rename (a crash, a full disk), a row can exist without its
+file. Such a row answers 410 Gone on download, never a 500; generating the report again makes a new version.
+A file whose bytes no longer match the row's SHA-256 answers 409 (tampered archive). The archive never
+holds a file without a row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session, SessionTransaction
+
+from bridgefund.errors import Conflict, DomainError, NotFound, RuleViolation
+from bridgefund.models import Bank, Report, ReportKind, Role
+from bridgefund.reports import documents
+from bridgefund.reports.data import (
+    approval_form_data,
+    bank_statement_data,
+    monthly_report_data,
+    parse_period,
+)
+from bridgefund.reports.render import FontMissing, RenderError
+from bridgefund.services import audit, bridge_loans
+from bridgefund.services.actor import Actor
+from bridgefund.services.common import Page, paginate
+
+log = logging.getLogger(__name__)
+
+ENTITY = "report"
+LANGS = ("zh", "en")
+_AFTER_COMMIT = "bridgefund.after_commit"
+
+
+# --------------------------------------------------------------------------------------------- errors
+
+
+class ReportUnavailable(DomainError):
+    """Rendering cannot run on this server (e.g. the CJK font is not installed)."""
+
+    status, code, title = 503, "report-unavailable", "Report rendering unavailable"
+
+
+class RenderFailed(DomainError):
+    """The PDF could not be rendered (a template or resource error: a bug, logged with its cause)."""
+
+    status, code, title = 500, "render-failed", "Report rendering failed"
+
+
+class ArchiveTampered(Conflict):
+    code, title = "archive-tampered", "Archived report does not match its record"
+
+
+class ArchiveMissing(DomainError):
+    status, code, title = 410, "archive-missing", "Archived report file is missing"
+
+
+# ------------------------------------------------------------------------------------- after commit
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once the session's current transaction has committed; drop it on rollback.
+
+    Callbacks run after the data is durable, so they must not touch the database; an exception in one is
+    logged, not raised (the commit has happened: the request's answer must not claim otherwise).
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback in session.info.pop(_AFTER_COMMIT, []):
+        try:
+            callback()
+        except Exception:
+            log.exception("an after-commit action failed (the database change is committed)")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _drop_after_rollback(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended without a commit: forget its actions
+        session.info.pop(_AFTER_COMMIT, None)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def check_lang(lang: Any, field: str = "lang") -> str:
+    if lang not in LANGS:
+        raise RuleViolation.on(field, "must be zh or en")
+    return lang
+
+
+def _rendered(render: Callable[[], bytes]) -> bytes:
+    try:
+        return render()
+    except FontMissing as exc:
+        log.error("report rendering unavailable: %s", exc)
+        raise ReportUnavailable(str(exc)) from exc
+    except RenderError as exc:
+        log.exception("report rendering failed")
+        raise RenderFailed(f"the PDF could not be rendered: {exc}") from exc
+
+
+def _ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+    first, last = parse_period(period)
+    if last >= today:
+        raise RuleViolation.on("period", f"{period} has not ended yet (today is {today}): reports are as of a "
+                                         "month's last day")
+    return first, last
+
+
+# ---------------------------------------------------------------------------------- monthly reports
+
+
+def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date,
+                            reports_dir: str | Path, tz: dt.tzinfo) -> Report:
+    """Render the monthly report of ``period`` in ``lang``, archive it as the next version (written after
+    the commit) and record the audit event. Admin and fund managers."""
+    actor.require(Role.admin, Role.fund_manager)
+    check_lang(lang)
+    _ended(period, today)
+    kind = ReportKind.monthly.value
+    version = (session.scalar(select(func.max(Report.version)).where(
+        Report.period == period, Report.kind == kind, Report.lang == lang)) or 0) + 1
+    data = monthly_report_data(session, period)
+    generated_at = dt.datetime.now(tz)
+    pdf = _rendered(lambda: documents.monthly_report_pdf(data, lang=lang, version=version,
+                                                         generated_at=generated_at))
+    relative = f"{kind}/{period}/{kind}-{period}-{lang}-v{version}.pdf"
+    report = Report(kind=kind, period=period, lang=lang, version=version, sha256=hashlib.sha256(pdf).hexdigest(),
+                    path=relative, byte_size=len(pdf), created_by=actor.id)
+    session.add(report)
+    session.flush()
+    audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())
+    target = Path(reports_dir) / relative
+    after_commit(session, lambda: write_atomically(target, pdf))
+    return report
+
+
+def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, period: str | None = None,
+                 lang: str | None = None) -> Page[Report]:
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    stmt = select(Report).order_by(Report.id.desc())
+    if period is not None:
+        parse_period(period)
+        stmt = stmt.where(Report.period == period)
+    if lang is not None:
+        stmt = stmt.where(Report.lang == check_lang(lang))
+    return paginate(session, stmt, page, page_size)
+
+
+def get_report(session: Session, actor: Actor, report_id: int) -> Report:
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    report = session.get(Report, report_id)
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    return report
+
+
+def report_pdf(session: Session, actor: Actor, report_id: int, reports_dir: str | Path) -> tuple[Report, bytes]:
+    """The archived bytes of a report, after checking them against the record's SHA-256."""
+    report = get_report(session, actor, report_id)
+    root = Path(reports_dir).resolve()
+    path = (root / report.path).resolve()
+    if not path.is_relative_to(root):  # a row never names a path outside the archive; refuse if one does
+        raise ArchiveTampered(f"report {report_id}'s path leaves the reports directory")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise ArchiveMissing(
+            f"the file of report {report_id} (version {report.version}) is missing from the archive: it was "
+            "never written (the server stopped right after saving the record) or was removed. Generate the "
+            "report again: that makes a new version") from exc
+    digest = hashlib.sha256(data).hexdigest()
+    if digest != report.sha256:
+        log.error("report %s: archived file %s has sha256 %s, the record says %s", report.id, path, digest,
+                  report.sha256)
+        raise ArchiveTampered(
+            f"the archived file of report {report_id} does not match its recorded SHA-256: it was changed after "
+            "it was generated", {"sha256": ["mismatch"]}, expected_sha256=report.sha256)
+    return report, data
+
+
+# ------------------------------------------------------------------------------ on-demand documents
+
+
+def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str,
+                       today: dt.date, tz: dt.tzinfo) -> tuple[str, bytes]:
+    """One bank's month as a PDF: staff, auditors and that bank's officers (another bank's → 404)."""
+    actor.require(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
+    bank = session.get(Bank, bank_id)
+    if bank is None or not actor.sees_bank(bank.id):
+        raise NotFound(f"bank {bank_id} does not exist")
+    check_lang(lang)
+    _ended(period, today)
+    data = bank_statement_data(session, bank, period)
+    pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
+    return f"statement-{bank.code}-{period}-{lang}.pdf", pdf
+
+
+def approval_form_pdf(session: Session, actor: Actor, loan_id: int, *, lang: str, today: dt.date,
+                      tz: dt.tzinfo) -> tuple[str, bytes]:
+    """A bridge loan's approval form (审批表), scoped like the loan (another bank's officer → 404)."""
+    check_lang(lang)
+    loan = bridge_loans.get(session, actor, loan_id, as_of=today)
+    data = approval_form_data(session, loan)
+    pdf = _rendered(lambda: documents.approval_form_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
+    return f"approval-form-{loan.reference or loan.id}.pdf", pdf
