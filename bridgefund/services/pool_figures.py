@@ -91,15 +91,20 @@ def _by_bank(session: Session, stmt) -> dict[int, Decimal]:  # noqa: ANN001
 
 def bank_pool_figures(
     session: Session, as_of: dt.date, bank_ids: Iterable[int] | None, claim_after_days: int,
+    *, max_loan_id: int | None = None,
 ) -> dict[int, BankPoolFigures]:
     """Outstanding and non-performing principal per bank on ``as_of`` (all banks when ``bank_ids`` is None).
 
-    Four aggregate queries, whatever the number of banks.
+    Four aggregate queries, whatever the number of banks. ``max_loan_id`` leaves out loans created after a
+    watermark (a bulk import accounts for its own new loans in memory).
     """
     ids = None if bank_ids is None else list(bank_ids)
 
     def scoped(stmt, column):  # noqa: ANN001, ANN202
-        return stmt if ids is None else stmt.where(column.in_(ids))
+        stmt = stmt if ids is None else stmt.where(column.in_(ids))
+        if max_loan_id is not None and column is PoolLoan.bank_id:
+            stmt = stmt.where(PoolLoan.id <= max_loan_id)
+        return stmt
 
     lent = _by_bank(session, scoped(
         select(PoolLoan.bank_id, func.sum(PoolLoan.principal)).where(PoolLoan.start_date <= as_of)
@@ -125,6 +130,18 @@ def bank_pool_figures(
 
 def _money(x: Decimal) -> Decimal:
     return Decimal(x).quantize(Decimal("0.01"))
+
+
+def outstanding_events(session: Session, bank_id: int) -> dict[dt.date, Decimal]:
+    """The bank's net change of outstanding principal per date (loans up, repayments and recoveries down)."""
+    events = union_all(
+        select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta")).where(PoolLoan.bank_id == bank_id),
+        select(PoolRepayment.value_date, -PoolRepayment.principal)
+        .where(PoolRepayment.bank_id == bank_id, PoolRepayment.principal > 0),
+        select(PoolRecovery.value_date, -PoolRecovery.amount).where(PoolRecovery.bank_id == bank_id),
+    ).subquery()
+    rows = session.execute(select(events.c.d, func.sum(events.c.delta)).group_by(events.c.d)).all()
+    return {day: _money(delta) for day, delta in rows}
 
 
 def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Decimal:

@@ -37,7 +37,7 @@ from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import Enterprise, Guarantor
 from bridgefund.services.actor import Actor
-from bridgefund.services.pool_loans import create_pool_loan
+from bridgefund.services.pool_loans import Batch, create_pool_loan
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 100 * 1024 * 1024
@@ -292,6 +292,7 @@ def import_pool_loans(
 
     errors: dict[str, list[str]] = {}
     result = ImportResult()
+    batch = Batch(session)
     for number, cells in body:
         values, row_errors = _parse_row(cells, columns, enterprises, guarantors)
         for key, message in row_errors.items():
@@ -299,7 +300,7 @@ def import_pool_loans(
         if row_errors:
             continue
         try:
-            loan = create_pool_loan(session, actor, today, bank_id=bank_id, **values)
+            loan = create_pool_loan(session, actor, today, bank_id=bank_id, batch=batch, **values)
         except DomainError as exc:
             for key, messages in (exc.errors or {"body": [exc.detail]}).items():
                 errors.setdefault(f"row {number}.{key}", []).extend(messages)

@@ -68,7 +68,14 @@ from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, check_value_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_figures import bank_pool_figures, is_stopped, ledger_totals, max_outstanding_from
+from bridgefund.services.pool_figures import (
+    bank_pool_figures,
+    is_stopped,
+    ledger_totals,
+    max_outstanding_from,
+    outstanding_events,
+    ratio,
+)
 
 MAX_TERM_MONTHS = 360
 
@@ -95,11 +102,71 @@ def next_reference(session: Session, model: type, prefix: str, year: int) -> str
 # --- creating --------------------------------------------------------------------------------------
 
 
+class Batch:
+    """Checks of many loans reported in one transaction (a bulk import) without O(n²) queries.
+
+    The database's figures are read once per bank (and per date for NPL ratios) for the loans that existed
+    before the batch (``watermark``); the batch's own new loans — which have no repayments yet — are added
+    in memory. The answers are the ones the per-loan queries would give.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.watermark = session.scalar(select(func.max(PoolLoan.id))) or 0
+        self._events: dict[int, dict[dt.date, Decimal]] = {}
+        self._base: dict[tuple[int, dt.date], Any] = {}
+        self._ledger: dict[dt.date, Any] = {}
+        #: per bank: principal added by this batch by start date, and by first due date
+        self.by_start: dict[int, dict[dt.date, Decimal]] = {}
+        self.by_first_due: dict[int, dict[dt.date, Decimal]] = {}
+        self.locked = False
+        self.locked_banks: set[int] = set()
+        self.settings: PoolSettings | None = None
+
+    def ledger(self, on: dt.date) -> Any:
+        if on not in self._ledger:
+            self._ledger[on] = ledger_totals(self.session, on)
+        return self._ledger[on]
+
+    def max_outstanding_from(self, bank_id: int, on: dt.date) -> Decimal:
+        if bank_id not in self._events:
+            self._events[bank_id] = outstanding_events(self.session, bank_id)
+        running, best = ZERO, None
+        for day in sorted(self._events[bank_id]):
+            running += self._events[bank_id][day]
+            if day >= on:
+                best = running if best is None else max(best, running)
+        at = sum((d for day, d in self._events[bank_id].items() if day <= on), ZERO)
+        return max(at, best if best is not None else at)
+
+    def breaches(self, bank_id: int, on: dt.date, s: PoolSettings) -> tuple[bool, Decimal]:
+        key = (bank_id, on)
+        if key not in self._base:
+            self._base[key] = bank_pool_figures(self.session, on, [bank_id], s.claim_after_days_overdue,
+                                                max_loan_id=self.watermark)[bank_id]
+        base = self._base[key]
+        cutoff = on - dt.timedelta(days=s.claim_after_days_overdue)
+        outstanding = base.outstanding + sum(
+            (p for day, p in self.by_start.get(bank_id, {}).items() if day <= on), ZERO)
+        npl = base.npl_principal + sum(
+            (p for day, p in self.by_first_due.get(bank_id, {}).items() if day <= cutoff), ZERO)
+        return outstanding > 0 and npl > s.bank_npl_threshold * outstanding, \
+            (npl / outstanding if outstanding else Decimal(0))
+
+    def add(self, loan: PoolLoan, first_due: dt.date) -> None:
+        starts = self.by_start.setdefault(loan.bank_id, {})
+        starts[loan.start_date] = starts.get(loan.start_date, ZERO) + loan.principal
+        dues = self.by_first_due.setdefault(loan.bank_id, {})
+        dues[first_due] = dues.get(first_due, ZERO) + loan.principal
+        events = self._events[loan.bank_id]  # loaded by the quota check, before the loan was inserted
+        events[loan.start_date] = events.get(loan.start_date, ZERO) + loan.principal
+
+
 def create_pool_loan(
     session: Session, actor: Actor, today: dt.date, *, enterprise_id: int | None = None,
     enterprise: Enterprise | None = None, bank_id: int | None = None, contract_no: str, principal: Decimal,
     annual_rate: Decimal, start_date: dt.date, term_months: int, repayment_method: str,
-    guarantor_id: int | None = None, pool_share: Decimal | None = None,
+    guarantor_id: int | None = None, pool_share: Decimal | None = None, batch: Batch | None = None,
 ) -> PoolLoan:
     """Report a bank loan under the pool's cover; its schedule is built and stored with it."""
     actor.require(Role.bank_officer, Role.fund_manager)
@@ -109,7 +176,10 @@ def create_pool_loan(
         bank_id = actor.bank_id
     if bank_id is None:
         raise RuleViolation.on("bank_id", "required when a fund manager reports a loan")
-    bank = session.get(Bank, bank_id, with_for_update=True)
+    locked = batch is not None and bank_id in batch.locked_banks
+    bank = session.get(Bank, bank_id, with_for_update=not locked)  # a batch locks each bank once
+    if batch is not None and bank is not None:
+        batch.locked_banks.add(bank_id)
     if bank is None:
         raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
     if enterprise is None:
@@ -120,7 +190,10 @@ def create_pool_loan(
         why = "is a large enterprise" if enterprise.size == "large" else "is not registered in the zone"
         raise RuleViolation.on("enterprise_id", f"{enterprise.name} {why}: not eligible for the pool")
     check_value_date(session, start_date, today, field="start_date")
-    s = current_settings(session)
+    if batch is None:
+        s = current_settings(session)
+    else:
+        s = batch.settings = batch.settings or current_settings(session)
     _check_terms(s, principal, annual_rate, term_months, repayment_method)
     contract_no = contract_no.strip()
     if not contract_no:
@@ -140,16 +213,21 @@ def create_pool_loan(
         raise Duplicate(f"contract {contract_no} is already reported as pool loan {existing}",
                         {"contract_no": ["already reported by this bank"]}, existing_id=existing)
 
-    lock_pool(session)
-    totals = ledger_totals(session, start_date)
+    if batch is None or not batch.locked:
+        lock_pool(session)
+        if batch is not None:
+            batch.locked = True
+    totals = ledger_totals(session, start_date) if batch is None else batch.ledger(start_date)
     if totals.contributions <= 0:
         raise Conflict(f"the pool had received no contributions by {start_date}", {"start_date": ["pool not open"]})
     if is_stopped(totals, s.pool_loss_threshold):
         raise Conflict(
             f"the pool is stopped on {start_date}: claims paid {totals.claims_paid} exceed "
             f"{s.pool_loss_threshold} × contributions {totals.contributions}", {"start_date": ["pool stopped"]})
-    _check_bank_open(session, s, bank, start_date)
-    headroom = bank.pool_quota - max_outstanding_from(session, bank.id, start_date)
+    _check_bank_open(session, s, bank, start_date, batch)
+    used = (max_outstanding_from(session, bank.id, start_date) if batch is None
+            else batch.max_outstanding_from(bank.id, start_date))
+    headroom = bank.pool_quota - used
     if principal > headroom:
         raise QuotaExceeded(
             f"bank {bank.code}'s quota {bank.pool_quota} leaves {max(headroom, ZERO)} from {start_date}; "
@@ -173,6 +251,8 @@ def create_pool_loan(
         for i in schedule
     ])
     audit.record(session, actor, "create", "pool_loan", loan.id, after=loan.snapshot())
+    if batch is not None:
+        batch.add(loan, schedule[0].due_date)
     return loan
 
 
@@ -189,17 +269,21 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
         raise RuleViolation.on("repayment_method", "must be one of " + ", ".join(m.value for m in RepaymentMethod))
 
 
-def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date) -> None:
+def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date, batch: Batch | None = None) -> None:
     """409 when the bank is suspended on ``on``, stored or by its NPL ratio that day."""
     if bank.status == BankStatus.suspended and bank.suspended_on is not None and on >= bank.suspended_on:
         raise BankSuspended(f"bank {bank.code} is suspended since {bank.suspended_on}: no new loans dated from then",
                             {"bank_id": ["bank suspended"]})
     if bank.status_reason is not None and bank.status == BankStatus.active:
         return  # reinstated by an admin: the override holds (services.pool docstring)
-    figures = bank_pool_figures(session, on, [bank.id], s.claim_after_days_overdue)[bank.id]
-    if figures.breaches(s.bank_npl_threshold):
+    if batch is not None:
+        breached, npl_ratio = batch.breaches(bank.id, on, s)
+    else:
+        figures = bank_pool_figures(session, on, [bank.id], s.claim_after_days_overdue)[bank.id]
+        breached, npl_ratio = figures.breaches(s.bank_npl_threshold), figures.npl_ratio
+    if breached:
         raise BankSuspended(
-            f"bank {bank.code}'s NPL ratio on {on} is {figures.npl_ratio}, above {s.bank_npl_threshold}",
+            f"bank {bank.code}'s NPL ratio on {on} is {ratio(npl_ratio, Decimal(1))}, above {s.bank_npl_threshold}",
             {"bank_id": ["bank suspended by its NPL ratio"]})
 
 

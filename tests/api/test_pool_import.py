@@ -149,3 +149,23 @@ def test_cli_import(app, world, db, tmp_path):  # noqa: ANN001
     assert result.exit_code != 0 and "row 2.term_months" in result.output
     result = runner.invoke(args=["import-pool-loans", str(path), "--bank", "NOPE"])
     assert result.exit_code != 0 and "no bank" in result.output
+
+
+def test_rows_are_judged_in_file_order_like_single_loans(client, factory, settings, db):  # noqa: ANN001
+    settings.today = "2020-12-31"
+    w = PoolWorld(client, factory, quota="3000000.00")
+    u = w.enterprise.uscc
+    rows = [
+        [u, "Q-1", "2000000.00", "0.0435", "2020-03-01", 12, "等额本金", None, None],
+        [u, "Q-2", "1500000.00", "0.0435", "2020-02-01", 12, "等额本金", None, None],  # collides from 03-01 on
+        [u, "Q-3", "1000000.00", "0.0435", "2020-02-01", 12, "等额本金", None, None],  # fits exactly
+        [u, "Q-4", "10.00", "0.0435", "2020-07-15", 12, "等额本金", None, None],       # Q-1/Q-3 > 90 days past due
+    ]
+    r = upload(w, xlsx(rows))
+    assert r.status_code == 422
+    assert set(r.get_json()["errors"]) == {"row 3.principal", "row 5.bank_id"}, r.get_json()
+    # the same loans one by one give the same answers
+    codes = [w.post("/pool-loans", w.loan_body(contract_no=c, principal=p, start_date=d), w.officer).status_code
+             for c, p, d in [("S-1", "2000000.00", "2020-03-01"), ("S-2", "1500000.00", "2020-02-01"),
+                             ("S-3", "1000000.00", "2020-02-01"), ("S-4", "10.00", "2020-07-15")]]
+    assert codes == [201, 409, 201, 409]
