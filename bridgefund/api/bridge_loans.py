@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import url_for
 from flask_smorest import Blueprint
+from werkzeug.exceptions import HTTPException
 
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
@@ -32,12 +33,19 @@ blp = Blueprint("bridge_loans", __name__, description="Bridge loans (应急转�
 
 
 def visible_loan(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer 404 for another bank's loan before the body is even read: an officer learns nothing about it."""
+    """Answer 404, not 422, when an officer sends a bad body for another bank's loan: they learn nothing about it.
+
+    The check runs only when the body is refused (the service scopes every lookup on the happy path anyway).
+    """
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        bridge_loans.check_visible(session(), actor(), kwargs["loan_id"])
-        return view(*args, **kwargs)
+        try:
+            return view(*args, **kwargs)
+        except HTTPException as exc:
+            if exc.code in (400, 422):
+                bridge_loans.check_visible(session(), actor(), kwargs["loan_id"])
+            raise
 
     return wrapper
 

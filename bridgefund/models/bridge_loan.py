@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
 from bridgefund.errors import InvalidTransition
+from bridgefund.models.bank import Bank
 from bridgefund.models.enterprise import Enterprise
 
 
@@ -157,6 +158,7 @@ class BridgeLoan(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     enterprise: Mapped[Enterprise] = relationship(lazy="raise")
+    bank: Mapped[Bank] = relationship(lazy="raise")
     approvals: Mapped[list[BridgeApproval]] = relationship(
         back_populates="loan", order_by="BridgeApproval.id", lazy="raise", cascade="all, delete-orphan")
     repayments: Mapped[list[BridgeRepayment]] = relationship(

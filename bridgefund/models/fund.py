@@ -59,8 +59,6 @@ class FundAccount(Base):
     __table_args__ = (CheckConstraint(f"id = {FUND_ID}", name="singleton"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Incremented by every money movement (a cheap change counter; the lock is what serialises).
-    version: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

@@ -15,7 +15,8 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bridgefund.errors import (
     BankSuspended,
@@ -67,11 +68,18 @@ def _loan_query() -> Select[tuple[BridgeLoan]]:
 
 
 def _load(session: Session, actor: Actor, loan_id: int, *, lock: bool = False) -> BridgeLoan:
-    """The loan with its approvals and repayments; another bank's loan is 404 for an officer (no enumeration)."""
-    stmt = _loan_query().where(BridgeLoan.id == loan_id).execution_options(populate_existing=True)
+    """The loan with its bank, enterprise, approvals and repayments in one query (locked ``FOR UPDATE OF`` the
+    loan row when asked); another bank's loan is 404 for an officer (no enumeration).
+    """
+    stmt = (
+        select(BridgeLoan)
+        .options(joinedload(BridgeLoan.enterprise, innerjoin=True), joinedload(BridgeLoan.bank, innerjoin=True),
+                 joinedload(BridgeLoan.approvals), joinedload(BridgeLoan.repayments))
+        .where(BridgeLoan.id == loan_id).execution_options(populate_existing=True)
+    )
     if lock:
         stmt = stmt.with_for_update(of=BridgeLoan)
-    loan = session.scalars(stmt).one_or_none()
+    loan = session.scalars(stmt).unique().one_or_none()
     if loan is None or not actor.sees_bank(loan.bank_id):
         raise NotFound(f"bridge loan {loan_id} does not exist")
     return loan
@@ -252,13 +260,12 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
     actor.require(Role.fund_manager)
-    check_value_date(session, value_date, today)
-    lock_fund(session)
+    lock_fund(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.disbursed, "disburse")
     if value_date < loan.submitted_on:
         raise RuleViolation.on("value_date", f"must not be before the application date {loan.submitted_on}")
-    _check_bank_active(session.get(Bank, loan.bank_id), value_date)
+    _check_bank_active(loan.bank, value_date)
     require_cash(session, loan.amount, value_date)
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
@@ -288,16 +295,10 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     external_ref = external_ref.strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
-    check_value_date(session, value_date, today)
-    lock_fund(session)
+    lock_fund(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state not in LENT_STATUSES:
         loan.state.check(S.repaid, "repay")  # raises, naming the current state
-    dup = session.scalar(select(BridgeRepayment.bridge_loan_id).where(
-        BridgeRepayment.bank_id == loan.bank_id, BridgeRepayment.external_ref == external_ref))
-    if dup is not None:
-        raise Duplicate(f"external_ref {external_ref!r} was already used by this bank (bridge loan {dup})",
-                        {"external_ref": ["already used by this bank"]})
     assert loan.disbursed_on is not None
     if value_date < loan.disbursed_on:
         raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
@@ -328,7 +329,14 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
         # Principal is paid last, so a zero principal means the penalty and fee due are paid too.
         loan.move_to(S.repaid, "repay")
         loan.repaid_on = value_date
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        # The unique (bank, external_ref) constraint is the check: no extra query, and no race between two.
+        if "external_ref" in str(exc.orig):
+            raise Duplicate(f"external_ref {external_ref!r} was already used by this bank",
+                            {"external_ref": ["already used by this bank"]}) from None
+        raise
     b, a = audit.changes(before, loan.snapshot())
     a["repayment"] = {"id": rep.id, "amount": f"{amount:f}", "value_date": value_date.isoformat(),
                       "external_ref": external_ref, "penalty": f"{split.penalty:f}", "fee": f"{split.fee:f}",
@@ -371,8 +379,7 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
     """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
     actor.require(Role.fund_manager)
     reason = _reason(reason)
-    check_value_date(session, value_date, today)
-    lock_fund(session)
+    lock_fund(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.written_off, "write off")
     assert loan.defaulted_on is not None
@@ -397,8 +404,7 @@ def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, va
             today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
     actor.require(Role.fund_manager)
-    check_value_date(session, value_date, today)
-    lock_fund(session)
+    lock_fund(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state is not S.written_off:
         raise InvalidTransition(f"only a written_off loan has recoveries; this one is {loan.status}",

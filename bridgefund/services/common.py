@@ -46,9 +46,17 @@ def last_closed_day(session: Session) -> dt.date | None:
 
 def check_value_date(session: Session, value_date: dt.date, today: dt.date, field: str = "value_date") -> None:
     """A value date is never in the future (fund timezone) and never inside a closed month."""
+    check_not_future(value_date, today, field)
+    check_period_open(value_date, last_closed_day(session), field)
+
+
+def check_not_future(value_date: dt.date, today: dt.date, field: str = "value_date") -> None:
     if value_date > today:
         raise RuleViolation.on(field, f"{value_date} is in the future (today is {today} in the fund's timezone)")
-    closed = last_closed_day(session)
+
+
+def check_period_open(value_date: dt.date, closed: dt.date | None, field: str = "value_date") -> None:
+    """The closed-period half of :func:`check_value_date`, for callers that fetched ``closed`` in another query."""
     if closed is not None and value_date <= closed:
         raise PeriodClosed(
             f"{field} {value_date} falls in a closed period (closed up to {closed})", {field: ["period closed"]}

@@ -19,11 +19,11 @@ from sqlalchemy.orm import Session
 from bridgefund.db import Money as MoneyType
 from bridgefund.errors import InsufficientFunds, RuleViolation
 from bridgefund.finance import FeeTier, validate_fee_tiers
-from bridgefund.models import FundAccount, FundLedgerEntry, FundSettings, LedgerKind, Role
+from bridgefund.models import ClosedPeriod, FundAccount, FundLedgerEntry, FundSettings, LedgerKind, Role
 from bridgefund.models.fund import FUND_ID
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_value_date
+from bridgefund.services.common import Page, check_not_future, check_period_open
 
 ZERO = Decimal("0.00")
 
@@ -119,16 +119,22 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 # --- the lock and the money-out rule --------------------------------------------------------------------
 
 
-def lock_fund(session: Session) -> FundAccount:
-    """Take the fund's lock for this transaction (created on first use, e.g. after a wiped test database)."""
-    account = session.get(FundAccount, FUND_ID, with_for_update=True, populate_existing=True)
-    if account is None:
-        session.add(FundAccount(id=FUND_ID, version=0))
+def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str = "value_date") -> None:
+    """Check a money movement's value date and take the fund's lock for this transaction.
+
+    The value date is never in the future nor in a closed month (``check_value_date``); the closed-period
+    boundary is read in the same round trip as the lock. The lock row is created on first use (e.g. after a
+    wiped test database).
+    """
+    check_not_future(value_date, today, field)
+    stmt = (select(FundAccount.id, select(func.max(ClosedPeriod.last_day)).scalar_subquery())
+            .where(FundAccount.id == FUND_ID).with_for_update(of=FundAccount))
+    row = session.execute(stmt).one_or_none()
+    if row is None:
+        session.add(FundAccount(id=FUND_ID))
         session.flush()
-        account = session.get(FundAccount, FUND_ID, with_for_update=True, populate_existing=True)
-    assert account is not None
-    account.version += 1
-    return account
+        row = session.execute(stmt).one()
+    check_period_open(value_date, row[1], field)
 
 
 def cash_balance(session: Session, as_of: dt.date) -> Decimal:
@@ -202,8 +208,7 @@ def move_capital(session: Session, actor: Actor, *, amount: Decimal, value_date:
     actor.require(Role.admin)
     if amount <= 0:
         raise RuleViolation.on("amount", "must be greater than 0")
-    check_value_date(session, value_date, today)
-    lock_fund(session)
+    lock_fund(session, value_date, today)
     kind = LedgerKind.capital_in if direction == "in" else LedgerKind.capital_out
     if kind is LedgerKind.capital_out:
         require_cash(session, amount, value_date)
