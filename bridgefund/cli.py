@@ -24,6 +24,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
     app.cli.add_command(create_user)
     app.cli.add_command(demo)
+    from bridgefund.reports.cli import report_group
+
+    app.cli.add_command(report_group)
     from bridgefund.cli_pool import import_pool_loans, pool_sweep
 
     app.cli.add_command(import_pool_loans)
@@ -112,7 +115,10 @@ def demo(if_empty: bool) -> None:
     """Load the demo story (spring 2020) into an empty database and print the demo logins."""
     from bridgefund.demo import load_demo
 
-    load_demo(current_app, if_empty=if_empty, echo=click.echo)
+    if load_demo(current_app, if_empty=if_empty, echo=click.echo):
+        from bridgefund.reports.cli import demo_report
+
+        demo_report(current_app, echo=click.echo)  # after the story's commit: the PDF follows its record
 
 
 def _create_app(*_args: Any, **_kwargs: Any) -> Flask:

@@ -34,5 +34,8 @@ def register(app: Flask) -> Api:
     from bridgefund.api import pool
 
     api.register_blueprint(pool.blp, url_prefix="/api/v1")
+    from bridgefund.api import reports
+
+    api.register_blueprint(reports.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

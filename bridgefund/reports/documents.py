@@ -16,7 +16,8 @@ from typing import Any
 from bridgefund.reports.render import date_en, date_zh, render_pdf
 
 #: The fund's name and operator, printed on every cover and page header.
-FUND_NAME = {"zh": "高新区应急转贷资金及风险补偿资金池", "en": "High-tech Zone Bridge-Loan Fund and Risk-Compensation Pool"}
+FUND_NAME = {"zh": "高新区应急转贷资金及风险补偿资金池",
+             "en": "High-tech Zone Bridge-Loan Fund and Risk-Compensation Pool"}
 OPERATOR = {"zh": "高新区产业投资集团 · 基金管理办公室", "en": "Zone Industrial Investment Group · Fund Office"}
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -94,7 +95,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "c_claims": ("代偿", "Claims paid"),
     "c_status": ("状态", "Status"),
     "total": ("合计", "Total"),
-    "banks_note": ("转贷金额、余额、额度为万元；不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；授信额度为当前额度。",
+    "banks_note": ("转贷金额、余额、额度为万元；不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；"
+                   "授信额度为当前额度。",
                    "Amounts in 10,000 yuan. NPL = principal ≥ 90 days past due or claimed ÷ outstanding; "
                    "quotas are the current ones."),
     "p_contributions": ("财政出资", "Contributions"),
@@ -248,7 +250,8 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "defaulted": ("违约", "defaulted"), "written_off": ("已核销", "written off"),
         "not_disbursed": ("未放款", "not disbursed"),
         "submitted": ("已提交", "submitted"), "approved": ("已审批", "approved"), "rejected": ("已拒绝", "rejected"),
-        "withdrawn": ("已撤回", "withdrawn"), "cancelled": ("已取消", "cancelled"), "disbursed": ("已放款", "disbursed"),
+        "withdrawn": ("已撤回", "withdrawn"), "cancelled": ("已取消", "cancelled"),
+        "disbursed": ("已放款", "disbursed"),
     },
     "bank_status": {"active": ("正常", "active"), "suspended": ("暂停", "suspended")},
     "claim": {"filed": ("待审批", "pending"), "paid": ("已支付", "paid"), "rejected": ("已驳回", "rejected"),

@@ -107,6 +107,7 @@ def write_atomically(path: Path, data: bytes) -> None:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; archived reports are meant to be read
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -133,7 +134,7 @@ def _rendered(render: Callable[[], bytes]) -> bytes:
         raise RenderFailed(f"the PDF could not be rendered: {exc}") from exc
 
 
-def _ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
+def check_period_ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
     first, last = parse_period(period)
     if last >= today:
         raise RuleViolation.on("period", f"{period} has not ended yet (today is {today}): reports are as of a "
@@ -150,7 +151,7 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     the commit) and record the audit event. Admin and fund managers."""
     actor.require(Role.admin, Role.fund_manager)
     check_lang(lang)
-    _ended(period, today)
+    check_period_ended(period, today)
     kind = ReportKind.monthly.value
     version = (session.scalar(select(func.max(Report.version)).where(
         Report.period == period, Report.kind == kind, Report.lang == lang)) or 0) + 1
@@ -216,15 +217,21 @@ def report_pdf(session: Session, actor: Actor, report_id: int, reports_dir: str 
 # ------------------------------------------------------------------------------ on-demand documents
 
 
+def check_bank_visible(session: Session, actor: Actor, bank_id: int) -> Bank:
+    """The bank, if the actor may see it; another bank is simply not found (no enumeration)."""
+    bank = session.get(Bank, bank_id)
+    if bank is None or not actor.sees_bank(bank.id):
+        raise NotFound(f"bank {bank_id} does not exist")
+    return bank
+
+
 def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str,
                        today: dt.date, tz: dt.tzinfo) -> tuple[str, bytes]:
     """One bank's month as a PDF: staff, auditors and that bank's officers (another bank's → 404)."""
     actor.require(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
-    bank = session.get(Bank, bank_id)
-    if bank is None or not actor.sees_bank(bank.id):
-        raise NotFound(f"bank {bank_id} does not exist")
+    bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
-    _ended(period, today)
+    check_period_ended(period, today)
     data = bank_statement_data(session, bank, period)
     pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
     return f"statement-{bank.code}-{period}-{lang}.pdf", pdf

@@ -55,8 +55,20 @@ def _claim(f: Any, bank: Any) -> Resource:
     return Resource(claim.id, bank.id)
 
 
+def _report(f: Any, bank: Any) -> Resource:
+    """An archived monthly report record (its file was never written: downloads answer 410)."""
+    from bridgefund.models import Report
+
+    report = Report(kind="monthly", period="2019-12", lang="zh", version=f._next(), sha256="0" * 64,
+                    path="monthly/2019-12/missing.pdf", byte_size=1)
+    f.session.add(report)
+    f.session.commit()
+    return Resource(report.id, None)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
+    "report_id": _report,
 }

@@ -1,0 +1,133 @@
+"""Reports: the monthly fund report (generated, archived, downloaded), bank statements and approval forms."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, url_for
+from flask_smorest import Blueprint
+
+from bridgefund.schemas.common import page_of
+from bridgefund.schemas.report import (
+    LangArgs,
+    MonthlyReportCreateSchema,
+    ReportListArgs,
+    ReportSchema,
+    StatementArgs,
+)
+from bridgefund.services import bridge_loans, reports
+from bridgefund.web import access, actor, session, settings, today
+
+blp = Blueprint("reports", __name__, description="Reports: monthly fund report, bank statements, approval forms")
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+_PDF = {"description": "The PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}
+_UNAVAILABLE = _problem("Rendering is unavailable on this server (the CJK font is not installed).")
+#: Responses of the views that render a PDF on demand.
+RENDER_DOC: dict[str, Any] = {"responses": {"200": _PDF, "503": _UNAVAILABLE}}
+#: Responses of the archived-report download.
+ARCHIVE_DOC: dict[str, Any] = {"responses": {
+    "200": _PDF,
+    "409": _problem("The archived file's bytes do not match the recorded SHA-256 (tampered archive)."),
+    "410": _problem("The archived file is missing (never written after the commit, or removed)."),
+}}
+
+
+def visible_bank(view: Callable[..., Any]) -> Callable[..., Any]:
+    """404 for another bank before the query is read: an officer learns nothing about other banks."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        reports.check_bank_visible(session(), actor(), kwargs["bank_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def visible_loan(view: Callable[..., Any]) -> Callable[..., Any]:
+    """404 for another bank's bridge loan before the query is read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        bridge_loans.check_visible(session(), actor(), kwargs["loan_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def pdf_response(filename: str, data: bytes, *, inline: bool = False) -> Response:
+    disposition = "inline" if inline else "attachment"
+    return Response(data, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'{disposition}; filename="{filename}"'})
+
+
+@blp.post("/reports/monthly")
+@access("admin", "fund_manager")
+@blp.arguments(MonthlyReportCreateSchema)
+@blp.response(201, ReportSchema)
+@blp.doc(responses={"503": _UNAVAILABLE})
+def generate_monthly(body: dict):  # noqa: ANN201
+    """Render the monthly fund report of a past month and archive it as a new version."""
+    s = settings()
+    report = reports.generate_monthly_report(session(), actor(), period=body["period"], lang=body["lang"],
+                                             today=today(), reports_dir=s.reports_dir, tz=s.tz)
+    return report, 201, {"Location": url_for("reports.get_report", report_id=report.id)}
+
+
+@blp.get("/reports")
+@access("admin", "fund_manager", "auditor")
+@blp.arguments(ReportListArgs, location="query")
+@blp.response(200, page_of(ReportSchema))
+def list_reports(args: dict):  # noqa: ANN201
+    """List archived reports, newest first (every version is kept)."""
+    return reports.list_reports(session(), actor(), args["page"], args["page_size"], period=args.get("period"),
+                                lang=args.get("lang"))
+
+
+@blp.get("/reports/<int:report_id>")
+@access("admin", "fund_manager", "auditor")
+@blp.response(200, ReportSchema)
+def get_report(report_id: int):  # noqa: ANN201
+    """Show an archived report's record."""
+    return reports.get_report(session(), actor(), report_id)
+
+
+@blp.get("/reports/<int:report_id>/pdf")
+@access("admin", "fund_manager", "auditor")
+@blp.doc(**ARCHIVE_DOC)
+def report_pdf(report_id: int) -> Response:
+    """Download an archived report; 409 if its bytes no longer match the recorded SHA-256, 410 if missing."""
+    report, data = reports.report_pdf(session(), actor(), report_id, settings().reports_dir)
+    return pdf_response(f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf", data)
+
+
+@blp.get("/banks/<int:bank_id>/statement.pdf")
+@access("admin", "fund_manager", "auditor", "bank_officer")
+@visible_bank
+@blp.arguments(StatementArgs, location="query")
+@blp.doc(**RENDER_DOC)
+def bank_statement(args: dict, bank_id: int) -> Response:
+    """Render a bank's statement of a past month (an officer only their own bank's)."""
+    s = settings()
+    filename, data = reports.bank_statement_pdf(session(), actor(), bank_id, period=args["period"],
+                                                lang=args["lang"], today=today(), tz=s.tz)
+    return pdf_response(filename, data)
+
+
+@blp.get("/bridge-loans/<int:loan_id>/approval-form.pdf")
+@access("admin", "fund_manager", "auditor", "bank_officer")
+@visible_loan
+@blp.arguments(LangArgs, location="query")
+@blp.doc(**RENDER_DOC)
+def approval_form(args: dict, loan_id: int) -> Response:
+    """Render a bridge loan's approval form (审批表), scoped like the loan."""
+    filename, data = reports.approval_form_pdf(session(), actor(), loan_id, lang=args["lang"], today=today(),
+                                               tz=settings().tz)
+    return pdf_response(filename, data)

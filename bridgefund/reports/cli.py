@@ -1,0 +1,154 @@
+"""``bridgefund report …``: render reports from the command line, and the demo's March 2020 report.
+
+    bridgefund report monthly 2020-03 --lang zh -o march.pdf      # render to a file (nothing archived)
+    bridgefund report monthly 2020-03 --archive                    # archive a new version, like POST /reports/monthly
+    bridgefund report statement BOC-HN 2020-03 -o boc.pdf          # a bank's monthly statement
+    bridgefund report approval-form BL-2020-000003 -o form.pdf     # a bridge loan's approval form
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from bridgefund.errors import DomainError
+
+LANG = click.Choice(["zh", "en"])
+
+
+def _settings() -> Any:
+    return current_app.config["BRIDGEFUND"]
+
+
+def _today() -> dt.date:
+    return _today_of(current_app)
+
+
+def _fail(exc: DomainError) -> click.ClickException:
+    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.detail
+    return click.ClickException(details)
+
+
+def archive_monthly(app: Flask, period: str, lang: str) -> Path:
+    """Generate and archive the monthly report like ``POST /reports/monthly`` (as the system); return its file.
+
+    One transaction; the file is written by the after-commit hook once it has committed."""
+    from bridgefund.services import reports
+    from bridgefund.services.actor import SYSTEM
+
+    s = app.config["BRIDGEFUND"]
+    db = app.extensions["bridgefund.db"]
+    with db.sessionmaker() as session, session.begin():
+        report = reports.generate_monthly_report(session, SYSTEM, period=period, lang=lang, today=_today_of(app),
+                                                 reports_dir=s.reports_dir, tz=s.tz)
+    return Path(s.reports_dir) / report.path  # committed: the after-commit hook has written the file
+
+
+def _today_of(app: Flask) -> dt.date:
+    s = app.config["BRIDGEFUND"]
+    return dt.date.fromisoformat(s.today) if s.today else dt.datetime.now(s.tz).date()
+
+
+def demo_report(app: Flask, echo: Any = print) -> Path | None:
+    """The demo's last chapter, after its commit: archive the March 2020 monthly report and say where it is."""
+    try:
+        path = archive_monthly(app, "2020-03", "zh")
+    except DomainError as exc:
+        echo(f"demo: the March 2020 report was not generated: {exc.detail}")
+        return None
+    echo(f"demo: the March 2020 monthly report (月度运行报告) is at {path.resolve()}")
+    echo("      (English: bridgefund report monthly 2020-03 --lang en -o march-en.pdf)")
+    return path
+
+
+@click.group("report", help="Render report PDFs: the monthly fund report, bank statements, approval forms.")
+def report_group() -> None:
+    pass
+
+
+@report_group.command("monthly")
+@click.argument("period")
+@click.option("--lang", type=LANG, default="zh", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF (default: monthly-PERIOD-LANG.pdf here).")
+@click.option("--archive", is_flag=True, help="Also archive it as a new version, as POST /reports/monthly does.")
+@with_appcontext
+def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
+    """Render the monthly fund report of PERIOD (YYYY-MM), as of its last day."""
+    from bridgefund.reports import documents
+    from bridgefund.reports.data import monthly_report_data
+    from bridgefund.services.reports import check_period_ended
+
+    output = output or Path(f"monthly-{period}-{lang}.pdf")
+    try:
+        if archive:
+            stored = archive_monthly(current_app, period, lang)
+            shutil.copyfile(stored, output)
+            click.echo(f"archived {stored}")
+        else:
+            check_period_ended(period, _today())
+            with current_app.extensions["bridgefund.db"].sessionmaker() as session:
+                data = monthly_report_data(session, period)
+            pdf = documents.monthly_report_pdf(data, lang=lang, version=0, generated_at=dt.datetime.now(_settings().tz))
+            output.write_bytes(pdf)
+    except DomainError as exc:
+        raise _fail(exc) from exc
+    click.echo(f"wrote {output}")
+
+
+@report_group.command("statement")
+@click.argument("bank_code")
+@click.argument("period")
+@click.option("--lang", type=LANG, default="zh", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def statement(bank_code: str, period: str, lang: str, output: Path | None) -> None:
+    """Render BANK_CODE's statement of PERIOD (YYYY-MM)."""
+    from bridgefund.models import Bank
+    from bridgefund.services import reports
+    from bridgefund.services.actor import SYSTEM
+
+    with current_app.extensions["bridgefund.db"].sessionmaker() as session:
+        bank_id = session.scalar(select(Bank.id).where(Bank.code == bank_code.upper()))
+        if bank_id is None:
+            raise click.ClickException(f"no bank with code {bank_code}")
+        try:
+            name, pdf = reports.bank_statement_pdf(session, SYSTEM, bank_id, period=period, lang=lang, today=_today(),
+                                                   tz=_settings().tz)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    output = output or Path(name)
+    output.write_bytes(pdf)
+    click.echo(f"wrote {output}")
+
+
+@report_group.command("approval-form")
+@click.argument("reference")
+@click.option("--lang", type=LANG, default="zh", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def approval_form(reference: str, lang: str, output: Path | None) -> None:
+    """Render the approval form of the bridge loan REFERENCE (BL-YYYY-NNNNNN)."""
+    from bridgefund.models import BridgeLoan
+    from bridgefund.services import reports
+    from bridgefund.services.actor import SYSTEM
+
+    with current_app.extensions["bridgefund.db"].sessionmaker() as session:
+        loan_id = session.scalar(select(BridgeLoan.id).where(BridgeLoan.reference == reference.upper()))
+        if loan_id is None:
+            raise click.ClickException(f"no bridge loan {reference}")
+        try:
+            name, pdf = reports.approval_form_pdf(session, SYSTEM, loan_id, lang=lang, today=_today(),
+                                                  tz=_settings().tz)
+        except DomainError as exc:
+            raise _fail(exc) from exc
+    output = output or Path(name)
+    output.write_bytes(pdf)
+    click.echo(f"wrote {output}")
