@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
@@ -11,18 +12,25 @@ from bridgefund.models import ClaimStatus, PoolLoanStatus
 from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
 
 METHODS = [m.value for m in RepaymentMethod]
+#: Business dates accepted anywhere in the pool: wide enough for any loan, narrow enough for date arithmetic.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def BusinessDate(**kwargs: object) -> fields.Date:  # noqa: N802 - reads like a field type
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
+
 GRADES = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 
 
 class AsOfArgs(StrictSchema):
-    as_of = fields.Date(metadata={"description": "Evaluate on this business date (default: today)."})
+    as_of = BusinessDate(metadata={"description": "Evaluate on this business date (default: today)."})
 
 
 # --- the pool --------------------------------------------------------------------------------------
 
 
 class PoolPositionSchema(Schema):
-    as_of = fields.Date()
+    as_of = BusinessDate()
     capital = Money()
     balance = Money()
     contributions = Money()
@@ -60,7 +68,7 @@ class PoolSettingsPutSchema(StrictSchema):
 
 class ContributionSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     note = Text(500, allow_none=True)
 
 
@@ -86,7 +94,7 @@ class PoolLoanCreateSchema(StrictSchema):
     contract_no = Text(64, required=True)
     principal = Money(required=True, positive=True)
     annual_rate = Rate(required=True, example="0.0435")
-    start_date = fields.Date(required=True)
+    start_date = BusinessDate(required=True)
     term_months = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=360))
     repayment_method = fields.String(required=True, validate=validate.OneOf(METHODS))
     guarantor_id = Id(allow_none=True)
@@ -170,7 +178,7 @@ class PoolLoanSummarySchema(Schema):
     guarantor_share = Rate()
     maturity_date = fields.Date()
     status = fields.String(metadata={"enum": [s.value for s in PoolLoanStatus]})
-    as_of = fields.Date()
+    as_of = BusinessDate()
     classification = fields.String(metadata={"enum": GRADES})
     principal_outstanding = Money()
     days_past_due = fields.Integer()
@@ -192,12 +200,12 @@ class PoolLoanListArgs(PageArgs):
     bank_id = Id()
     enterprise_id = Id()
     classification = fields.String(validate=validate.OneOf(GRADES))
-    as_of = fields.Date()
+    as_of = BusinessDate()
 
 
 class PoolRepaymentCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     external_ref = Text(64, required=True)
 
 
@@ -207,7 +215,7 @@ class PoolRepaymentResultSchema(Schema):
 
 
 class ClaimFileSchema(StrictSchema):
-    claimed_on = fields.Date(required=True)
+    claimed_on = BusinessDate(required=True)
 
 
 class ClaimApproveSchema(StrictSchema):
@@ -219,7 +227,7 @@ class ClaimRejectSchema(StrictSchema):
 
 
 class ClaimPaySchema(StrictSchema):
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
 
 
 class ClaimListArgs(PageArgs):
@@ -230,7 +238,7 @@ class ClaimListArgs(PageArgs):
 
 class PoolRecoveryCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     external_ref = Text(64, required=True)
 
 

@@ -195,14 +195,18 @@ def _rate(value: Any, *, allow_percent: bool = True) -> Decimal:
 
 def _date(value: Any) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    text = str(value).strip().replace("/", "-").replace(".", "-")
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CellError("not a date (YYYY-MM-DD)") from None
+        day = value.date()
+    elif isinstance(value, dt.date):
+        day = value
+    else:
+        text = str(value).strip().replace("/", "-").replace(".", "-")
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            raise CellError("not a date (YYYY-MM-DD)") from None
+    if not dt.date(1900, 1, 1) <= day <= dt.date(2199, 12, 31):
+        raise CellError("not a plausible date")
+    return day
 
 
 def _int(value: Any) -> int:

@@ -302,3 +302,22 @@ def test_repayment_rows_track_settlement(world, db):  # noqa: ANN001
     rows = db.scalars(select(PoolInstallment).where(PoolInstallment.loan_id == loan["id"])
                       .order_by(PoolInstallment.seq)).all()
     assert rows[0].settled_on.isoformat() == s["due_date"] and rows[1].settled_on is None
+
+
+@pytest.mark.parametrize("path", ["/pool", "/pool-loans", "/pool-loans/{id}", "/pool-loans/{id}/schedule"])
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31", "2020-02-30", "yesterday"])
+def test_absurd_dates_are_422_not_500(world, path, as_of):  # noqa: ANN001
+    loan = world.loan()
+    r = world.get(path.format(id=loan["id"]), world.manager, as_of=as_of)
+    assert r.status_code == 422 and "query.as_of" in r.get_json()["errors"]
+    r = world.post("/pool-loans", world.loan_body(start_date="0001-01-01"), world.officer)
+    assert r.status_code == 422 and "start_date" in r.get_json()["errors"]
+
+
+def test_actions_without_a_body(world):  # noqa: ANN001
+    loan, claim = world.default_and_claim()
+    r = world.client.post(f"/api/v1/claims/{claim['id']}/approve", headers=world.manager)
+    assert r.status_code in (200, 422), r.get_json()
+    r = world.client.post(f"/api/v1/claims/{claim['id']}/pay", data="{not json", headers=world.manager,
+                          content_type="application/json")
+    assert r.status_code in (400, 422)
