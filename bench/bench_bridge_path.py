@@ -143,6 +143,7 @@ def main() -> None:
     ap.add_argument("--baseline", type=int, default=1200, help="baseline requests")
     ap.add_argument("--clients", type=int, default=8, help="concurrent HTTP clients")
     ap.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating path/baseline rounds")
     ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--database", default="bench_fund")
     args = ap.parse_args()
@@ -190,8 +191,11 @@ def main() -> None:
 
         one_loan(-1, 0)  # warm every worker's code path once (not timed)
         one_enterprise(-1, 0)
-        path_s = run_phase(args.clients, list(range(args.loans)), one_loan)
-        base_s = run_phase(args.clients, list(range(args.baseline)), one_enterprise)
+        # Alternate the phases in rounds so that a change in machine load hits both alike.
+        path_s = base_s = 0.0
+        for r in range(args.rounds):
+            path_s += run_phase(args.clients, list(range(args.loans))[r::args.rounds], one_loan)
+            base_s += run_phase(args.clients, list(range(args.baseline))[r::args.rounds], one_enterprise)
     finally:
         server.terminate()
         server.wait(timeout=30)

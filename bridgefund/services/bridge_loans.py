@@ -2,9 +2,10 @@
 default, write off and recover — plus the loan views (position as of a date) and the scoped lists.
 
 Status changes go through the state machine on :class:`BridgeLoanStatus` (409 naming the current state).
-Money movements lock the fund row, then the loan row (always in that order, so two operations never wait on
-each other crosswise), check the books as of the operation's value date, append ledger entries and write
-exactly one audit event.
+Money movements lock the loan row, then — when money goes out — the fund row (always in that order, so two
+operations never wait on each other crosswise), check the books as of the operation's value date, append
+ledger entries and write exactly one audit event. Money coming in (repayments, recoveries) cannot overdraw
+the fund, so it locks only the loan: two repayments of one loan still never both count.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from bridgefund.models import (
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_value_date, paginate
+from bridgefund.services.common import Page, check_not_future, check_value_date, paginate
 from bridgefund.services.fund import (
     current_settings,
     lock_fund,
@@ -260,12 +261,14 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
     actor.require(Role.fund_manager)
-    lock_fund(session, value_date, today)
+    check_not_future(value_date, today)
+    # Lock order everywhere: the loan row, then the fund row (held only for the cash check and the writes).
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.disbursed, "disburse")
     if value_date < loan.submitted_on:
         raise RuleViolation.on("value_date", f"must not be before the application date {loan.submitted_on}")
     _check_bank_active(loan.bank, value_date)
+    lock_fund(session, value_date, today)
     require_cash(session, loan.amount, value_date)
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
@@ -295,7 +298,8 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     external_ref = external_ref.strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
-    lock_fund(session, value_date, today)
+    # Money in cannot overdraw the fund: only the loan row is locked (so two repayments never both count).
+    lock_fund(session, value_date, today, lock=False)
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state not in LENT_STATUSES:
         loan.state.check(S.repaid, "repay")  # raises, naming the current state
@@ -379,9 +383,10 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
     """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
     actor.require(Role.fund_manager)
     reason = _reason(reason)
-    lock_fund(session, value_date, today)
+    check_not_future(value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.written_off, "write off")
+    lock_fund(session, value_date, today)
     assert loan.defaulted_on is not None
     last = max([loan.defaulted_on, *(r.value_date for r in loan.repayments)])
     if value_date < last:
@@ -404,7 +409,7 @@ def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, va
             today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
     actor.require(Role.fund_manager)
-    lock_fund(session, value_date, today)
+    lock_fund(session, value_date, today, lock=False)  # money in
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state is not S.written_off:
         raise InvalidTransition(f"only a written_off loan has recoveries; this one is {loan.status}",

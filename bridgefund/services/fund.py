@@ -1,6 +1,6 @@
 """The bridge-loan fund's books: settings, capital in and out, the ledger and its money-out rule.
 
-Every money movement goes through :func:`lock_fund` first (the single :class:`FundAccount` row, ``FOR UPDATE``
+Every money movement out goes through :func:`lock_fund` (the single :class:`FundAccount` row, ``FOR UPDATE``
 on PostgreSQL; SQLite already serialises writers), then checks what it must against the ledger, then appends
 entries with :func:`post`. A money-out entry dated D is admitted only if the balance stays ≥ 0 on every date
 from D on (:func:`cash_headroom`), so a back-dated payout can never overdraw a later day.
@@ -119,16 +119,20 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 # --- the lock and the money-out rule --------------------------------------------------------------------
 
 
-def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str = "value_date") -> None:
+def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str = "value_date", *,
+              lock: bool = True) -> None:
     """Check a money movement's value date and take the fund's lock for this transaction.
 
     The value date is never in the future nor in a closed month (``check_value_date``); the closed-period
     boundary is read in the same round trip as the lock. The lock row is created on first use (e.g. after a
-    wiped test database).
+    wiped test database). Money coming in (repayments) passes ``lock=False``: it can never overdraw the fund,
+    so it checks the date without queueing behind payouts.
     """
     check_not_future(value_date, today, field)
     stmt = (select(FundAccount.id, select(func.max(ClosedPeriod.last_day)).scalar_subquery())
-            .where(FundAccount.id == FUND_ID).with_for_update(of=FundAccount))
+            .where(FundAccount.id == FUND_ID))
+    if lock:
+        stmt = stmt.with_for_update(of=FundAccount)
     row = session.execute(stmt).one_or_none()
     if row is None:
         session.add(FundAccount(id=FUND_ID))
