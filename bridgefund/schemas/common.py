@@ -91,9 +91,17 @@ def Rate(**kwargs: Any) -> ExactDecimal:  # noqa: N802
 
 
 def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
-    """A trimmed-length string: every string input has a maximum, so no input can overflow a column."""
+    """A trimmed-length string: every string input has a maximum, so no input can overflow a column.
+
+    NUL characters are refused (422): PostgreSQL text cannot hold them, so they would otherwise fail at INSERT.
+    """
     min_length = kwargs.pop("min_length", 1 if kwargs.get("required") else 0)
-    return fields.String(validate=validate.Length(min=min_length, max=max_length), **kwargs)
+    return fields.String(validate=[validate.Length(min=min_length, max=max_length), _no_nul], **kwargs)
+
+
+def _no_nul(value: str) -> None:
+    if "\x00" in value:
+        raise ValidationError("Must not contain NUL characters.")
 
 
 #: Ids in query strings: positive and within a 32-bit column.

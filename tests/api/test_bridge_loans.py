@@ -197,6 +197,7 @@ def test_submission_refusals_name_the_field_and_change_nothing(world, db, factor
         (app("0.00"), 422, "amount"),
         (app("1000000.00", submitted_on="2020-04-01"), 422, "submitted_on"),
         (app("1000000.00", purpose="x" * 501), 422, "purpose"),
+        (app("1000000.00", purpose="a\x00b"), 422, "purpose"),  # PostgreSQL text cannot hold NUL
         (app("1000000.00", maturing_loan={"contract_no": "", "amount": "1.00", "due_date": "2020-02-10"}), 422,
          "maturing_loan.contract_no"),
         (app("1000000.00", surprise=1), 422, "surprise"),
