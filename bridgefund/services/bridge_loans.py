@@ -488,9 +488,14 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
     if disbursed_to is not None:
         stmt = stmt.where(loan.disbursed_on <= disbursed_to)
     if overdue is not None:
+        # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
         on = as_of or today
-        is_overdue = and_(loan.status.in_([s.value for s in LENT_STATUSES]), loan.due_date < on)
-        stmt = stmt.where(is_overdue if overdue else or_(~is_overdue, loan.due_date.is_(None)))
+        is_overdue = and_(
+            loan.disbursed_on.is_not(None), loan.disbursed_on <= on, loan.due_date < on,
+            or_(loan.repaid_on.is_(None), loan.repaid_on > on),
+            or_(loan.written_off_on.is_(None), loan.written_off_on > on),
+        )
+        stmt = stmt.where(is_overdue if overdue else ~is_overdue)
     result = paginate(session, stmt, page, page_size)
     with_figures(result.items, as_of or today)
     return result

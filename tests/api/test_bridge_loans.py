@@ -79,6 +79,10 @@ def test_late_repayment_charges_penalty_instead_of_fee(world, db):  # noqa: ANN0
     assert rest["repayment"]["fee"] == "2500.00" and rest["loan"]["status"] == "repaid"
     f = world.get("/fund", as_of="2020-02-23").get_json()
     assert (f["penalty_income"], f["fee_income"], f["overdue_count"]) == ("1500.00", "3000.00", 0)
+    # the list answers for a past date as it would have then
+    assert [x["id"] for x in world.get("/bridge-loans", overdue="true", as_of="2020-02-22").get_json()["items"]] == [
+        loan["id"]]
+    assert world.get("/bridge-loans", overdue="true", as_of="2020-02-23").get_json()["total"] == 0
     before = world.get("/fund", as_of="2020-02-22").get_json()
     assert before["overdue_count"] == 1 and before["overdue_amount"] == "1000000.00"
     check_invariants(db)
