@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
@@ -250,49 +250,62 @@ def current_api_token() -> ApiToken:
 
 
 def _idempotency_begin(a: Actor) -> Response | None:
+    """Replay a stored answer, or claim the key inside this request's own transaction.
+
+    The claim (a record without a response yet) is written in the same transaction as the work and its stored
+    answer, so it commits with them or not at all: a crash, a lost database connection or a failed commit
+    never leaves a claimed key behind, and a retry with the same key either replays the committed answer or
+    does the work now, exactly once. A second request with the same key while the first is running waits on
+    the key's unique index, then replays the first answer (or gets 409 if the first did not succeed).
+    """
     key = request.headers["Idempotency-Key"]
     if not key or len(key) > 128:
         raise RuleViolation.on("Idempotency-Key", "must be 1 to 128 characters")
     digest = hashlib.sha256(
         b"\0".join([request.method.encode(), request.full_path.encode(), request.get_data(cache=True)])
     ).hexdigest()
-    now = g.started
-    with db().sessionmaker() as s, s.begin():
-        rec = s.scalars(
-            select(IdempotencyRecord).where(IdempotencyRecord.user_id == a.id, IdempotencyRecord.key == key)
-        ).one_or_none()
-        if rec is not None and rec.created_at + IDEMPOTENCY_TTL <= now:
-            s.delete(rec)
-            s.flush()
-            rec = None
-        if rec is not None:
-            if rec.request_hash != digest:
-                raise RuleViolation.on("Idempotency-Key", "this key was already used with a different request")
-            if rec.response_status is None:
-                raise Conflict("a request with this Idempotency-Key is still being processed")
-            resp = current_app.response_class(rec.response_body, status=rec.response_status)
-            for k, v in json.loads(rec.response_headers or "{}").items():
-                resp.headers[k] = v
-            resp.headers["Idempotent-Replayed"] = "true"
-            return resp
-        s.add(IdempotencyRecord(user_id=a.id, key=key, request_hash=digest, created_at=now))
-        try:
-            s.flush()
-        except IntegrityError as exc:
-            raise Conflict("a request with this Idempotency-Key is still being processed") from exc
+    s = session()
+    replay = _stored_answer(s, a, key, digest)
+    if replay is not None:
+        return replay
+    s.add(IdempotencyRecord(user_id=a.id, key=key, request_hash=digest, created_at=g.started))
+    try:
+        s.flush()
+    except IntegrityError as exc:  # the same key, claimed by a request that has finished meanwhile
+        s.rollback()
+        replay = _stored_answer(s, a, key, digest)
+        if replay is not None:
+            return replay
+        raise Conflict("a request with this Idempotency-Key is still being processed") from exc
     g.idempotency_key = key
     return None
 
 
+def _stored_answer(s: Session, a: Actor, key: str, digest: str) -> Response | None:
+    """The stored first answer for ``key`` (None if there is none or it has expired)."""
+    rec = s.scalars(
+        select(IdempotencyRecord).where(IdempotencyRecord.user_id == a.id, IdempotencyRecord.key == key)
+    ).one_or_none()
+    if rec is not None and rec.created_at + IDEMPOTENCY_TTL <= g.started:
+        s.delete(rec)
+        s.flush()
+        rec = None
+    if rec is None:
+        return None
+    if rec.request_hash != digest:
+        raise RuleViolation.on("Idempotency-Key", "this key was already used with a different request")
+    if rec.response_status is None:  # claimed and committed without an answer (only by older versions)
+        raise Conflict("a request with this Idempotency-Key is still being processed")
+    resp = current_app.response_class(rec.response_body, status=rec.response_status)
+    for k, v in json.loads(rec.response_headers or "{}").items():
+        resp.headers[k] = v
+    resp.headers["Idempotent-Replayed"] = "true"
+    return resp
+
+
 def _idempotency_release() -> None:
-    key = g.pop("idempotency_key", None)
-    if key is None:
-        return
-    with db().sessionmaker() as s, s.begin():
-        s.execute(delete(IdempotencyRecord).where(
-            IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key,
-            IdempotencyRecord.response_status.is_(None),
-        ))
+    """Forget this request's claim: it lived in the request's transaction, which is rolled back."""
+    g.pop("idempotency_key", None)
 
 
 def _after(resp: Response) -> Response:
@@ -301,13 +314,16 @@ def _after(resp: Response) -> Response:
     if s is not None:
         if ok:
             key = g.get("idempotency_key")
-            if key is not None and 200 <= resp.status_code < 300:
+            if key is not None:
                 rec = s.scalars(select(IdempotencyRecord).where(
                     IdempotencyRecord.user_id == g.actor.id, IdempotencyRecord.key == key)).one()
-                rec.response_status = resp.status_code
-                rec.response_body = resp.get_data(as_text=True)
-                rec.response_headers = json.dumps(
-                    {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Location")})
+                if 200 <= resp.status_code < 300:
+                    rec.response_status = resp.status_code
+                    rec.response_body = resp.get_data(as_text=True)
+                    rec.response_headers = json.dumps(
+                        {k: v for k, v in resp.headers.items() if k in ("Content-Type", "Location")})
+                else:  # only successes are stored
+                    s.delete(rec)
             try:
                 s.commit()
                 g.pop("idempotency_key", None)
