@@ -52,7 +52,15 @@ def add_months(d: date, n: int) -> date:
     month_index = d.year * 12 + (d.month - 1) + n
     year, month = divmod(month_index, 12)
     month += 1
-    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+    return date(year, month, min(d.day, _month_days(year, month)))
+
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def _month_days(year: int, month: int) -> int:
+    """Days in a month (``calendar.monthrange`` also computes a weekday: this is on the schedule's hot path)."""
+    return 29 if month == 2 and calendar.isleap(year) else _DAYS[month - 1]
 
 
 def monthly_rate(annual_rate: Decimal) -> Decimal:
@@ -113,17 +121,19 @@ def schedule_amounts(
     else:
         level = ZERO
     amounts: list[tuple[Decimal, Decimal]] = []
-    for seq in range(1, count + 1):
-        with localcontext(WIDE):
+    # One context for the loop (entering one per installment dominated the cost); sums and differences of
+    # fen amounts are exact at 50 digits, so only the rounded interest depends on it.
+    with localcontext(WIDE):
+        for seq in range(1, count + 1):
             interest = round_fen(balance * rate)
-        if seq == count:
-            part = balance
-        elif method is RepaymentMethod.EQUAL_INSTALLMENT:
-            part = min(level - interest, balance)
-        else:
-            part = min(level, balance)
-        amounts.append((part, interest))
-        balance -= part
+            if seq == count:
+                part = balance
+            elif method is RepaymentMethod.EQUAL_INSTALLMENT:
+                part = min(level - interest, balance)
+            else:
+                part = min(level, balance)
+            amounts.append((part, interest))
+            balance -= part
     return amounts
 
 
