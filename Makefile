@@ -44,15 +44,35 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 
-# The whole suite on SQLite, then again on PostgreSQL when BRIDGEFUND_TEST_DATABASE_URL is set.
+# The whole suite on SQLite (the variable emptied, PostgreSQL-only tests deselected), then again on PostgreSQL
+# when BRIDGEFUND_TEST_DATABASE_URL is set (crash tests included), then the dependency audit.
 test: install-test lint
-	$(BIN)/pytest -q $(PYTEST_ARGS)
+	BRIDGEFUND_TEST_DATABASE_URL= $(BIN)/pytest -q -m "not postgres" $(PYTEST_ARGS)
 	@if [ -n "$$BRIDGEFUND_TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL: $$BRIDGEFUND_TEST_DATABASE_URL"; \
 		$(BIN)/pytest -q $(PYTEST_ARGS) tests --ignore=tests/unit; \
 	else \
 		echo "BRIDGEFUND_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi
+	$(BIN)/python -m tests.security.dependency_audit
+
+# Long contract fuzzing and stateful runs (tens of minutes; failing sequences are shrunk), on both databases.
+FUZZ_EXAMPLES ?= 40
+STATEFUL_EXAMPLES ?= 300
+STATEFUL_STEPS ?= 40
+FUZZ_ENV = BRIDGEFUND_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) BRIDGEFUND_STATEFUL_EXAMPLES=$(STATEFUL_EXAMPLES) \
+	BRIDGEFUND_STATEFUL_STEPS=$(STATEFUL_STEPS) BRIDGEFUND_FUZZ_SHRINK=1
+fuzz: install-test
+	BRIDGEFUND_TEST_DATABASE_URL= $(FUZZ_ENV) $(BIN)/pytest -q -s tests/fuzz tests/stateful
+	@if [ -n "$$BRIDGEFUND_TEST_DATABASE_URL" ]; then \
+		$(FUZZ_ENV) $(BIN)/pytest -q -s tests/fuzz tests/stateful tests/crash; \
+	fi
+
+# Benchmarks (not part of the test run; docs/benchmarks.md): loopback PostgreSQL, scratch databases.
+BENCH_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+bench: install-test
+	$(BIN)/python bench/bench_load.py --admin-url $(BENCH_ADMIN_URL)
+	$(BIN)/python bench/bench_scale.py --admin-url $(BENCH_ADMIN_URL)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis
