@@ -20,12 +20,12 @@ class Api(_Api):
 
 
 def register(app: Flask) -> Api:
-    from bridgefund.api import audit, banks, enterprises, health, users
+    from bridgefund.api import audit, banks, enterprises, health, periods, users
 
     api = Api(app)
     api.register_field(ExactDecimal, "string", "decimal")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (users, banks, enterprises, audit):
+    for module in (users, banks, enterprises, audit, periods):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     from bridgefund.api import bridge_loans, fund
 
