@@ -100,6 +100,7 @@ class BridgeLoan(Base):
         CheckConstraint("principal_repaid >= 0 AND principal_repaid <= amount", name="repaid_within_amount"),
         CheckConstraint("fee_paid >= 0 AND penalty_paid >= 0 AND written_off_amount >= 0 AND recovered >= 0",
                         name="paid_not_negative"),
+        UniqueConstraint("reference_year", "reference_no", name="uq_bridge_loans_reference_year_no"),
         Index("ix_bridge_loans_bank_id_status", "bank_id", "status"),
         Index("ix_bridge_loans_enterprise_id_status", "enterprise_id", "status"),
         Index("ix_bridge_loans_status_due_date", "status", "due_date"),
@@ -107,8 +108,11 @@ class BridgeLoan(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Human reference ``BL-YYYY-NNNNNN`` (year of submission, then the id); set right after the insert.
-    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    #: Human reference ``BL-YYYY-NNNNNN``: the year of submission and the loan's number within that year.
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    #: The two parts of ``reference`` as numbers (the next number of a year is ``MAX(reference_no) + 1``).
+    reference_year: Mapped[int]
+    reference_no: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default=BridgeLoanStatus.submitted.value)
     enterprise_id: Mapped[int] = mapped_column(ForeignKey("enterprises.id", ondelete="RESTRICT"))
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id", ondelete="RESTRICT"))

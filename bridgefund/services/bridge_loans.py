@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -157,18 +157,36 @@ def submit(
         raise RuleViolation(detail, errors)
     _check_bank_active(bank, on)
     loan = BridgeLoan(
+        reference_year=on.year,
         status=S.submitted.value, enterprise=ent, enterprise_id=ent.id, bank_id=bank.id, submitted_by=actor.id,
         submitted_on=on, maturing_contract_no=maturing_loan["contract_no"].strip(),
         maturing_amount=maturing_loan["amount"], maturing_due_date=maturing_loan["due_date"], amount=amount,
         term_days=term_days, renewal_amount=renewal["amount"], renewal_expected_date=renewal["expected_date"],
         purpose=purpose, approvals=[], repayments=[],
     )
-    session.add(loan)
-    session.flush()
-    loan.reference = f"BL-{on.year}-{loan.id:06d}"
-    session.flush()
+    _insert_numbered(session, loan)
     audit.record(session, actor, "submit", ENTITY, loan.id, after=loan.snapshot())
     return loan
+
+
+#: Key of the PostgreSQL advisory lock that numbers one year's applications one at a time ("BL").
+REFERENCE_LOCK = 0x424C
+
+
+def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
+    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application).
+
+    Numbering is serialised per year: a transaction-scoped advisory lock on PostgreSQL (held to the commit),
+    SQLite's single writer otherwise. The unique (year, number) constraint stays as the safety net.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK, loan.reference_year)))
+    last = session.scalar(select(func.max(BridgeLoan.reference_no))
+                          .where(BridgeLoan.reference_year == loan.reference_year))
+    loan.reference_no = (last or 0) + 1
+    loan.reference = f"BL-{loan.reference_year}-{loan.reference_no:06d}"
+    session.add(loan)
+    session.flush()
 
 
 # --- review -------------------------------------------------------------------------------------------------

@@ -47,7 +47,9 @@ def upgrade() -> None:
     )
     op.create_table('bridge_loans',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('reference', sa.String(length=20), nullable=True),
+    sa.Column('reference', sa.String(length=20), nullable=False),
+    sa.Column('reference_year', sa.Integer(), nullable=False),
+    sa.Column('reference_no', sa.Integer(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('enterprise_id', sa.Integer(), nullable=False),
     sa.Column('bank_id', sa.Integer(), nullable=False),
@@ -96,7 +98,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['enterprise_id'], ['enterprises.id'], name=op.f('fk_bridge_loans_enterprise_id_enterprises'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['submitted_by'], ['users.id'], name=op.f('fk_bridge_loans_submitted_by_users'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bridge_loans')),
-    sa.UniqueConstraint('reference', name=op.f('uq_bridge_loans_reference'))
+    sa.UniqueConstraint('reference', name=op.f('uq_bridge_loans_reference')),
+    sa.UniqueConstraint('reference_year', 'reference_no', name='uq_bridge_loans_reference_year_no')
     )
     with op.batch_alter_table('bridge_loans', schema=None) as batch_op:
         batch_op.create_index('ix_bridge_loans_bank_id_status', ['bank_id', 'status'], unique=False)

@@ -142,3 +142,16 @@ def test_two_full_repayments_race_only_one_counts(world):  # noqa: ANN001
     assert _count(world, BridgeRepayment, BridgeRepayment.bridge_loan_id == loan) == 1
     sums = check_invariants(s)
     assert sums["principal_repaid"] == D("1000000.00") and sums["fee"] == D("3000.00")
+
+
+def test_concurrent_submissions_get_consecutive_references(world):  # noqa: ANN001
+    f = world["factory"]
+    firms = [f.make_enterprise() for _ in range(6)]
+    body = {"amount": "1000000.00", "term_days": 10, "submitted_on": "2020-02-09",
+            "maturing_loan": {"contract_no": "HT", "amount": "1000000.00", "due_date": "2020-02-10"},
+            "renewal": {"amount": "2000000.00", "expected_date": "2020-02-20"}}
+    results = _race(world, [("/bridge-loans", body | {"enterprise_id": e.id}, world["officer"]) for e in firms])
+    assert results == [201] * 6
+    world["session"].expire_all()
+    refs = sorted(world["session"].scalars(select(BridgeLoan.reference)).all())
+    assert refs == [f"BL-2020-{n:06d}" for n in range(1, 7)]
