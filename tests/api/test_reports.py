@@ -200,8 +200,7 @@ def test_cjk_font_is_embedded(w: World) -> None:
 
 def test_user_text_is_escaped_in_the_pdf(w: World) -> None:
     """An enterprise name with markup prints as text (autoescape), it does not break the report."""
-    loan = w.session.scalars(select(BridgeLoan).where(BridgeLoan.reference == "BL-2020-000003")).one()
-    w.session.refresh(loan, ["enterprise"])
+    loan = _defaulted_loan(w)
     loan.enterprise.name = "<b>坏</b></td></tr></table>&amp; 公司"
     w.session.flush()
     data = report_service.approval_form_data(w.session, report_service.bridge_loans.get(
@@ -319,11 +318,12 @@ def test_bad_generate_requests_name_the_field(w: World, body: dict, field: str) 
 
 
 @pytest.mark.parametrize("url", [
-    "/api/v1/reports?period=2020-3", "/api/v1/reports?lang=de", "/api/v1/banks/1/statement.pdf?period=x",
-    "/api/v1/banks/1/statement.pdf", "/api/v1/banks/1/statement.pdf?period=2020-03&lang=jp",
-    "/api/v1/banks/1/statement.pdf?period=2031-01", "/api/v1/bridge-loans/1/approval-form.pdf?lang=xx",
+    "/api/v1/reports?period=2020-3", "/api/v1/reports?lang=de", "/api/v1/banks/{bank}/statement.pdf?period=x",
+    "/api/v1/banks/{bank}/statement.pdf", "/api/v1/banks/{bank}/statement.pdf?period=2020-03&lang=jp",
+    "/api/v1/banks/{bank}/statement.pdf?period=2031-01", "/api/v1/bridge-loans/{loan}/approval-form.pdf?lang=xx",
 ])
 def test_bad_query_arguments_are_422(w: World, url: str) -> None:
+    url = url.format(bank=w.banks[0].id, loan=_defaulted_loan(w).id)
     r = w.client.get(url, headers=w.admin)
     assert r.status_code == 422 and r.content_type == "application/problem+json", r.get_json()
 
@@ -334,7 +334,7 @@ def test_who_may_generate_and_read(w: World) -> None:
         assert w.client.post("/api/v1/reports/monthly", json={"period": MARCH}, headers=headers).status_code == 403
     assert w.client.get("/api/v1/reports", headers=officer).status_code == 403
     assert w.client.get(w.reports["zh"]["body"]["download_url"], headers=officer).status_code == 403
-    assert w.client.get("/api/v1/reports/999999/pdf", headers=w.admin).status_code == 404
+    assert w.client.get("/api/v1/reports/2147483647/pdf", headers=w.admin).status_code == 404
 
 
 # --- bank statements and approval forms -----------------------------------------------------------------
@@ -355,22 +355,28 @@ def test_bank_statement_scoped_and_complete(w: World) -> None:
         assert row["reference"] in text
     assert yuan(data["pool"]["outstanding"]) in text and data["pool"]["claims"]  # BOC's paid claim is listed
     assert w.client.get(f"/api/v1/banks/{other.id}/statement.pdf?period={MARCH}", headers=officer).status_code == 404
-    assert w.client.get("/api/v1/banks/999999/statement.pdf?period=2020-03", headers=w.admin).status_code == 404
+    assert w.client.get("/api/v1/banks/2147483647/statement.pdf?period=2020-03", headers=w.admin).status_code == 404
     en = w.client.get(f"/api/v1/banks/{other.id}/statement.pdf?period={MARCH}&lang=en", headers=w.auditor)
     assert en.status_code == 200 and "Bank Monthly Statement" in pdf_text(en.data)
 
 
-def test_approval_form_scoped_and_complete(w: World) -> None:
-    loan = w.session.scalars(select(BridgeLoan).where(BridgeLoan.reference == "BL-2020-000003")).one()
+def _defaulted_loan(w: World) -> BridgeLoan:
+    """The story's one defaulted loan (9,300,000 yuan; two approvals, a partial repayment with penalty)."""
+    loan = w.session.scalars(select(BridgeLoan).where(BridgeLoan.status == "defaulted")).one()
     w.session.refresh(loan, ["enterprise"])
+    return loan
+
+
+def test_approval_form_scoped_and_complete(w: World) -> None:
+    loan = _defaulted_loan(w)
     url = f"/api/v1/bridge-loans/{loan.id}/approval-form.pdf"
     own_officer = w.officer.get(loan.bank_id) or w.factory.as_role("bank_officer", w.session.get(Bank, loan.bank_id))
     r = w.client.get(url, headers=own_officer)
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = squeeze(pdf_text(r.data))
     for words in ("应急转贷资金审批表", loan.reference, loan.enterprise.name, loan.enterprise.uscc,
-                  loan.maturing_contract_no, "manager-li", "manager-wang", "材料齐全，同意", "人民币玖佰叁拾万元整",
-                  yuan(loan.amount), "0.2‰", "0.4‰"):
+                  loan.maturing_contract_no, "manager-li", "manager-wang", "材料齐全，同意",
+                  documents.rmb_upper(loan.amount), yuan(loan.amount), "0.2‰", "0.4‰"):
         assert words in text, words
     other_bank = next(b for b in w.banks if b.id != loan.bank_id)
     other_officer = w.officer.get(other_bank.id) or w.factory.as_role("bank_officer", other_bank)
