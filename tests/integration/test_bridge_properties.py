@@ -23,7 +23,6 @@ from tests.bridge_support import check_invariants
 D = Decimal
 TODAY = dt.date(2020, 6, 30)
 START = dt.date(2020, 2, 10)
-MANAGER = Actor(id=None, username="m", role="fund_manager")
 
 payments = st.lists(
     st.tuples(st.integers(min_value=0, max_value=25), st.integers(min_value=1, max_value=120_000_000)),
@@ -34,9 +33,12 @@ payments = st.lists(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(amount_fen=st.integers(min_value=100_000, max_value=1_000_000_000), term=st.integers(1, 10), pays=payments)
 def test_any_repayment_sequence_keeps_the_books(db, factory, amount_fen, term, pays):  # noqa: ANN001
-    with db.begin_nested() as outer:
-        _run(db, factory, D(amount_fen) / 100, term, pays)
-        outer.rollback()
+    try:
+        with db.begin_nested() as outer:
+            _run(db, factory, D(amount_fen) / 100, term, pays)
+            outer.rollback()
+    finally:
+        db.expunge_all()  # ids are reused after the rollback: forget this example's objects
 
 
 def _run(db, factory, amount: Decimal, term: int, pays: list[tuple[int, int]]) -> None:  # noqa: ANN001
@@ -47,15 +49,19 @@ def _run(db, factory, amount: Decimal, term: int, pays: list[tuple[int, int]]) -
     bank = registry.create_bank(db, SYSTEM, code=f"P{n}", name=f"性质银行{n}")
     ent = registry.create_enterprise(db, SYSTEM, uscc=demo_uscc(30_000_000 + n * 7), name=f"性质企业{n}",
                                      size="small", in_zone=True)
+    cfg = factory.app.extensions["bridgefund.auth"]
+    li, wang = (registry.create_user(db, SYSTEM, cfg, username=f"p{n}-{who}", password="Prop-erty-123",
+                                     role="fund_manager") for who in ("li", "wang"))
+    manager = Actor(id=li.id, username=li.username, role="fund_manager")
     fund.move_capital(db, SYSTEM, amount=D("20000000.00"), value_date=START, direction="in", note=None, today=TODAY)
     loan = bridge_loans.submit(
         db, SYSTEM, enterprise_id=ent.id, bank_id=bank.id, amount=amount, term_days=term,
         maturing_loan={"contract_no": "P", "amount": amount, "due_date": START},
         renewal={"amount": amount * 2, "expected_date": START}, today=TODAY, submitted_on=START)
-    bridge_loans.approve(db, MANAGER, loan.id)
+    bridge_loans.approve(db, manager, loan.id)
     if loan.status == "submitted":
-        bridge_loans.approve(db, Actor(id=None, username="m2", role="fund_manager"), loan.id)
-    bridge_loans.disburse(db, MANAGER, loan.id, value_date=START, today=TODAY)
+        bridge_loans.approve(db, Actor(id=wang.id, username=wang.username, role="fund_manager"), loan.id)
+    bridge_loans.disburse(db, manager, loan.id, value_date=START, today=TODAY)
     day, received = START, []
     for i, (gap, fen) in enumerate(pays):
         if loan.status == "repaid":
@@ -64,7 +70,7 @@ def _run(db, factory, amount: Decimal, term: int, pays: list[tuple[int, int]]) -
         pay = D(fen) / 100
         due = position(bridge_loans.terms_of(loan), received, day).amount_due
         try:
-            result = bridge_loans.repay(db, MANAGER, loan.id, amount=pay, value_date=day, external_ref=f"R{i}",
+            result = bridge_loans.repay(db, manager, loan.id, amount=pay, value_date=day, external_ref=f"R{i}",
                                         today=TODAY)
         except RuleViolation as exc:
             assert pay > due and "amount" in exc.errors  # only an overpayment is refused here
