@@ -96,14 +96,19 @@ def _month_key(session: Session, column: Any) -> ColumnElement[str]:
 
 
 def without_jit(session: Session) -> None:
-    """On PostgreSQL, turn JIT compilation off for the rest of this transaction.
+    """On PostgreSQL, tune the rest of this transaction for the report's big aggregates: JIT off, work_mem up.
 
-    The report's correlated per-loan subqueries look expensive to the planner, so PostgreSQL compiles them
-    with LLVM — which costs more than the queries: 6.9 s → 1.6 s for December's data at 2·10⁴ loans of each
-    kind (bench/bench_reports.py; docs/benchmarks.md, "Reports"). ``SET LOCAL`` ends with the transaction.
+    * The correlated per-loan subqueries look expensive to the planner, so PostgreSQL compiles them with LLVM,
+      which costs more than running them (6.9 s → 1.6 s at 2·10⁴ loans of each kind).
+    * "Non-performing" (``pool_figures.non_performing``) is an EXISTS on the installments inside an OR; with the
+      default 4 MB of work_mem PostgreSQL cannot hash it and probes the installments once per loan — 174 s at
+      10⁶ pool loans (10⁷ installments) against 27 s hashed with 64 MB.
+
+    Measurements: bench/bench_reports.py, docs/benchmarks.md ("Reports"). ``SET LOCAL`` ends with the transaction.
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+        session.execute(text("SET LOCAL work_mem = '64MB'"))
 
 
 def _share(numerator: Decimal, denominator: Decimal) -> Decimal | None:
