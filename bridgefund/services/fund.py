@@ -207,7 +207,7 @@ def post(session: Session, kind: LedgerKind, amount: Decimal, value_date: dt.dat
 
 
 def move_capital(session: Session, actor: Actor, *, amount: Decimal, value_date: dt.date, direction: str,
-                 note: str | None, today: dt.date) -> FundLedgerEntry:
+                 today: dt.date, note: str | None = None) -> FundLedgerEntry:
     """Put capital into the fund or take it out (admin); out beyond the cash on any later day → 409."""
     actor.require(Role.admin)
     if amount <= 0:

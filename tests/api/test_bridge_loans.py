@@ -156,6 +156,9 @@ def test_capital_in_out_and_refusals(world, db):  # noqa: ANN001
     assert counts(db) == before
     out = world.capital("400000.00", "2020-02-09", "out")
     assert out.status_code == 201 and out.get_json()["balance_after"] == "600000.00"
+    # the note is optional
+    bare = world.post("/fund/capital", {"amount": "1.00", "value_date": "2020-02-09", "direction": "in"}, world.admin)
+    assert bare.status_code == 201 and bare.get_json()["note"] is None
     check_invariants(db)
 
 
