@@ -34,7 +34,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.fuzz import seed as seeding
 
-EXAMPLES = int(os.environ.get("BRIDGEFUND_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("BRIDGEFUND_FUZZ_EXAMPLES", "2"))
 ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 LEAKS = re.compile(r"Traceback|File \"|sqlalchemy|psycopg|sqlite3|SELECT |INSERT |UPDATE |DELETE FROM", re.I)

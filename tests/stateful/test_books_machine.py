@@ -60,7 +60,7 @@ from tests.bridge_support import check_invariants
 D = Decimal
 TODAY = dt.date(2020, 12, 31)
 START = dt.date(2020, 1, 2)
-EXAMPLES = int(os.environ.get("BRIDGEFUND_STATEFUL_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("BRIDGEFUND_STATEFUL_EXAMPLES", "10"))
 STEPS = int(os.environ.get("BRIDGEFUND_STATEFUL_STEPS", "25"))
 SHRINK = os.environ.get("BRIDGEFUND_FUZZ_SHRINK", "") == "1"
 #: Tables whose row counts a refused step must leave unchanged.
