@@ -28,6 +28,7 @@ from .money import (
     checked_amount,
     from_fen_int,
     is_fen_amount,
+    ratio,
     round_fen,
     to_fen_int,
 )
@@ -117,6 +118,7 @@ __all__ = [
     "recovery_share",
     "replay",
     "replay_pool_repayments",
+    "ratio",
     "round_fen",
     "scheduled_fee",
     "to_fen_int",

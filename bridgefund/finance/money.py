@@ -48,6 +48,19 @@ def round_fen(x: Decimal) -> Decimal:
     return x.quantize(FEN, rounding=ROUND_HALF_UP, context=_ROUNDING)
 
 
+def ratio(numerator: Decimal, denominator: Decimal, places: int) -> Decimal:
+    """``numerator ÷ denominator`` rounded half-up to ``places`` decimals; zero when the denominator is not positive.
+
+    Every share, utilization, turnover, leverage and NPL ratio of the fund and the pool goes through here.
+    """
+    _require_decimal("numerator", numerator)
+    _require_decimal("denominator", denominator)
+    quantum = Decimal(1).scaleb(-places)
+    if denominator <= 0:
+        return Decimal(0).quantize(quantum)
+    return (numerator / denominator).quantize(quantum, rounding=ROUND_HALF_UP, context=WIDE)
+
+
 def is_fen_amount(x: Decimal) -> bool:
     """Tell whether ``x`` is a finite whole number of fen (at most two significant decimals)."""
     return isinstance(x, Decimal) and x.is_finite() and round_fen(x) == x

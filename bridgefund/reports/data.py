@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, type_coerce, union_all
@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bridgefund.db import Money
 from bridgefund.errors import RuleViolation
+from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import (
     Bank,
     BankStatus,
@@ -64,7 +65,6 @@ LIST_LIMIT = 200
 #: Months in the trend chart and table.
 TREND_MONTHS = 12
 _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
-_RATIO = Decimal("0.0001")
 
 K = LedgerKind
 E = FundLedgerEntry
@@ -115,7 +115,7 @@ def _share(numerator: Decimal, denominator: Decimal) -> Decimal | None:
     """numerator ÷ denominator to four decimals (None when there is no denominator: shown as "—")."""
     if denominator <= 0:
         return None
-    return (numerator / denominator).quantize(_RATIO, rounding=ROUND_HALF_UP)
+    return finance_ratio(numerator, denominator, 4)
 
 
 def type_money(expr: Any, name: str) -> Any:

@@ -17,12 +17,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
 from bridgefund.services.fund import money_sum, yuan
 
 ZERO = Decimal("0.00")
 #: Ratios (utilization, turnover) and average days are given to four and two decimals, rounded half-up.
-RATIO_PLACES = Decimal("0.0001")
 DAYS_PLACES = Decimal("0.01")
 
 
@@ -39,9 +39,8 @@ def _sum_kind(kind: LedgerKind) -> ColumnElement[Any]:
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
-    if denominator <= 0:
-        return Decimal("0.0000")
-    return (numerator / denominator).quantize(RATIO_PLACES, rounding=ROUND_HALF_UP)
+    """The fund's ratios (utilization, turnover) carry four decimals."""
+    return finance_ratio(numerator, denominator, 4)
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:

@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money
+from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import (
     Bank,
     Claim,
@@ -35,14 +36,11 @@ from bridgefund.models import (
 )
 
 ZERO = Decimal("0.00")
-_RATIO = Decimal("0.00000001")
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """numerator ÷ denominator to eight decimals, half-up; 0 when the denominator is 0."""
-    if denominator <= 0:
-        return Decimal("0")
-    return (numerator / denominator).quantize(_RATIO, rounding=ROUND_HALF_UP)
+    """The pool's ratios (NPL, leverage used) carry eight decimals, like the ``Rate`` columns."""
+    return finance_ratio(numerator, denominator, 8)
 
 
 @dataclass(frozen=True)
@@ -132,14 +130,20 @@ def _money(x: Decimal) -> Decimal:
     return Decimal(x).quantize(Decimal("0.01"))
 
 
-def outstanding_events(session: Session, bank_id: int) -> dict[dt.date, Decimal]:
-    """The bank's net change of outstanding principal per date (loans up, repayments and recoveries down)."""
-    events = union_all(
+def _outstanding_deltas(bank_id: int):  # noqa: ANN202 - a Subquery of (d, delta)
+    """Every change of the bank's outstanding pool principal: loans up on their start date, repayments and
+    recoveries down on their value date."""
+    return union_all(
         select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta")).where(PoolLoan.bank_id == bank_id),
         select(PoolRepayment.value_date, -PoolRepayment.principal)
         .where(PoolRepayment.bank_id == bank_id, PoolRepayment.principal > 0),
         select(PoolRecovery.value_date, -PoolRecovery.amount).where(PoolRecovery.bank_id == bank_id),
     ).subquery()
+
+
+def outstanding_events(session: Session, bank_id: int) -> dict[dt.date, Decimal]:
+    """The bank's net change of outstanding principal per date (loans up, repayments and recoveries down)."""
+    events = _outstanding_deltas(bank_id)
     rows = session.execute(select(events.c.d, func.sum(events.c.delta)).group_by(events.c.d)).all()
     return {day: _money(delta) for day, delta in rows}
 
@@ -150,12 +154,7 @@ def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Deci
     Outstanding only changes on loan start dates (up) and repayment/recovery dates (down): a window sum
     over those events gives it on every date; two aggregate queries.
     """
-    events = union_all(
-        select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta")).where(PoolLoan.bank_id == bank_id),
-        select(PoolRepayment.value_date, -PoolRepayment.principal)
-        .where(PoolRepayment.bank_id == bank_id, PoolRepayment.principal > 0),
-        select(PoolRecovery.value_date, -PoolRecovery.amount).where(PoolRecovery.bank_id == bank_id),
-    ).subquery()
+    events = _outstanding_deltas(bank_id)
     at = session.scalar(select(func.coalesce(func.sum(events.c.delta), 0)).where(events.c.d <= as_of))
     daily = select(events.c.d, func.sum(events.c.delta).label("delta")).group_by(events.c.d).subquery()
     running = select(daily.c.d, func.sum(daily.c.delta).over(order_by=daily.c.d).label("running")).subquery()

@@ -137,3 +137,15 @@ def test_finance_imports_no_web_or_database_code():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{path.name} imports {name}"
+
+
+def test_ratio_rounds_half_up_to_the_places_asked_and_is_zero_without_a_denominator():
+    from decimal import Decimal
+
+    from bridgefund.finance import ratio
+
+    assert ratio(Decimal("45650660.00"), Decimal("150000000.00"), 4) == Decimal("0.3043")
+    assert ratio(Decimal("1"), Decimal("8"), 2) == Decimal("0.13")  # 0.125 → half-up
+    assert ratio(Decimal("1"), Decimal("3"), 8) == Decimal("0.33333333")
+    assert ratio(Decimal("5"), Decimal("0"), 4) == Decimal("0.0000")
+    assert ratio(Decimal("5"), Decimal("-1"), 8) == 0
