@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bridgefund.errors import Forbidden
+from bridgefund.errors import Forbidden, RuleViolation
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,16 @@ class Actor:
     def require(self, *roles: str) -> None:
         if self.role not in roles and self.role != "system":
             raise Forbidden(f"role {self.role} may not do this (needs {' or '.join(roles)})")
+
+    def acting_bank(self, bank_id: int | None) -> int:
+        """The bank a new loan is for: an officer's own (naming another is 403); staff must name one (422)."""
+        if self.is_officer:
+            if bank_id is not None and bank_id != self.bank_id:
+                raise Forbidden("a bank officer acts for their own bank only", {"bank_id": ["not your bank"]})
+            return self.bank_id  # type: ignore[return-value] - officers always have a bank
+        if bank_id is None:
+            raise RuleViolation.on("bank_id", f"required when a {self.role} acts")
+        return bank_id
 
     def sees_bank(self, bank_id: int | None) -> bool:
         """Bank scoping: an officer sees only their own bank's records."""

@@ -112,12 +112,7 @@ def submit(
 ) -> BridgeLoan:
     """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
     actor.require(Role.bank_officer, Role.fund_manager)
-    if actor.is_officer:
-        if bank_id is not None and bank_id != actor.bank_id:
-            raise Forbidden("a bank officer submits only for their own bank", {"bank_id": ["not your bank"]})
-        bank_id = actor.bank_id
-    elif bank_id is None:
-        raise RuleViolation.on("bank_id", "required when a fund manager submits")
+    bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
     if on > today:
         raise RuleViolation.on("submitted_on", f"{on} is in the future (today is {today} in the fund's timezone)")

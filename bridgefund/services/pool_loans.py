@@ -31,7 +31,6 @@ from bridgefund.errors import (
     BankSuspended,
     Conflict,
     Duplicate,
-    Forbidden,
     InvalidTransition,
     NotFound,
     QuotaExceeded,
@@ -170,12 +169,7 @@ def create_pool_loan(
 ) -> PoolLoan:
     """Report a bank loan under the pool's cover; its schedule is built and stored with it."""
     actor.require(Role.bank_officer, Role.fund_manager)
-    if actor.is_officer:
-        if bank_id is not None and bank_id != actor.bank_id:
-            raise Forbidden("a bank officer reports loans of their own bank only", {"bank_id": ["not your bank"]})
-        bank_id = actor.bank_id
-    if bank_id is None:
-        raise RuleViolation.on("bank_id", "required when a fund manager reports a loan")
+    bank_id = actor.acting_bank(bank_id)
     locked = batch is not None and bank_id in batch.locked_banks
     bank = session.get(Bank, bank_id, with_for_update=not locked)  # a batch locks each bank once
     if batch is not None and bank is not None:
