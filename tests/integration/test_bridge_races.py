@@ -8,7 +8,6 @@ one of two racing transitions wins and the other answers 409.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -18,9 +17,11 @@ from sqlalchemy import func, select
 
 from bridgefund.models import AuditEvent, BridgeLoan, BridgeRepayment, FundLedgerEntry
 from bridgefund.services import bridge_loans, fund
-from bridgefund.services.actor import SYSTEM, Actor
+from bridgefund.services.actor import SYSTEM
 from tests.bridge_support import check_invariants
 from tests.conftest import Factory
+from tests.race_support import actor_of as _actor
+from tests.race_support import race as _race
 
 D = Decimal
 DAY = dt.date(2020, 2, 10)
@@ -37,10 +38,6 @@ def world(real_db, settings):  # noqa: ANN001, ANN201
          "officer": f.make_user("bank_officer", bank)}
     yield w
     session.close()
-
-
-def _actor(user: Any) -> Actor:
-    return Actor(id=user.id, username=user.username, role=user.role, bank_id=user.bank_id)
 
 
 def _capital(w: dict, amount: str) -> None:
@@ -65,29 +62,6 @@ def _loan(w: dict, amount: str, *, approve: bool = True) -> int:
     return loan.id
 
 
-def _race(w: dict, calls: list[tuple[str, dict, Any]]) -> list[int]:
-    """Run each (path, body, user) POST in its own thread with its own client, all released at once."""
-    headers = [w["factory"].headers(user) for _, _, user in calls]
-    barrier = threading.Barrier(len(calls))
-    results: list[int] = [0] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        path, body, _ = calls[i]
-        try:
-            client = w["app"].test_client()
-            barrier.wait(timeout=30)
-            results[i] = client.post("/api/v1" + path, json=body, headers=headers[i]).status_code
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def _count(w: dict, model: Any, *where: Any) -> int:

@@ -8,19 +8,19 @@ over the last quota headroom wins, and the pool's balance never goes below zero.
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections import Counter
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from bridgefund.models import Claim, PoolLedgerEntry, PoolLoan
 from bridgefund.services import claims, pool, pool_loans
-from bridgefund.services.actor import SYSTEM, Actor
+from bridgefund.services.actor import SYSTEM
 from bridgefund.services.pool_figures import ledger_totals
 from tests.conftest import Factory
+from tests.race_support import actor_of as _actor
+from tests.race_support import race as _race
 
 D = Decimal
 TODAY = dt.date(2020, 12, 31)
@@ -39,38 +39,11 @@ def world(real_db, settings):  # noqa: ANN001, ANN201
     session.close()
 
 
-def _actor(user: Any) -> Actor:
-    return Actor(id=user.id, username=user.username, role=user.role, bank_id=user.bank_id)
-
-
 def _contribute(w: dict, amount: str) -> None:
     pool.contribute(w["session"], SYSTEM, TODAY, amount=D(amount), value_date=dt.date(2019, 6, 28))
     w["session"].commit()
 
 
-def _race(w: dict, calls: list[tuple[str, dict, Any]]) -> list[int]:
-    """Run each (path, body, user) POST in its own thread with its own client, all released at once."""
-    headers = [w["factory"].headers(user) for _, _, user in calls]
-    barrier = threading.Barrier(len(calls))
-    results: list[int] = [0] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        path, body, _ = calls[i]
-        try:
-            client = w["app"].test_client()
-            barrier.wait(timeout=30)
-            results[i] = client.post("/api/v1" + path, json=body, headers=headers[i]).status_code
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def test_two_loans_fight_over_the_last_quota_headroom(world):  # noqa: ANN001
