@@ -22,6 +22,7 @@ def in_transaction(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(db_group)
+    app.cli.add_command(summaries_group)
     app.cli.add_command(create_user)
     app.cli.add_command(demo)
     from bridgefund.reports.cli import report_group
@@ -47,6 +48,57 @@ def db_upgrade(revision: str) -> None:
 
     upgrade(current_app.config["BRIDGEFUND"].database_url, revision)
     click.echo(f"database at {revision}")
+    if revision == "heads":
+        _rebuild_stale()
+
+
+def _rebuild_stale() -> None:
+    """Fill summaries that a migration left stale (books that existed before the summary tables)."""
+    from bridgefund.services import summaries
+
+    def run(session: Any) -> None:
+        stale = summaries.stale(session)
+        if stale:
+            summaries.rebuild(session, stale, echo=click.echo)
+
+    in_transaction(run)
+
+
+@click.group("summaries", help="The per-day summary tables behind the as-of figures.")
+def summaries_group() -> None:
+    pass
+
+
+@summaries_group.command("rebuild")
+@with_appcontext
+def summaries_rebuild() -> None:
+    """Recompute the fund and pool summaries from the books (one transaction)."""
+    from bridgefund.services import summaries
+
+    in_transaction(lambda session: summaries.rebuild(session, echo=click.echo))
+
+
+@summaries_group.command("check")
+@click.option("--date", "dates", multiple=True, type=click.DateTime(["%Y-%m-%d"]),
+              help="A date to compare on (repeatable; default: every month end of the books and today).")
+@with_appcontext
+def summaries_check(dates: tuple[Any, ...]) -> None:
+    """Compare the summaries with the whole-history figures; exit 1 on any difference."""
+    from bridgefund.services import summaries
+
+    def run(session: Any) -> list[str]:
+        from bridgefund.web import today
+
+        days = [d.date() for d in dates] or summaries.check_dates(session, today())
+        problems = summaries.check(session, days)
+        click.echo(f"checked {len(days)} dates: {len(problems)} differences")
+        return problems
+
+    problems = in_transaction(run)
+    for line in problems:
+        click.echo(line, err=True)
+    if problems:
+        raise SystemExit(1)
 
 
 @db_group.command("downgrade")

@@ -21,6 +21,7 @@ from bridgefund.models.pool import (
     PoolSettings,
 )
 from bridgefund.models.report import Report, ReportKind
+from bridgefund.models.summary import FundDay, PoolBankDay, PoolBankMonth, SummaryState
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Enterprise",
     "EnterpriseSize",
     "FundAccount",
+    "FundDay",
     "FundLedgerEntry",
     "FundSettings",
     "Guarantor",
@@ -45,6 +47,8 @@ __all__ = [
     "LedgerKind",
     "LoginThrottle",
     "PoolAccount",
+    "PoolBankDay",
+    "PoolBankMonth",
     "PoolEntryKind",
     "PoolInstallment",
     "PoolLedgerEntry",
@@ -56,5 +60,6 @@ __all__ = [
     "Report",
     "ReportKind",
     "Role",
+    "SummaryState",
     "User",
 ]

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, type_coerce
+from sqlalchemy import BigInteger, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money as MoneyType
 from bridgefund.errors import InsufficientFunds, RuleViolation
 from bridgefund.finance import FeeTier, validate_fee_tiers
-from bridgefund.models import ClosedPeriod, FundAccount, FundLedgerEntry, FundSettings, LedgerKind, Role
+from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
 from bridgefund.models.fund import FUND_ID
-from bridgefund.services import audit
+from bridgefund.services import audit, summaries
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, check_not_future, check_period_open
 
@@ -143,6 +143,8 @@ def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str 
 
 def cash_balance(session: Session, as_of: dt.date) -> Decimal:
     """Cash on ``as_of``: the sum of signed entries dated on or before it."""
+    if summaries.is_fresh(session, summaries.FUND):
+        return yuan(summaries.fund_totals(session, as_of)["cash_delta"])
     return yuan(session.scalar(
         select(money_sum(FundLedgerEntry.cash_delta)).where(FundLedgerEntry.value_date <= as_of)))
 
@@ -150,9 +152,27 @@ def cash_balance(session: Session, as_of: dt.date) -> Decimal:
 def cash_headroom(session: Session, from_date: dt.date) -> tuple[Decimal, dt.date]:
     """The most that may go out on ``from_date``: min over every date d ≥ ``from_date`` of the balance on d.
 
-    Returns the amount and the date where the minimum is reached. One query: the balance on ``from_date``
-    and, via a running sum over per-day totals, the lowest balance on any later date with entries.
+    Returns the amount and the date where the minimum is reached: a running sum over the per-day cash
+    changes of the summary (one row per business day with entries, whatever the number of loans).
     """
+    if not summaries.is_fresh(session, summaries.FUND):
+        return _cash_headroom_direct(session, from_date)
+    balance, base = ZERO, ZERO
+    low: tuple[Decimal, dt.date] | None = None
+    for day, delta in summaries.fund_days(session):
+        balance += delta
+        if day <= from_date:
+            base = balance
+        elif low is None or balance < low[0]:
+            low = (balance, day)
+    base = yuan(base)
+    if low is not None and yuan(low[0]) < base:
+        return yuan(low[0]), low[1]
+    return base, from_date
+
+
+def _cash_headroom_direct(session: Session, from_date: dt.date) -> tuple[Decimal, dt.date]:
+    """:func:`cash_headroom` from the whole ledger (while the summary awaits a rebuild)."""
     e = FundLedgerEntry
     on_day = select(money_sum(e.cash_delta)).where(e.value_date <= from_date).scalar_subquery()
     daily = select(e.value_date.label("d"), func.sum(e.cash_delta).label("delta")).group_by(e.value_date).subquery()
@@ -235,29 +255,90 @@ LEDGER_SORTS = {
 
 
 def ledger_with_balance():  # noqa: ANN201 - a Subquery
-    """Every entry with ``balance_after``: the running cash balance in (value_date, id) order."""
+    """Every entry with ``balance_after`` from a window over the whole ledger (while the summary is stale)."""
     e = FundLedgerEntry
     return select(
-        e.id, e.value_date, e.kind, e.amount, e.cash_delta, e.bridge_loan_id, e.note, e.created_at, e.created_by,
+        *_ENTRY_COLUMNS,
         type_coerce(func.sum(e.cash_delta).over(order_by=(e.value_date, e.id)), MoneyType()).label("balance_after"),
     ).subquery("ledger")
+
+
+_ENTRY_COLUMNS = (FundLedgerEntry.id, FundLedgerEntry.value_date, FundLedgerEntry.kind, FundLedgerEntry.amount,
+                  FundLedgerEntry.cash_delta, FundLedgerEntry.bridge_loan_id, FundLedgerEntry.note,
+                  FundLedgerEntry.created_at, FundLedgerEntry.created_by)
+
+
+def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict[int, Decimal]:
+    """``balance_after`` of the given entries: the cash after each, in (value_date, id) order.
+
+    The summary gives the balance at the end of every earlier day; a window over the entries of the page's
+    own days adds the same-day entries up to each one. Cost: one row per business day and the page's days.
+    """
+    if not entries:
+        return {}
+    days = sorted({d for _, d in entries})
+    before: dict[dt.date, Decimal] = {}
+    balance, i = ZERO, 0
+    for day, delta in summaries.fund_days(session):
+        while i < len(days) and days[i] <= day:
+            before[days[i]] = balance
+            i += 1
+        balance += delta
+    for day in days[i:]:
+        before[day] = balance
+    e = FundLedgerEntry
+    same_day = select(e.id, e.value_date, type_coerce(
+        func.sum(e.cash_delta).over(partition_by=e.value_date, order_by=e.id), MoneyType()).label("run")
+    ).where(e.value_date.in_(days)).subquery()
+    wanted = [i for i, _ in entries]
+    rows = session.execute(select(same_day.c.id, same_day.c.value_date, same_day.c.run)
+                           .where(same_day.c.id.in_(wanted))).all()
+    return {entry_id: yuan(before[day] + run) for entry_id, day, run in rows}
 
 
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
                 kind: str | None = None, bridge_loan_id: int | None = None, from_: dt.date | None = None,
                 to: dt.date | None = None) -> Page[Any]:
-    """Ledger entries with their running balance: one COUNT and one windowed page query, whatever the size."""
+    """Ledger entries with their running balance: a count, one page query and the page's balances."""
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
-    led = ledger_with_balance()
-    stmt = select(led).order_by(*LEDGER_SORTS[sort](led))
+    if not summaries.is_fresh(session, summaries.FUND):
+        return _list_ledger_direct(session, page, page_size, sort=sort, kind=kind, bridge_loan_id=bridge_loan_id,
+                                   from_=from_, to=to)
+    e = FundLedgerEntry
+    stmt = select(*_ENTRY_COLUMNS).order_by(*LEDGER_SORTS[sort](e.__table__))
+    stmt = _ledger_filters(stmt, e.__table__, kind=kind, bridge_loan_id=bridge_loan_id, from_=from_, to=to)
+    if kind is None and bridge_loan_id is None:
+        day = FundDay.__table__.c
+        count = select(type_coerce(func.coalesce(func.sum(day.entry_count), 0), BigInteger()))
+        count = count.where(day.value_date >= from_) if from_ is not None else count
+        count = count.where(day.value_date <= to) if to is not None else count
+        total = session.scalar(count) or 0
+    else:
+        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    rows = [dict(r) for r in session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()]
+    balances = balances_after(session, [(r["id"], r["value_date"]) for r in rows])
+    for r in rows:
+        r["balance_after"] = balances[r["id"]]
+    return Page(items=rows, page=page, page_size=page_size, total=total)
+
+
+def _ledger_filters(stmt: Any, c: Any, *, kind: str | None, bridge_loan_id: int | None, from_: dt.date | None,
+                    to: dt.date | None) -> Any:
+    c = c.c
     if kind:
-        stmt = stmt.where(led.c.kind == kind)
+        stmt = stmt.where(c.kind == kind)
     if bridge_loan_id is not None:
-        stmt = stmt.where(led.c.bridge_loan_id == bridge_loan_id)
+        stmt = stmt.where(c.bridge_loan_id == bridge_loan_id)
     if from_ is not None:
-        stmt = stmt.where(led.c.value_date >= from_)
+        stmt = stmt.where(c.value_date >= from_)
     if to is not None:
-        stmt = stmt.where(led.c.value_date <= to)
+        stmt = stmt.where(c.value_date <= to)
+    return stmt
+
+
+def _list_ledger_direct(session: Session, page: int, page_size: int, *, sort: str, **filters: Any) -> Page[Any]:
+    led = ledger_with_balance()
+    stmt = _ledger_filters(select(led).order_by(*LEDGER_SORTS[sort](led)), led, **filters)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings().all()
     return Page(items=[dict(r) for r in rows], page=page, page_size=page_size, total=total)
@@ -265,5 +346,9 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
 
 def ledger_entry(session: Session, entry_id: int) -> dict[str, Any]:
     """One entry with its ``balance_after`` (as the ledger list shows it)."""
-    led = ledger_with_balance()
-    return dict(session.execute(select(led).where(led.c.id == entry_id)).mappings().one())
+    if not summaries.is_fresh(session, summaries.FUND):
+        led = ledger_with_balance()
+        return dict(session.execute(select(led).where(led.c.id == entry_id)).mappings().one())
+    row = dict(session.execute(select(*_ENTRY_COLUMNS).where(FundLedgerEntry.id == entry_id)).mappings().one())
+    row["balance_after"] = balances_after(session, [(row["id"], row["value_date"])])[row["id"]]
+    return row

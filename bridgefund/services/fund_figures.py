@@ -1,11 +1,13 @@
-"""The fund's figures as of any date, from SQL aggregates over the ledger and the loans (no loops over rows).
+"""The fund's figures as of any date (no loops over rows).
 
-:func:`fund_position` answers ``GET /fund`` and is meant for the monthly report too. Every figure uses only
-ledger entries with ``value_date ≤ as_of`` and loan dates on or before ``as_of``, so a past date gives the same
-answer whenever it is asked (unless a back-dated entry is added, which closing the month forbids).
+:func:`fund_position` answers ``GET /fund`` and the monthly report. Every figure uses only ledger entries with
+``value_date ≤ as_of`` and loan dates on or before ``as_of``, so a past date gives the same answer whenever it
+is asked (unless a back-dated entry is added, which closing the month forbids).
 
-Three queries, whatever the number of loans: ledger sums; loans repaid by ``as_of`` (days used); loans overdue
-on ``as_of`` with their outstanding principal.
+It reads the per-day summary (``services.summaries``): one query over at most one row per business day,
+whatever the number of loans. :func:`fund_position_direct` is the same figures from the whole history (ledger
+sums; loans repaid by ``as_of``; loans overdue on ``as_of`` with their outstanding principal) — the definition
+the summary is checked against, and the answer while a summary awaits its rebuild.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
+from bridgefund.services import summaries
 from bridgefund.services.fund import money_sum, yuan
 
 ZERO = Decimal("0.00")
@@ -44,7 +47,18 @@ def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
-    """Every figure of ``GET /fund`` as of ``as_of`` (API.md, "The bridge-loan fund")."""
+    """Every figure of ``GET /fund`` as of ``as_of`` (API.md, "The bridge-loan fund"), from the daily summary."""
+    if not summaries.is_fresh(session, summaries.FUND):
+        return fund_position_direct(session, as_of)
+    t = summaries.fund_totals(session, as_of)
+    m = {k.value: t[k.value] for k in LedgerKind}
+    return _position(as_of, m, t["cash_delta"], disbursed_count=t["disbursed_count"],
+                     enterprises=t["new_enterprises"], days_sum=t["days_used"], repaid_count=t["repaid_count"],
+                     overdue_count=t["overdue_count"], overdue_amount=t["overdue_amount"])
+
+
+def fund_position_direct(session: Session, as_of: dt.date) -> dict[str, Any]:
+    """The figures of :func:`fund_position` from the whole history: three aggregate queries over every row."""
     e, loan = FundLedgerEntry, BridgeLoan
     sums = session.execute(
         select(
@@ -81,7 +95,13 @@ def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
             and_(loan.amount - func.coalesce(repaid_by.c.repaid, 0) > 0),
         )
     ).one()
+    return _position(as_of, m, cash, disbursed_count=sums["disbursed_count"], enterprises=sums["enterprises"],
+                     days_sum=days_sum, repaid_count=repaid_count, overdue_count=overdue_count,
+                     overdue_amount=yuan(overdue_amount))
 
+
+def _position(as_of: dt.date, m: dict[str, Decimal], cash: Decimal, *, disbursed_count: int, enterprises: int,
+              days_sum: int, repaid_count: int, overdue_count: int, overdue_amount: Decimal) -> dict[str, Any]:
     capital = m["capital_in"] - m["capital_out"]
     outstanding = m["disbursement"] - m["principal_repaid"] - m["write_off"]
     average_days = (Decimal(int(days_sum)) / Decimal(repaid_count)).quantize(DAYS_PLACES, rounding=ROUND_HALF_UP) \
@@ -102,11 +122,11 @@ def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
         "recoveries": m["recovery"],
         "principal_repaid": m["principal_repaid"],
         "cumulative_disbursed_amount": m["disbursement"],
-        "cumulative_disbursed_count": int(sums["disbursed_count"]),
-        "enterprises_served": int(sums["enterprises"]),
+        "cumulative_disbursed_count": int(disbursed_count),
+        "enterprises_served": int(enterprises),
         "turnover": ratio(m["disbursement"], capital),
         "average_days_used": average_days,
         "repaid_count": int(repaid_count),
         "overdue_count": int(overdue_count),
-        "overdue_amount": yuan(overdue_amount),
+        "overdue_amount": overdue_amount,
     }

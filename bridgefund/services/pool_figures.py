@@ -34,6 +34,7 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
+from bridgefund.services import summaries
 
 ZERO = Decimal("0.00")
 
@@ -93,9 +94,27 @@ def bank_pool_figures(
 ) -> dict[int, BankPoolFigures]:
     """Outstanding and non-performing principal per bank on ``as_of`` (all banks when ``bank_ids`` is None).
 
-    Four aggregate queries, whatever the number of banks. ``max_loan_id`` leaves out loans created after a
-    watermark (a bulk import accounts for its own new loans in memory).
+    From the per-bank summary: two grouped sums over at most a row per month and per day of ``as_of``'s month
+    for each bank. ``max_loan_id`` leaves out loans created after a watermark — a bulk import, which accounts
+    for its own new loans in memory: all of them are this transaction's, so the summary is read without this
+    transaction's pending changes. While the summary awaits a rebuild (or for another ``claim_after_days``
+    than the settings'), :func:`bank_pool_figures_direct` answers.
     """
+    if summaries.is_fresh(session, summaries.POOL) \
+            and claim_after_days == summaries.claim_after_days(session.connection()):
+        totals = summaries.pool_bank_totals(session, as_of, bank_ids, include_pending=max_loan_id is None)
+        keys = set(bank_ids) if bank_ids is not None else set(totals)
+        return {b: BankPoolFigures(_money(totals[b].outstanding), _money(totals[b].npl_principal))
+                if b in totals else BankPoolFigures(ZERO, ZERO) for b in keys}
+    return bank_pool_figures_direct(session, as_of, bank_ids, claim_after_days, max_loan_id=max_loan_id)
+
+
+def bank_pool_figures_direct(
+    session: Session, as_of: dt.date, bank_ids: Iterable[int] | None, claim_after_days: int,
+    *, max_loan_id: int | None = None,
+) -> dict[int, BankPoolFigures]:
+    """:func:`bank_pool_figures` from the whole history: four aggregate queries, whatever the number of banks
+    (the definition the summary is checked against)."""
     ids = None if bank_ids is None else list(bank_ids)
 
     def scoped(stmt, column):  # noqa: ANN001, ANN202
@@ -141,8 +160,13 @@ def _outstanding_deltas(bank_id: int):  # noqa: ANN202 - a Subquery of (d, delta
     ).subquery()
 
 
-def outstanding_events(session: Session, bank_id: int) -> dict[dt.date, Decimal]:
-    """The bank's net change of outstanding principal per date (loans up, repayments and recoveries down)."""
+def outstanding_events(session: Session, bank_id: int, *, include_pending: bool = True) -> dict[dt.date, Decimal]:
+    """The bank's net change of outstanding principal per date (loans up, repayments and recoveries down).
+
+    ``include_pending=False`` leaves out this transaction's own changes (a bulk import adds its loans itself).
+    """
+    if summaries.is_fresh(session, summaries.POOL):
+        return summaries.pool_bank_days(session, bank_id, include_pending=include_pending)
     events = _outstanding_deltas(bank_id)
     rows = session.execute(select(events.c.d, func.sum(events.c.delta)).group_by(events.c.d)).all()
     return {day: _money(delta) for day, delta in rows}
@@ -151,9 +175,18 @@ def outstanding_events(session: Session, bank_id: int) -> dict[dt.date, Decimal]
 def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Decimal:
     """The bank's highest outstanding principal on ``as_of`` or any later date (for the dated quota rule).
 
-    Outstanding only changes on loan start dates (up) and repayment/recovery dates (down): a window sum
-    over those events gives it on every date; two aggregate queries.
+    Outstanding only changes on loan start dates (up) and repayment/recovery dates (down): a running sum
+    over the bank's per-day changes (the summary; two aggregate queries over the history while it is stale).
     """
+    if summaries.is_fresh(session, summaries.POOL):
+        running, at, later = ZERO, ZERO, None
+        for day, delta in sorted(summaries.pool_bank_days(session, bank_id).items()):
+            running += delta
+            if day <= as_of:
+                at = running
+            else:
+                later = running if later is None else max(later, running)
+        return _money(max(at, later if later is not None else at))
     events = _outstanding_deltas(bank_id)
     at = session.scalar(select(func.coalesce(func.sum(events.c.delta), 0)).where(events.c.d <= as_of))
     daily = select(events.c.d, func.sum(events.c.delta).label("delta")).group_by(events.c.d).subquery()

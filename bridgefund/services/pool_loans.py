@@ -129,7 +129,7 @@ class Batch:
 
     def max_outstanding_from(self, bank_id: int, on: dt.date) -> Decimal:
         if bank_id not in self._events:
-            self._events[bank_id] = outstanding_events(self.session, bank_id)
+            self._events[bank_id] = outstanding_events(self.session, bank_id, include_pending=False)
         running, best = ZERO, None
         for day in sorted(self._events[bank_id]):
             running += self._events[bank_id][day]

@@ -53,7 +53,7 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
-from bridgefund.services import bridge_loans, claims, fund, fund_figures, periods, pool, pool_loans
+from bridgefund.services import bridge_loans, claims, fund, fund_figures, periods, pool, pool_loans, summaries
 from bridgefund.services.actor import SYSTEM, Actor
 from tests.bridge_support import check_invariants
 
@@ -376,6 +376,9 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                     paid = sum((r.principal for r in s.scalars(select(PoolRepayment)
                                                                 .where(PoolRepayment.loan_id == loan.id))), D(0))
                     assert D(0) <= paid <= loan.principal, f"pool loan {loan.id}: principal paid {paid}"
+                # the per-day summaries agree with the whole-history definitions (past, today, future)
+                days = [START, self.clock - dt.timedelta(days=31), self.clock, self.clock + dt.timedelta(days=120)]
+                assert summaries.check(s, days) == []
 
         @invariant()
         def audited_once(self) -> None:

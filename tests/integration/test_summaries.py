@@ -1,0 +1,92 @@
+"""The per-day summaries (services.summaries) agree with the whole-history figures, however they were built."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from bridgefund.demo import bridge, pool, registry
+from bridgefund.models import FundDay, PoolBankDay, PoolBankMonth, PoolSettings, SummaryState
+from bridgefund.services import fund_figures, pool_figures, summaries
+from bridgefund.services import pool as pool_service
+from bridgefund.services.actor import Actor
+
+MONTH_ENDS = [dt.date(2019, m, 28) for m in range(1, 13)] + [
+    dt.date(2020, 1, 31), dt.date(2020, 2, 15), dt.date(2020, 2, 29), dt.date(2020, 3, 10), dt.date(2020, 3, 31),
+    dt.date(2020, 6, 30), dt.date(2021, 12, 31)]
+
+
+def _tables(db) -> dict[str, list[tuple]]:  # noqa: ANN001
+    return {t.__tablename__: sorted(tuple(r) for r in db.execute(select(t.__table__)).all())
+            for t in (FundDay, PoolBankDay, PoolBankMonth)}
+
+
+def _story(app, db) -> None:  # noqa: ANN001
+    story = {"app": app, "logins": []}
+    registry.load(db, story)
+    bridge.load(db, story)
+    pool.load(db, story)
+    db.commit()
+
+
+def test_the_demo_story_summaries_match_the_books_and_a_rebuild(app, db):  # noqa: ANN001
+    _story(app, db)
+    assert summaries.check(db, MONTH_ENDS) == []
+    kept = _tables(db)
+    assert kept["fund_days"] and kept["pool_bank_days"] and kept["pool_bank_months"]
+    summaries.rebuild(db)
+    db.commit()
+    assert _tables(db) == kept  # built change by change == built at once
+    fund = fund_figures.fund_position(db, dt.date(2020, 3, 31))
+    assert fund["cumulative_disbursed_amount"] == Decimal("620450000.00") and fund["enterprises_served"] == 74
+
+    # A stale summary (as if the tables had just been created over existing books) falls back to the books
+    day = dt.date(2020, 3, 31)
+    fresh_fund = fund_figures.fund_position(db, day)
+    fresh_banks = pool_figures.bank_pool_figures(db, day, None, 90)
+    db.execute(FundDay.__table__.delete())
+    db.execute(PoolBankDay.__table__.delete())
+    db.execute(PoolBankMonth.__table__.delete())
+    summaries.mark_stale(db, summaries.FUND, "test")
+    summaries.mark_stale(db, summaries.POOL, "test")
+    db.commit()
+    assert fund_figures.fund_position(db, day) == fresh_fund
+    assert pool_figures.bank_pool_figures(db, day, None, 90) == fresh_banks
+    summaries.rebuild(db, summaries.stale(db))
+    db.commit()
+    assert db.scalars(select(SummaryState)).all() == []
+    assert fund_figures.fund_position(db, day) == fresh_fund
+    assert summaries.check(db, MONTH_ENDS) == []
+
+
+def _admin(factory) -> Actor:  # noqa: ANN001
+    user = factory.make_user("admin")
+    return Actor(id=user.id, username=user.username, role=user.role)
+
+
+def test_changing_claim_after_days_rebuilds_the_pool_summary_and_rollbacks_leave_it(app, db, factory):  # noqa: ANN001
+    _story(app, db)
+    values = {k: getattr(pool_service.current_settings(db), k) for k in PoolSettings.FIELDS}
+    before = pool_figures.bank_pool_figures(db, dt.date(2019, 12, 31), None, values["claim_after_days_overdue"])
+    values["claim_after_days_overdue"] = 30
+    pool_service.put_settings(db, _admin(factory), values)
+    # read inside the same transaction: the figures follow the new setting at once
+    during = pool_figures.bank_pool_figures(db, dt.date(2019, 12, 31), None, 30)
+    db.commit()
+    assert pool_figures.bank_pool_figures(db, dt.date(2019, 12, 31), None, 30) == during
+    assert summaries.check(db, MONTH_ENDS) == []
+    assert sum(f.npl_principal for f in during.values()) >= sum(f.npl_principal for f in before.values())
+
+    # a change rolled back leaves the summary as it was (and was seen while pending)
+    kept = _tables(db)
+    from bridgefund.services import fund
+
+    fund.move_capital(db, _admin(factory), amount=Decimal("5.00"), value_date=dt.date(2020, 3, 31),
+                      direction="in", today=dt.date(2020, 3, 31), note="rolled back")
+    assert fund_figures.fund_position(db, dt.date(2020, 3, 31))["capital_in"] \
+        == fund_figures.fund_position_direct(db, dt.date(2020, 3, 31))["capital_in"]  # pending change is seen
+    db.rollback()
+    assert _tables(db) == kept
+    assert summaries.check(db, [dt.date(2020, 3, 31)]) == []
