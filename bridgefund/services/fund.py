@@ -271,21 +271,13 @@ _ENTRY_COLUMNS = (FundLedgerEntry.id, FundLedgerEntry.value_date, FundLedgerEntr
 def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict[int, Decimal]:
     """``balance_after`` of the given entries: the cash after each, in (value_date, id) order.
 
-    The summary gives the balance at the end of every earlier day; a window over the entries of the page's
-    own days adds the same-day entries up to each one. Cost: one row per business day and the page's days.
+    The summary gives the balance at the end of the day before each of the page's days; a window over the
+    entries of those days adds the same-day entries up to each one. Cost: the page's days, whatever the size.
     """
     if not entries:
         return {}
     days = sorted({d for _, d in entries})
-    before: dict[dt.date, Decimal] = {}
-    balance, i = ZERO, 0
-    for day, delta in summaries.fund_days(session):
-        while i < len(days) and days[i] <= day:
-            before[days[i]] = balance
-            i += 1
-        balance += delta
-    for day in days[i:]:
-        before[day] = balance
+    before = summaries.cash_before(session, days)
     e = FundLedgerEntry
     same_day = select(e.id, e.value_date, type_coerce(
         func.sum(e.cash_delta).over(partition_by=e.value_date, order_by=e.id), MoneyType()).label("run")
@@ -322,8 +314,8 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     return Page(items=rows, page=page, page_size=page_size, total=total)
 
 
-def _ledger_filters(stmt: Any, c: Any, *, kind: str | None, bridge_loan_id: int | None, from_: dt.date | None,
-                    to: dt.date | None) -> Any:
+def _ledger_filters(stmt: Any, c: Any, *, kind: str | None = None, bridge_loan_id: int | None = None,
+                    from_: dt.date | None = None, to: dt.date | None = None) -> Any:
     c = c.c
     if kind:
         stmt = stmt.where(c.kind == kind)

@@ -392,6 +392,26 @@ def fund_days(session: Session) -> list[tuple[dt.date, Decimal]]:
     return sorted(days.items())
 
 
+def cash_before(session: Session, days: Sequence[dt.date]) -> dict[dt.date, Decimal]:
+    """The fund's cash at the end of the day before each of ``days``: one sum up to the earliest of them and the
+    few day rows between the earliest and the latest (pending changes included)."""
+    if not days:
+        return {}
+    days = sorted(set(days))
+    table = FundDay.__table__.c
+    conn = session.connection()
+    base = conn.scalar(select(_sum(table.cash_delta)).where(table.value_date < days[0]))
+    between = list(conn.execute(select(table.value_date, table.cash_delta)
+                                .where(table.value_date >= days[0], table.value_date < days[-1])))
+    for day, cols in _pending_for_read(session)[0].items():
+        if "cash_delta" in cols:
+            if day < days[0]:
+                base += cols["cash_delta"]
+            elif day < days[-1]:
+                between.append((day, cols["cash_delta"]))
+    return {d: base + sum((v for day, v in between if day < d), ZERO) for d in days}
+
+
 def pool_bank_totals(session: Session, as_of: dt.date, bank_ids: Iterable[int] | None, *,
                      include_pending: bool = True) -> dict[int, PoolDay]:
     """Each bank's outstanding and non-performing principal on ``as_of``: Σ of the months before ``as_of``'s
