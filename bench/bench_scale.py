@@ -9,7 +9,8 @@ loaded), adds a token per role, and times — in-process through the Flask test 
 server's own work (routing, auth, validation, SQL, serialisation) without HTTP — each request ``--reps`` times:
 
 * every JSON list endpoint at page 1 and at a deep page (the middle of the list), as staff and, for the
-  bank-scoped lists, as one bank's officer;
+  bank-scoped lists, as one bank's officer; the deep page both by ``page`` (OFFSET) and, on the lists that take
+  it, by keyset (``after_id`` = the id just above the middle, the same rows without the OFFSET);
 * ``GET /fund?as_of=`` and ``GET /pool?as_of=`` at the end of the data and at a date in the middle.
 
 It prints p50/p95 per request and size, the goal check (p95 ≤ 50 ms at 10⁶) and the growth factor from size to
@@ -80,7 +81,7 @@ def tokens(app: Any) -> dict[str, dict[str, str]]:
 
 
 def requests_for(app: Any, client: Any, h: dict[str, dict[str, str]]) -> list[tuple[str, str, dict[str, str]]]:
-    """(label, url, headers): every JSON list at page 1 and a deep page, and the as_of figures."""
+    """(label, url, headers): every JSON list at page 1 and a deep page (by page and by keyset), the as_of figures."""
     lists = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
@@ -94,12 +95,19 @@ def requests_for(app: Any, client: Any, h: dict[str, dict[str, str]]) -> list[tu
         for who in ("admin", "bank_officer"):
             if who == "bank_officer" and url.rsplit("/", 1)[-1] not in ("bridge-loans", "pool-loans", "claims"):
                 continue
-            total = client.get(url + "?page_size=1", headers=h[who]).get_json()["total"]
-            deep = max(1, total // 50 // 2)
+            first = client.get(url + "?page_size=1&total=exact", headers=h[who]).get_json()
+            deep = max(1, first["total"] // 50 // 2)
             label = url.removeprefix("/api/v1") + (" (officer)" if who == "bank_officer" else "")
             out.append((f"{label} page 1", f"{url}?page_size=50", h[who]))
             if deep > 1:
                 out.append((f"{label} deep page (middle)", f"{url}?page_size=50&page={deep}", h[who]))
+                if "next_after_id" in first:  # the same page by keyset: after the last row of the page before
+                    above = client.get(f"{url}?page_size=50&page={deep - 1}", headers=h[who]).get_json()
+                    after_id = above["items"][-1]["id"]
+                    by_page = client.get(f"{url}?page_size=50&page={deep}", headers=h[who]).get_json()["items"]
+                    by_key = client.get(f"{url}?page_size=50&after_id={after_id}", headers=h[who]).get_json()["items"]
+                    assert [i["id"] for i in by_key] == [i["id"] for i in by_page], f"{label}: keyset ≠ page"
+                    out.append((f"{label} deep keyset (middle)", f"{url}?page_size=50&after_id={after_id}", h[who]))
     for d in AS_OF:
         out.append((f"/fund?as_of={d}", f"/api/v1/fund?as_of={d}", h["auditor"]))
         out.append((f"/pool?as_of={d}", f"/api/v1/pool?as_of={d}", h["auditor"]))

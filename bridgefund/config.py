@@ -43,6 +43,9 @@ class Settings:
     argon2_memory_cost: int = 65536
     #: Log level for the ``bridgefund`` logger.
     log_level: str = "INFO"
+    #: Lists count their ``total`` exactly up to this many rows; above it PostgreSQL answers the planner's
+    #: estimate (``total_exact: false``) unless the request asks ``total=exact``. SQLite always counts exactly.
+    exact_total_limit: int = 10_000
     #: Testing mode: unexpected exceptions re-raise instead of becoming a 500 problem.
     testing: bool = False
     #: Fixed "today" (YYYY-MM-DD) for demos and tests; empty means the real date in ``timezone``.
@@ -68,6 +71,7 @@ _ENV = {
     "login_max_failures": "BRIDGEFUND_LOGIN_MAX_FAILURES",
     "login_window_seconds": "BRIDGEFUND_LOGIN_WINDOW_SECONDS",
     "log_level": "BRIDGEFUND_LOG_LEVEL",
+    "exact_total_limit": "BRIDGEFUND_EXACT_TOTAL_LIMIT",
     "today": "BRIDGEFUND_TODAY",
 }
 
@@ -100,6 +104,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise ConfigError(f"BRIDGEFUND_TIMEZONE: unknown timezone {s.timezone!r}") from exc
     if s.token_ttl_minutes <= 0:
         raise ConfigError("BRIDGEFUND_TOKEN_TTL_MINUTES must be a positive number of minutes")
+    if s.exact_total_limit < 0:
+        raise ConfigError("BRIDGEFUND_EXACT_TOTAL_LIMIT must be a number of rows, 0 or more")
     if not s.secret_key:
         if s.env == "production":
             raise ConfigError("BRIDGEFUND_SECRET_KEY is required when BRIDGEFUND_ENV=production")

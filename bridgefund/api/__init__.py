@@ -9,7 +9,20 @@ from flask_smorest import Api as _Api
 from werkzeug.exceptions import HTTPException
 
 from bridgefund.schemas.common import ExactDecimal
-from bridgefund.web import http_exception_problem
+from bridgefund.web import http_exception_problem, settings
+
+
+def paging(args: dict[str, Any]) -> dict[str, Any]:
+    """Take the paging arguments out of a list's query ``args`` as the keywords its service call takes.
+
+    ``page``, ``page_size``, ``after_id`` (keyset lists only) and ``count_limit``: rows counted exactly before
+    ``total`` may be estimated (``BRIDGEFUND_EXACT_TOTAL_LIMIT``), None when the request asks ``total=exact``.
+    """
+    out = {"page": args.pop("page"), "page_size": args.pop("page_size")}
+    if "after_id" in args:
+        out["after_id"] = args.pop("after_id")
+    out["count_limit"] = None if args.pop("total", "auto") == "exact" else settings().exact_total_limit
+    return out
 
 
 class Api(_Api):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import AuditEventSchema, AuditListArgs
 from bridgefund.services import audit
@@ -15,8 +16,7 @@ blp = Blueprint("audit", __name__, description="Audit log (append-only)")
 @blp.get("/audit-events")
 @access("admin", "auditor")
 @blp.arguments(AuditListArgs, location="query")
-@blp.response(200, page_of(AuditEventSchema))
+@blp.response(200, page_of(AuditEventSchema, keyset=True))
 def list_audit_events(args: dict):  # noqa: ANN201
     """List audit events, newest first, filtered by entity, actor, action, request or time."""
-    page, size = args.pop("page"), args.pop("page_size")
-    return audit.list_events(session(), actor(), page, size, **args)
+    return audit.list_events(session(), actor(), **paging(args), **args)

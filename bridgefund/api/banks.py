@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.models import Guarantor
-from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.schemas.common import KeysetListArgs, page_of
 from bridgefund.schemas.registry import (
     BankCreateSchema,
     BankListArgs,
@@ -33,10 +34,10 @@ def _with_figures(banks):  # noqa: ANN001, ANN202
 @blp.get("/banks")
 @access(ANY)
 @blp.arguments(BankListArgs, location="query")
-@blp.response(200, page_of(BankSchema))
+@blp.response(200, page_of(BankSchema, keyset=True))
 def list_banks(args: dict):  # noqa: ANN201
     """List partner banks (a bank officer sees only their own)."""
-    page = registry.list_banks(session(), actor(), args["page"], args["page_size"], args.get("status"))
+    page = registry.list_banks(session(), actor(), **paging(args), status=args.get("status"))
     _with_figures(page.items)
     return page
 
@@ -69,11 +70,11 @@ def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
 
 @blp.get("/guarantors")
 @access(ANY)
-@blp.arguments(PageArgs, location="query")
-@blp.response(200, page_of(GuarantorSchema))
+@blp.arguments(KeysetListArgs, location="query")
+@blp.response(200, page_of(GuarantorSchema, keyset=True))
 def list_guarantors(args: dict):  # noqa: ANN201
     """List guarantee institutions."""
-    return registry.list_guarantors(session(), args["page"], args["page_size"])
+    return registry.list_guarantors(session(), **paging(args))
 
 
 @blp.post("/guarantors")

@@ -10,6 +10,7 @@ from flask import url_for
 from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from bridgefund.api import paging
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
     BridgeLoanAsOfArgs,
@@ -68,11 +69,10 @@ def submit(body: dict):  # noqa: ANN201
 @blp.get("/bridge-loans")
 @access(ANY)
 @blp.arguments(BridgeLoanListArgs, location="query")
-@blp.response(200, page_of(BridgeLoanSchema))
+@blp.response(200, page_of(BridgeLoanSchema, keyset=True))
 def list_loans(args: dict):  # noqa: ANN201
     """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates."""
-    page, size = args.pop("page"), args.pop("page_size")
-    return bridge_loans.list_loans(session(), actor(), page, size, today=today(), **args)
+    return bridge_loans.list_loans(session(), actor(), **paging(args), today=today(), **args)
 
 
 @blp.get("/bridge-loans/<int:loan_id>")

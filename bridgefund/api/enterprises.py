@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.models import Enterprise
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
@@ -22,10 +23,10 @@ blp = Blueprint("enterprises", __name__, description="Enterprises (borrowers)")
 @blp.get("/enterprises")
 @access(ANY)
 @blp.arguments(EnterpriseListArgs, location="query")
-@blp.response(200, page_of(EnterpriseSchema))
+@blp.response(200, page_of(EnterpriseSchema, keyset=True))
 def list_enterprises(args: dict):  # noqa: ANN201
     """Search enterprises by name or credit code (``q``) or exact ``uscc``."""
-    return registry.list_enterprises(session(), args["page"], args["page_size"], args.get("q"), args.get("uscc"))
+    return registry.list_enterprises(session(), **paging(args), q=args.get("q"), uscc=args.get("uscc"))
 
 
 @blp.post("/enterprises")

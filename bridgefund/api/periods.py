@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
-from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.api import paging
+from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.services import periods
 from bridgefund.web import access, actor, session, today
 
@@ -22,11 +23,11 @@ class PeriodSchema(Schema):
 
 @blp.get("/periods")
 @access("admin", "fund_manager", "auditor")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PeriodSchema))
 def list_periods(args: dict):  # noqa: ANN201
     """List closed months, latest first (every month up to the latest is closed)."""
-    return periods.list_periods(session(), actor(), args["page"], args["page_size"])
+    return periods.list_periods(session(), actor(), **paging(args))
 
 
 @blp.post("/periods/<string:period>/close")

@@ -9,8 +9,9 @@ from typing import Any
 from flask import Response, request
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.errors import RuleViolation
-from bridgefund.schemas.common import PageArgs, page_of
+from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (
     AsOfArgs,
     ClaimApproveSchema,
@@ -107,11 +108,11 @@ def contribute(body: dict):  # noqa: ANN201
 
 @blp.get("/pool/ledger")
 @access("admin", "fund_manager", "auditor")
-@blp.arguments(PageArgs, location="query")
+@blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PoolLedgerEntrySchema))
 def list_ledger(args: dict):  # noqa: ANN201
     """List the pool's ledger entries (newest value date first) with the balance after each."""
-    return pool.list_ledger(session(), actor(), args["page"], args["page_size"])
+    return pool.list_ledger(session(), actor(), **paging(args))
 
 
 # --- pool loans ------------------------------------------------------------------------------------
@@ -130,12 +131,11 @@ def create_pool_loan(body: dict):  # noqa: ANN201
 @blp.get("/pool-loans")
 @access(ANY)
 @blp.arguments(PoolLoanListArgs, location="query")
-@blp.response(200, page_of(PoolLoanSummarySchema))
+@blp.response(200, page_of(PoolLoanSummarySchema, keyset=True))
 def list_pool_loans(args: dict):  # noqa: ANN201
     """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``."""
     as_of = args.pop("as_of", None) or today()
-    page, page_size = args.pop("page"), args.pop("page_size")
-    return pool_loans.list_pool_loans(session(), actor(), as_of, page, page_size, **args)
+    return pool_loans.list_pool_loans(session(), actor(), as_of, **paging(args), **args)
 
 
 @blp.get("/pool-loans/<int:pool_loan_id>")
@@ -227,11 +227,10 @@ def import_template() -> Response:
 @blp.get("/claims")
 @access(ANY)
 @blp.arguments(ClaimListArgs, location="query")
-@blp.response(200, page_of(ClaimSchema))
+@blp.response(200, page_of(ClaimSchema, keyset=True))
 def list_claims(args: dict):  # noqa: ANN201
     """List claims (a bank officer sees only their bank's)."""
-    page, page_size = args.pop("page"), args.pop("page_size")
-    return claims.list_claims(session(), actor(), page, page_size, **args)
+    return claims.list_claims(session(), actor(), **paging(args), **args)
 
 
 @blp.get("/claims/<int:claim_id>")

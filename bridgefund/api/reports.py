@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, url_for
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
     LangArgs,
@@ -84,11 +85,10 @@ def generate_monthly(body: dict):  # noqa: ANN201
 @blp.get("/reports")
 @access("admin", "fund_manager", "auditor")
 @blp.arguments(ReportListArgs, location="query")
-@blp.response(200, page_of(ReportSchema))
+@blp.response(200, page_of(ReportSchema, keyset=True))
 def list_reports(args: dict):  # noqa: ANN201
     """List archived reports, newest first (every version is kept)."""
-    return reports.list_reports(session(), actor(), args["page"], args["page_size"], period=args.get("period"),
-                                lang=args.get("lang"))
+    return reports.list_reports(session(), actor(), **paging(args), period=args.get("period"), lang=args.get("lang"))
 
 
 @blp.get("/reports/<int:report_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import request
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
     LoginSchema,
@@ -52,10 +53,10 @@ def me():  # noqa: ANN201
 @blp.get("/users")
 @access("admin")
 @blp.arguments(UserListArgs, location="query")
-@blp.response(200, page_of(UserSchema))
+@blp.response(200, page_of(UserSchema, keyset=True))
 def list_users(args: dict):  # noqa: ANN201
     """List users."""
-    return registry.list_users(session(), actor(), args["page"], args["page_size"], args.get("role"))
+    return registry.list_users(session(), actor(), **paging(args), role=args.get("role"))
 
 
 @blp.post("/users")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.models import BridgeLoanStatus
-from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 from bridgefund.schemas.fund import FundFeeTierSchema
 
 STATUSES = [s.value for s in BridgeLoanStatus]
@@ -150,7 +150,7 @@ class BridgeRepaymentResultSchema(Schema):
     loan = fields.Nested(BridgeLoanSchema)
 
 
-class BridgeLoanListArgs(PageArgs):
+class BridgeLoanListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf(STATUSES))
     bank_id = Id()
     enterprise_id = Id()

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
 _DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
@@ -113,24 +113,60 @@ class PageArgs(StrictSchema):
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
 
-_envelopes: dict[type[Schema], type[Schema]] = {}
+class ListArgs(PageArgs):
+    """Paging plus how to count ``total``."""
+
+    total = fields.String(
+        load_default="auto", validate=validate.OneOf(["auto", "exact"]),
+        metadata={"description": "`auto`: `total` is exact up to a configured number of rows "
+                                 "(BRIDGEFUND_EXACT_TOTAL_LIMIT, default 10000) and may be the database's estimate "
+                                 "above it (`total_exact` says which); `exact`: always count every matching row "
+                                 "(slower on large lists)"},
+    )
 
 
-def page_of(item_schema: type[Schema]) -> type[Schema]:
-    """The list envelope ``{items, page, page_size, total}`` around ``item_schema``."""
-    if item_schema not in _envelopes:
-        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-        _envelopes[item_schema] = type(
-            name,
-            (Schema,),
-            {
-                "items": fields.List(fields.Nested(item_schema), required=True),
-                "page": fields.Integer(required=True),
-                "page_size": fields.Integer(required=True),
-                "total": fields.Integer(required=True),
-            },
-        )
-    return _envelopes[item_schema]
+class KeysetListArgs(ListArgs):
+    """Paging for lists ordered newest id first: by ``page`` (offset) or by ``after_id`` (keyset)."""
+
+    after_id = Id(metadata={"description": "keyset paging: the page is the `page_size` rows with an id below this "
+                                           "one, in the list's order and filters (pass the previous answer's "
+                                           "`next_after_id`); fast at any depth, unlike a high `page`. Not "
+                                           "combinable with `page` > 1"})
+
+    @validates_schema
+    def _keyset_or_offset(self, data: dict, **_kw: object) -> None:
+        if data.get("after_id") is not None and data.get("page", 1) > 1:
+            raise ValidationError("cannot be combined with page > 1: page by after_id or by page, not both",
+                                  "after_id")
+
+
+_envelopes: dict[tuple[type[Schema], bool], type[Schema]] = {}
+
+
+def page_of(item_schema: type[Schema], *, keyset: bool = False) -> type[Schema]:
+    """The list envelope ``{items, page, page_size, total, total_exact}`` around ``item_schema``.
+
+    ``keyset=True`` (lists taking ``after_id``, see :class:`KeysetListArgs`) adds ``next_after_id``.
+    """
+    key = (item_schema, keyset)
+    if key not in _envelopes:
+        name = item_schema.__name__.removesuffix("Schema") + ("KeysetPageSchema" if keyset else "PageSchema")
+        members: dict[str, fields.Field] = {
+            "items": fields.List(fields.Nested(item_schema), required=True),
+            "page": fields.Integer(required=True),
+            "page_size": fields.Integer(required=True),
+            "total": fields.Integer(required=True, metadata={
+                "description": "rows matching the filters (the whole list, whatever the page or after_id); "
+                               "an estimate when `total_exact` is false"}),
+            "total_exact": fields.Boolean(required=True, metadata={
+                "description": "false when `total` is the database's estimate (large lists; ask `total=exact`)"}),
+        }
+        if keyset:
+            members["next_after_id"] = fields.Integer(required=True, allow_none=True, metadata={
+                "description": "the last item's id when more rows follow (pass it as `after_id` for the next "
+                               "page), null at the end of the list"})
+        _envelopes[key] = type(name, (Schema,), members)
+    return _envelopes[key]
 
 
 class ProblemSchema(Schema):

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
-from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 
 METHODS = [m.value for m in RepaymentMethod]
 #: Business dates accepted anywhere in the pool: wide enough for any loan, narrow enough for date arithmetic.
@@ -195,7 +195,7 @@ class PoolLoanSchema(PoolLoanSummarySchema):
     claims = fields.List(fields.Nested(ClaimSchema))
 
 
-class PoolLoanListArgs(PageArgs):
+class PoolLoanListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in PoolLoanStatus]))
     bank_id = Id()
     enterprise_id = Id()
@@ -230,7 +230,7 @@ class ClaimPaySchema(StrictSchema):
     value_date = BusinessDate(required=True)
 
 
-class ClaimListArgs(PageArgs):
+class ClaimListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
     bank_id = Id()
     pool_loan_id = Id()

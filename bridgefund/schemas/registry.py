@@ -7,7 +7,7 @@ import datetime as dt
 from marshmallow import Schema, fields, validate
 
 from bridgefund.models import BankStatus, EnterpriseSize, Role
-from bridgefund.schemas.common import Id, Money, PageArgs, Rate, StrictSchema, Text
+from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 
 ROLES = [r.value for r in Role]
 
@@ -51,7 +51,7 @@ class UserPatchSchema(StrictSchema):
     password = Text(128)
 
 
-class UserListArgs(PageArgs):
+class UserListArgs(KeysetListArgs):
     role = fields.String(validate=validate.OneOf(ROLES))
 
 
@@ -90,7 +90,7 @@ class BankPatchSchema(StrictSchema):
     reason = Text(500)
 
 
-class BankListArgs(PageArgs):
+class BankListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in BankStatus]))
 
 
@@ -141,7 +141,7 @@ class EnterprisePatchSchema(StrictSchema):
     in_zone = fields.Boolean()
 
 
-class EnterpriseListArgs(PageArgs):
+class EnterpriseListArgs(KeysetListArgs):
     q = Text(100)
     uscc = Text(18)
 
@@ -163,7 +163,7 @@ class AuditEventSchema(Schema):
     ip = fields.String(allow_none=True)
 
 
-class AuditListArgs(PageArgs):
+class AuditListArgs(KeysetListArgs):
     entity_type = Text(40)
     entity_id = Id()
     actor_id = Id()

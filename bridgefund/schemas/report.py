@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from marshmallow import Schema, fields, validate
 
-from bridgefund.schemas.common import PageArgs, StrictSchema
+from bridgefund.schemas.common import KeysetListArgs, StrictSchema
 
 #: ``YYYY-MM`` (the month range and "has it ended" are the service's checks).
 PERIOD = validate.Regexp(r"^\d{4}-\d{2}$", error="Must be a month as YYYY-MM, e.g. 2020-03.")
@@ -35,7 +35,7 @@ class MonthlyReportCreateSchema(StrictSchema):
     lang = _lang(load_default="zh")
 
 
-class ReportListArgs(PageArgs):
+class ReportListArgs(KeysetListArgs):
     period = _period()
     lang = _lang()
 

@@ -52,7 +52,10 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
-def list_events(session: Session, actor: Actor, page: int, page_size: int, **filters: Any):  # noqa: ANN201
+def list_events(  # noqa: ANN201
+    session: Session, actor: Actor, page: int, page_size: int, *, after_id: int | None = None,
+    count_limit: int | None = None, **filters: Any,
+):
     from sqlalchemy import select
 
     from bridgefund.services.common import paginate
@@ -66,4 +69,4 @@ def list_events(session: Session, actor: Actor, page: int, page_size: int, **fil
         stmt = stmt.where(AuditEvent.at >= filters["from_"])
     if filters.get("to") is not None:
         stmt = stmt.where(AuditEvent.at <= filters["to"])
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=AuditEvent.id, after_id=after_id, count_limit=count_limit)

@@ -484,7 +484,8 @@ def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> Brid
 def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,
-               disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None) -> Page[BridgeLoan]:
+               disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
+               after_id: int | None = None, count_limit: int | None = None) -> Page[BridgeLoan]:
     """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size."""
     loan = BridgeLoan
     stmt = _loan_query().order_by(loan.id.desc())
@@ -509,6 +510,6 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
             or_(loan.written_off_on.is_(None), loan.written_off_on > on),
         )
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
-    result = paginate(session, stmt, page, page_size)
+    result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
     with_figures(result.items, as_of or today)
     return result

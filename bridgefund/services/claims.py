@@ -208,7 +208,8 @@ def get_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
 
 def list_claims(
     session: Session, actor: Actor, page: int, page_size: int, *, status: str | None = None,
-    bank_id: int | None = None, pool_loan_id: int | None = None,
+    bank_id: int | None = None, pool_loan_id: int | None = None, after_id: int | None = None,
+    count_limit: int | None = None,
 ) -> Page[Claim]:
     stmt = select(Claim).order_by(Claim.id.desc())
     if actor.is_officer:
@@ -219,4 +220,4 @@ def list_claims(
         stmt = stmt.where(Claim.status == status)
     if pool_loan_id is not None:
         stmt = stmt.where(Claim.loan_id == pool_loan_id)
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=Claim.id, after_id=after_id, count_limit=count_limit)

@@ -1,4 +1,4 @@
-"""Helpers every service uses: scoped lookups, paging with a constant number of queries, business dates."""
+"""Helpers every service uses: scoped lookups, paging (offset or keyset) with bounded counts, business dates."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from bridgefund.errors import PeriodClosed, RuleViolation, not_found
 from bridgefund.models import ClosedPeriod
@@ -21,16 +24,73 @@ class Page(Generic[T]):
     page: int
     page_size: int
     total: int
+    #: False when ``total`` is the planner's estimate (a large list on PostgreSQL, see :func:`count_total`).
+    total_exact: bool = True
+    #: The last item's id when more rows follow (keyset lists), else None.
+    next_after_id: int | None = None
 
 
-def paginate(session: Session, stmt: Select[Any], page: int, page_size: int) -> Page[Any]:
-    """One COUNT and one page query, whatever the page size. ``stmt`` must carry a stable ORDER BY.
+def paginate(
+    session: Session, stmt: Select[Any], page: int, page_size: int, *, key: ColumnElement[int] | None = None,
+    after_id: int | None = None, count_limit: int | None = None,
+) -> Page[Any]:
+    """A page of ``stmt`` and its total in a constant number of queries, whatever the page size or depth.
 
-    Eager loads on ``stmt`` must be ``selectinload`` (one extra query per relationship, not per row).
+    ``stmt`` must carry a stable ORDER BY; eager loads on it must be ``selectinload`` (one extra query per
+    relationship, not per row). Lists ordered by ``key`` descending (their id) also page by keyset: with
+    ``after_id`` the page is the ``page_size`` rows with ``key < after_id`` (an index range, no OFFSET), and
+    ``next_after_id`` is set whenever more rows follow. ``count_limit``: see :func:`count_total`.
     """
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    items = list(session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).all())
-    return Page(items=items, page=page, page_size=page_size, total=total)
+    total, exact = count_total(session, stmt, count_limit)
+    window = stmt.limit(page_size + 1)  # one row more tells whether another page follows
+    if after_id is not None:
+        if key is None:
+            raise TypeError("after_id needs the list's key column")
+        window = window.where(key < after_id)
+    else:
+        window = window.offset((page - 1) * page_size)
+    items = list(session.scalars(window).all())
+    more = len(items) > page_size
+    del items[page_size:]
+    next_after_id = items[-1].id if more and key is not None else None
+    return Page(items=items, page=page, page_size=page_size, total=total, total_exact=exact,
+                next_after_id=next_after_id)
+
+
+def count_total(session: Session, stmt: Select[Any], limit: int | None) -> tuple[int, bool]:
+    """``(total, exact)`` for the rows of ``stmt``, bounded in cost by ``limit`` (None: always exact).
+
+    Counting every matching row of a 10⁶-row list costs a scan of all of them, so up to ``limit`` rows are
+    counted (``count(*)`` over ``LIMIT limit+1``); above that PostgreSQL answers the planner's row estimate
+    for the filtered query, never less than ``limit + 1``. SQLite (the small embedded deployment) counts
+    exactly.
+    """
+    rows = stmt.order_by(None)
+    if limit is None or session.get_bind().dialect.name != "postgresql":
+        return session.scalar(select(func.count()).select_from(rows.subquery())) or 0, True
+    capped = session.scalar(select(func.count()).select_from(rows.limit(limit + 1).subquery())) or 0
+    if capped <= limit:
+        return capped, True
+    plan = session.execute(_Explain(rows)).scalar_one()
+    if isinstance(plan, str):  # the driver hands json back as text when it does not parse it
+        import json
+
+        plan = json.loads(plan)
+    return max(limit + 1, int(plan[0]["Plan"]["Plan Rows"])), False
+
+
+class _Explain(Executable, ClauseElement):
+    """``EXPLAIN (FORMAT JSON) <select>`` with the select's own bound parameters (PostgreSQL)."""
+
+    inherit_cache = False
+
+    def __init__(self, stmt: Select[Any]) -> None:
+        self.stmt = stmt
+
+
+@compiles(_Explain, "postgresql")
+def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str:
+    return "EXPLAIN (FORMAT JSON) " + compiler.process(element.stmt, **kw)
 
 
 def get_or_404(session: Session, model: type[T], ident: int, *, entity: str, **kwargs: Any) -> T:

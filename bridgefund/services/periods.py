@@ -47,6 +47,8 @@ def close_period(session: Session, actor: Actor, period: str, *, today: dt.date)
     return row
 
 
-def list_periods(session: Session, actor: Actor, page: int, page_size: int) -> Page[ClosedPeriod]:
+def list_periods(session: Session, actor: Actor, page: int, page_size: int, *,
+                 count_limit: int | None = None) -> Page[ClosedPeriod]:
     actor.require("admin", "fund_manager", "auditor")
-    return paginate(session, select(ClosedPeriod).order_by(ClosedPeriod.last_day.desc()), page, page_size)
+    return paginate(session, select(ClosedPeriod).order_by(ClosedPeriod.last_day.desc()), page, page_size,
+                    count_limit=count_limit)

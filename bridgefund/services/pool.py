@@ -136,13 +136,14 @@ def contribute(
     return entry
 
 
-def list_ledger(session: Session, actor: Actor, page: int, page_size: int) -> Any:
+def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, count_limit: int | None = None) -> Any:
     """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
     from bridgefund.services.common import paginate
 
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
     result = paginate(session, select(PoolLedgerEntry).order_by(PoolLedgerEntry.value_date.desc(),
-                                                                 PoolLedgerEntry.id.desc()), page, page_size)
+                                                                 PoolLedgerEntry.id.desc()), page, page_size,
+                      count_limit=count_limit)
     if result.items:
         from sqlalchemy import case, type_coerce
 

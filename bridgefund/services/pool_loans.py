@@ -20,7 +20,7 @@ Rules chosen where the docs are silent:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -392,6 +392,7 @@ def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL 
 def list_pool_loans(
     session: Session, actor: Actor, as_of: dt.date, page: int, page_size: int, *, status: str | None = None,
     bank_id: int | None = None, classification: str | None = None, enterprise_id: int | None = None,
+    after_id: int | None = None, count_limit: int | None = None,
 ) -> Page[LoanView]:
     """Loans newest first, each evaluated on ``as_of``; a constant number of queries per page."""
     stmt = select(PoolLoan).order_by(PoolLoan.id.desc()).options(*_LOADS)
@@ -405,8 +406,8 @@ def list_pool_loans(
         stmt = stmt.where(PoolLoan.enterprise_id == enterprise_id)
     if classification:
         stmt = stmt.where(PoolLoan.start_date <= as_of, _classification_filter(classification, as_of))
-    result = paginate(session, stmt, page, page_size)
-    return Page([view(loan, as_of) for loan in result.items], result.page, result.page_size, result.total)
+    result = paginate(session, stmt, page, page_size, key=PoolLoan.id, after_id=after_id, count_limit=count_limit)
+    return replace(result, items=[view(loan, as_of) for loan in result.items])
 
 
 # --- repayments ------------------------------------------------------------------------------------

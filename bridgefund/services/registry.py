@@ -71,12 +71,13 @@ def _check_role_bank(session: Session, role: str, bank_id: int | None) -> None:
         raise RuleViolation.on("bank_id", "only a bank_officer is bound to a bank")
 
 
-def list_users(session: Session, actor: Actor, page: int, page_size: int, role: str | None = None) -> Page[User]:
+def list_users(session: Session, actor: Actor, page: int, page_size: int, role: str | None = None, *,
+               after_id: int | None = None, count_limit: int | None = None) -> Page[User]:
     actor.require(Role.admin)
     stmt = select(User).order_by(User.id.desc())
     if role:
         stmt = stmt.where(User.role == role)
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=User.id, after_id=after_id, count_limit=count_limit)
 
 
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
@@ -145,13 +146,14 @@ def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
     return bank
 
 
-def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None) -> Page[Bank]:
+def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None, *,
+               after_id: int | None = None, count_limit: int | None = None) -> Page[Bank]:
     stmt = select(Bank).order_by(Bank.id.desc())
     if actor.is_officer:
         stmt = stmt.where(Bank.id == actor.bank_id)
     if status:
         stmt = stmt.where(Bank.status == status)
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=Bank.id, after_id=after_id, count_limit=count_limit)
 
 
 # --- guarantors ------------------------------------------------------------------------------------
@@ -186,8 +188,10 @@ def update_guarantor(session: Session, actor: Actor, guarantor_id: int, changes:
     return g
 
 
-def list_guarantors(session: Session, page: int, page_size: int) -> Page[Guarantor]:
-    return paginate(session, select(Guarantor).order_by(Guarantor.id.desc()), page, page_size)
+def list_guarantors(session: Session, page: int, page_size: int, *, after_id: int | None = None,
+                    count_limit: int | None = None) -> Page[Guarantor]:
+    return paginate(session, select(Guarantor).order_by(Guarantor.id.desc()), page, page_size, key=Guarantor.id,
+                    after_id=after_id, count_limit=count_limit)
 
 
 # --- enterprises -----------------------------------------------------------------------------------
@@ -227,7 +231,8 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, change
 
 
 def list_enterprises(
-    session: Session, page: int, page_size: int, q: str | None = None, uscc: str | None = None
+    session: Session, page: int, page_size: int, q: str | None = None, uscc: str | None = None, *,
+    after_id: int | None = None, count_limit: int | None = None,
 ) -> Page[Enterprise]:
     stmt = select(Enterprise).order_by(Enterprise.id.desc())
     if uscc:
@@ -235,7 +240,7 @@ def list_enterprises(
     if q:
         pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(or_(Enterprise.name.ilike(pattern, escape="\\"), Enterprise.uscc.ilike(pattern, escape="\\")))
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=Enterprise.id, after_id=after_id, count_limit=count_limit)
 
 
 def get_user_self(session: Session, actor: Actor) -> User:

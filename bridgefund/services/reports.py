@@ -171,7 +171,8 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
 
 
 def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, period: str | None = None,
-                 lang: str | None = None) -> Page[Report]:
+                 lang: str | None = None, after_id: int | None = None,
+                 count_limit: int | None = None) -> Page[Report]:
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
     stmt = select(Report).order_by(Report.id.desc())
     if period is not None:
@@ -179,7 +180,7 @@ def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, p
         stmt = stmt.where(Report.period == period)
     if lang is not None:
         stmt = stmt.where(Report.lang == check_lang(lang))
-    return paginate(session, stmt, page, page_size)
+    return paginate(session, stmt, page, page_size, key=Report.id, after_id=after_id, count_limit=count_limit)
 
 
 def get_report(session: Session, actor: Actor, report_id: int) -> Report:
