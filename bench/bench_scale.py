@@ -47,6 +47,15 @@ def prepare(admin_url: str, n: int, reuse: bool) -> str:
                 have = c.execute(text("SELECT count(*) FROM bridge_loans")).scalar()
             eng.dispose()
             if have == n:
+                from bridgefund.migrate import upgrade
+
+                upgrade(url)  # a database loaded before a newer migration: bring it up, fill stale summaries
+                eng = create_engine(url)
+                with eng.connect() as c:
+                    stale = c.execute(text("SELECT count(*) FROM summary_state")).scalar()
+                eng.dispose()
+                if stale:
+                    load_scale.summarise(url)
                 return url
         except Exception:  # noqa: BLE001, S110 - no such database yet: load it
             pass
@@ -56,7 +65,8 @@ def prepare(admin_url: str, n: int, reuse: bool) -> str:
     upgrade(url)
     print(f"loading {n:,} loans into {name} …", flush=True)
     took = load_scale.load(url, n, 10, echo=False)
-    print(f"  loaded in {took:.0f} s", flush=True)
+    summarised = sum(load_scale.summarise(url, echo=False).values())
+    print(f"  loaded in {took:.0f} s, summaries built in {summarised:.0f} s", flush=True)
     return url
 
 

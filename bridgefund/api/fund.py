@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_smorest import Blueprint
 
+from bridgefund.api import paging
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.fund import (
     FundAsOfArgs,
@@ -41,11 +42,10 @@ def move_capital(body: dict):  # noqa: ANN201
 @blp.get("/fund/ledger")
 @access("admin", "fund_manager", "auditor")
 @blp.arguments(FundLedgerListArgs, location="query")
-@blp.response(200, page_of(FundLedgerEntrySchema))
+@blp.response(200, page_of(FundLedgerEntrySchema, keyset=True))
 def list_ledger(args: dict):  # noqa: ANN201
     """List ledger entries with the running cash balance (newest value date first by default)."""
-    page, size = args.pop("page"), args.pop("page_size")
-    return fund.list_ledger(session(), actor(), page, size, **args)
+    return fund.list_ledger(session(), actor(), **paging(args), **args)
 
 
 @blp.get("/fund/settings")

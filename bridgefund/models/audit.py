@@ -18,8 +18,9 @@ from bridgefund.db import Base, UTCDateTime, utcnow
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     __table_args__ = (
-        Index("ix_audit_events_entity", "entity_type", "entity_id"),
-        Index("ix_audit_events_actor_id", "actor_id"),
+        # (filter, id): a filtered page newest first, or after an id, is one index range (migration 0007)
+        Index("ix_audit_events_entity_id", "entity_type", "entity_id", "id"),
+        Index("ix_audit_events_actor_id_id", "actor_id", "id"),
         Index("ix_audit_events_at", "at"),
     )
 

@@ -102,6 +102,7 @@ class BridgeLoan(Base):
                         name="paid_not_negative"),
         UniqueConstraint("reference_year", "reference_no", name="uq_bridge_loans_reference_year_no"),
         Index("ix_bridge_loans_bank_id_status", "bank_id", "status"),
+        Index("ix_bridge_loans_bank_id_id", "bank_id", "id"),
         Index("ix_bridge_loans_enterprise_id_status", "enterprise_id", "status"),
         Index("ix_bridge_loans_status_due_date", "status", "due_date"),
         Index("ix_bridge_loans_disbursed_on", "disbursed_on"),

@@ -147,6 +147,7 @@ class PoolLoan(Base):
         CheckConstraint("pool_share + guarantor_share <= 100000000", name="shares_within_one"),
         CheckConstraint("status != 'repaid' OR repaid_on IS NOT NULL", name="repaid_dated"),
         Index("ix_pool_loans_bank_id_id", "bank_id", "id"),
+        Index("ix_pool_loans_status_id", "status", "id"),
         Index("ix_pool_loans_enterprise_id", "enterprise_id"),
     )
 

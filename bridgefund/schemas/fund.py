@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.models import LedgerKind
-from bridgefund.schemas.common import ExactDecimal, Id, Money, PageArgs, Rate, StrictSchema, Text
+from bridgefund.schemas.common import ExactDecimal, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 
 KINDS = [k.value for k in LedgerKind]
 #: A daily rate above 1% a day (3,650% a year) is a typing mistake, not a fund setting.
@@ -52,7 +52,10 @@ class FundLedgerEntrySchema(Schema):
     created_by = fields.Integer(allow_none=True)
 
 
-class FundLedgerListArgs(PageArgs):
+class FundLedgerListArgs(KeysetListArgs):
+    after_id = Id(metadata={"description": "keyset paging: the `page_size` entries that follow this entry in the "
+                                           "chosen `sort` (pass the previous answer's `next_after_id`); fast at any "
+                                           "depth. Not combinable with `page` > 1"})
     kind = fields.String(validate=validate.OneOf(KINDS))
     bridge_loan_id = Id()
     from_ = fields.Date(data_key="from")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money as MoneyType
@@ -23,7 +23,7 @@ from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntr
 from bridgefund.models.fund import FUND_ID
 from bridgefund.services import audit, summaries
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_not_future, check_period_open
+from bridgefund.services.common import Page, check_not_future, check_period_open, count_total
 
 ZERO = Decimal("0.00")
 
@@ -290,28 +290,61 @@ def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict
 
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
                 kind: str | None = None, bridge_loan_id: int | None = None, from_: dt.date | None = None,
-                to: dt.date | None = None) -> Page[Any]:
-    """Ledger entries with their running balance: a count, one page query and the page's balances."""
+                to: dt.date | None = None, after_id: int | None = None,
+                count_limit: int | None = None) -> Page[Any]:
+    """Ledger entries with their running balance: a count, one page query and the page's balances.
+
+    By ``page`` (OFFSET) or by keyset: ``after_id`` is an entry, and the page is the entries that follow it in
+    ``sort`` order (an index range on ``(value_date, id)``, as fast at the end of the ledger as at its start).
+    ``total``: from the daily entry counts when only dates filter; otherwise counted up to ``count_limit``.
+    """
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
-    if not summaries.is_fresh(session, summaries.FUND):
-        return _list_ledger_direct(session, page, page_size, sort=sort, kind=kind, bridge_loan_id=bridge_loan_id,
-                                   from_=from_, to=to)
+    filters = {"kind": kind, "bridge_loan_id": bridge_loan_id, "from_": from_, "to": to}
+    if not summaries.is_fresh(session, summaries.FUND) and after_id is None:
+        return _list_ledger_direct(session, page, page_size, sort=sort, **filters)
     e = FundLedgerEntry
-    stmt = select(*_ENTRY_COLUMNS).order_by(*LEDGER_SORTS[sort](e.__table__))
-    stmt = _ledger_filters(stmt, e.__table__, kind=kind, bridge_loan_id=bridge_loan_id, from_=from_, to=to)
-    if kind is None and bridge_loan_id is None:
+    stmt = _ledger_filters(select(*_ENTRY_COLUMNS).order_by(*LEDGER_SORTS[sort](e.__table__)), e.__table__,
+                           **filters)
+    if kind is None and bridge_loan_id is None and summaries.is_fresh(session, summaries.FUND):
         day = FundDay.__table__.c
         count = select(type_coerce(func.coalesce(func.sum(day.entry_count), 0), BigInteger()))
         count = count.where(day.value_date >= from_) if from_ is not None else count
         count = count.where(day.value_date <= to) if to is not None else count
-        total = session.scalar(count) or 0
+        total, exact = session.scalar(count) or 0, True
     else:
-        total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = [dict(r) for r in session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings()]
-    balances = balances_after(session, [(r["id"], r["value_date"]) for r in rows])
+        total, exact = count_total(session, stmt, count_limit)
+    window = stmt.limit(page_size + 1)
+    if after_id is not None:
+        anchor = session.scalar(select(e.value_date).where(e.id == after_id))
+        if anchor is None:
+            raise RuleViolation.on("after_id", f"no ledger entry {after_id}")
+        window = window.where(_after(sort, anchor, after_id))
+    else:
+        window = window.offset((page - 1) * page_size)
+    rows = [dict(r) for r in session.execute(window).mappings()]
+    more = len(rows) > page_size
+    del rows[page_size:]
+    if summaries.is_fresh(session, summaries.FUND):
+        balances = balances_after(session, [(r["id"], r["value_date"]) for r in rows])
+    else:
+        led = ledger_with_balance()
+        balances = dict(session.execute(select(led.c.id, led.c.balance_after)
+                                        .where(led.c.id.in_([r["id"] for r in rows]))).all())
     for r in rows:
         r["balance_after"] = balances[r["id"]]
-    return Page(items=rows, page=page, page_size=page_size, total=total)
+    return Page(items=rows, page=page, page_size=page_size, total=total, total_exact=exact,
+                next_after_id=rows[-1]["id"] if more else None)
+
+
+def _after(sort: str, anchor: dt.date, after_id: int) -> Any:
+    """The entries after ``(anchor, after_id)`` in ``sort`` order (a row comparison on the (value_date, id) index)."""
+    e = FundLedgerEntry
+    return {
+        "-value_date": tuple_(e.value_date, e.id) < tuple_(anchor, after_id),
+        "value_date": tuple_(e.value_date, e.id) > tuple_(anchor, after_id),
+        "-id": e.id < after_id,
+        "id": e.id > after_id,
+    }[sort]
 
 
 def _ledger_filters(stmt: Any, c: Any, *, kind: str | None = None, bridge_loan_id: int | None = None,

@@ -262,3 +262,29 @@ def test_audit_keyset_with_an_entity_filter(demo, factory, client):  # noqa: ANN
                                                                   AuditEvent.entity_id == loan_id)), reverse=True)
     assert len(ids) >= 3
     assert walk_by_page(client, "/audit-events", query, auditor, 2) == ids
+
+
+def test_the_fund_ledger_walks_by_keyset_in_every_sort_with_the_same_balances(demo, factory, client):  # noqa: ANN001
+    auditor = factory.as_role("auditor")
+    for query in ("", "sort=value_date", "sort=-id", "sort=id", "kind=fee", "from=2020-03-01&to=2020-03-20&sort=id"):
+        pages, keyset = [], []
+        page = 1
+        while True:
+            body = client.get(_url("/fund/ledger", query, page_size=13, page=page), headers=auditor).get_json()
+            pages += body["items"]
+            if not body["items"] or len(pages) >= body["total"]:
+                break
+            page += 1
+        after = None
+        while True:
+            more = {"page_size": 13} | ({"after_id": after} if after else {})
+            body = client.get(_url("/fund/ledger", query, **more), headers=auditor).get_json()
+            keyset += body["items"]
+            after = body["next_after_id"]
+            if after is None:
+                break
+        assert keyset == pages and len(pages) > 13, query  # same entries, same order, same balance_after
+    r = client.get(f"{API}/fund/ledger?after_id=999999", headers=auditor)
+    assert r.status_code == 422 and "after_id" in r.get_json()["errors"]
+    r = client.get(f"{API}/fund/ledger?after_id=1&page=2", headers=auditor)
+    assert r.status_code == 422 and any("after_id" in k for k in r.get_json()["errors"])
