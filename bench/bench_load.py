@@ -1,6 +1,6 @@
 """Mixed API load on gunicorn + PostgreSQL, against bare baselines measured in the same run.
 
-Run: ``.venv/bin/python bench/bench_load.py [--clients 8] [--workers 4] [--seconds 20] [--rounds 3]``
+Run: ``.venv/bin/python bench/bench_load.py [--clients 8] [--workers 4] [--threads 1] [--seconds 20] [--rounds 3]``
 
 It (re)creates a scratch database ``bench_load`` on the loopback server (``--admin-url``), migrates and seeds it
 (``tests/crash/harness.py``: a bank, a user and token per role, capital, approved loans), starts gunicorn on a
@@ -14,13 +14,18 @@ free 127.0.0.1 port and runs, with the same number of concurrent clients, altern
   ``bench/bench_bridge_path.py``).
 
 It prints throughput (requests/s) and p50/p95/p99 latency per phase and per request kind, and the ratios
-mixed ÷ bare and mixed ÷ write baseline (goal in issue 6: mixed ≥ 0.5 × the bare baseline's rate).
+mixed ÷ bare and mixed ÷ write baseline (goal in issue 6: mixed ≥ 0.5 × the bare baseline's rate), and where the
+CPU went per request in each phase: the gunicorn processes, this database's PostgreSQL backends (from ``/proc``;
+the server's shared WAL writer and checkpointer are not counted) and the load generator itself (this process). On a
+machine shared with other work those milliseconds move much less than requests/s with what else runs; their ratio
+(bare ms ÷ mixed ms) is what mixed ÷ bare would be if CPU were the only limit.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import statistics
 import sys
 import threading
@@ -31,6 +36,51 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.crash import harness  # noqa: E402
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` have used so far (ones that are gone count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / _TICK
+
+
+class CpuMeter:
+    """Where the CPU goes: the gunicorn master and workers, the database's backends, this load generator."""
+
+    def __init__(self, server: harness.Server, db_url: str) -> None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        self.master = server.proc.pid  # type: ignore[union-attr]
+        self.db = harness.make_url_name(db_url)
+        self.admin = create_engine(db_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+    def _workers(self) -> list[int]:
+        try:
+            with open(f"/proc/{self.master}/task/{self.master}/children") as f:
+                return [self.master, *map(int, f.read().split())]
+        except OSError:
+            return [self.master]
+
+    def _backends(self) -> list[int]:
+        from sqlalchemy import text
+
+        with self.admin.connect() as c:
+            return list(c.scalars(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> "
+                                       "pg_backend_pid()"), {"d": self.db}))
+
+    def read(self) -> dict[str, float]:
+        return {"server": cpu_of(self._workers()), "database": cpu_of(self._backends()),
+                "client": time.process_time()}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -62,7 +112,7 @@ class Recorder:
 
 
 def run_phase(name: str, port: int, world: harness.World, clients: int, seconds: float,
-              counter: itertools.count) -> Recorder:
+              counter: itertools.count, meter: CpuMeter | None = None) -> Recorder:
     rec = Recorder()
     stop = time.monotonic() + seconds
     h = world.headers
@@ -103,12 +153,15 @@ def run_phase(name: str, port: int, world: harness.World, clients: int, seconds:
 
     target = {"mixed": mixed, "bare": bare, "write": write}[name]
     threads = [threading.Thread(target=target, args=(i,)) for i in range(clients)]
+    before = meter.read() if meter else {}
     t = time.perf_counter()
     for th in threads:
         th.start()
     for th in threads:
         th.join()
     rec.elapsed = time.perf_counter() - t  # type: ignore[attr-defined]
+    after = meter.read() if meter else {}
+    rec.cpu = {k: after[k] - before[k] for k in after}  # type: ignore[attr-defined]
     return rec
 
 
@@ -121,6 +174,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (> 1: the gthread worker)")
     ap.add_argument("--seconds", type=float, default=15.0, help="length of each timed phase")
     ap.add_argument("--rounds", type=int, default=3, help="alternating mixed/bare/write rounds")
     ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -128,26 +182,31 @@ def main() -> None:
     args = ap.parse_args()
 
     url = harness.create_scratch_db(args.admin_url, args.database)
-    server = None
+    server = meter = None
     try:
         print(f"seeding {args.database} …", flush=True)
         world = harness.seed(url, approved=0, disbursed=0, capital="50000000000.00", enterprises=200)
-        server = harness.Server(url, workers=args.workers, log_path=Path("/tmp/bench_load_gunicorn.log")).start()
+        server = harness.Server(url, workers=args.workers, threads=args.threads,
+                                log_path=Path("/tmp/bench_load_gunicorn.log")).start()
+        meter = CpuMeter(server, url)
         counter = itertools.count()
         run_phase("mixed", server.port, world, args.clients, 3, counter)  # warm-up
         results: dict[str, list[Recorder]] = defaultdict(list)
         for r in range(args.rounds):
             for name in ("mixed", "bare", "write"):
-                rec = run_phase(name, server.port, world, args.clients, args.seconds, counter)
+                rec = run_phase(name, server.port, world, args.clients, args.seconds, counter, meter)
                 rate, _ = summary(rec)
                 results[name].append(rec)
                 print(f"  round {r + 1} {name:<6} {rate:8.1f} req/s  errors {dict(rec.errors) or 0}", flush=True)
     finally:
+        if meter is not None:
+            meter.admin.dispose()
         if server is not None:
             server.stop()
         harness.drop_scratch_db(url)
 
-    print(f"\n{args.clients} clients, gunicorn {args.workers} workers, {args.rounds} × {args.seconds:.0f} s per phase")
+    print(f"\n{args.clients} clients, gunicorn {args.workers} workers × {args.threads} threads, {args.rounds} × "
+          f"{args.seconds:.0f} s per phase, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     rates = {}
     for name, recs in results.items():
         per = [summary(rec)[0] for rec in recs]
@@ -155,6 +214,14 @@ def main() -> None:
         every = [x for rec in recs for x in summary(rec)[1]]
         print(f"{name:<6} {rates[name]:8.1f} req/s (median of rounds)  p50 {pct(every, 50):6.1f} ms  "
               f"p95 {pct(every, 95):6.1f} ms  p99 {pct(every, 99):6.1f} ms  n={len(every)}")
+    print("\nCPU ms per request (all rounds): server = gunicorn, database = its PostgreSQL backends, client = this "
+          "load generator")
+    cpu_total = {}
+    for name, recs in results.items():
+        n = sum(len(summary(rec)[1]) for rec in recs)
+        per = {k: sum(rec.cpu[k] for rec in recs) / n * 1000 for k in recs[0].cpu}
+        cpu_total[name] = sum(per.values())
+        print(f"{name:<6} " + "  ".join(f"{k} {v:5.2f}" for k, v in per.items()) + f"  total {cpu_total[name]:5.2f}")
     print("\nmixed load by request kind:")
     kinds: dict[str, list[float]] = defaultdict(list)
     for rec in results["mixed"]:
@@ -165,6 +232,8 @@ def main() -> None:
     errors = sum(sum(rec.errors.values()) for recs in results.values() for rec in recs)
     print(f"\nratio mixed ÷ bare (GET /healthz)          {rates['mixed'] / rates['bare']:.2f}  (goal ≥ 0.50)")
     print(f"ratio mixed ÷ write (POST /enterprises)    {rates['mixed'] / rates['write']:.2f}")
+    print(f"by CPU per request: bare ÷ mixed {cpu_total['bare'] / cpu_total['mixed']:.2f}, "
+          f"write ÷ mixed {cpu_total['write'] / cpu_total['mixed']:.2f}")
     print(f"errors: {errors}")
 
 
