@@ -259,7 +259,7 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 @blp.response(200, ClaimSchema)
 def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
     """Reject a filed claim with a reason."""
-    return claims.reject_claim(session(), actor(), claim_id, **body)
+    return claims.reject_claim(session(), actor(), claim_id, today=today(), **body)
 
 
 @blp.post("/claims/<int:claim_id>/pay")

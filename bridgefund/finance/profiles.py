@@ -111,8 +111,8 @@ class PoolLoanDates:
     principal_paid: tuple[tuple[dt.date, Decimal], ...] = ()
     #: (value date, amount) of every recovery.
     recovered: tuple[tuple[dt.date, Decimal], ...] = ()
-    #: Filing dates of the loan's claims that are not rejected.
-    live_claims_filed: tuple[dt.date, ...] = ()
+    #: (filed on, rejected on or None) of every claim of the loan.
+    claims: tuple[tuple[dt.date, dt.date | None], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,7 +135,8 @@ def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay
     * **outstanding** on D: principal (once started) − principal repaid by D − recovered by D;
     * **non-performing** on D: started, and an installment due on or before D − ``claim_after_days`` is not
       settled by D (``settled_on`` null or later than D), or a claim filed by D is not rejected; its
-      non-performing principal is then its outstanding principal.
+      non-performing principal is then its outstanding principal; a claim is live from its filing date until
+      the day before its rejection.
     """
     if loan.start_date > day:
         return PoolDay()
@@ -143,7 +144,7 @@ def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay
                    - sum((a for d, a in loan.recovered if d <= day), ZERO))
     cutoff = day - dt.timedelta(days=claim_after_days)
     bad = any(due <= cutoff and (settled is None or settled > day) for due, settled in loan.installments) \
-        or any(filed <= day for filed in loan.live_claims_filed)
+        or any(filed <= day and (rejected is None or rejected > day) for filed, rejected in loan.claims)
     return PoolDay(outstanding, outstanding if bad else ZERO)
 
 
@@ -151,8 +152,8 @@ def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, Poo
     """The loan's figures as changes per date: Σ of the deltas dated ≤ D equals :func:`pool_on` on D.
 
     One sweep over the loan's dates (O(k log k) for k installments, not k² like evaluating :func:`pool_on` on
-    every date): an installment is a "bad" interval from ``due + claim_after_days`` until its settlement, a live
-    claim one from its filing date on; the loan is non-performing while any bad interval is open.
+    every date): an installment is a "bad" interval from ``due + claim_after_days`` until its settlement, a
+    claim one from its filing date until its rejection; the loan is non-performing while any is open.
     """
     after = dt.timedelta(days=claim_after_days)
     money: dict[dt.date, Decimal] = {loan.start_date: loan.principal}
@@ -168,9 +169,12 @@ def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, Poo
             opened[start] = opened.get(start, 0) + 1
             if settled is not None:
                 opened[settled] = opened.get(settled, 0) - 1
-    for filed in loan.live_claims_filed:
+    for filed, rejected in loan.claims:
         start = max(filed, loan.start_date)
-        opened[start] = opened.get(start, 0) + 1
+        if rejected is None or rejected > start:
+            opened[start] = opened.get(start, 0) + 1
+            if rejected is not None:
+                opened[rejected] = opened.get(rejected, 0) - 1
 
     out: dict[dt.date, PoolDay] = {}
     outstanding, open_count, before = ZERO, 0, PoolDay()

@@ -302,6 +302,9 @@ class Claim(Base):
     approval_comment: Mapped[str | None] = mapped_column(String(500))
     rejected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: The business date of the rejection: the claim counts as live (non-performing) from ``filed_on`` to the
+    #: day before, so figures of dates before the rejection never change (migration 0008).
+    rejected_on: Mapped[dt.date | None] = mapped_column(Date)
     #: Why the claim was rejected.
     reason: Mapped[str | None] = mapped_column(String(500))
     paid_on: Mapped[dt.date | None] = mapped_column(Date)
@@ -313,7 +316,8 @@ class Claim(Base):
     def snapshot(self) -> dict[str, Any]:
         return {"reference": self.reference, "loan_id": self.loan_id, "status": self.status,
                 "filed_on": self.filed_on.isoformat(), "amount": str(self.amount),
-                "paid_on": self.paid_on.isoformat() if self.paid_on else None, "reason": self.reason}
+                "paid_on": self.paid_on.isoformat() if self.paid_on else None, "reason": self.reason,
+                "rejected_on": self.rejected_on.isoformat() if self.rejected_on else None}
 
 
 class PoolRecovery(Base):

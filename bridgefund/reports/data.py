@@ -348,7 +348,7 @@ def _pool_section(session: Session, first: dt.date, last: dt.date, now: Any, bef
     pending = session.execute(
         select(func.count(Claim.id), money_sum(Claim.amount)).where(
             Claim.filed_on <= last, or_(Claim.paid_on.is_(None), Claim.paid_on > last),
-            Claim.status != ClaimStatus.rejected.value)
+            or_(Claim.rejected_on.is_(None), Claim.rejected_on > last))
     ).one()
     totals = banks["totals"]
     return {

@@ -144,6 +144,8 @@ class ClaimSchema(Schema):
     approval_comment = fields.String(allow_none=True)
     rejected_by = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
+    rejected_on = fields.Date(allow_none=True, metadata={
+        "description": "business date of the rejection: the claim counted as live until the day before"})
     paid_on = fields.Date(allow_none=True)
     paid_by = fields.Integer(allow_none=True)
     created_at = fields.DateTime()

@@ -36,7 +36,7 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_value_date, paginate
+from bridgefund.services.common import Page, check_period_open, check_value_date, last_closed_day, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
 from bridgefund.services.pool_figures import lowest_balance_from
 from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
@@ -109,18 +109,21 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
     return claim
 
 
-def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str) -> Claim:
+def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, today: dt.date) -> Claim:
+    """Reject a filed claim (reason required). It stops counting as a live claim from ``today`` (the fund's
+    business date): the non-performing figures of earlier dates stay as they were."""
     actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation.on("reason", "a reason is required to reject a claim")
     _transition(claim, ClaimStatus.rejected)
+    check_period_open(max(today, claim.filed_on), last_closed_day(session), "today")
     claim.status, claim.reason = ClaimStatus.rejected.value, reason
-    claim.rejected_by, claim.rejected_at = actor.id, utcnow()
+    claim.rejected_by, claim.rejected_at, claim.rejected_on = actor.id, utcnow(), max(today, claim.filed_on)
     session.flush()
     audit.record(session, actor, "reject", "claim", claim.id, before={"status": ClaimStatus.filed.value},
-                 after={"status": claim.status, "reason": reason})
+                 after={"status": claim.status, "reason": reason, "rejected_on": claim.rejected_on.isoformat()})
     return claim
 
 

@@ -7,7 +7,7 @@ constant number of queries whatever the number of banks, loans or installments.
 * **Outstanding principal** of a bank on D = Σ principal of its loans started by D − Σ principal repaid by
   D − Σ recovered by D.
 * A loan is **non-performing** on D when it has an installment due on or before D − ``claim_after_days``
-  that was not settled by D (``settled_on`` null or later), or a claim filed by D that is not rejected.
+  that was not settled by D (``settled_on`` null or later), or a claim filed by D and not rejected by D.
 * **NPL ratio** = non-performing outstanding principal ÷ outstanding principal (0 when nothing is out).
 """
 
@@ -26,7 +26,6 @@ from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import (
     Bank,
     Claim,
-    ClaimStatus,
     PoolEntryKind,
     PoolInstallment,
     PoolLedgerEntry,
@@ -79,7 +78,8 @@ def non_performing(as_of: dt.date, claim_after_days: int):  # noqa: ANN201 - a S
         or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of),
     )
     claimed = exists().where(
-        Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of, Claim.status != ClaimStatus.rejected.value,
+        Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
+        or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of),
     )
     return or_(overdue, claimed)
 

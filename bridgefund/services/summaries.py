@@ -46,7 +46,6 @@ from bridgefund.models import (
     BridgeLoan,
     BridgeRepayment,
     Claim,
-    ClaimStatus,
     FundDay,
     FundLedgerEntry,
     LedgerKind,
@@ -320,12 +319,11 @@ def _pool_facts(conn: Connection, where) -> dict[str, dict[int, list[Any]]]:  # 
         "inst": select(inst.loan_id, inst.due_date, inst.settled_on).where(where(inst.loan_id)),
         "paid": select(rep.loan_id, rep.value_date, rep.principal).where(where(rep.loan_id), rep.principal > 0),
         "rec": select(rec.loan_id, rec.value_date, rec.amount).where(where(rec.loan_id)),
-        "claims": select(claim.loan_id, claim.filed_on)
-        .where(where(claim.loan_id), claim.status != ClaimStatus.rejected.value),
+        "claims": select(claim.loan_id, claim.filed_on, claim.rejected_on).where(where(claim.loan_id)),
     }
     for name, stmt in queries.items():
         for loan_id, *rest in conn.execute(stmt):
-            facts[name][loan_id].append(rest[0] if name == "claims" else tuple(rest))
+            facts[name][loan_id].append(tuple(rest))
     return facts
 
 
@@ -333,7 +331,7 @@ def _pool_dates(row: Any, facts: dict[str, dict[int, list[Any]]]) -> PoolLoanDat
     return PoolLoanDates(
         bank_id=row.bank_id, principal=row.principal, start_date=row.start_date,
         installments=tuple(facts["inst"].get(row.id, ())), principal_paid=tuple(facts["paid"].get(row.id, ())),
-        recovered=tuple(facts["rec"].get(row.id, ())), live_claims_filed=tuple(facts["claims"].get(row.id, ())))
+        recovered=tuple(facts["rec"].get(row.id, ())), claims=tuple(facts["claims"].get(row.id, ())))
 
 
 def claim_after_days(conn: Connection) -> int:
@@ -547,8 +545,8 @@ def _rebuild_pool(conn: Connection) -> dict[tuple[int, dt.date], PoolDay]:
         "paid": _grouped(_stream(conn, select(rep.loan_id, rep.value_date, rep.principal)
                                  .where(rep.principal > 0).order_by(rep.loan_id))),
         "rec": _grouped(_stream(conn, select(rec.loan_id, rec.value_date, rec.amount).order_by(rec.loan_id))),
-        "claims": _grouped(_stream(conn, select(claim.loan_id, claim.filed_on)
-                                   .where(claim.status != ClaimStatus.rejected.value).order_by(claim.loan_id))),
+        "claims": _grouped(_stream(conn, select(claim.loan_id, claim.filed_on, claim.rejected_on)
+                                   .order_by(claim.loan_id))),
     }
     loan = PoolLoan.__table__.c
     pool: dict[tuple[int, dt.date], PoolDay] = {}
@@ -557,7 +555,7 @@ def _rebuild_pool(conn: Connection) -> dict[tuple[int, dt.date], PoolDay]:
             bank_id=row.bank_id, principal=row.principal, start_date=row.start_date,
             installments=tuple(streams["inst"].take(row.id)), principal_paid=tuple(streams["paid"].take(row.id)),
             recovered=tuple(streams["rec"].take(row.id)),
-            live_claims_filed=tuple(d for (d,) in streams["claims"].take(row.id)))
+            claims=tuple(streams["claims"].take(row.id)))
         for day, change in pool_deltas(dates, after_days).items():
             key = (row.bank_id, day)
             prev = pool.get(key)

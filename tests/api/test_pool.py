@@ -225,6 +225,7 @@ def test_reject_needs_a_reason_and_allows_refiling(world, db):  # noqa: ANN001
     assert world.post(f"/claims/{claim['id']}/reject", {}, world.manager).status_code == 422
     r = world.post(f"/claims/{claim['id']}/reject", {"reason": "材料不全"}, world.manager)
     assert r.status_code == 200 and r.get_json()["reason"] == "材料不全"
+    assert r.get_json()["rejected_on"] == "2020-12-31"  # the fund's business date: earlier figures stay put
     r = world.post(f"/pool-loans/{loan['id']}/claims", {"claimed_on": "2020-06-02"}, world.officer)
     assert r.status_code == 201
 

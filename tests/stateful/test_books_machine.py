@@ -338,7 +338,8 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             if what == "approve":
                 self.step("approve_claim", claims.approve_claim, mgr1, claim_id)
             elif what == "reject":
-                self.step("reject_claim", claims.reject_claim, mgr2, claim_id, reason="documents missing")
+                self.step("reject_claim", claims.reject_claim, mgr2, claim_id, reason="documents missing",
+                          today=self.clock)
             else:
                 on = self.on_date(data)
                 self.step("pay_claim", claims.pay_claim, mgr1, TODAY, claim_id, value_date=on, on=on)

@@ -106,7 +106,8 @@ def pool_loans(draw: st.DrawFn) -> PoolLoanDates:
         installments.append((due, settled))
     paid = [(draw(days.filter(lambda d: d >= start)), draw(fen)) for _ in range(draw(st.integers(0, 3)))]
     recovered = [(draw(days), draw(fen)) for _ in range(draw(st.integers(0, 2)))]
-    claims = tuple(draw(st.lists(days, max_size=2)))
+    claims = tuple((filed, draw(st.one_of(st.none(), st.integers(0, 30).map(
+        lambda k, filed=filed: filed + dt.timedelta(days=k))))) for filed in draw(st.lists(days, max_size=2)))
     return PoolLoanDates(7, principal, start, tuple(installments), tuple(paid), tuple(recovered), claims)
 
 
@@ -121,7 +122,7 @@ def test_pool_deltas_sum_to_the_figures_on_every_date(loan: PoolLoanDates, after
 def test_pool_example_late_installment_then_claim() -> None:
     loan = PoolLoanDates(1, Decimal("900.00"), dt.date(2020, 1, 1),
                          ((dt.date(2020, 2, 1), dt.date(2020, 2, 1)), (dt.date(2020, 3, 1), None)),
-                         ((dt.date(2020, 2, 1), Decimal("300.00")),), (), (dt.date(2020, 6, 1),))
+                         ((dt.date(2020, 2, 1), Decimal("300.00")),), (), ((dt.date(2020, 6, 1), None),))
     assert pool_deltas(loan, 90) == {
         dt.date(2020, 1, 1): PoolDay(Decimal("900.00")),
         dt.date(2020, 2, 1): PoolDay(Decimal("-300.00")),
@@ -141,3 +142,15 @@ def test_difference_turns_one_contribution_into_the_other(before: PoolLoanDates,
         assert PoolDay(total.outstanding + plus.outstanding, total.npl_principal + plus.npl_principal) \
             == _sum_pool(a, day)
     assert all(change.values())  # zero changes are left out
+
+
+def test_a_rejected_claim_counts_until_the_day_before_its_rejection() -> None:
+    loan = PoolLoanDates(1, Decimal("500.00"), dt.date(2020, 1, 1), (), (), (),
+                         ((dt.date(2020, 4, 1), dt.date(2020, 4, 20)),))
+    assert pool_on(loan, dt.date(2020, 4, 19), 90).npl_principal == Decimal("500.00")
+    assert pool_on(loan, dt.date(2020, 4, 20), 90).npl_principal == 0
+    assert pool_deltas(loan, 90) == {
+        dt.date(2020, 1, 1): PoolDay(Decimal("500.00")),
+        dt.date(2020, 4, 1): PoolDay(Decimal(0), Decimal("500.00")),
+        dt.date(2020, 4, 20): PoolDay(Decimal(0), Decimal("-500.00")),
+    }
