@@ -230,11 +230,12 @@ def _before() -> Response | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotAuthenticated("the Authorization header must be 'Bearer <token>'")
-        user, api_token = auth.authenticate(auth_config(), session(), token.strip(), now=g.started)
-        g.api_token_id = api_token.id
-        g.actor = Actor(id=user.id, username=user.username, role=user.role, bank_id=user.bank_id,
+        # The lookup opens the request's one transaction: the work below continues it (one connection checkout,
+        # one BEGIN, one COMMIT per request), and a revoked or expired token is refused on its very next use.
+        who = auth.authenticate(auth_config(), session(), token.strip(), now=g.started)
+        g.api_token_id = who.token_id
+        g.actor = Actor(id=who.user_id, username=who.username, role=who.role, bank_id=who.bank_id,
                         request_id=g.request_id, ip=request.remote_addr)
-        session().rollback()  # end the read transaction: the work below starts its own
     if PUBLIC in rule:
         return None
     a = actor()

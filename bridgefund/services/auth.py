@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridgefund.errors import NotAuthenticated, RuleViolation, TooManyRequests
@@ -144,19 +144,40 @@ def _count_failure(
         throttle.locked_until = now + dt.timedelta(seconds=seconds)
 
 
-def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datetime) -> tuple[User, ApiToken]:
-    """The user behind a bearer token; 401 when unknown, expired, revoked or the user is inactive."""
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == token_hash(cfg, token))
-    ).one_or_none()
+@dataclass(frozen=True)
+class Authenticated:
+    """Whom a valid bearer token speaks for: plain values, nothing attached to the session."""
+
+    token_id: int
+    user_id: int
+    username: str
+    role: str
+    bank_id: int | None
+
+
+_TOKENS, _USERS = ApiToken.__table__.c, User.__table__.c
+#: The bearer-token lookup, built once: the token (by its unique hash) and the user's fields in one query.
+#: Core columns, not entities: nothing to track in the session's identity map, nothing to expire.
+_TOKEN_LOOKUP = (
+    select(_TOKENS.id, _TOKENS.expires_at, _TOKENS.revoked_at, _USERS.id.label("user_id"), _USERS.username,
+           _USERS.role, _USERS.bank_id, _USERS.active)
+    .join_from(ApiToken.__table__, User.__table__, _USERS.id == _TOKENS.user_id)
+    .where(_TOKENS.token_hash == bindparam("token_hash"))
+)
+
+
+def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datetime) -> Authenticated:
+    """The user behind a bearer token; 401 when unknown, expired, revoked or the user is inactive.
+
+    Read on every request, in the request's own transaction: a revocation or deactivation counts at once.
+    """
+    row = session.connection().execute(_TOKEN_LOOKUP, {"token_hash": token_hash(cfg, token)}).one_or_none()
     if row is None:
         raise NotAuthenticated("invalid token")
-    api_token, user = row
-    if api_token.revoked_at is not None or api_token.expires_at <= now or not user.active:
+    if row.revoked_at is not None or row.expires_at <= now or not row.active:
         raise NotAuthenticated("token expired or revoked")
-    return user, api_token
+    return Authenticated(token_id=row.id, user_id=row.user_id, username=row.username, role=row.role,
+                         bank_id=row.bank_id)
 
 
 def revoke(session: Session, actor: Actor, api_token: ApiToken, *, now: dt.datetime) -> None:
