@@ -129,3 +129,29 @@ def test_concurrent_submissions_get_consecutive_references(world):  # noqa: ANN0
     world["session"].expire_all()
     refs = sorted(world["session"].scalars(select(BridgeLoan.reference)).all())
     assert refs == [f"BL-2020-{n:06d}" for n in range(1, 7)]
+
+
+def test_repayments_and_disbursements_on_shared_days_keep_the_summary_exact(world):  # noqa: ANN001
+    """Every money movement adds to its day's summary row at commit; racing on the same rows (in either date
+    order) must neither deadlock nor lose or double an amount."""
+    from bridgefund.services import summaries
+
+    _capital(world, "100000000.00")
+    s = world["session"]
+    out = [_loan(world, "1000000.00") for _ in range(6)]
+    for loan in out:
+        bridge_loans.disburse(s, _actor(world["li"]), loan, value_date=DAY, today=dt.date(2020, 3, 31))
+    s.commit()
+    waiting = [_loan(world, "2000000.00") for _ in range(6)]
+    days = ["2020-02-18", "2020-02-25"]  # one before and one after the repaid loans' due date (2020-02-20)
+    calls = [(f"/bridge-loans/{loan}/repayments",
+              {"amount": "500000.00", "value_date": days[i % 2], "external_ref": f"RR-{i}"}, world["officer"])
+             for i, loan in enumerate(out)]
+    calls += [(f"/bridge-loans/{loan}/disburse", {"value_date": days[(i + 1) % 2]}, world[("li", "wang")[i % 2]])
+              for i, loan in enumerate(waiting)]
+    results = _race(world, calls)
+    assert results == [201] * 6 + [200] * 6, results
+    s.expire_all()
+    check_invariants(s)
+    dates = [DAY, dt.date(2020, 2, 18), dt.date(2020, 2, 21), dt.date(2020, 2, 25), dt.date(2020, 3, 31)]
+    assert summaries.check(s, dates) == []
