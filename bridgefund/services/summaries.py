@@ -181,10 +181,8 @@ def _forget(session: Session, _previous: Any) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _apply(session: Session) -> None:
-    if _KEY not in session.info:
-        return
-    session.flush()
-    tx = session.info.pop(_KEY)
+    session.flush()  # the commit would flush after this hook: capture the last changes now (a no-op when clean)
+    tx = session.info.pop(_KEY, None)
     if not tx:
         return
     fund, pool = _pending(session, tx)

@@ -109,3 +109,14 @@ def test_ledger_running_balances_from_the_summary_equal_the_window_over_the_whol
             assert fast.total == slow.total and fast.items == slow.items, (filters, page)
     first = fund.list_ledger(db, SYSTEM, 3, 10).items[4]
     assert fund.ledger_entry(db, first["id"]) == first
+
+
+def test_a_change_committed_without_an_explicit_flush_reaches_the_summary(app, db):  # noqa: ANN001
+    from bridgefund.models import FundLedgerEntry, LedgerKind
+
+    db.add(FundLedgerEntry.make(LedgerKind.capital_in, Decimal("2.00"), dt.date(2020, 1, 2), note="no flush"))
+    db.commit()  # the entry is flushed by the commit itself, after the before_commit hook was called
+    row = db.execute(select(FundDay.capital_in).where(FundDay.value_date == dt.date(2020, 1, 2))).scalar()
+    assert row == Decimal("2.00")  # in the table, not left in the session as pending changes
+    assert fund_figures.fund_position(db, dt.date(2020, 1, 2))["capital_in"] == Decimal("2.00")
+    assert summaries.check(db, [dt.date(2020, 1, 2)]) == []
