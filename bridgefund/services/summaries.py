@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, delete, event, func, select, type_coerce
+from sqlalchemy import BigInteger, Connection, delete, event, func, inspect, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -44,7 +44,6 @@ from bridgefund.finance.profiles import (
 )
 from bridgefund.models import (
     BridgeLoan,
-    BridgeRepayment,
     Claim,
     FundDay,
     FundLedgerEntry,
@@ -83,7 +82,8 @@ class _Tx:
         #: loan id → its contribution before this transaction touched it
         self.bridge_before: dict[int, dict[dt.date, BridgeDay]] = {}
         self.pool_before: dict[int, tuple[int, dict[dt.date, PoolDay]]] = {}
-        #: enterprise id → the date of its first disbursement before this transaction
+        #: enterprise id → the date of its first disbursement before this transaction (enterprises whose loans
+        #: had a disbursement date set or changed)
         self.first_before: dict[int, dt.date | None] = {}
         #: new loans, whose ids are known only after their flush
         self.new_bridge: list[BridgeLoan] = []
@@ -93,7 +93,7 @@ class _Tx:
 
     def __bool__(self) -> bool:
         return bool(self.fund or self.bridge_before or self.pool_before or self.new_bridge or self.new_pool
-                    or self.rebuild_pool)
+                    or self.first_before or self.rebuild_pool)
 
 
 def _tx(session: Session) -> _Tx:
@@ -110,12 +110,26 @@ def _add(target: dict[str, Any], column: str, value: Any) -> None:
 # --- capture --------------------------------------------------------------------------------------------
 
 
+#: The attributes a loan's dated figures depend on (finance.profiles); a change of anything else (status,
+#: approvals, accrued penalty, notes …) leaves its contribution as it was and is not looked at.
+_BRIDGE_FACTS = ("amount", "disbursed_on", "due_date", "repaid_on", "written_off_on")
+_POOL_FACTS = {PoolLoan: ("principal", "start_date"), PoolInstallment: ("due_date", "settled_on"),
+               PoolRepayment: ("principal", "value_date"), PoolRecovery: ("amount", "value_date"),
+               Claim: ("filed_on", "rejected_on")}
+
+
+def _changed(obj: Any, attrs: Iterable[str]) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[a].history.has_changes() for a in attrs)
+
+
 @event.listens_for(Session, "before_flush")
 def _capture(session: Session, _context: Any, _instances: Any) -> None:
     tx = _tx(session)
     _resolve_new(tx)
     bridge_ids: set[int] = set()
     pool_ids: set[int] = set()
+    enterprises: set[int] = set()
     for obj in session.new:
         if isinstance(obj, FundLedgerEntry):
             day = tx.fund[obj.value_date]
@@ -124,35 +138,38 @@ def _capture(session: Session, _context: Any, _instances: Any) -> None:
             _add(day, "entry_count", 1)
             if obj.kind == LedgerKind.disbursement.value:
                 _add(day, "disbursed_count", 1)
+            if obj.kind == LedgerKind.principal_repaid.value and obj.bridge_loan_id is not None:
+                bridge_ids.add(obj.bridge_loan_id)  # the loan's principal outstanding changes
         elif isinstance(obj, BridgeLoan):
             tx.new_bridge.append(obj)
             enterprise = obj.enterprise_id if obj.enterprise_id is not None else getattr(
                 obj.__dict__.get("enterprise"), "id", None)
-            if enterprise is not None and enterprise not in tx.first_before:
-                tx.first_before[enterprise] = _first_disbursement(session.connection(), enterprise)
+            if obj.disbursed_on is not None and enterprise is not None:
+                enterprises.add(enterprise)
         elif isinstance(obj, PoolLoan):
             tx.new_pool.append(obj)
-    for obj in (*session.new, *session.dirty):
-        if isinstance(obj, BridgeLoan) and obj.id is not None:
-            bridge_ids.add(obj.id)
-        elif isinstance(obj, BridgeRepayment) and obj.bridge_loan_id is not None:
-            bridge_ids.add(obj.bridge_loan_id)
-        elif isinstance(obj, PoolLoan) and obj.id is not None:
-            pool_ids.add(obj.id)
         elif isinstance(obj, (PoolInstallment, PoolRepayment, PoolRecovery, Claim)) and obj.loan_id is not None:
             pool_ids.add(obj.loan_id)
+    for obj in session.dirty:
+        if isinstance(obj, BridgeLoan) and obj.id is not None and _changed(obj, _BRIDGE_FACTS):
+            bridge_ids.add(obj.id)
+            if _changed(obj, ("disbursed_on",)):
+                enterprises.add(obj.enterprise_id)
+        elif type(obj) in _POOL_FACTS and _changed(obj, _POOL_FACTS[type(obj)]):
+            loan_id = obj.id if isinstance(obj, PoolLoan) else obj.loan_id
+            if loan_id is not None:
+                pool_ids.add(loan_id)
         elif isinstance(obj, PoolSettings) and not tx.rebuild_pool \
                 and obj.claim_after_days_overdue != claim_after_days(session.connection()):
             tx.rebuild_pool = True
     conn = session.connection()
+    for enterprise in enterprises - tx.first_before.keys():
+        tx.first_before[enterprise] = _first_disbursement(conn, enterprise)  # before this flush writes it
     new_bridge = bridge_ids - tx.bridge_before.keys()
     if new_bridge:
         states = load_bridge(conn, sorted(new_bridge))
         for loan_id in new_bridge:
-            enterprise, dates = states.get(loan_id, (None, None))
-            tx.bridge_before[loan_id] = bridge_deltas(dates) if dates is not None else {}
-            if enterprise is not None and enterprise not in tx.first_before:
-                tx.first_before[enterprise] = _first_disbursement(conn, enterprise)
+            tx.bridge_before[loan_id] = bridge_deltas(states[loan_id][1]) if loan_id in states else {}
     new_pool = pool_ids - tx.pool_before.keys()
     if new_pool:
         after_days = claim_after_days(conn)
@@ -164,7 +181,6 @@ def _resolve_new(tx: _Tx) -> None:
     """New loans that have been flushed get an id: from now on they are captured loans with nothing before."""
     for loan in [x for x in tx.new_bridge if x.id is not None]:
         tx.bridge_before.setdefault(loan.id, {})
-        tx.first_before.setdefault(loan.enterprise_id, None)  # a new enterprise: no loans before
         tx.new_bridge.remove(loan)
     for loan in [x for x in tx.new_pool if x.id is not None]:
         tx.pool_before.setdefault(loan.id, (loan.bank_id, {}))
@@ -203,24 +219,20 @@ def _pending(session: Session, tx: _Tx) -> tuple[dict[dt.date, dict[str, Any]], 
         fund[day].update(cols)
     if tx.bridge_before:
         states = load_bridge(conn, sorted(tx.bridge_before))
-        enterprises: set[int] = set()
         for loan_id, before in tx.bridge_before.items():
-            enterprise, dates = states[loan_id]
-            enterprises.add(enterprise)
-            for day, change in difference(bridge_deltas(dates), before).items():
+            for day, change in difference(bridge_deltas(states[loan_id][1]), before).items():
                 cols = fund[day]
                 _add(cols, "overdue_count", change.overdue_count)
                 _add(cols, "overdue_amount", change.overdue_amount)
                 _add(cols, "repaid_count", change.repaid_count)
                 _add(cols, "days_used", change.days_used)
-        for enterprise in enterprises:
-            before_first = tx.first_before[enterprise]
-            after_first = _first_disbursement(conn, enterprise)
-            if before_first != after_first:
-                if before_first is not None:
-                    _add(fund[before_first], "new_enterprises", -1)
-                if after_first is not None:
-                    _add(fund[after_first], "new_enterprises", 1)
+    for enterprise, before_first in tx.first_before.items():
+        after_first = _first_disbursement(conn, enterprise)
+        if before_first != after_first:
+            if before_first is not None:
+                _add(fund[before_first], "new_enterprises", -1)
+            if after_first is not None:
+                _add(fund[after_first], "new_enterprises", 1)
     pool: dict[tuple[int, dt.date], PoolDay] = {}
     if tx.pool_before and not tx.rebuild_pool:
         after_days = claim_after_days(conn)
