@@ -265,6 +265,26 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                 self.step("recover", bridge_loans.recover, mgr1, loan_id, amount=amount, value_date=on,
                           today=TODAY, on=on)
 
+        @precondition(lambda self: self.loans)
+        @rule(data=st.data())
+        def lose_a_loan(self, data: st.DataObject) -> None:
+            """A disbursed loan defaulted far past due, written off, and sometimes partly recovered."""
+            loan_id = self.pick(data, BridgeLoan, self.loans, "disbursed")
+            with make_session() as s:
+                loan = s.get(BridgeLoan, loan_id)
+                due = loan.due_date
+            if due is None:
+                return
+            on = min(max(self.clock, due + dt.timedelta(days=31)), TODAY)
+            if self.step("default", bridge_loans.declare_default, mgr1, loan_id, value_date=on, today=TODAY,
+                         on=on) is None:
+                return
+            later = min(on + dt.timedelta(days=data.draw(st.integers(0, 20))), TODAY)
+            if self.step("write_off", bridge_loans.write_off, mgr2, loan_id, reason="bank did not renew",
+                         value_date=later, today=TODAY, on=later) is not None and data.draw(st.booleans()):
+                self.step("recover", bridge_loans.recover, mgr1, loan_id, amount=data.draw(_money(1_000, 200_000)),
+                          value_date=later, today=TODAY, on=later)
+
         # --- the pool ------------------------------------------------------------------------------------
         @rule(data=st.data(), amount=_money(1_000_000, 20_000_000, 100_000))
         def contribute(self, data: st.DataObject, amount: Decimal) -> None:
@@ -330,6 +350,19 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                     on = min(max(self.clock, claim.filed_on) + dt.timedelta(days=data.draw(st.integers(0, 10))),
                              TODAY)
                     self.step("pay_claim", claims.pay_claim, mgr1, TODAY, claim.id, value_date=on, on=on)
+
+        @precondition(lambda self: self.pool_loans)
+        @rule(data=st.data())
+        def claim_and_reject(self, data: st.DataObject) -> None:
+            """File a claim and reject it some days later (the loan counts as claimed until then)."""
+            before = len(self.claims)
+            self.file_claim(data)
+            if len(self.claims) > before:
+                with make_session() as s:
+                    filed = s.get(Claim, self.claims[-1]).filed_on
+                on = min(max(self.clock, filed) + dt.timedelta(days=data.draw(st.integers(0, 30))), TODAY)
+                self.step("reject_claim", claims.reject_claim, mgr1, self.claims[-1], reason="documents missing",
+                          today=on, on=on)
 
         @precondition(lambda self: self.claims)
         @rule(data=st.data(), what=st.sampled_from(["approve", "approve", "pay", "pay", "reject"]))
