@@ -28,5 +28,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("pool_claims") as batch_op:
-        batch_op.drop_column("rejected_on")
+    # Not a batch (copy-and-rename) on SQLite: other tables' foreign keys point at pool_claims, and SQLite ≥ 3.35
+    # drops a plain column in place.
+    op.execute(sa.text("ALTER TABLE pool_claims DROP COLUMN rejected_on"))
