@@ -120,3 +120,21 @@ def test_a_change_committed_without_an_explicit_flush_reaches_the_summary(app, d
     assert row == Decimal("2.00")  # in the table, not left in the session as pending changes
     assert fund_figures.fund_position(db, dt.date(2020, 1, 2))["capital_in"] == Decimal("2.00")
     assert summaries.check(db, [dt.date(2020, 1, 2)]) == []
+
+
+def test_the_check_command_finds_a_summary_that_drifted_and_rebuild_mends_it(app, db):  # noqa: ANN001
+    from bridgefund.models import FundLedgerEntry, LedgerKind
+
+    db.add(FundLedgerEntry.make(LedgerKind.capital_in, Decimal("100.00"), dt.date(2020, 1, 2), note="seed"))
+    db.commit()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["summaries", "check", "--date", "2020-01-02", "--date", "2020-01-31"])
+    assert ok.exit_code == 0 and "checked 2 dates: 0 differences" in ok.output, ok.output
+    db.execute(FundDay.__table__.update().where(FundDay.value_date == dt.date(2020, 1, 2))
+               .values(capital_in=FundDay.capital_in + 1))  # one fen of drift
+    db.commit()
+    bad = runner.invoke(args=["summaries", "check", "--date", "2020-01-31"])
+    assert bad.exit_code == 1 and "fund capital_in: summary 101.00 != books 100.00" in bad.output, bad.output
+    fixed = runner.invoke(args=["summaries", "rebuild"])
+    assert fixed.exit_code == 0 and "rebuilt the fund summary" in fixed.output
+    assert runner.invoke(args=["summaries", "check", "--date", "2020-01-31"]).exit_code == 0
