@@ -3,14 +3,16 @@
 How it stays right whatever code path changes the books:
 
 * **Capture** (``before_flush``): every new fund ledger entry adds its amount to the day's pending deltas; the
-  first time a transaction touches a bridge loan or a pool loan (the loan itself, or a repayment, installment,
-  claim or recovery of it), the loan's *current* dated contribution is read from the database — before the
-  change reaches it — and kept as "before". New loans have an empty "before".
+  first time a transaction changes a fact a loan's figures depend on (``_BRIDGE_FACTS``, ``_POOL_FACTS``: the
+  loan's dates and amounts, a principal repayment, an installment's due or settlement date, a recovery, a
+  claim's filing or rejection date), the loan's *current* dated contribution is read from the database — before
+  the change reaches it — and kept as "before". New loans have an empty "before". Other changes (an approval,
+  a status, an accrued penalty) are not looked at.
 * **Apply** (``before_commit``): after the last flush, each captured loan's contribution is read again
   ("after"); ``after − before`` (``finance.profiles.difference``) joins the pending deltas, which are added to
-  the day rows with one upsert per row, **in a fixed order** (fund days by date, then pool days and months by
-  bank and date) as the transaction's last statements — so two transactions never wait for each other's rows in
-  opposite orders, and the row locks are held only for the commit.
+  the day rows by one executemany upsert per table, **in a fixed order** (fund days by date, then pool days and
+  months by bank and date) as the transaction's last statements — so two transactions never wait for each
+  other's rows in opposite orders, and the row locks are held only for the commit.
 * **Read** (:func:`fund_totals`, :func:`pool_bank_totals`, …): the committed rows plus this transaction's
   pending deltas (computed, not written), so a figure read in the middle of a change sees the change.
 * A rolled-back transaction drops what it captured.
