@@ -2,7 +2,7 @@
 
 (a) **Data gathering** — ``monthly_report_data`` for December 2020 over 10⁶ bridge loans (3·10⁶ fund ledger
     entries) and 10⁶ pool loans (10⁷ installments, 3·10⁶ repayments, 10⁴ claims) in PostgreSQL, loaded into a
-    scratch database with ``INSERT … SELECT generate_series`` (≈ 3–5 minutes on 2 cores), then timed with and
+    scratch database by ``bench/load_scale.py`` (the books in SQL, then their summaries), then timed with and
     without the report indexes of migration ``0005_reports`` (``bridgefund.models.report.REPORT_INDEXES``),
     printing the slowest statements.
 (b) **Rendering** — the December report with 1,000 bridge loans in the appendix, timed end to end
@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import load_scale  # noqa: E402
+from bench.load_scale import _loopback  # noqa: E402
 from bridgefund.db import make_engine  # noqa: E402
 from bridgefund.migrate import upgrade  # noqa: E402
 from bridgefund.models.report import REPORT_INDEXES  # noqa: E402
@@ -42,115 +44,12 @@ from bridgefund.models.report import REPORT_INDEXES  # noqa: E402
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DB_NAME = "bench_scale"
 PERIOD = "2020-12"
-FIRST_DAY = "2016-01-04"
-DAYS = 1820  # five years of business
-BANKS = 50
-ENTERPRISES = 100_000
-
-
-def _loopback(url: str) -> None:
-    host = make_url(url).host or ""
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        raise SystemExit(f"refusing a non-loopback database host: {host}")
 
 
 def load(url: str, loans: int, installments: int) -> None:
-    """Fill an empty, migrated database with ``loans`` bridge loans and ``loans`` pool loans (SQL only)."""
-    eng = make_engine(url)
-    n, k = loans, installments
-    steps = [
-        ("banks", f"""INSERT INTO banks (code, name, status, pool_quota, pool_share, created_at)
-            SELECT 'B' || b, '测试合作银行' || b || '号支行', 'active', 200000000000000, 50000000, now()
-            FROM generate_series(1, {BANKS}) b"""),
-        ("users", """INSERT INTO users (username, password_hash, role, active, created_at, updated_at)
-            VALUES ('bench-manager', 'x', 'fund_manager', true, now(), now())"""),
-        ("enterprises", f"""INSERT INTO enterprises (uscc, name, size, industry, in_zone, created_at)
-            SELECT lpad(e::text, 18, '0'), '基准企业' || e || '有限公司', 'small', '制造业', true, now()
-            FROM generate_series(1, {ENTERPRISES}) e"""),
-        ("bridge_loans", f"""INSERT INTO bridge_loans (id, reference, status, enterprise_id, bank_id, submitted_on,
-                maturing_contract_no, maturing_amount, maturing_due_date, amount, term_days, renewal_amount,
-                renewal_expected_date, fee_tiers, penalty_daily_rate, default_after_days, required_approvals,
-                approved_at, disbursed_on, due_date, repaid_on, defaulted_on, principal_repaid, fee_paid,
-                penalty_paid, written_off_amount, recovered, created_at, updated_at)
-            SELECT i, 'BL-B-' || i,
-                   CASE WHEN i % 500 = 0 THEN 'defaulted' WHEN d + t >= date '{PERIOD}-28' THEN 'disbursed'
-                        ELSE 'repaid' END,
-                   1 + (i * 7) % {ENTERPRISES}, 1 + i % {BANKS}, d - 1, 'M-' || i, a, d, a, t, a * 11 / 10, d + t,
-                   '[{{"from_day": 1, "daily_rate": "0.0002"}}]', 100000, 30, 1, now(), d, d + t,
-                   CASE WHEN i % 500 = 0 OR d + t >= date '{PERIOD}-28' THEN NULL
-                        WHEN i % 7 = 0 THEN d + t + 2 ELSE d + t END,
-                   CASE WHEN i % 500 = 0 THEN d + t + 31 END,
-                   CASE WHEN i % 500 = 0 OR d + t >= date '{PERIOD}-28' THEN 0 ELSE a END,
-                   0, 0, 0, 0, now(), now()
-            FROM (SELECT i, date '{FIRST_DAY}' + (i % {DAYS}) AS d, 7 + i % 4 AS t,
-                         (100 + i % 900)::bigint * 1000000 AS a
-                  FROM generate_series(1, {n}) i) s"""),
-        ("fund capital", f"""INSERT INTO fund_ledger_entries (value_date, kind, amount, cash_delta, created_at)
-            VALUES (date '{FIRST_DAY}' - 3, 'capital_in', 2000000000000, 2000000000000, now())"""),
-        ("fund ledger: disbursements", """INSERT INTO fund_ledger_entries
-                (value_date, kind, amount, cash_delta, bridge_loan_id, created_at)
-            SELECT disbursed_on, 'disbursement', amount, -amount, id, now() FROM bridge_loans"""),
-        ("fund ledger: repayments", """INSERT INTO fund_ledger_entries
-                (value_date, kind, amount, cash_delta, bridge_loan_id, created_at)
-            SELECT repaid_on, 'principal_repaid', amount, amount, id, now() FROM bridge_loans
-            WHERE repaid_on IS NOT NULL"""),
-        ("fund ledger: fees", """INSERT INTO fund_ledger_entries
-                (value_date, kind, amount, cash_delta, bridge_loan_id, created_at)
-            SELECT repaid_on, 'fee', amount * 2 * term_days / 10000, amount * 2 * term_days / 10000, id, now()
-            FROM bridge_loans WHERE repaid_on IS NOT NULL"""),
-        ("pool contributions", f"""INSERT INTO pool_ledger_entries (value_date, kind, amount, created_at)
-            SELECT date '{FIRST_DAY}' + y * 365, 'contribution', 10000000000000, now() FROM generate_series(0, 4) y"""),
-        ("pool_loans", f"""INSERT INTO pool_loans (id, reference, bank_id, enterprise_id, contract_no, principal,
-                annual_rate, start_date, term_months, repayment_method, pool_share, guarantor_share,
-                penalty_rate_markup, maturity_date, status, principal_repaid, interest_repaid, penalty_repaid,
-                last_repayment_on, repaid_on, created_at)
-            SELECT i, 'PL-B-' || i, 1 + i % {BANKS}, 1 + (i * 13) % {ENTERPRISES}, 'C-' || i, p, 4350000, s, {k},
-                   'equal_principal', 50000000, 0, 50000000, s + interval '{k} months',
-                   CASE WHEN i % 100 = 0 THEN 'claimed' WHEN s + interval '{k} months' <= date '{PERIOD}-01'
-                        THEN 'repaid' ELSE 'active' END,
-                   0, 0, 0, NULL,
-                   CASE WHEN i % 100 <> 0 AND s + interval '{k} months' <= date '{PERIOD}-01'
-                        THEN (s + interval '{k} months')::date END, now()
-            FROM (SELECT i, date '{FIRST_DAY}' + (i % {DAYS}) AS s, (50 + i % 450)::bigint * 1000000 AS p
-                  FROM generate_series(1, {n}) i) g"""),
-        ("pool_installments", f"""INSERT INTO pool_installments (loan_id, seq, due_date, principal, interest,
-                principal_paid, interest_paid, penalty_charged, penalty_paid, settled_on)
-            SELECT l.id, q, (l.start_date + q * interval '1 month')::date, l.principal / {k}, l.principal / 2400,
-                   CASE WHEN paid THEN l.principal / {k} ELSE 0 END, CASE WHEN paid THEN l.principal / 2400 ELSE 0 END,
-                   0, 0, CASE WHEN paid THEN (l.start_date + q * interval '1 month')::date END
-            FROM pool_loans l CROSS JOIN generate_series(1, {k}) q
-            CROSS JOIN LATERAL (
-                SELECT (l.id % 100 <> 0 OR q <= 3)
-                       AND (l.start_date + q * interval '1 month')::date <= date '{PERIOD}-28' AS paid) x"""),
-        ("pool_repayments", """INSERT INTO pool_repayments (loan_id, bank_id, amount, value_date, external_ref,
-                penalty, interest, principal, prepaid_principal, allocation, created_at)
-            SELECT loan_id, l.bank_id, sum(i.principal_paid + i.interest_paid), max(i.settled_on),
-                   'R-' || loan_id || '-' || (i.seq - 1) / 4, 0, sum(i.interest_paid), sum(i.principal_paid), 0,
-                   '[]', now()
-            FROM pool_installments i JOIN pool_loans l ON l.id = i.loan_id
-            WHERE i.settled_on IS NOT NULL GROUP BY loan_id, l.bank_id, (i.seq - 1) / 4"""),
-        ("claims", f"""INSERT INTO pool_claims (reference, loan_id, bank_id, status, filed_on, days_past_due,
-                unpaid_principal, pool_share, amount, approved_by, approved_at, paid_on, created_at)
-            SELECT 'CL-B-' || l.id, l.id, l.bank_id, CASE WHEN l.id % 300 = 0 THEN 'filed' ELSE 'paid' END,
-                   (l.start_date + interval '7 months')::date + 95, 95, l.principal * {k - 3} / {k}, 50000000,
-                   l.principal * {k - 3} / {k} / 2, (SELECT id FROM users LIMIT 1), now(),
-                   CASE WHEN l.id % 300 <> 0 THEN (l.start_date + interval '7 months')::date + 110 END, now()
-            FROM pool_loans l WHERE l.id % 100 = 0 AND (l.start_date + interval '7 months')::date + 95
-                                                       <= date '{PERIOD}-28'"""),
-        ("claim payouts", """INSERT INTO pool_ledger_entries (value_date, kind, amount, claim_id, created_at)
-            SELECT paid_on, 'claim_payout', amount, id, now() FROM pool_claims WHERE paid_on IS NOT NULL"""),
-        ("analyze", "ANALYZE"),
-    ]
-    for name, sql in steps:
-        t = time.perf_counter()
-        with eng.begin() as conn:
-            conn.exec_driver_sql(sql.replace("%", "%%"))  # no parameters: % is the modulo operator
-        print(f"  load {name:<28} {time.perf_counter() - t:7.1f} s", flush=True)
-    with eng.begin() as conn:
-        for table in ("bridge_loans", "pool_loans"):
-            conn.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
-    eng.dispose()
+    """Fill an empty, migrated database (``bench/load_scale.py``: the books in SQL, then their summaries)."""
+    load_scale.load(url, loans, installments, echo=False)
+    load_scale.summarise(url, echo=False)
 
 
 def _timed_queries(eng: Any) -> tuple[Any, Any]:
@@ -225,6 +124,14 @@ def part_a(args: argparse.Namespace) -> dict[str, Any] | None:
             upgrade(url)
             load(url, args.loans, args.installments)
             print(f"  loaded in {time.perf_counter() - t:.0f} s", flush=True)
+        else:  # loaded by an older version: bring the schema up and fill stale summaries
+            upgrade(url)
+            eng = make_engine(url)
+            with eng.connect() as conn:
+                stale = conn.exec_driver_sql("SELECT count(*) FROM summary_state").scalar()
+            eng.dispose()
+            if stale:
+                load_scale.summarise(url, echo=False)
         eng = make_engine(url)
         with eng.connect() as conn:
             counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in (
