@@ -142,11 +142,12 @@ def _capture(session: Session, _context: Any, _instances: Any) -> None:
                 _add(day, "disbursed_count", 1)
             if obj.kind == LedgerKind.principal_repaid.value and obj.bridge_loan_id is not None:
                 bridge_ids.add(obj.bridge_loan_id)  # the loan's principal outstanding changes
-        elif isinstance(obj, BridgeLoan):
+        elif isinstance(obj, BridgeLoan) and obj.disbursed_on is not None:
+            # (an application has no dated figures until it is disbursed — then it is a dirty loan, read before)
             tx.new_bridge.append(obj)
             enterprise = obj.enterprise_id if obj.enterprise_id is not None else getattr(
                 obj.__dict__.get("enterprise"), "id", None)
-            if obj.disbursed_on is not None and enterprise is not None:
+            if enterprise is not None:
                 enterprises.add(enterprise)
         elif isinstance(obj, PoolLoan):
             tx.new_pool.append(obj)

@@ -138,3 +138,30 @@ def test_the_check_command_finds_a_summary_that_drifted_and_rebuild_mends_it(app
     fixed = runner.invoke(args=["summaries", "rebuild"])
     assert fixed.exit_code == 0 and "rebuilt the fund summary" in fixed.output
     assert runner.invoke(args=["summaries", "check", "--date", "2020-01-31"]).exit_code == 0
+
+
+def test_a_loan_written_already_disbursed_by_any_code_path_is_summarised(app, db):  # noqa: ANN001
+    """Not only the services: a bridge loan inserted with its dates (an import, a fixture) and repaid later."""
+    from sqlalchemy import inspect
+
+    from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
+
+    story = {"app": app, "logins": []}
+    registry.load(db, story)
+    bridge.load(db, story)
+    db.commit()
+    src = db.scalars(select(BridgeLoan).where(BridgeLoan.status == "repaid").limit(1)).one()
+    values = {a.key: getattr(src, a.key) for a in inspect(BridgeLoan).column_attrs if a.key not in ("id", "reference")}
+    values.update(reference="BL-2020-999999", reference_no=999999, status="disbursed", repaid_on=None,
+                  principal_repaid=Decimal("0.00"), fee_paid=Decimal("0.00"), penalty_paid=Decimal("0.00"))
+    copy = BridgeLoan(**values)
+    db.add(copy)
+    db.flush()
+    db.add(FundLedgerEntry.make(LedgerKind.disbursement, copy.amount, copy.disbursed_on, bridge_loan_id=copy.id))
+    db.commit()
+    day = copy.due_date + dt.timedelta(days=3)
+    assert summaries.check(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
+    db.add(FundLedgerEntry.make(LedgerKind.principal_repaid, copy.amount, day, bridge_loan_id=copy.id))
+    copy.repaid_on, copy.status, copy.principal_repaid = day, "repaid", copy.amount
+    db.commit()
+    assert summaries.check(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
