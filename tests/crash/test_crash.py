@@ -14,6 +14,7 @@ and out), every one with its own ``Idempotency-Key``, then checks the books:
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import threading
@@ -107,7 +108,8 @@ def _send(port: int, world: harness.World, op: Op) -> None:
         a = harness.request(port, "POST", op.path, op.body, world.headers[op.role] | {"Idempotency-Key": op.key},
                             timeout=15)
         op.status = a.status
-    except OSError as exc:  # refused, reset or cut off mid-answer: the client never learned the outcome
+    except (OSError, http.client.HTTPException) as exc:  # refused, reset, or cut off mid-answer (IncompleteRead:
+        # the server died after the headers): the client never learned the outcome
         op.error = type(exc).__name__
 
 
