@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
+from typing import Self
 
 from .money import ZERO
 
@@ -41,21 +42,27 @@ class BridgeLoanDates:
     principal_paid: tuple[tuple[dt.date, Decimal], ...] = ()
 
 
+class _Figures:
+    """Figures that add and subtract field by field; false when every field is zero."""
+
+    def __add__(self, other: Self) -> Self:
+        return type(self)(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))  # type: ignore[arg-type]
+
+    def __sub__(self, other: Self) -> Self:
+        return type(self)(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class BridgeDay:
+class BridgeDay(_Figures):
     """A bridge loan's figures on one date (or their change on that date)."""
 
     overdue_count: int = 0
     overdue_amount: Decimal = ZERO
     repaid_count: int = 0
     days_used: int = 0
-
-    def __sub__(self, other: BridgeDay) -> BridgeDay:
-        return BridgeDay(self.overdue_count - other.overdue_count, self.overdue_amount - other.overdue_amount,
-                         self.repaid_count - other.repaid_count, self.days_used - other.days_used)
-
-    def __bool__(self) -> bool:
-        return bool(self.overdue_count or self.overdue_amount or self.repaid_count or self.days_used)
 
 
 def bridge_on(loan: BridgeLoanDates, day: dt.date) -> BridgeDay:
@@ -116,17 +123,11 @@ class PoolLoanDates:
 
 
 @dataclass(frozen=True)
-class PoolDay:
+class PoolDay(_Figures):
     """A pool loan's outstanding and non-performing principal on one date (or their change on that date)."""
 
     outstanding: Decimal = ZERO
     npl_principal: Decimal = ZERO
-
-    def __sub__(self, other: PoolDay) -> PoolDay:
-        return PoolDay(self.outstanding - other.outstanding, self.npl_principal - other.npl_principal)
-
-    def __bool__(self) -> bool:
-        return bool(self.outstanding or self.npl_principal)
 
 
 def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay:

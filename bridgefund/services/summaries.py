@@ -27,6 +27,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields
 from decimal import Decimal
 from typing import Any
 
@@ -109,6 +110,21 @@ def _add(target: dict[str, Any], column: str, value: Any) -> None:
     target[column] = target.get(column, 0) + value
 
 
+def _add_entries(day: dict[str, Any], kind: str, amount: Decimal, count: int) -> None:
+    """``count`` ledger entries of ``kind`` totalling ``amount`` on one value date."""
+    _add(day, kind, amount)
+    _add(day, "cash_delta", amount * LedgerKind(kind).sign)
+    _add(day, "entry_count", count)
+    if kind == LedgerKind.disbursement.value:
+        _add(day, "disbursed_count", count)
+
+
+def _add_figures(day: dict[str, Any], change: BridgeDay) -> None:
+    """A change of a bridge loan's dated figures (the :class:`BridgeDay` fields are ``fund_days`` columns)."""
+    for f in fields(change):
+        _add(day, f.name, getattr(change, f.name))
+
+
 # --- capture --------------------------------------------------------------------------------------------
 
 
@@ -134,12 +150,7 @@ def _capture(session: Session, _context: Any, _instances: Any) -> None:
     enterprises: set[int] = set()
     for obj in session.new:
         if isinstance(obj, FundLedgerEntry):
-            day = tx.fund[obj.value_date]
-            _add(day, obj.kind, obj.amount)
-            _add(day, "cash_delta", obj.amount * LedgerKind(obj.kind).sign)
-            _add(day, "entry_count", 1)
-            if obj.kind == LedgerKind.disbursement.value:
-                _add(day, "disbursed_count", 1)
+            _add_entries(tx.fund[obj.value_date], obj.kind, obj.amount, 1)
             if obj.kind == LedgerKind.principal_repaid.value and obj.bridge_loan_id is not None:
                 bridge_ids.add(obj.bridge_loan_id)  # the loan's principal outstanding changes
         elif isinstance(obj, BridgeLoan) and obj.disbursed_on is not None:
@@ -224,11 +235,7 @@ def _pending(session: Session, tx: _Tx) -> tuple[dict[dt.date, dict[str, Any]], 
         states = load_bridge(conn, sorted(tx.bridge_before))
         for loan_id, before in tx.bridge_before.items():
             for day, change in difference(bridge_deltas(states[loan_id][1]), before).items():
-                cols = fund[day]
-                _add(cols, "overdue_count", change.overdue_count)
-                _add(cols, "overdue_amount", change.overdue_amount)
-                _add(cols, "repaid_count", change.repaid_count)
-                _add(cols, "days_used", change.days_used)
+                _add_figures(fund[day], change)
     for enterprise, before_first in tx.first_before.items():
         after_first = _first_disbursement(conn, enterprise)
         if before_first != after_first:
@@ -242,9 +249,7 @@ def _pending(session: Session, tx: _Tx) -> tuple[dict[dt.date, dict[str, Any]], 
         states = load_pool(conn, sorted(tx.pool_before))
         for loan_id, (bank_id, before) in tx.pool_before.items():
             for day, change in difference(pool_deltas(states[loan_id], after_days), before).items():
-                key = (bank_id, day)
-                pool[key] = change if key not in pool else PoolDay(
-                    pool[key].outstanding + change.outstanding, pool[key].npl_principal + change.npl_principal)
+                pool[(bank_id, day)] = pool.get((bank_id, day), PoolDay()) + change
     return {d: c for d, c in fund.items() if any(c.values())}, {k: v for k, v in pool.items() if v}
 
 
@@ -272,8 +277,7 @@ def _upsert_pool(conn: Connection, pool: dict[tuple[int, dt.date], PoolDay]) -> 
     months: dict[tuple[int, dt.date], PoolDay] = {}
     for (bank_id, day), change in pool.items():
         key = (bank_id, day.replace(day=1))
-        prev = months.get(key, PoolDay())
-        months[key] = PoolDay(prev.outstanding + change.outstanding, prev.npl_principal + change.npl_principal)
+        months[key] = months.get(key, PoolDay()) + change
     for table, changes, date_column in ((PoolBankDay.__table__, pool, "value_date"),
                                         (PoolBankMonth.__table__, months, "month")):
         rows = [{"bank_id": bank_id, date_column: day, "outstanding": changes[(bank_id, day)].outstanding,
@@ -301,9 +305,7 @@ def load_bridge(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, Br
             paid[loan_id].append((day, amount))
         for row in conn.execute(select(loan.id, loan.enterprise_id, loan.amount, loan.disbursed_on, loan.due_date,
                                        loan.repaid_on, loan.written_off_on).where(loan.id.in_(chunk))):
-            out[row.id] = (row.enterprise_id, BridgeLoanDates(
-                row.amount, row.disbursed_on, row.due_date, row.repaid_on, row.written_off_on,
-                tuple(paid.get(row.id, ()))))
+            out[row.id] = (row.enterprise_id, _bridge_dates(row, paid.get(row.id, ())))
     return out
 
 
@@ -316,35 +318,46 @@ def load_pool(conn: Connection, ids: Sequence[int]) -> dict[int, PoolLoanDates]:
     """loan id → its dated facts (installments, repayments, recoveries, live claims): five queries per chunk."""
     out: dict[int, PoolLoanDates] = {}
     for chunk in _chunks(ids):
-        facts = _pool_facts(conn, lambda c, chunk=chunk: c.in_(chunk))
+        facts = _pool_facts(conn, chunk)
         loan = PoolLoan.__table__.c
         for row in conn.execute(select(loan.id, loan.bank_id, loan.principal, loan.start_date)
                                 .where(loan.id.in_(chunk))):
-            out[row.id] = _pool_dates(row, facts)
+            out[row.id] = _pool_dates(row, {name: by_loan.get(row.id, ()) for name, by_loan in facts.items()})
     return out
 
 
-def _pool_facts(conn: Connection, where) -> dict[str, dict[int, list[Any]]]:  # noqa: ANN001
+def _pool_fact_queries() -> dict[str, Any]:
+    """The facts of pool loans a contribution depends on, as ``(loan_id, …)`` selects (filter or order them)."""
     inst, rep, rec, claim = (PoolInstallment.__table__.c, PoolRepayment.__table__.c, PoolRecovery.__table__.c,
                              Claim.__table__.c)
-    facts: dict[str, dict[int, list[Any]]] = {k: defaultdict(list) for k in ("inst", "paid", "rec", "claims")}
-    queries = {
-        "inst": select(inst.loan_id, inst.due_date, inst.settled_on).where(where(inst.loan_id)),
-        "paid": select(rep.loan_id, rep.value_date, rep.principal).where(where(rep.loan_id), rep.principal > 0),
-        "rec": select(rec.loan_id, rec.value_date, rec.amount).where(where(rec.loan_id)),
-        "claims": select(claim.loan_id, claim.filed_on, claim.rejected_on).where(where(claim.loan_id)),
+    return {
+        "inst": select(inst.loan_id, inst.due_date, inst.settled_on),
+        "paid": select(rep.loan_id, rep.value_date, rep.principal).where(rep.principal > 0),
+        "rec": select(rec.loan_id, rec.value_date, rec.amount),
+        "claims": select(claim.loan_id, claim.filed_on, claim.rejected_on),
     }
-    for name, stmt in queries.items():
-        for loan_id, *rest in conn.execute(stmt):
+
+
+def _pool_facts(conn: Connection, ids: Sequence[int]) -> dict[str, dict[int, list[Any]]]:
+    facts: dict[str, dict[int, list[Any]]] = {}
+    for name, stmt in _pool_fact_queries().items():
+        facts[name] = defaultdict(list)
+        for loan_id, *rest in conn.execute(stmt.where(stmt.selected_columns[0].in_(ids))):
             facts[name][loan_id].append(tuple(rest))
     return facts
 
 
-def _pool_dates(row: Any, facts: dict[str, dict[int, list[Any]]]) -> PoolLoanDates:
+def _bridge_dates(row: Any, paid: Iterable[tuple[dt.date, Decimal]]) -> BridgeLoanDates:
+    """A bridge loan row (amount and dates) and its principal repayments as :class:`BridgeLoanDates`."""
+    return BridgeLoanDates(row.amount, row.disbursed_on, row.due_date, row.repaid_on, row.written_off_on, tuple(paid))
+
+
+def _pool_dates(row: Any, facts: dict[str, Iterable[tuple[Any, ...]]]) -> PoolLoanDates:
+    """A pool loan row and its facts (``inst``, ``paid``, ``rec``, ``claims`` rows) as :class:`PoolLoanDates`."""
     return PoolLoanDates(
         bank_id=row.bank_id, principal=row.principal, start_date=row.start_date,
-        installments=tuple(facts["inst"].get(row.id, ())), principal_paid=tuple(facts["paid"].get(row.id, ())),
-        recovered=tuple(facts["rec"].get(row.id, ())), claims=tuple(facts["claims"].get(row.id, ())))
+        installments=tuple(facts["inst"]), principal_paid=tuple(facts["paid"]), recovered=tuple(facts["rec"]),
+        claims=tuple(facts["claims"]))
 
 
 def claim_after_days(conn: Connection) -> int:
@@ -441,14 +454,11 @@ def pool_bank_totals(session: Session, as_of: dt.date, bank_ids: Iterable[int] |
         if ids is not None:
             stmt = stmt.where(bank_column.in_(ids))
         for bank_id, outstanding, npl in session.connection().execute(stmt):
-            prev = out.get(bank_id, PoolDay())
-            out[bank_id] = PoolDay(prev.outstanding + outstanding, prev.npl_principal + npl)
+            out[bank_id] = out.get(bank_id, PoolDay()) + PoolDay(outstanding, npl)
     if include_pending:
         for (bank_id, day), change in _pending_for_read(session)[1].items():
             if day <= as_of and (ids is None or bank_id in ids):
-                prev = out.get(bank_id, PoolDay())
-                out[bank_id] = PoolDay(prev.outstanding + change.outstanding,
-                                       prev.npl_principal + change.npl_principal)
+                out[bank_id] = out.get(bank_id, PoolDay()) + change
     return out
 
 
@@ -519,12 +529,7 @@ def _rebuild_fund(conn: Connection) -> dict[dt.date, dict[str, Any]]:
     for day, kind, amount, count in conn.execute(
             select(e.value_date, e.kind, type_coerce(func.sum(e.amount), Money()), func.count())
             .group_by(e.value_date, e.kind)):
-        cols = fund[day]
-        _add(cols, kind, amount)
-        _add(cols, "cash_delta", amount * LedgerKind(kind).sign)
-        _add(cols, "entry_count", int(count))
-        if kind == LedgerKind.disbursement.value:
-            _add(cols, "disbursed_count", int(count))
+        _add_entries(fund[day], kind, amount, int(count))
     loan = BridgeLoan.__table__.c
     firsts = (select(func.min(loan.disbursed_on).label("d")).where(loan.disbursed_on.is_not(None))
               .group_by(loan.enterprise_id).subquery())
@@ -537,43 +542,21 @@ def _rebuild_fund(conn: Connection) -> dict[dt.date, dict[str, Any]]:
     loans = _stream(conn, select(loan.id, loan.amount, loan.disbursed_on, loan.due_date, loan.repaid_on,
                                  loan.written_off_on).where(loan.disbursed_on.is_not(None)).order_by(loan.id))
     for row in loans:
-        dates = BridgeLoanDates(row.amount, row.disbursed_on, row.due_date, row.repaid_on, row.written_off_on,
-                                tuple(paid.take(row.id)))
-        for day, change in bridge_deltas(dates).items():
-            cols = fund[day]
-            _add(cols, "overdue_count", change.overdue_count)
-            _add(cols, "overdue_amount", change.overdue_amount)
-            _add(cols, "repaid_count", change.repaid_count)
-            _add(cols, "days_used", change.days_used)
+        for day, change in bridge_deltas(_bridge_dates(row, paid.take(row.id))).items():
+            _add_figures(fund[day], change)
     return {d: c for d, c in fund.items() if any(c.values())}
 
 
 def _rebuild_pool(conn: Connection) -> dict[tuple[int, dt.date], PoolDay]:
     after_days = claim_after_days(conn)
-    inst, rep, rec, claim = (PoolInstallment.__table__.c, PoolRepayment.__table__.c, PoolRecovery.__table__.c,
-                             Claim.__table__.c)
-    streams = {
-        "inst": _grouped(_stream(conn, select(inst.loan_id, inst.due_date, inst.settled_on)
-                                 .order_by(inst.loan_id))),
-        "paid": _grouped(_stream(conn, select(rep.loan_id, rep.value_date, rep.principal)
-                                 .where(rep.principal > 0).order_by(rep.loan_id))),
-        "rec": _grouped(_stream(conn, select(rec.loan_id, rec.value_date, rec.amount).order_by(rec.loan_id))),
-        "claims": _grouped(_stream(conn, select(claim.loan_id, claim.filed_on, claim.rejected_on)
-                                   .order_by(claim.loan_id))),
-    }
+    streams = {name: _grouped(_stream(conn, stmt.order_by(stmt.selected_columns[0])))
+               for name, stmt in _pool_fact_queries().items()}
     loan = PoolLoan.__table__.c
     pool: dict[tuple[int, dt.date], PoolDay] = {}
     for row in _stream(conn, select(loan.id, loan.bank_id, loan.principal, loan.start_date).order_by(loan.id)):
-        dates = PoolLoanDates(
-            bank_id=row.bank_id, principal=row.principal, start_date=row.start_date,
-            installments=tuple(streams["inst"].take(row.id)), principal_paid=tuple(streams["paid"].take(row.id)),
-            recovered=tuple(streams["rec"].take(row.id)),
-            claims=tuple(streams["claims"].take(row.id)))
+        dates = _pool_dates(row, {name: stream.take(row.id) for name, stream in streams.items()})
         for day, change in pool_deltas(dates, after_days).items():
-            key = (row.bank_id, day)
-            prev = pool.get(key)
-            pool[key] = change if prev is None else PoolDay(prev.outstanding + change.outstanding,
-                                                            prev.npl_principal + change.npl_principal)
+            pool[(row.bank_id, day)] = pool.get((row.bank_id, day), PoolDay()) + change
     return {k: v for k, v in pool.items() if v}
 
 
