@@ -32,21 +32,23 @@ class Page(Generic[T]):
 
 def paginate(
     session: Session, stmt: Select[Any], page: int, page_size: int, *, key: ColumnElement[int] | None = None,
-    after_id: int | None = None, count_limit: int | None = None,
+    after_id: int | None = None, after: ColumnElement[bool] | None = None, count_limit: int | None = None,
+    known_total: tuple[int, bool] | None = None,
 ) -> Page[Any]:
     """A page of ``stmt`` and its total in a constant number of queries, whatever the page size or depth.
 
     ``stmt`` must carry a stable ORDER BY; eager loads on it must be ``selectinload`` (one extra query per
     relationship, not per row). Lists ordered by ``key`` descending (their id) also page by keyset: with
     ``after_id`` the page is the ``page_size`` rows with ``key < after_id`` (an index range, no OFFSET), and
-    ``next_after_id`` is set whenever more rows follow. ``count_limit``: see :func:`count_total`.
+    ``next_after_id`` is set whenever more rows follow. A list in another order passes the condition for "after
+    that row" as ``after``. ``count_limit``: see :func:`count_total`; ``known_total`` skips the count.
     """
-    total, exact = count_total(session, stmt, count_limit)
+    total, exact = known_total if known_total is not None else count_total(session, stmt, count_limit)
     window = stmt.limit(page_size + 1)  # one row more tells whether another page follows
     if after_id is not None:
         if key is None:
             raise TypeError("after_id needs the list's key column")
-        window = window.where(key < after_id)
+        window = window.where(after if after is not None else key < after_id)
     else:
         window = window.offset((page - 1) * page_size)
     items = list(session.scalars(window).all())

@@ -9,7 +9,7 @@ from D on (:func:`cash_headroom`), so a back-dated payout can never overdraw a l
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +23,7 @@ from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntr
 from bridgefund.models.fund import FUND_ID
 from bridgefund.services import audit, summaries
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_not_future, check_period_open, count_total
+from bridgefund.services.common import Page, check_not_future, check_period_open, paginate
 
 ZERO = Decimal("0.00")
 
@@ -273,19 +273,29 @@ def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict
 
     The summary gives the balance at the end of the day before each of the page's days; a window over the
     entries of those days adds the same-day entries up to each one. Cost: the page's days, whatever the size.
+    (While the summary awaits a rebuild: a window over the whole ledger.)
     """
     if not entries:
         return {}
+    wanted = [i for i, _ in entries]
+    if not summaries.is_fresh(session, summaries.FUND):
+        led = ledger_with_balance()
+        return dict(session.execute(select(led.c.id, led.c.balance_after).where(led.c.id.in_(wanted))).all())
     days = sorted({d for _, d in entries})
     before = summaries.cash_before(session, days)
     e = FundLedgerEntry
     same_day = select(e.id, e.value_date, type_coerce(
         func.sum(e.cash_delta).over(partition_by=e.value_date, order_by=e.id), MoneyType()).label("run")
     ).where(e.value_date.in_(days)).subquery()
-    wanted = [i for i, _ in entries]
     rows = session.execute(select(same_day.c.id, same_day.c.value_date, same_day.c.run)
                            .where(same_day.c.id.in_(wanted))).all()
     return {entry_id: yuan(before[day] + run) for entry_id, day, run in rows}
+
+
+def _with_balances(session: Session, entries: list[FundLedgerEntry]) -> list[dict[str, Any]]:
+    """The entries as the ledger shows them: their columns and ``balance_after``."""
+    balances = balances_after(session, [(e.id, e.value_date) for e in entries])
+    return [{c.key: getattr(e, c.key) for c in _ENTRY_COLUMNS} | {"balance_after": balances[e.id]} for e in entries]
 
 
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
@@ -299,41 +309,32 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     ``total``: from the daily entry counts when only dates filter; otherwise counted up to ``count_limit``.
     """
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
-    filters = {"kind": kind, "bridge_loan_id": bridge_loan_id, "from_": from_, "to": to}
-    if not summaries.is_fresh(session, summaries.FUND) and after_id is None:
-        return _list_ledger_direct(session, page, page_size, sort=sort, **filters)
     e = FundLedgerEntry
-    stmt = _ledger_filters(select(*_ENTRY_COLUMNS).order_by(*LEDGER_SORTS[sort](e.__table__)), e.__table__,
-                           **filters)
+    stmt = select(e).order_by(*LEDGER_SORTS[sort](e.__table__))
+    if kind:
+        stmt = stmt.where(e.kind == kind)
+    if bridge_loan_id is not None:
+        stmt = stmt.where(e.bridge_loan_id == bridge_loan_id)
+    if from_ is not None:
+        stmt = stmt.where(e.value_date >= from_)
+    if to is not None:
+        stmt = stmt.where(e.value_date <= to)
+    known_total = None
     if kind is None and bridge_loan_id is None and summaries.is_fresh(session, summaries.FUND):
         day = FundDay.__table__.c
         count = select(type_coerce(func.coalesce(func.sum(day.entry_count), 0), BigInteger()))
         count = count.where(day.value_date >= from_) if from_ is not None else count
         count = count.where(day.value_date <= to) if to is not None else count
-        total, exact = session.scalar(count) or 0, True
-    else:
-        total, exact = count_total(session, stmt, count_limit)
-    window = stmt.limit(page_size + 1)
+        known_total = (session.scalar(count) or 0, True)
+    after = None
     if after_id is not None:
         anchor = session.scalar(select(e.value_date).where(e.id == after_id))
         if anchor is None:
             raise RuleViolation.on("after_id", f"no ledger entry {after_id}")
-        window = window.where(_after(sort, anchor, after_id))
-    else:
-        window = window.offset((page - 1) * page_size)
-    rows = [dict(r) for r in session.execute(window).mappings()]
-    more = len(rows) > page_size
-    del rows[page_size:]
-    if summaries.is_fresh(session, summaries.FUND):
-        balances = balances_after(session, [(r["id"], r["value_date"]) for r in rows])
-    else:
-        led = ledger_with_balance()
-        balances = dict(session.execute(select(led.c.id, led.c.balance_after)
-                                        .where(led.c.id.in_([r["id"] for r in rows]))).all())
-    for r in rows:
-        r["balance_after"] = balances[r["id"]]
-    return Page(items=rows, page=page, page_size=page_size, total=total, total_exact=exact,
-                next_after_id=rows[-1]["id"] if more else None)
+        after = _after(sort, anchor, after_id)
+    result = paginate(session, stmt, page, page_size, key=e.id, after_id=after_id, after=after,
+                      count_limit=count_limit, known_total=known_total)
+    return replace(result, items=_with_balances(session, result.items))
 
 
 def _after(sort: str, anchor: dt.date, after_id: int) -> Any:
@@ -347,33 +348,6 @@ def _after(sort: str, anchor: dt.date, after_id: int) -> Any:
     }[sort]
 
 
-def _ledger_filters(stmt: Any, c: Any, *, kind: str | None = None, bridge_loan_id: int | None = None,
-                    from_: dt.date | None = None, to: dt.date | None = None) -> Any:
-    c = c.c
-    if kind:
-        stmt = stmt.where(c.kind == kind)
-    if bridge_loan_id is not None:
-        stmt = stmt.where(c.bridge_loan_id == bridge_loan_id)
-    if from_ is not None:
-        stmt = stmt.where(c.value_date >= from_)
-    if to is not None:
-        stmt = stmt.where(c.value_date <= to)
-    return stmt
-
-
-def _list_ledger_direct(session: Session, page: int, page_size: int, *, sort: str, **filters: Any) -> Page[Any]:
-    led = ledger_with_balance()
-    stmt = _ledger_filters(select(led).order_by(*LEDGER_SORTS[sort](led)), led, **filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    rows = session.execute(stmt.limit(page_size).offset((page - 1) * page_size)).mappings().all()
-    return Page(items=[dict(r) for r in rows], page=page, page_size=page_size, total=total)
-
-
 def ledger_entry(session: Session, entry_id: int) -> dict[str, Any]:
     """One entry with its ``balance_after`` (as the ledger list shows it)."""
-    if not summaries.is_fresh(session, summaries.FUND):
-        led = ledger_with_balance()
-        return dict(session.execute(select(led).where(led.c.id == entry_id)).mappings().one())
-    row = dict(session.execute(select(*_ENTRY_COLUMNS).where(FundLedgerEntry.id == entry_id)).mappings().one())
-    row["balance_after"] = balances_after(session, [(row["id"], row["value_date"])])[row["id"]]
-    return row
+    return _with_balances(session, [session.get_one(FundLedgerEntry, entry_id)])[0]
