@@ -124,14 +124,8 @@ def part_a(args: argparse.Namespace) -> dict[str, Any] | None:
             upgrade(url)
             load(url, args.loans, args.installments)
             print(f"  loaded in {time.perf_counter() - t:.0f} s", flush=True)
-        else:  # loaded by an older version: bring the schema up and fill stale summaries
-            upgrade(url)
-            eng = make_engine(url)
-            with eng.connect() as conn:
-                stale = conn.exec_driver_sql("SELECT count(*) FROM summary_state").scalar()
-            eng.dispose()
-            if stale:
-                load_scale.summarise(url, echo=False)
+        else:
+            load_scale.bring_up_to_date(url)
         eng = make_engine(url)
         with eng.connect() as conn:
             counts = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar() for t in (

@@ -47,15 +47,7 @@ def prepare(admin_url: str, n: int, reuse: bool) -> str:
                 have = c.execute(text("SELECT count(*) FROM bridge_loans")).scalar()
             eng.dispose()
             if have == n:
-                from bridgefund.migrate import upgrade
-
-                upgrade(url)  # a database loaded before a newer migration: bring it up, fill stale summaries
-                eng = create_engine(url)
-                with eng.connect() as c:
-                    stale = c.execute(text("SELECT count(*) FROM summary_state")).scalar()
-                eng.dispose()
-                if stale:
-                    load_scale.summarise(url)
+                load_scale.bring_up_to_date(url, echo=True)
                 return url
         except Exception:  # noqa: BLE001, S110 - no such database yet: load it
             pass

@@ -189,6 +189,22 @@ def summarise(url: str, echo: bool = True) -> dict[str, float]:
     return took
 
 
+def bring_up_to_date(url: str, echo: bool = False) -> None:
+    """A database loaded by an older version: migrate it to the newest schema and fill the summaries a migration
+    left stale (``bridgefund db upgrade`` does the same for a deployment)."""
+    from sqlalchemy import create_engine, text
+
+    from bridgefund.migrate import upgrade
+
+    upgrade(url)
+    eng = create_engine(url)
+    with eng.connect() as conn:
+        stale = conn.execute(text("SELECT count(*) FROM summary_state")).scalar()
+    eng.dispose()
+    if stale:
+        summarise(url, echo=echo)
+
+
 def main() -> None:
     from bridgefund.migrate import upgrade
     from tests.crash.harness import create_scratch_db
