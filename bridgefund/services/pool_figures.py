@@ -90,19 +90,19 @@ def _by_bank(session: Session, stmt) -> dict[int, Decimal]:  # noqa: ANN001
 
 def bank_pool_figures(
     session: Session, as_of: dt.date, bank_ids: Iterable[int] | None, claim_after_days: int,
-    *, max_loan_id: int | None = None,
+    *, max_loan_id: int | None = None, include_pending: bool = True,
 ) -> dict[int, BankPoolFigures]:
     """Outstanding and non-performing principal per bank on ``as_of`` (all banks when ``bank_ids`` is None).
 
     From the per-bank summary: two grouped sums over at most a row per month and per day of ``as_of``'s month
-    for each bank. ``max_loan_id`` leaves out loans created after a watermark — a bulk import, which accounts
-    for its own new loans in memory: all of them are this transaction's, so the summary is read without this
-    transaction's pending changes. While the summary awaits a rebuild (or for another ``claim_after_days``
-    than the settings'), :func:`bank_pool_figures_direct` answers.
+    for each bank. A bulk import, which accounts for its own new loans in memory, leaves them out: its loans
+    are all this transaction's, so it reads the summary without this transaction's changes
+    (``include_pending=False``) and, while the summary awaits a rebuild (or for another ``claim_after_days``
+    than the settings') — when :func:`bank_pool_figures_direct` answers — the loans above ``max_loan_id``.
     """
     if summaries.is_fresh(session, summaries.POOL) \
             and claim_after_days == summaries.claim_after_days(session.connection()):
-        totals = summaries.pool_bank_totals(session, as_of, bank_ids, include_pending=max_loan_id is None)
+        totals = summaries.pool_bank_totals(session, as_of, bank_ids, include_pending=include_pending)
         keys = set(bank_ids) if bank_ids is not None else set(totals)
         return {b: BankPoolFigures(_money(totals[b].outstanding), _money(totals[b].npl_principal))
                 if b in totals else BankPoolFigures(ZERO, ZERO) for b in keys}

@@ -142,7 +142,7 @@ class Batch:
         key = (bank_id, on)
         if key not in self._base:
             self._base[key] = bank_pool_figures(self.session, on, [bank_id], s.claim_after_days_overdue,
-                                                max_loan_id=self.watermark)[bank_id]
+                                                max_loan_id=self.watermark, include_pending=False)[bank_id]
         base = self._base[key]
         cutoff = on - dt.timedelta(days=s.claim_after_days_overdue)
         outstanding = base.outstanding + sum(
