@@ -43,7 +43,7 @@ from bridgefund.models import (
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_not_future, check_value_date, paginate
+from bridgefund.services.common import Page, bank_scoped, check_not_future, check_value_date, paginate
 from bridgefund.services.fund import (
     current_settings,
     lock_fund,
@@ -488,13 +488,9 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                after_id: int | None = None, count_limit: int | None = None) -> Page[BridgeLoan]:
     """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size."""
     loan = BridgeLoan
-    stmt = _loan_query().order_by(loan.id.desc())
-    if actor.is_officer:
-        stmt = stmt.where(loan.bank_id == actor.bank_id)
+    stmt = bank_scoped(_loan_query().order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(loan.status == status)
-    if bank_id is not None:
-        stmt = stmt.where(loan.bank_id == bank_id)
     if enterprise_id is not None:
         stmt = stmt.where(loan.enterprise_id == enterprise_id)
     if disbursed_from is not None:

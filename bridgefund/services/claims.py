@@ -36,7 +36,14 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_period_open, check_value_date, last_closed_day, paginate
+from bridgefund.services.common import (
+    Page,
+    bank_scoped,
+    check_period_open,
+    check_value_date,
+    last_closed_day,
+    paginate,
+)
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
 from bridgefund.services.pool_figures import lowest_balance_from
 from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
@@ -214,11 +221,7 @@ def list_claims(
     bank_id: int | None = None, pool_loan_id: int | None = None, after_id: int | None = None,
     count_limit: int | None = None,
 ) -> Page[Claim]:
-    stmt = select(Claim).order_by(Claim.id.desc())
-    if actor.is_officer:
-        stmt = stmt.where(Claim.bank_id == actor.bank_id)
-    if bank_id is not None:
-        stmt = stmt.where(Claim.bank_id == bank_id)
+    stmt = bank_scoped(select(Claim).order_by(Claim.id.desc()), Claim.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(Claim.status == status)
     if pool_loan_id is not None:

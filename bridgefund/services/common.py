@@ -95,6 +95,16 @@ def _compile_explain(element: _Explain, compiler: SQLCompiler, **kw: Any) -> str
     return "EXPLAIN (FORMAT JSON) " + compiler.process(element.stmt, **kw)
 
 
+def bank_scoped(stmt: Select[Any], column: ColumnElement[int], actor: Any, bank_id: int | None = None) -> Select[Any]:
+    """A list's rows as ``actor`` may see them: an officer only their own bank's (``column`` names the bank);
+    anyone may narrow to ``bank_id`` (an officer asking for another bank gets nothing)."""
+    if actor.is_officer:
+        stmt = stmt.where(column == actor.bank_id)
+    if bank_id is not None:
+        stmt = stmt.where(column == bank_id)
+    return stmt
+
+
 def get_or_404(session: Session, model: type[T], ident: int, *, entity: str, **kwargs: Any) -> T:
     obj = session.get(model, ident, **kwargs)
     if obj is None:

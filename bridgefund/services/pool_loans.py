@@ -65,7 +65,7 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_value_date, paginate
+from bridgefund.services.common import Page, bank_scoped, check_value_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
 from bridgefund.services.pool_figures import (
     bank_pool_figures,
@@ -395,11 +395,7 @@ def list_pool_loans(
     after_id: int | None = None, count_limit: int | None = None,
 ) -> Page[LoanView]:
     """Loans newest first, each evaluated on ``as_of``; a constant number of queries per page."""
-    stmt = select(PoolLoan).order_by(PoolLoan.id.desc()).options(*_LOADS)
-    if actor.is_officer:
-        stmt = stmt.where(PoolLoan.bank_id == actor.bank_id)
-    if bank_id is not None:
-        stmt = stmt.where(PoolLoan.bank_id == bank_id)
+    stmt = bank_scoped(select(PoolLoan).order_by(PoolLoan.id.desc()).options(*_LOADS), PoolLoan.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(PoolLoan.status == status)
     if enterprise_id is not None:

@@ -15,7 +15,7 @@ from bridgefund.models import Bank, BankStatus, Enterprise, Guarantor, Role, Use
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.auth import AuthConfig, hash_password, validate_password
-from bridgefund.services.common import Page, get_or_404, paginate
+from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
 
 # --- users -----------------------------------------------------------------------------------------
 
@@ -148,9 +148,7 @@ def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
 
 def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None, *,
                after_id: int | None = None, count_limit: int | None = None) -> Page[Bank]:
-    stmt = select(Bank).order_by(Bank.id.desc())
-    if actor.is_officer:
-        stmt = stmt.where(Bank.id == actor.bank_id)
+    stmt = bank_scoped(select(Bank).order_by(Bank.id.desc()), Bank.id, actor)
     if status:
         stmt = stmt.where(Bank.status == status)
     return paginate(session, stmt, page, page_size, key=Bank.id, after_id=after_id, count_limit=count_limit)
