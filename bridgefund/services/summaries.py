@@ -177,8 +177,8 @@ def _capture(session: Session, _context: Any, _instances: Any) -> None:
                 and obj.claim_after_days_overdue != claim_after_days(session.connection()):
             tx.rebuild_pool = True
     conn = session.connection()
-    for enterprise in enterprises - tx.first_before.keys():
-        tx.first_before[enterprise] = _first_disbursement(conn, enterprise)  # before this flush writes it
+    if enterprises - tx.first_before.keys():  # read before this flush writes the new dates
+        tx.first_before.update(_first_disbursements(conn, sorted(enterprises - tx.first_before.keys())))
     new_bridge = bridge_ids - tx.bridge_before.keys()
     if new_bridge:
         states = load_bridge(conn, sorted(new_bridge))
@@ -236,8 +236,9 @@ def _pending(session: Session, tx: _Tx) -> tuple[dict[dt.date, dict[str, Any]], 
         for loan_id, before in tx.bridge_before.items():
             for day, change in difference(bridge_deltas(states[loan_id][1]), before).items():
                 _add_figures(fund[day], change)
+    after = _first_disbursements(conn, sorted(tx.first_before)) if tx.first_before else {}
     for enterprise, before_first in tx.first_before.items():
-        after_first = _first_disbursement(conn, enterprise)
+        after_first = after[enterprise]
         if before_first != after_first:
             if before_first is not None:
                 _add(fund[before_first], "new_enterprises", -1)
@@ -309,9 +310,14 @@ def load_bridge(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, Br
     return out
 
 
-def _first_disbursement(conn: Connection, enterprise_id: int) -> dt.date | None:
+def _first_disbursements(conn: Connection, enterprise_ids: Sequence[int]) -> dict[int, dt.date | None]:
+    """enterprise id → the date of its first disbursement (None: never lent to), one query per :data:`CHUNK`."""
     loan = BridgeLoan.__table__.c
-    return conn.scalar(select(func.min(loan.disbursed_on)).where(loan.enterprise_id == enterprise_id))
+    out: dict[int, dt.date | None] = dict.fromkeys(enterprise_ids)
+    for chunk in _chunks(enterprise_ids):
+        out.update(conn.execute(select(loan.enterprise_id, func.min(loan.disbursed_on))
+                                .where(loan.enterprise_id.in_(chunk)).group_by(loan.enterprise_id)).all())
+    return out
 
 
 def load_pool(conn: Connection, ids: Sequence[int]) -> dict[int, PoolLoanDates]:
