@@ -56,10 +56,6 @@ class Settings:
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
 
 _ENV = {
     "database_url": "BRIDGEFUND_DATABASE_URL",

@@ -20,10 +20,6 @@ class Actor:
     def is_officer(self) -> bool:
         return self.role == "bank_officer"
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in ("admin", "fund_manager")
-
     def require(self, *roles: str) -> None:
         if self.role not in roles and self.role != "system":
             raise Forbidden(f"role {self.role} may not do this (needs {' or '.join(roles)})")
