@@ -13,7 +13,7 @@ the summary is checked against, and the answer while a summary awaits its rebuil
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
@@ -25,8 +25,6 @@ from bridgefund.services import summaries
 from bridgefund.services.fund import money_sum, yuan
 
 ZERO = Decimal("0.00")
-#: Ratios (utilization, turnover) and average days are given to four and two decimals, rounded half-up.
-DAYS_PLACES = Decimal("0.01")
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
@@ -42,7 +40,7 @@ def _sum_kind(kind: LedgerKind) -> ColumnElement[Any]:
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """The fund's ratios (utilization, turnover) carry four decimals."""
+    """The fund's ratios (utilization, turnover) carry four decimals (average days used: two), rounded half-up."""
     return finance_ratio(numerator, denominator, 4)
 
 
@@ -104,8 +102,7 @@ def _position(as_of: dt.date, m: dict[str, Decimal], cash: Decimal, *, disbursed
               days_sum: int, repaid_count: int, overdue_count: int, overdue_amount: Decimal) -> dict[str, Any]:
     capital = m["capital_in"] - m["capital_out"]
     outstanding = m["disbursement"] - m["principal_repaid"] - m["write_off"]
-    average_days = (Decimal(int(days_sum)) / Decimal(repaid_count)).quantize(DAYS_PLACES, rounding=ROUND_HALF_UP) \
-        if repaid_count else Decimal("0.00")
+    average_days = finance_ratio(Decimal(int(days_sum)), Decimal(int(repaid_count)), 2)
     return {
         "as_of": as_of,
         "capital": capital,
