@@ -24,8 +24,6 @@ from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
 from bridgefund.services import summaries
 from bridgefund.services.fund import money_sum, yuan
 
-ZERO = Decimal("0.00")
-
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
     """Whole days from ``earlier`` to ``later`` as an SQL integer expression (both dialects, no floats)."""
