@@ -19,7 +19,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
-from typing import Self
 
 from .money import ZERO
 
@@ -45,10 +44,10 @@ class BridgeLoanDates:
 class _Figures:
     """Figures that add and subtract field by field; false when every field is zero."""
 
-    def __add__(self, other: Self) -> Self:
+    def __add__(self, other: _Figures) -> _Figures:
         return type(self)(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))  # type: ignore[arg-type]
 
-    def __sub__(self, other: Self) -> Self:
+    def __sub__(self, other: _Figures) -> _Figures:
         return type(self)(*(getattr(self, f.name) - getattr(other, f.name) for f in fields(self)))  # type: ignore[arg-type]
 
     def __bool__(self) -> bool:
