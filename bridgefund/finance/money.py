@@ -48,6 +48,26 @@ def round_fen(x: Decimal) -> Decimal:
     return x.quantize(FEN, rounding=ROUND_HALF_UP, context=_ROUNDING)
 
 
+def round_fen_exact(numerator: Decimal, denominator: int) -> Decimal:
+    """``numerator ÷ denominator`` rounded half-up to the fen from its exact value (integer arithmetic).
+
+    Interest is ``balance × rate ÷ 12`` or ``balance × rate × days ÷ 360``: the product is exact, and the one
+    division is done here without any intermediate rounding, so 5.005 becomes 5.01 and never 5.00 because a
+    quotient was carried to a finite number of digits first.
+    """
+    _require_decimal("numerator", numerator)
+    if isinstance(denominator, bool) or not isinstance(denominator, int) or denominator <= 0:
+        raise ValueError(f"denominator must be a positive integer: {denominator!r}")
+    num, den = numerator.as_integer_ratio()
+    num *= 100
+    den *= denominator
+    quotient, rest = divmod(abs(num), den)
+    if 2 * rest >= den:
+        quotient += 1
+    fen = -quotient if num < 0 else quotient
+    return Decimal(fen).scaleb(-2, context=_ROUNDING)
+
+
 def ratio(numerator: Decimal, denominator: Decimal, places: int) -> Decimal:
     """``numerator ÷ denominator`` rounded half-up to ``places`` decimals; zero when the denominator is not positive.
 

@@ -3,38 +3,50 @@
 The state of a pool loan is its installments (:class:`InstallmentState`, one database row each: the schedule
 plus paid columns). A repayment is applied by :func:`allocate_pool_repayment`, which returns new states.
 
-Rules where DOMAIN.md is silent, chosen here:
+The rules (DOMAIN.md, "Schedules and money rules"), and the choices made where it is silent:
 
-* **What is due.** On a value date D an installment is *due* when ``due_date ≤ D``. The interest of the
-  current period (the first installment not yet due) is not due before its date.
-* **Penalty interest** is charged on each overdue installment's unpaid principal (not on unpaid interest —
-  no compound interest) for the days after its due date, at annual_rate × (1 + markup) × days / 360.
-  It is charged at each repayment (and for each as-of view) for the days since the last charge, rounded
-  half-up to the fen once per charge. ``penalty_accrued_to`` records the last charge.
+* **What is due.** On a value date D an installment is *due* when ``due_date ≤ D``. The *current*
+  installment is the first one not yet due; its interest period runs from ``period_start`` (the previous due
+  date, or the start date) to its due date, and none of it is due before that date.
+* **Penalty interest** is charged on each overdue installment's unpaid principal and — with
+  ``compound`` (复利, the pool setting ``compound_overdue_interest``, default on) — its unpaid interest, for the
+  days after its due date, at annual_rate × (1 + markup) × days / 360. Unpaid penalty bears none. It is charged
+  at each repayment (and for each as-of view) for the days since the last charge, rounded half-up to the fen
+  once per charge from the exact product. ``penalty_accrued_to`` records the last charge.
 * **Waterfall.** Oldest due installment first; within one, penalty → interest → principal.
-* **Prepayment.** Money beyond what is due prepays principal, booked as principal paid on the current
-  installment. The installments still to come are recomputed for the remaining principal with the same
-  method, due dates and term; the current installment keeps its scheduled interest (interest is earned on
-  the balance at the start of the period, as the schedule computes it), the later ones get interest on the
-  new balance. The principal column therefore always sums to the loan principal.
-* **Payoff.** Once all principal is prepaid, the current installment's interest may be paid too (and only
-  then, so a prepayment always reduces principal first); later installments become 0/0 and show as
-  ``cancelled``. Anything beyond principal + what is due + the current interest is an :class:`Overpayment`.
-  For a ``bullet`` loan the current installment is the only one, so its interest is not reduced by a
-  prepayment.
+* **Interest runs to the day money comes back.** Money beyond what is due prepays principal, booked as
+  principal paid on the current installment. The current period is then charged actual/360 for each of its
+  days at the balance outstanding that day (counting the first day, not the last): its interest is
+  ``days_interest(accrual_basis)`` where ``accrual_basis`` = Σ balance × days over the period, kept exact
+  (yuan-days) and rounded once. A prepayment of p on D lowers it by p × (due date − D) days. (Before any
+  prepayment the period carries its scheduled interest: a month's balance × rate ÷ 12, or for ``bullet``
+  actual/360 over the term.) So prepaying 500,000 of 1,000,000 at 4.35 % one day into a 31-day period leaves
+  120.83 + 1,812.50 = 1,933.33. The installments after the current one are recomputed for the remaining
+  principal with the same method, due dates and term (monthly interest on the new balance). The principal
+  column always sums to the loan principal.
+* **Payoff.** Once all principal is prepaid, the current installment's interest is what accrued to D
+  (nothing on the period's first day, so a payoff on a due date owes that installment and nothing of the
+  next period; a bullet loan paid off after one day owes one day's interest) and it may be paid too — only
+  then, so a prepayment always reduces principal first. Later installments become 0/0 and show as
+  ``cancelled``. :func:`payoff_amount` is what settles the loan on a date; anything beyond it is an
+  :class:`Overpayment`.
+* **Settled.** An installment is settled when its principal and interest are paid (:func:`is_settled`);
+  a zero installment is settled, and stops being settled if a prepayment moves principal into it. Days past
+  due count only unsettled installments, so a loan with nothing owing is never past due.
+* **Recoveries** are shared on the cumulative amount (:func:`recovery_share`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from enum import StrEnum
 from itertools import pairwise
 
-from .money import ZERO, Overpayment, Repayment, checked_amount, require_rate, round_fen
-from .schedule import Installment, RepaymentMethod, monthly_rate, penalty_interest, schedule_amounts
+from .money import EXACT, ZERO, Overpayment, Repayment, checked_amount, require_rate, round_fen, round_fen_exact
+from .schedule import Installment, RepaymentMethod, days_interest, schedule_amounts
 
 
 @dataclass(frozen=True)
@@ -52,10 +64,17 @@ class InstallmentState:
     penalty_paid: Decimal = ZERO
     #: Date through which penalty has been charged; ``None`` until the first charge.
     penalty_accrued_to: date | None = None
+    #: Σ balance × days (yuan-days) of the interest period once a prepayment has put it on actual/360;
+    #: ``None`` while the installment carries its scheduled interest.
+    accrual_basis: Decimal | None = None
+    #: First day of the interest period (previous due date or the loan's start date); needed for the
+    #: first installment, the others default to the previous installment's due date. Derived: not compared.
+    period_start: date | None = field(default=None, compare=False)
 
     @classmethod
     def from_installment(cls, installment: Installment) -> InstallmentState:
-        return cls(installment.seq, installment.due_date, installment.principal, installment.interest)
+        return cls(installment.seq, installment.due_date, installment.principal, installment.interest,
+                   period_start=installment.period_start)
 
     @property
     def principal_unpaid(self) -> Decimal:
@@ -85,11 +104,17 @@ class InstallmentStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+def is_settled(state: InstallmentState) -> bool:
+    """Whether principal and interest are fully paid — the one rule for settlement (``settled_on`` in the
+    database, days past due, classification and NPL all follow it). A zero installment is settled."""
+    return state.principal_unpaid == 0 and state.interest_unpaid == 0
+
+
 def installment_status(state: InstallmentState, as_of: date) -> InstallmentStatus:
     """Status of an installment on ``as_of`` (its paid columns must reflect repayments up to then)."""
     if state.principal == 0 and state.interest == 0 and state.penalty_charged == 0:
         return InstallmentStatus.CANCELLED
-    if state.principal_unpaid == 0 and state.interest_unpaid == 0 and state.penalty_unpaid == 0:
+    if is_settled(state) and state.penalty_unpaid == 0:
         return InstallmentStatus.PAID
     if state.due_date > as_of:
         return InstallmentStatus.PENDING
@@ -150,8 +175,10 @@ def charge_penalties(
     *,
     annual_rate: Decimal,
     penalty_markup: Decimal,
+    compound: bool = True,
 ) -> list[InstallmentState]:
-    """Charge penalty interest on overdue unpaid principal through ``as_of`` (one rounded charge each)."""
+    """Charge penalty interest through ``as_of`` (one rounded charge each) on overdue unpaid principal and,
+    with ``compound`` (复利), overdue unpaid interest."""
     require_rate("annual_rate", annual_rate)
     require_rate("penalty_markup", penalty_markup)
     charged = []
@@ -160,8 +187,11 @@ def charge_penalties(
             raise ValueError(f"installment {state.seq}: penalty charged through {state.penalty_accrued_to}")
         since = max(state.due_date, state.penalty_accrued_to or state.due_date)
         days = (as_of - since).days
-        if days > 0 and state.principal_unpaid > 0:
-            penalty = round_fen(penalty_interest(state.principal_unpaid, annual_rate, penalty_markup, days))
+        base = state.principal_unpaid + (state.interest_unpaid if compound else ZERO)
+        if days > 0 and base > 0:
+            with localcontext(EXACT):
+                product = base * annual_rate * (1 + penalty_markup) * days
+            penalty = round_fen_exact(product, 360)
             state = replace(state, penalty_charged=state.penalty_charged + penalty, penalty_accrued_to=as_of)
         charged.append(state)
     return charged
@@ -172,11 +202,39 @@ def amount_due(installments: Sequence[InstallmentState], as_of: date) -> Decimal
     return sum((s.unpaid for s in installments if s.due_date <= as_of), ZERO)
 
 
-def payoff_amount(installments: Sequence[InstallmentState], as_of: date) -> Decimal:
-    """The most a repayment on ``as_of`` may be: what is due, all other principal, the current interest."""
+def payoff_amount(installments: Sequence[InstallmentState], as_of: date, *, annual_rate: Decimal) -> Decimal:
+    """What settles the loan on ``as_of`` (the most a repayment then may be): what is due, all other
+    principal, and the current period's interest accrued to ``as_of`` (charge penalties first)."""
+    due = [s for s in installments if s.due_date <= as_of]
     future = [s for s in installments if s.due_date > as_of]
-    current_interest = future[0].interest_unpaid if future else ZERO
-    return amount_due(installments, as_of) + principal_outstanding(future) + current_interest
+    if not future:
+        return amount_due(due, as_of)
+    balance = principal_outstanding(future)
+    start = _period_start(future[0], due[-1] if due else None)
+    accrued = days_interest(_basis_after(future[0], start, as_of, balance, balance), annual_rate)
+    return amount_due(due, as_of) + balance + accrued - future[0].interest_paid
+
+
+def _period_start(current: InstallmentState, previous: InstallmentState | None) -> date:
+    if current.period_start is not None:
+        return current.period_start
+    if previous is None:
+        raise ValueError(f"installment {current.seq}: period_start is needed for the first installment")
+    return previous.due_date
+
+
+def _basis_after(current: InstallmentState, start: date, on: date, balance: Decimal, prepaid: Decimal) -> Decimal:
+    """The current period's Σ balance × days once ``prepaid`` of ``balance`` comes back on ``on``.
+
+    Until a prepayment the balance stays ``balance`` over the whole period (``accrual_basis`` is ``None``);
+    ``prepaid`` is then off the balance for the days from ``on`` to the due date.
+    """
+    period_days = max((current.due_date - start).days, 0)
+    days_left = min(max((current.due_date - on).days, 0), period_days)
+    with localcontext(EXACT):
+        basis = balance * period_days if current.accrual_basis is None else current.accrual_basis
+        return basis - prepaid * days_left
+
 
 
 def allocate_pool_repayment(
@@ -187,6 +245,7 @@ def allocate_pool_repayment(
     annual_rate: Decimal,
     penalty_markup: Decimal,
     method: RepaymentMethod | str,
+    compound: bool = True,
 ) -> PoolAllocationResult:
     """Charge penalties through ``value_date`` and apply ``amount``: what is due first, the rest prepays.
 
@@ -196,9 +255,10 @@ def allocate_pool_repayment(
     amount = checked_amount("amount", amount, positive=True)
     method = RepaymentMethod(method)
     _require_ordered(installments)
-    before = charge_penalties(installments, value_date, annual_rate=annual_rate, penalty_markup=penalty_markup)
+    before = charge_penalties(installments, value_date, annual_rate=annual_rate, penalty_markup=penalty_markup,
+                              compound=compound)
     penalty_charged = _total_penalty_charged(before) - _total_penalty_charged(installments)
-    limit = payoff_amount(before, value_date)
+    limit = payoff_amount(before, value_date, annual_rate=annual_rate)
     if amount > limit:
         raise Overpayment(limit)
 
@@ -226,7 +286,8 @@ def allocate_pool_repayment(
     if remaining > 0:
         current_interest = remaining - prepaid  # only when all principal is paid off; bounded by `limit`
         allocations.append(InstallmentAllocation(future[0].seq, ZERO, current_interest, prepaid))
-        future = _prepay(future, prepaid, current_interest, monthly_rate(annual_rate), method)
+        start = _period_start(future[0], due[-1] if due else None)
+        future = _prepay(future, start, value_date, prepaid, current_interest, annual_rate, method)
     return PoolAllocationResult(
         allocations=tuple(allocations),
         prepaid_principal=prepaid,
@@ -242,6 +303,7 @@ def replay_pool_repayments(
     annual_rate: Decimal,
     penalty_markup: Decimal,
     method: RepaymentMethod | str,
+    compound: bool = True,
 ) -> tuple[list[InstallmentState], list[PoolAllocationResult]]:
     """Apply repayments (in value-date order) to a fresh schedule: the states after, and each result.
 
@@ -260,6 +322,7 @@ def replay_pool_repayments(
                 annual_rate=annual_rate,
                 penalty_markup=penalty_markup,
                 method=method,
+                compound=compound,
             )
         except Overpayment as exc:
             raise Overpayment(exc.due, index) from None
@@ -310,9 +373,23 @@ def claim_amount(unpaid_principal: Decimal, pool_share: Decimal) -> Decimal:
     return round_fen(unpaid_principal * _share(pool_share))
 
 
-def recovery_share(amount: Decimal, pool_share: Decimal) -> Decimal:
-    """The part of a recovery that returns to the pool: amount × pool share, rounded to the fen."""
-    return round_fen(amount * _share(pool_share))
+def recovery_share(
+    amount: Decimal, pool_share: Decimal, *, recovered_before: Decimal = ZERO, credited_before: Decimal | None = None
+) -> Decimal:
+    """The part of a recovery that returns to the pool, shared on the cumulative amount.
+
+    The pool's share of everything recovered on the claim so far (``recovered_before`` + ``amount``), rounded
+    half-up, minus what was already credited (``credited_before``, by default the same rule applied to
+    ``recovered_before``) — so splitting a recovery into parts never changes the total. Never negative and
+    never more than ``amount`` (a pool credited more under an older rule gets nothing until the rule catches up).
+    """
+    amount = checked_amount("amount", amount)
+    recovered_before = checked_amount("recovered_before", recovered_before)
+    share = _share(pool_share)
+    with localcontext(EXACT):
+        total = round_fen(share * (recovered_before + amount))
+        credited = round_fen(share * recovered_before) if credited_before is None else credited_before
+    return min(max(total - credited, ZERO), amount)
 
 
 def _share(pool_share: Decimal) -> Decimal:
@@ -324,23 +401,29 @@ def _share(pool_share: Decimal) -> Decimal:
 
 def _prepay(
     future: list[InstallmentState],
+    start: date,
+    value_date: date,
     prepaid: Decimal,
     current_interest: Decimal,
-    rate: Decimal,
+    annual_rate: Decimal,
     method: RepaymentMethod,
 ) -> list[InstallmentState]:
-    """Book a prepayment on the current installment and recompute the ones to come for what remains."""
+    """Book a prepayment on the current installment (its period on actual/360 from now on) and recompute
+    the ones to come for what remains."""
     current = future[0]
     if prepaid == 0:
         return [replace(current, interest_paid=current.interest_paid + current_interest), *future[1:]]
-    remaining = principal_outstanding(future) - prepaid
-    amounts = schedule_amounts(remaining, rate, len(future), method)
+    balance = principal_outstanding(future)
+    basis = _basis_after(current, start, value_date, balance, prepaid)
+    amounts = schedule_amounts(balance - prepaid, annual_rate, len(future), method)
     recomputed = [
         replace(
             current,
             principal=current.principal_paid + prepaid + amounts[0][0],
             principal_paid=current.principal_paid + prepaid,
+            interest=days_interest(basis, annual_rate),
             interest_paid=current.interest_paid + current_interest,
+            accrual_basis=basis,
         )
     ]
     # Later installments are never paid ahead (prepayment is booked on the current one): only amounts change.

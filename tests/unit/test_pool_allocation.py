@@ -58,8 +58,8 @@ def test_late_payment_charges_penalty_and_pays_oldest_first():
     states = loan()
     on = date(2020, 3, 25)
     assert days_past_due(states, on) == 39
-    result = pay(states, "110000", on)
-    # penalty: inst 1, 39 days: 100,000 × 0.06 × 1.5 × 39 / 360 = 975; inst 2, 10 days: 250
+    result = pay(states, "110000", on, compound=False)
+    # without compound interest, penalty: inst 1, 39 days: 100,000 × 0.06 × 1.5 × 39 / 360 = 975; inst 2, 10 days: 250
     assert result.penalty_charged == D("1225.00")
     assert result.allocations == (
         InstallmentAllocation(1, D("975.00"), D("6000.00"), D("100000.00")),
@@ -70,13 +70,29 @@ def test_late_payment_charges_penalty_and_pays_oldest_first():
     assert days_past_due(after, on) == 10
     assert installment_status(after[1], on) is InstallmentStatus.OVERDUE
     # the next charge counts from the last one: 10 more days on inst 2's 100,000
-    later = charge_penalties(after, date(2020, 4, 4), annual_rate=RATE, penalty_markup=MARKUP)
+    later = charge_penalties(after, date(2020, 4, 4), annual_rate=RATE, penalty_markup=MARKUP, compound=False)
     assert later[1].penalty_unpaid == D("250.00")
     assert amount_due(later, date(2020, 4, 4)) == D("102975.00")
 
 
+def test_overdue_interest_bears_penalty_interest_by_default():
+    """复利: the penalty rate runs on overdue principal and overdue interest (not on unpaid penalty)."""
+    on = date(2020, 3, 25)
+    result = pay(loan(), "110000", on)
+    # inst 1, 39 days: 106,000 × 0.09 × 39 / 360 = 1,033.50; inst 2, 10 days: 105,500 × 0.09 × 10 / 360 = 263.75
+    assert result.penalty_charged == D("1297.25")
+    assert result.allocations[0] == InstallmentAllocation(1, D("1033.50"), D("6000.00"), D("100000.00"))
+    # interest-only: three unpaid interest installments each bear penalty on their interest alone
+    states = initial_states(build_schedule(D("1200000"), RATE, START, 12, "interest_only"))
+    charged = charge_penalties(states, date(2020, 5, 15), annual_rate=RATE, penalty_markup=MARKUP)
+    # 6,000 × 0.09 × (90, 61, 30) / 360 = 135.00, 91.50, 45.00
+    assert [s.penalty_charged for s in charged[:3]] == [D("135.00"), D("91.50"), D("45.00")]
+    plain = charge_penalties(states, date(2020, 5, 15), annual_rate=RATE, penalty_markup=MARKUP, compound=False)
+    assert [s.penalty_charged for s in plain[:3]] == [D("0.00")] * 3
+
+
 def test_payment_smaller_than_the_penalty_goes_to_penalty_only():
-    result = pay(loan(), "500", date(2020, 3, 25))
+    result = pay(loan(), "500", date(2020, 3, 25), compound=False)
     assert result.allocations == (InstallmentAllocation(1, D("500.00"), D("0.00"), D("0.00")),)
     assert result.installments[0].penalty_unpaid == D("475.00")
 
@@ -89,12 +105,14 @@ def test_money_beyond_what_is_due_prepays_and_recomputes_the_rest():
         InstallmentAllocation(2, D("0.00"), D("0.00"), D("200000.00")),
     )
     inst = result.installments
-    # 900,000 left over 11 installments: 81,818.18 × 10 + 81,818.20; the current one keeps its interest
+    # 900,000 left over 11 installments: 81,818.18 × 10 + 81,818.20; the current period (prepaid on its first
+    # day) is on actual/360 at the new balance: 900,000 × 0.06 × 29 / 360 = 4,350.00
     assert (inst[1].principal, inst[1].principal_paid, inst[1].interest) == (
         D("281818.18"),
         D("200000.00"),
-        D("5500.00"),
+        D("4350.00"),
     )
+    assert inst[1].accrual_basis == D("900000.00") * 29
     assert (inst[2].principal, inst[2].interest) == (D("81818.18"), D("4090.91"))  # 818,181.82 × 0.005
     assert inst[-1].principal == D("81818.20")
     assert [s.due_date for s in inst] == [s.due_date for s in loan()]
@@ -105,17 +123,18 @@ def test_money_beyond_what_is_due_prepays_and_recomputes_the_rest():
 def test_payoff_closes_the_loan():
     states = pay(loan(), "306000", date(2020, 2, 15)).installments
     on = date(2020, 2, 20)
-    assert payoff_amount(states, on) == D("905500.00")  # 900,000 principal + the current 5,500 interest
+    # 900,000 principal + 5 days' interest on it: 900,000 × 0.06 × 5 / 360 = 750.00
+    assert payoff_amount(states, on, annual_rate=RATE) == D("900750.00")
     with pytest.raises(Overpayment) as caught:
-        pay(states, "905500.01", on)
-    assert caught.value.due == D("905500.00")
-    result = pay(states, "905500", on)
-    assert result.allocations == (InstallmentAllocation(2, D("0.00"), D("5500.00"), D("900000.00")),)
+        pay(states, "900750.01", on)
+    assert caught.value.due == D("900750.00")
+    result = pay(states, "900750", on)
+    assert result.allocations == (InstallmentAllocation(2, D("0.00"), D("750.00"), D("900000.00")),)
     inst = result.installments
     assert principal_outstanding(inst) == 0 and sum(s.principal for s in inst) == D("1200000.00")
     assert installment_status(inst[1], on) is InstallmentStatus.PAID
     assert {installment_status(s, on) for s in inst[2:]} == {InstallmentStatus.CANCELLED}
-    assert payoff_amount(inst, on) == 0
+    assert payoff_amount(inst, on, annual_rate=RATE) == 0
 
 
 def test_prepaying_all_principal_leaves_the_current_interest_for_its_date():
@@ -123,10 +142,12 @@ def test_prepaying_all_principal_leaves_the_current_interest_for_its_date():
     inst = pay(states, "900000", date(2020, 2, 20)).installments
     assert principal_outstanding(inst) == 0
     assert installment_status(inst[1], date(2020, 2, 20)) is InstallmentStatus.PENDING
-    assert payoff_amount(inst, date(2020, 2, 21)) == D("5500.00")
+    # the interest stopped running with the principal on 20 February: 750.00, whenever it is paid
+    assert payoff_amount(inst, date(2020, 2, 21), annual_rate=RATE) == D("750.00")
     assert days_past_due(inst, date(2020, 3, 20)) == 5  # its interest is unpaid after 15 March
-    final = pay(inst, "5500", date(2020, 2, 25))
-    assert final.allocations == (InstallmentAllocation(2, D("0.00"), D("5500.00"), D("0.00")),)
+    final = pay(inst, "750", date(2020, 2, 25))
+    assert final.allocations == (InstallmentAllocation(2, D("0.00"), D("750.00"), D("0.00")),)
+    assert days_past_due(final.installments, date(2020, 3, 20)) == 0
 
 
 def test_installment_statuses():
@@ -151,15 +172,17 @@ def test_charging_twice_on_the_same_day_charges_nothing_more():
     assert charge_penalties(once, date(2020, 5, 1), annual_rate=RATE, penalty_markup=MARKUP) == once
 
 
-def test_bullet_prepayment_keeps_the_interest_and_reduces_principal():
+def test_bullet_prepayment_charges_each_balance_for_its_days():
     states = initial_states(build_schedule(D("1000000"), D("0.0435"), START, 12, "bullet"))
+    assert states[0].interest == D("44225.00")  # 366 days
     result = pay(states, "400000", date(2020, 6, 1), annual_rate=D("0.0435"), method="bullet")
     [inst] = result.installments
-    assert (inst.principal, inst.principal_paid, inst.interest) == (D("1000000.00"), D("400000.00"), D("44225.00"))
+    # 1,000,000 for 138 days + 600,000 for 228 days = 274,800,000 yuan-days × 0.0435 / 360 = 33,205.00
+    assert (inst.principal, inst.principal_paid, inst.interest) == (D("1000000.00"), D("400000.00"), D("33205.00"))
 
 
 def test_replay_matches_one_by_one_and_names_the_overpayment():
-    repayments = [Repayment(date(2020, 2, 15), D("306000")), Repayment(date(2020, 2, 20), D("905500"))]
+    repayments = [Repayment(date(2020, 2, 15), D("306000")), Repayment(date(2020, 2, 20), D("900750"))]
     states, results = replay_pool_repayments(
         build_schedule(D("1200000"), RATE, START, 12, "equal_principal"), repayments, **TERMS
     )
@@ -208,6 +231,15 @@ def test_claim_and_recovery_shares():
         claim_amount(D("100"), D("1.01"))
     with pytest.raises(ValueError):
         recovery_share(D("100"), D("-0.1"))
+
+
+def test_recoveries_are_shared_on_the_cumulative_amount():
+    """Three recoveries of 0.01 at 50 %: 0.01 (of 0.005), 0.00 (0.01 of 0.01), 0.01 (0.02 of 0.015) = 0.02."""
+    parts = [recovery_share(D("0.01"), D("0.5"), recovered_before=D(k) / 100) for k in range(3)]
+    assert parts == [D("0.01"), D("0.00"), D("0.01")]
+    assert sum(parts) == recovery_share(D("0.03"), D("0.5")) == D("0.02")
+    # a pool credited more under the old per-part rule gets nothing more until the cumulative share catches up
+    assert recovery_share(D("0.01"), D("0.5"), recovered_before=D("0.02"), credited_before=D("0.02")) == D("0.00")
 
 
 # --- properties ------------------------------------------------------------------------------------------
@@ -269,7 +301,7 @@ def test_repayment_sequences_keep_every_invariant(case):
     for gap, kind in steps:
         on += timedelta(days=gap)
         charged = charge_penalties(states, on, annual_rate=terms["annual_rate"], penalty_markup=terms["penalty_markup"])
-        limit = payoff_amount(charged, on)
+        limit = payoff_amount(charged, on, annual_rate=terms["annual_rate"])
         if limit == 0:
             break
         due = amount_due(charged, on)
@@ -281,7 +313,8 @@ def test_repayment_sequences_keep_every_invariant(case):
         check_result(result, amount, on, principal_outstanding(states), principal)
         states = list(result.installments)
         if kind == "payoff":
-            assert principal_outstanding(states) == 0 and payoff_amount(states, on) == 0
+            assert principal_outstanding(states) == 0
+            assert payoff_amount(states, on, annual_rate=terms["annual_rate"]) == 0
         if amount >= due:
             assert days_past_due(states, on) == 0
     assert days_past_due(states, on + timedelta(days=1)) >= 0
