@@ -18,7 +18,19 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    event,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -86,11 +98,14 @@ class PoolSettings(Base):
     max_annual_rate: Mapped[Decimal] = mapped_column(Rate())
     #: Penalty interest = contract rate × (1 + markup), e.g. 0.50.
     penalty_rate_markup: Mapped[Decimal] = mapped_column(Rate())
+    #: Overdue interest bears penalty interest too (复利); loans reported from then on keep the setting.
+    compound_overdue_interest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     FIELDS = ("leverage", "default_pool_share", "claim_after_days_overdue", "bank_npl_threshold",
-              "pool_loss_threshold", "max_loan_amount", "max_annual_rate", "penalty_rate_markup")
+              "pool_loss_threshold", "max_loan_amount", "max_annual_rate", "penalty_rate_markup",
+              "compound_overdue_interest")
 
     def snapshot(self) -> dict[str, Any]:
         return {k: (v if isinstance(v := getattr(self, k), int) else str(v)) for k in self.FIELDS}
@@ -174,6 +189,8 @@ class PoolLoan(Base):
     guarantor_share: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0"))
     #: Penalty markup in force when the loan was reported (the loan keeps it).
     penalty_rate_markup: Mapped[Decimal] = mapped_column(Rate())
+    #: Whether overdue interest bears penalty interest (复利): the pool setting when the loan was reported.
+    compound_overdue_interest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     maturity_date: Mapped[dt.date] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(10), default=PoolLoanStatus.active.value)
     #: Running totals of the repayments' split (kept with each repayment for fast current views).
@@ -231,9 +248,13 @@ class PoolInstallment(Base):
     penalty_paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     #: Date through which penalty has been charged.
     penalty_accrued_to: Mapped[dt.date | None] = mapped_column(Date)
-    #: Value date on which principal and interest were both fully paid: the installment is unpaid on
-    #: a date D when ``due_date ≤ D`` and (``settled_on`` is null or later than D). This is what lets
-    #: days past due, NPL ratios and classifications as of any date come from SQL.
+    #: Σ balance × days (yuan-days, exact) of the interest period once a prepayment put it on actual/360;
+    #: null while ``interest`` is the scheduled one (finance.pool.InstallmentState.accrual_basis).
+    accrual_basis: Mapped[Decimal | None] = mapped_column(Money())
+    #: Value date on which principal and interest were both fully paid (``finance.pool.is_settled``): the
+    #: installment is unpaid on a date D when ``due_date ≤ D`` and (``settled_on`` is null or later than D).
+    #: This is what lets days past due, NPL ratios and classifications as of any date come from SQL. It is
+    #: cleared when a prepayment moves principal into a zero installment (only ever one not yet due).
     settled_on: Mapped[dt.date | None] = mapped_column(Date)
 
     loan: Mapped[PoolLoan] = relationship(back_populates="installments", lazy="raise_on_sql")

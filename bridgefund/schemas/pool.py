@@ -52,6 +52,8 @@ class PoolSettingsSchema(Schema):
     max_loan_amount = Money()
     max_annual_rate = Rate()
     penalty_rate_markup = Rate(maximum=Decimal(10))
+    compound_overdue_interest = fields.Boolean(metadata={
+        "description": "overdue interest bears penalty interest (复利); a loan keeps the value of its reporting day"})
     updated_at = fields.DateTime(allow_none=True)
 
 
@@ -64,6 +66,8 @@ class PoolSettingsPutSchema(StrictSchema):
     max_loan_amount = Money(required=True, positive=True)
     max_annual_rate = Rate(required=True)
     penalty_rate_markup = Rate(required=True, maximum=Decimal(10))
+    compound_overdue_interest = fields.Boolean(truthy={True}, falsy={False}, metadata={
+        "description": "default true; absent: unchanged"})
 
 
 class ContributionSchema(StrictSchema):
@@ -186,6 +190,8 @@ class PoolLoanSummarySchema(Schema):
     days_past_due = fields.Integer()
     amount_due = Money()
     penalty_accrued = Money()
+    payoff_amount = Money(metadata={"description": "what settles the loan on as_of: what is due, all other principal "
+                                                   "and the current period's interest accrued to as_of"})
     recovered = Money()
     repaid_on = fields.Date(allow_none=True)
     created_at = fields.DateTime()

@@ -186,7 +186,12 @@ def record_recovery(
     remaining = claim.unpaid_principal - recovered
     if amount > remaining:
         raise RuleViolation.on("amount", f"exceeds the unrecovered principal of {remaining}")
-    share = recovery_share(amount, claim.pool_share)
+    # Shared on the cumulative amount (DOMAIN.md): the pool's share of all this claim's recoveries so far,
+    # half-up, minus what was already credited — splitting a recovery into parts never changes the total.
+    credited = sum(session.scalars(select(PoolRecovery.pool_amount).where(PoolRecovery.claim_id == claim.id)), ZERO)
+    recovered_on_claim = sum(session.scalars(select(PoolRecovery.amount).where(PoolRecovery.claim_id == claim.id)),
+                             ZERO)
+    share = recovery_share(amount, claim.pool_share, recovered_before=recovered_on_claim, credited_before=credited)
     session.get(Bank, loan.bank_id, with_for_update=True)  # lock order: loan → bank → pool
     lock_pool(session)
     recovery = PoolRecovery(loan_id=loan.id, claim_id=claim.id, bank_id=loan.bank_id, amount=amount,

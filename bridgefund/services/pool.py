@@ -51,6 +51,8 @@ DEFAULTS: dict[str, Any] = {
     #: 1.5 × the 4.35% one-year benchmark rate.
     "max_annual_rate": Decimal("0.06525"),
     "penalty_rate_markup": Decimal("0.50"),
+    #: Overdue interest bears penalty interest (复利, DOMAIN.md).
+    "compound_overdue_interest": True,
 }
 
 POOL_ENTITY_ID = 1
@@ -82,7 +84,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
     if values["default_pool_share"] > 1:
         raise RuleViolation.on("default_pool_share", "must be at most 1")
     for key in PoolSettings.FIELDS:
-        setattr(row, key, values[key])
+        if key in values:  # every field is required but compound_overdue_interest (absent: kept as it is)
+            setattr(row, key, values[key])
     row.updated_by = actor.id
     contributions = ledger_totals(session).contributions
     quotas = _total_quota(session)

@@ -15,6 +15,9 @@ Rules chosen where the docs are silent:
 * **After a claim**: once a claim is filed (and not rejected) the loan takes no more repayments — money
   recovered from the borrower is reported as a recovery after the claim is paid.
 * **Penalty in views** is charged through ``as_of`` for display but stored only when a repayment charges it.
+* **Interest, payoff, settlement** follow :mod:`bridgefund.finance.pool` (its docstring): ``payoff_amount`` of a
+  view is what settles the loan on ``as_of`` (less what was recovered after a claim); an installment's
+  ``settled_on`` is set and cleared by ``finance.pool.is_settled`` alone, so SQL figures and finance agree.
 """
 
 from __future__ import annotations
@@ -45,6 +48,8 @@ from bridgefund.finance.pool import (
     classify,
     days_past_due,
     installment_status,
+    is_settled,
+    payoff_amount,
     principal_outstanding,
     replay_pool_repayments,
 )
@@ -233,7 +238,8 @@ def create_pool_loan(
         enterprise_id=enterprise.id, contract_no=contract_no, principal=principal, annual_rate=annual_rate,
         start_date=start_date, term_months=term_months, repayment_method=repayment_method,
         guarantor_id=guarantor_id, pool_share=share, guarantor_share=guarantor_share,
-        penalty_rate_markup=s.penalty_rate_markup, maturity_date=schedule[-1].due_date,
+        penalty_rate_markup=s.penalty_rate_markup, compound_overdue_interest=s.compound_overdue_interest,
+        maturity_date=schedule[-1].due_date,
         status=PoolLoanStatus.active.value, created_by=actor.id,
     )
     session.add(loan)
@@ -241,7 +247,8 @@ def create_pool_loan(
     session.execute(PoolInstallment.__table__.insert(), [
         {"loan_id": loan.id, "seq": i.seq, "due_date": i.due_date, "principal": i.principal,
          "interest": i.interest, "principal_paid": ZERO, "interest_paid": ZERO, "penalty_charged": ZERO,
-         "penalty_paid": ZERO, "settled_on": start_date if i.principal == 0 and i.interest == 0 else None}
+         "penalty_paid": ZERO,
+         "settled_on": start_date if is_settled(InstallmentState.from_installment(i)) else None}
         for i in schedule
     ])
     audit.record(session, actor, "create", "pool_loan", loan.id, after=loan.snapshot())
@@ -296,6 +303,8 @@ class LoanView:
     classification: Classification
     recovered: Decimal
     repayments: list[PoolRepayment]
+    #: What settles the loan on ``as_of`` (finance.pool.payoff_amount, less recoveries).
+    payoff_amount: Decimal = ZERO
 
     def __getattr__(self, name: str) -> Any:  # the loan's own columns read through
         return getattr(self.loan, name)
@@ -321,8 +330,7 @@ class LoanView:
 
 
 def states_of(loan: PoolLoan) -> list[InstallmentState]:
-    return [InstallmentState(i.seq, i.due_date, i.principal, i.interest, i.principal_paid, i.interest_paid,
-                             i.penalty_charged, i.penalty_paid, i.penalty_accrued_to) for i in loan.installments]
+    return [_state(i, loan.start_date) for i in loan.installments]
 
 
 def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
@@ -335,15 +343,19 @@ def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
                                   loan.repayment_method)
         states, _ = replay_pool_repayments(
             schedule, [Repayment(r.value_date, r.amount) for r in repayments], annual_rate=loan.annual_rate,
-            penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method)
+            penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
+            compound=loan.compound_overdue_interest)
+    payoff = ZERO
     if as_of >= loan.start_date:
         states = charge_penalties(states, as_of, annual_rate=loan.annual_rate,
-                                  penalty_markup=loan.penalty_rate_markup)
+                                  penalty_markup=loan.penalty_rate_markup, compound=loan.compound_overdue_interest)
+        payoff = payoff_amount(states, as_of, annual_rate=loan.annual_rate)
     recovered = sum((r.amount for r in loan.recoveries if r.value_date <= as_of), ZERO)
     dpd = days_past_due(states, as_of)
     return LoanView(loan=loan, as_of=as_of, states=states,
                     principal_outstanding=principal_outstanding(states) - recovered, days_past_due=dpd,
-                    classification=classify(dpd), recovered=recovered, repayments=repayments)
+                    classification=classify(dpd), recovered=recovered, repayments=repayments,
+                    payoff_amount=max(payoff - recovered, ZERO))
 
 
 _LOADS = (selectinload(PoolLoan.installments), selectinload(PoolLoan.repayments),
@@ -436,8 +448,9 @@ def record_repayment(
                                 .order_by(PoolInstallment.seq)))
     try:
         result = allocate_pool_repayment(
-            [_state(r) for r in rows], amount, value_date, annual_rate=loan.annual_rate,
-            penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method)
+            [_state(r, loan.start_date) for r in rows], amount, value_date, annual_rate=loan.annual_rate,
+            penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
+            compound=loan.compound_overdue_interest)
     except Overpayment as exc:
         raise RuleViolation.on("amount", f"exceeds the most that can be paid on {value_date}: {exc.due}") from None
     for row, state in zip(rows, result.installments, strict=True):
@@ -476,16 +489,24 @@ def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> No
                             {"external_ref": ["already used by this bank"]}, existing_id=found)
 
 
-def _state(row: PoolInstallment) -> InstallmentState:
+def _state(row: PoolInstallment, start_date: dt.date) -> InstallmentState:
+    """The row as finance sees it; the first installment's interest period starts on the loan's start date."""
     return InstallmentState(row.seq, row.due_date, row.principal, row.interest, row.principal_paid,
-                            row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to)
+                            row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to,
+                            row.accrual_basis, start_date if row.seq == 1 else None)
 
 
 def _write_state(row: PoolInstallment, state: InstallmentState, value_date: dt.date) -> None:
     for name in ("principal", "interest", "principal_paid", "interest_paid", "penalty_charged", "penalty_paid",
-                 "penalty_accrued_to"):
+                 "penalty_accrued_to", "accrual_basis"):
         new = getattr(state, name)
         if getattr(row, name) != new:
             setattr(row, name, new)
-    if row.settled_on is None and state.principal_unpaid == 0 and state.interest_unpaid == 0:
+    # One rule for settlement (finance.pool.is_settled): set on the day it becomes true, cleared when a
+    # prepayment moves principal into a zero installment settled at creation (it is not yet due, so the
+    # figures of every earlier date stay as they were).
+    if not is_settled(state):
+        if row.settled_on is not None:
+            row.settled_on = None
+    elif row.settled_on is None:
         row.settled_on = value_date
