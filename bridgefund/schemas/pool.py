@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from marshmallow import Schema, fields, validate
 
@@ -57,6 +58,15 @@ class PoolSettingsSchema(Schema):
     updated_at = fields.DateTime(allow_none=True)
 
 
+class _JsonBoolean(fields.Boolean):
+    """``true`` or ``false`` only (marshmallow's Boolean also takes 0, 1, "yes", "false" …)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class PoolSettingsPutSchema(StrictSchema):
     leverage = Rate(required=True, maximum=Decimal(1000), min_exclusive=True)
     default_pool_share = Rate(required=True)
@@ -66,7 +76,7 @@ class PoolSettingsPutSchema(StrictSchema):
     max_loan_amount = Money(required=True, positive=True)
     max_annual_rate = Rate(required=True)
     penalty_rate_markup = Rate(required=True, maximum=Decimal(10))
-    compound_overdue_interest = fields.Boolean(truthy={True}, falsy={False}, metadata={
+    compound_overdue_interest = _JsonBoolean(metadata={
         "description": "default true; absent: unchanged"})
 
 
