@@ -26,6 +26,7 @@ import datetime as dt
 import os
 from collections import Counter
 from decimal import ROUND_DOWN, Decimal
+from fractions import Fraction
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
@@ -41,6 +42,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from bridgefund.errors import DomainError
+from bridgefund.finance import Repayment, add_months, build_schedule, replay_pool_repayments
 from bridgefund.models import (
     AuditEvent,
     Bank,
@@ -48,6 +50,7 @@ from bridgefund.models import (
     BridgeRepayment,
     Claim,
     FundLedgerEntry,
+    PoolInstallment,
     PoolLedgerEntry,
     PoolLoan,
     PoolRecovery,
@@ -443,6 +446,134 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             with make_session() as s:
                 for d, recorded in self.closed_figures.items():
                     assert self.figures(s, d) == recorded, f"figures as of {d} changed after the month closed"
+
+        # --- pool payoffs and prepayments (issue 10) -----------------------------------------------------
+        def _pool_rows(self, s: Any, loan_id: int) -> list[PoolInstallment]:
+            return list(s.scalars(select(PoolInstallment).where(PoolInstallment.loan_id == loan_id)
+                                  .order_by(PoolInstallment.seq)))
+
+        def _check_replay(self, loan_id: int) -> None:
+            """The stored installments are the replay of the loan's repayments (finance), settled_on included."""
+            with make_session() as s:
+                loan = s.get(PoolLoan, loan_id)
+                reps = list(s.scalars(select(PoolRepayment).where(PoolRepayment.loan_id == loan_id)
+                                      .order_by(PoolRepayment.value_date, PoolRepayment.id)))
+                schedule = build_schedule(loan.principal, loan.annual_rate, loan.start_date, loan.term_months,
+                                          loan.repayment_method)
+                states, _ = replay_pool_repayments(
+                    schedule, [Repayment(r.value_date, r.amount) for r in reps], annual_rate=loan.annual_rate,
+                    penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
+                    compound=loan.compound_overdue_interest)
+                rows = self._pool_rows(s, loan_id)
+                for row, st_ in zip(rows, states, strict=True):
+                    assert (row.principal, row.interest, row.principal_paid, row.interest_paid, row.penalty_charged,
+                            row.penalty_paid, row.accrual_basis) == (
+                        st_.principal, st_.interest, st_.principal_paid, st_.interest_paid, st_.penalty_charged,
+                        st_.penalty_paid, st_.accrual_basis), f"pool loan {loan_id} installment {row.seq}"
+
+        def _settled_for_good(self, loan_id: int, on: dt.date) -> None:
+            with make_session() as s:
+                assert s.get(PoolLoan, loan_id).status == "repaid"
+                for later in (on, on + dt.timedelta(days=100), on + dt.timedelta(days=400)):
+                    v = pool_loans.get_pool_loan(s, SYSTEM, loan_id, later)
+                    assert (v.days_past_due, v.payoff_amount) == (0, D("0.00")), f"loan {loan_id} on {later}"
+                assert all(r.settled_on is not None for r in self._pool_rows(s, loan_id))
+
+        @precondition(lambda self: self.pool_loans)
+        @rule(data=st.data())
+        def pool_payoff_on_a_due_date(self, data: st.DataObject) -> None:
+            """Paying off on a due date owes that installment and the principal left, nothing of the next period."""
+            loan_id = self.pick(data, PoolLoan, self.pool_loans, "active")
+            with make_session() as s:
+                loan = s.get(PoolLoan, loan_id)
+                bank, since = loan.bank_id, loan.last_repayment_on or loan.start_date
+                dues = [r.due_date for r in self._pool_rows(s, loan_id) if since <= r.due_date <= TODAY]
+                if not dues:
+                    return
+                on = data.draw(st.sampled_from(dues))
+                v = pool_loans.get_pool_loan(s, SYSTEM, loan_id, on)
+                later = sum((st_.principal_unpaid for st_ in v.states if st_.due_date > on), D("0.00"))
+                assert v.payoff_amount == v.amount_due + later, "a payoff on a due date charges no future interest"
+            if v.payoff_amount == 0:
+                return
+            done = self.step("pool_payoff_due_date", pool_loans.record_repayment, officers[bank], TODAY, loan_id,
+                             amount=v.payoff_amount, value_date=on, external_ref=self.ref(), on=on)
+            if done is not None:
+                self._settled_for_good(loan_id, on)
+                self._check_replay(loan_id)
+
+        @rule(data=st.data(), principal=_money(100_000, 3_000_000, 10_000), months=st.integers(1, 12),
+              days=st.integers(0, 40))
+        def bullet_payoff(self, data: st.DataObject, principal: Decimal, months: int, days: int) -> None:
+            """A bullet loan paid off ``days`` after its start owes those days' interest (actual/360) only."""
+            bank = data.draw(st.sampled_from(bank_ids))
+            start = self.on_date(data)
+            days = min(days, (add_months(start, months) - start).days - 1)  # before maturity
+            on = start + dt.timedelta(days=days)
+            if on > TODAY:
+                return
+            self.n += 1
+            loan = self.step("bullet_loan", pool_loans.create_pool_loan, officers[bank], TODAY,
+                             enterprise_id=data.draw(st.sampled_from(ents)).id, contract_no=f"PL{self.n}",
+                             principal=principal, annual_rate=D("0.0435"), start_date=start, term_months=months,
+                             repayment_method="bullet", on=start)
+            if loan is None:
+                return
+            self.pool_loans.append(loan.id)
+            exact = Fraction(principal) * Fraction("0.0435") * days / 360 * 100
+            interest = D(int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)).scaleb(-2)
+            with make_session() as s:
+                assert pool_loans.get_pool_loan(s, SYSTEM, loan.id, on).payoff_amount == principal + interest
+            done = self.step("bullet_payoff", pool_loans.record_repayment, officers[bank], TODAY, loan.id,
+                             amount=principal + interest, value_date=on, external_ref=self.ref(), on=on)
+            if done is not None:
+                assert done[0].interest == interest and done[0].principal == principal
+                self._settled_for_good(loan.id, on)
+
+        @precondition(lambda self: self.pool_loans)
+        @rule(data=st.data(), share=st.fractions(min_value=0, max_value=1))
+        def pool_partial_prepayment(self, data: st.DataObject, share: Fraction) -> None:
+            """What is due plus part of the principal: the current period is charged each balance for its days."""
+            loan_id = self.pick(data, PoolLoan, self.pool_loans, "active")
+            on = self.on_date(data)
+            with make_session() as s:
+                loan = s.get(PoolLoan, loan_id)
+                bank, since = loan.bank_id, loan.last_repayment_on or loan.start_date
+                on = max(on, since)
+                if on > TODAY:
+                    return
+                v = pool_loans.get_pool_loan(s, SYSTEM, loan_id, on)
+                future = [st_ for st_ in v.states if st_.due_date > on]
+                balance = sum((st_.principal_unpaid for st_ in future), D("0.00"))
+                extra = (balance * D(share.numerator) / D(share.denominator)).quantize(D("0.01"), ROUND_DOWN)
+                if not future or not D("0.00") < extra < balance:
+                    return
+                cur = future[0]
+                starts = [loan.start_date] + [st_.due_date for st_ in v.states]
+                period_start = starts[cur.seq - 1]
+                basis = cur.accrual_basis if cur.accrual_basis is not None else \
+                    balance * (cur.due_date - period_start).days
+                basis -= extra * (cur.due_date - on).days
+                exact = Fraction(basis) * Fraction(loan.annual_rate) / 360 * 100
+                interest = D(int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)).scaleb(-2)
+                amount = v.amount_due + extra
+            done = self.step("pool_prepay", pool_loans.record_repayment, officers[bank], TODAY, loan_id,
+                             amount=amount, value_date=on, external_ref=self.ref(), on=on)
+            if done is None:
+                return
+            assert done[0].prepaid_principal == extra
+            with make_session() as s:
+                row = self._pool_rows(s, loan_id)[cur.seq - 1]
+                assert (row.interest, row.accrual_basis) == (interest, basis), f"loan {loan_id} on {on}"
+            self._check_replay(loan_id)
+
+        @invariant()
+        def settlement_has_one_rule(self) -> None:
+            """``settled_on`` is set exactly on the installments finance calls settled (SQL figures read it)."""
+            with make_session() as s:
+                for row in s.scalars(select(PoolInstallment)):
+                    settled = row.principal_paid == row.principal and row.interest_paid == row.interest
+                    assert (row.settled_on is not None) == settled, f"installment {row.id}: settled_on {row.settled_on}"
 
     run_state_machine_as_test(Books, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
