@@ -60,7 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     from bridgefund.api.problems import document_problems
 
-    document_problems(api.register(app), app)
+    smorest_api = api.register(app)
+    document_problems(smorest_api, app)
+    docs.document_operations(smorest_api, app)
     docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])
     register_commands(app)
     return app
