@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,  # the vendored copy: no CDN (bridgefund/api/docs.py)
         OPENAPI_SWAGGER_UI_CONFIG=docs.SWAGGER_UI_CONFIG,
         API_SPEC_OPTIONS={
-            "info": {"description": "The zone's emergency bridge-loan fund and risk-compensation pool."},
+            "info": {"description": docs.API_DESCRIPTION},
             "security": [{"bearer": []}],
         },
     )

@@ -127,6 +127,32 @@ EXAMPLES: dict[str, Any] = {
 }
 
 
+#: The document's introduction (``info.description``, Markdown): what holds for every operation.
+API_DESCRIPTION = """The zone's emergency bridge-loan fund (应急转贷资金) and risk-compensation pool (风险补偿池).
+
+**Signing in.** `POST /api/v1/auth/token` with a username and password answers a bearer token; send it as
+`Authorization: Bearer <token>` (the *Authorize* button here). Roles: `admin` sets the rules and manages users,
+banks and capital; `fund_manager` approves and disburses bridge loans and pays claims; `bank_officer` submits a
+partner bank's loans, repayments and claims and sees only that bank's records (another bank's record answers 404,
+never 403); `auditor` reads everything, including the audit log. Each operation says who may call it.
+
+**Money** travels as a JSON string with two decimals (`"1500000.00"`), never a number; shares and rates are decimal
+strings too (`"0.50"`). Dates are `YYYY-MM-DD` business dates in the fund's timezone (Asia/Shanghai by default); a
+value date may not be in the future nor inside a closed month.
+
+**Bodies** are JSON (`Content-Type: application/json`) except the pool-loan import (multipart).
+
+**Errors** are RFC 9457 problems (`application/problem+json`) with `type`, `title`, `status`, `detail` and, for
+invalid fields, `errors: {field: [messages]}`; a refused request changes nothing. Every change and money movement
+writes one audit event in the same transaction.
+
+**Retries.** Every POST by a signed-in user accepts an `Idempotency-Key` header: the same key and request within 24
+hours answers the first successful response again (`Idempotent-Replayed: true`) and does nothing twice.
+
+**Lists** answer `{items, page, page_size, total, total_exact, next_after_id}`; pass `after_id=<next_after_id>` for
+the next page at any depth (lists ordered newest first), or `page`/`page_size`."""
+
+
 def who_may_call(rule: tuple[str, ...] | None) -> str:
     if rule is None:
         return "nobody (the endpoint has no access rule)"
@@ -162,6 +188,11 @@ def document_operations(api: Any, app: Flask) -> None:
             if example is not None and "requestBody" in op:
                 for media in op["requestBody"].get("content", {}).values():
                     media.setdefault("example", example)
+            # Docstrings use reST ``code``: Markdown's `code` in descriptions, plain text in the one-line summaries.
+            if op.get("summary"):
+                op["summary"] = op["summary"].replace("``", "").replace("`", "")
+            if op.get("description"):
+                op["description"] = op["description"].replace("``", "`")
             text = (op.get("description") or "").strip()
             if not text:
                 continue
