@@ -24,7 +24,7 @@ SWAGGER_UI_CONFIG = {"validatorUrl": None, "deepLinking": True}
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-    "form-action 'none'"
+    "form-action 'self'"
 )
 
 
