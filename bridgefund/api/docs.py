@@ -1,9 +1,14 @@
-"""The browsable API page, ``/api/docs``: Swagger UI served from the package itself, never from a CDN.
+"""The API's documentation: the OpenAPI document a newcomer can work from, and its page ``/api/docs``.
 
-The service usually runs on an intranet without internet access, where a page that loads its scripts from another
-host is blank. The Swagger UI files are a pinned, unmodified copy under ``bridgefund/static/vendor/swagger-ui``
-(listed with their sha256 and licence in ``bridgefund/static/vendor/VENDORED.json``), served as the app's static
-files; the page's Content-Security-Policy lets the browser load nothing from any other origin.
+:func:`document_operations` completes the document after every blueprint is registered: an introduction, who may
+call each operation and its errors (appended to the view docstring's own text), an example of every request body
+(:data:`EXAMPLES`) and the ``Idempotency-Key`` header on the POSTs that honour it.
+
+The page is Swagger UI served from the package itself, never from a CDN. The service usually runs on an intranet
+without internet access, where a page that loads its scripts from another host is blank. The Swagger UI files are a
+pinned, unmodified copy under ``bridgefund/static/vendor/swagger-ui`` (listed with their sha256 and licence in
+``bridgefund/static/vendor/VENDORED.json``), served as the app's static files; the page's Content-Security-Policy
+lets the browser load nothing from any other origin.
 """
 
 from __future__ import annotations
