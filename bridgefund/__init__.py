@@ -23,6 +23,7 @@ class BoundedInt(IntegerConverter):
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
     from bridgefund import api, web
+    from bridgefund.api import docs
     from bridgefund.cli import register_commands
     from bridgefund.config import load_settings
     from bridgefund.db import Database, make_engine
@@ -45,9 +46,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         OPENAPI_URL_PREFIX="/api",
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="/docs",
-        OPENAPI_SWAGGER_UI_URL="https://cdn.jsdelivr.net/npm/swagger-ui-dist@5/",
+        OPENAPI_SWAGGER_UI_URL=docs.SWAGGER_UI_URL,  # the vendored copy: no CDN (bridgefund/api/docs.py)
+        OPENAPI_SWAGGER_UI_CONFIG=docs.SWAGGER_UI_CONFIG,
         API_SPEC_OPTIONS={
-            "info": {"description": "The zone's emergency bridge-loan fund and risk-compensation pool."},
+            "info": {"description": docs.API_DESCRIPTION},
             "security": [{"bearer": []}],
         },
     )
@@ -58,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     from bridgefund.api.problems import document_problems
 
-    document_problems(api.register(app), app)
+    smorest_api = api.register(app)
+    document_problems(smorest_api, app)
+    docs.document_operations(smorest_api, app)
+    docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])
     register_commands(app)
     return app

@@ -18,5 +18,9 @@ blp = Blueprint("audit", __name__, description="Audit log (append-only)")
 @blp.arguments(AuditListArgs, location="query")
 @blp.response(200, page_of(AuditEventSchema, keyset=True))
 def list_audit_events(args: dict):  # noqa: ANN201
-    """List audit events, newest first, filtered by entity, actor, action, request or time."""
+    """List audit events, newest first, filtered by entity, actor, action, request or time.
+
+    The append-only log: one event per change or money movement, with the actor, their role, the request id and the
+    before/after values. Keyset paging with `after_id`. Changes nothing.
+    """
     return audit.list_events(session(), actor(), **paging(args), **args)

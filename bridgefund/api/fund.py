@@ -25,7 +25,11 @@ blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: p
 @blp.arguments(FundAsOfArgs, location="query")
 @blp.response(200, FundPositionSchema)
 def get_fund(args: dict):  # noqa: ANN201
-    """Show the fund's figures as of a date (default today), computed from the ledger."""
+    """Show the fund's figures as of a date (default today), computed from the ledger.
+
+    Capital, cash, outstanding principal, cumulative disbursements, fee and penalty income, losses, turnover and average
+    days used, all as of the end of `as_of` (the same figures as the monthly report). Changes nothing.
+    """
     return fund_figures.fund_position(session(), args.get("as_of") or today())
 
 
@@ -34,7 +38,11 @@ def get_fund(args: dict):  # noqa: ANN201
 @blp.arguments(FundCapitalSchema)
 @blp.response(201, FundLedgerEntrySchema)
 def move_capital(body: dict):  # noqa: ANN201
-    """Put capital into the fund or take it out; out beyond the cash of any later day answers 409."""
+    """Put capital into the fund or take it out; out beyond the cash of any later day answers 409.
+
+    Books a ledger entry (`direction` `in` or `out`) on `value_date`, which may not be in the future or in a closed
+    month (422/409). Writes an audit event with the entry.
+    """
     entry = fund.move_capital(session(), actor(), today=today(), **body)
     return fund.ledger_entry(session(), entry.id)
 
@@ -44,7 +52,11 @@ def move_capital(body: dict):  # noqa: ANN201
 @blp.arguments(FundLedgerListArgs, location="query")
 @blp.response(200, page_of(FundLedgerEntrySchema, keyset=True))
 def list_ledger(args: dict):  # noqa: ANN201
-    """List ledger entries with the running cash balance (newest value date first by default)."""
+    """List ledger entries with the running cash balance (newest value date first by default).
+
+    Every movement of the fund's cash: capital, disbursements, repayments (principal, fee, penalty), recoveries. Filter
+    by kind and dates, choose the `sort`; keyset paging with `after_id`. Changes nothing.
+    """
     return fund.list_ledger(session(), actor(), **paging(args), **args)
 
 
@@ -52,7 +64,11 @@ def list_ledger(args: dict):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.response(200, FundSettingsSchema)
 def get_settings():  # noqa: ANN201
-    """Show the fund's fee tiers, penalty rate, limits and approval rules."""
+    """Show the fund's fee tiers, penalty rate, limits and approval rules.
+
+    The rules new approvals are made under (approved loans keep the settings they were approved with). Changes
+    nothing.
+    """
     return fund.get_settings(session(), actor()).as_dict()
 
 
@@ -61,5 +77,9 @@ def get_settings():  # noqa: ANN201
 @blp.arguments(FundSettingsSchema)
 @blp.response(200, FundSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201
-    """Replace the fund's settings; loans already approved keep the settings they were approved under."""
+    """Replace the fund's settings; loans already approved keep the settings they were approved under.
+
+    The whole settings object is sent. Fee tiers start at day 1 and ascend (422 otherwise); rates are daily. Writes an
+    `update_settings` audit event with the old and new settings.
+    """
     return fund.put_settings(session(), actor(), body).as_dict()

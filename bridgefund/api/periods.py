@@ -26,7 +26,10 @@ class PeriodSchema(Schema):
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PeriodSchema))
 def list_periods(args: dict):  # noqa: ANN201
-    """List closed months, latest first (every month up to the latest is closed)."""
+    """List closed months, latest first (every month up to the latest is closed).
+
+    A closed month takes no booking dated in it, so its figures and its monthly report are final. Changes nothing.
+    """
     return periods.list_periods(session(), actor(), **paging(args))
 
 
@@ -34,5 +37,10 @@ def list_periods(args: dict):  # noqa: ANN201
 @access("admin")
 @blp.response(201, PeriodSchema)
 def close_period(period: str):  # noqa: ANN201
-    """Close a month and every earlier one: no value date may fall in them afterwards."""
+    """Close a month and every earlier one: no value date may fall in them afterwards.
+
+    After closing, any booking dated in a closed month answers 409, so the month's figures and its monthly report can
+    never change. 422 for a malformed period or a month that has not ended; 409 when it is already closed. Writes a
+    `close` audit event.
+    """
     return periods.close_period(session(), actor(), period, today=today())

@@ -74,7 +74,11 @@ def visible_claim(view: Callable[..., Any]) -> Callable[..., Any]:
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, PoolPositionSchema)
 def get_pool(args: dict):  # noqa: ANN201
-    """Show the pool's figures, now or ``?as_of=``."""
+    """Show the pool's figures, now or ``?as_of=``.
+
+    Contributions, balance, claims paid, recoveries, total quota, guaranteed outstanding, leverage used and NPL ratio
+    (the same figures as the monthly report). Changes nothing.
+    """
     return pool.position(session(), actor(), args.get("as_of") or today())
 
 
@@ -82,7 +86,10 @@ def get_pool(args: dict):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.response(200, PoolSettingsSchema)
 def get_settings():  # noqa: ANN201
-    """Show the pool's rules."""
+    """Show the pool's rules.
+
+    Leverage, default pool share, claim threshold, NPL thresholds, loan and rate caps, penalty markup. Changes nothing.
+    """
     return pool.get_settings(session(), actor())
 
 
@@ -91,7 +98,11 @@ def get_settings():  # noqa: ANN201
 @blp.arguments(PoolSettingsPutSchema)
 @blp.response(200, PoolSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201
-    """Replace the pool's rules."""
+    """Replace the pool's rules.
+
+    The whole settings object is sent. Lowering `leverage` below what the banks' quotas already use answers 409;
+    `default_pool_share` above 1 is a 422. Writes an `update_settings` audit event with the old and new rules.
+    """
     return pool.put_settings(session(), actor(), body)
 
 
@@ -100,7 +111,11 @@ def put_settings(body: dict):  # noqa: ANN201
 @blp.arguments(ContributionSchema)
 @blp.response(201, PoolLedgerEntrySchema)
 def contribute(body: dict):  # noqa: ANN201
-    """Book a contribution of public money into the pool."""
+    """Book a contribution of public money into the pool.
+
+    Raises the pool's balance and, by the leverage, the room for banks' quotas. `value_date` may not be in the future
+    (422) or in a closed month (409). Writes an audit event with the ledger entry.
+    """
     entry = pool.contribute(session(), actor(), today(), **body)
     entry.balance_after = None
     return entry
@@ -111,7 +126,10 @@ def contribute(body: dict):  # noqa: ANN201
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PoolLedgerEntrySchema))
 def list_ledger(args: dict):  # noqa: ANN201
-    """List the pool's ledger entries (newest value date first) with the balance after each."""
+    """List the pool's ledger entries (newest value date first) with the balance after each.
+
+    Contributions, claim payouts and recoveries. Changes nothing.
+    """
     return pool.list_ledger(session(), actor(), **paging(args))
 
 
@@ -123,7 +141,13 @@ def list_ledger(args: dict):  # noqa: ANN201
 @blp.arguments(PoolLoanCreateSchema)
 @blp.response(201, PoolLoanSchema)
 def create_pool_loan(body: dict):  # noqa: ANN201
-    """Report a loan under the pool's cover; answers with its schedule."""
+    """Report a loan under the pool's cover; answers with its schedule.
+
+    An officer reports for their own bank (naming another is a 403), a fund manager must name `bank_id`. Checked:
+    the enterprise is eligible, the principal and rate are within the pool's caps, pool share + guarantor share ≤
+    100% (422); the contract is new (409), the bank is not suspended and its quota covers the principal (409).
+    Creates the loan and its installment schedule; writes a `create` audit event.
+    """
     loan = pool_loans.create_pool_loan(session(), actor(), today(), **body)
     return pool_loans.get_pool_loan(session(), actor(), loan.id, max(loan.start_date, today()))
 
@@ -133,7 +157,11 @@ def create_pool_loan(body: dict):  # noqa: ANN201
 @blp.arguments(PoolLoanListArgs, location="query")
 @blp.response(200, page_of(PoolLoanSummarySchema, keyset=True))
 def list_pool_loans(args: dict):  # noqa: ANN201
-    """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``."""
+    """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``.
+
+    Each loan's outstanding principal, amount due, days past due and five-tier classification as of the date. Keyset
+    paging with `after_id`. Changes nothing.
+    """
     as_of = args.pop("as_of", None) or today()
     return pool_loans.list_pool_loans(session(), actor(), as_of, **paging(args), **args)
 
@@ -144,7 +172,10 @@ def list_pool_loans(args: dict):  # noqa: ANN201
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, PoolLoanSchema)
 def get_pool_loan(args: dict, pool_loan_id: int):  # noqa: ANN201
-    """Show a pool loan with its schedule, repayments and claims, evaluated ``?as_of=``."""
+    """Show a pool loan with its schedule, repayments and claims, evaluated ``?as_of=``.
+
+    Another bank's loan answers 404 to an officer. Changes nothing.
+    """
     return pool_loans.get_pool_loan(session(), actor(), pool_loan_id, args.get("as_of") or today())
 
 
@@ -154,7 +185,10 @@ def get_pool_loan(args: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, InstallmentSchema(many=True))
 def get_schedule(args: dict, pool_loan_id: int):  # noqa: ANN201
-    """List a pool loan's installments; the principal column sums exactly to the loan's principal."""
+    """List a pool loan's installments; the principal column sums exactly to the loan's principal.
+
+    Each installment's due date, principal, interest, what is paid and what is overdue as of `as_of`. Changes nothing.
+    """
     return pool_loans.get_pool_loan(session(), actor(), pool_loan_id, args.get("as_of") or today()).schedule
 
 
@@ -164,7 +198,12 @@ def get_schedule(args: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(PoolRepaymentCreateSchema)
 @blp.response(201, PoolRepaymentResultSchema)
 def repay(body: dict, pool_loan_id: int):  # noqa: ANN201
-    """Record a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
+    """Record a repayment: oldest installment first, penalty → interest → principal; the rest prepays.
+
+    `external_ref` is unique per bank (409 when reused). 422 for a date before the start or the latest repayment, or an
+    amount beyond what can be paid; 409 for a closed month, a loan that is not active or one with an open claim. Writes
+    a `repay` audit event.
+    """
     repayment, loan = pool_loans.record_repayment(session(), actor(), today(), pool_loan_id, **body)
     return {"repayment": repayment, "loan": loan}
 
@@ -175,7 +214,12 @@ def repay(body: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(ClaimFileSchema)
 @blp.response(201, ClaimSchema)
 def file_claim(body: dict, pool_loan_id: int):  # noqa: ANN201
-    """File a claim on a loan at least the claim threshold past due."""
+    """File a claim on a loan at least the claim threshold past due.
+
+    The bank's officer claims the pool's share of the unpaid principal once the loan is `claim_after_days_overdue` past
+    due on `claimed_on`. 409 when the loan is not past due long enough, already has a live claim or nothing to claim;
+    422 for a date before the start or the latest repayment. Creates the claim (`filed`); writes an audit event.
+    """
     return claims.file_claim(session(), actor(), today(), pool_loan_id, **body)
 
 
@@ -185,7 +229,11 @@ def file_claim(body: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(PoolRecoveryCreateSchema)
 @blp.response(201, PoolRecoverySchema)
 def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
-    """Record money recovered on a claimed loan; the pool's share returns to the pool."""
+    """Record money recovered on a claimed loan; the pool's share returns to the pool.
+
+    422 for an amount beyond the unrecovered principal or a date before the payout; 409 when the loan has no paid claim.
+    Books the pool's share in the pool's ledger and writes an audit event.
+    """
     return claims.record_recovery(session(), actor(), today(), pool_loan_id, **body)
 
 
@@ -196,7 +244,12 @@ def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "string", "format": "binary"}, "bank_id": {"type": "integer"}}}}}})
 def import_pool_loans():  # noqa: ANN201
-    """Import pool loans from a CSV or XLSX file: every row or none."""
+    """Import pool loans from a CSV or XLSX file: every row or none.
+
+    Multipart field `file` (CSV or XLSX, Chinese or English headers as in the template) and, for a fund manager,
+    `bank_id`. Every row is checked as `POST /pool-loans` would; any bad row answers 422 naming the row and field and
+    nothing is imported. Writes one audit event per loan created.
+    """
     upload = request.files.get("file")
     if upload is None:
         raise RuleViolation.on("file", "a multipart field 'file' with a CSV or XLSX file is required")
@@ -216,7 +269,10 @@ def import_pool_loans():  # noqa: ANN201
 @blp.doc(responses={"200": {"description": "The XLSX template", "content": {XLSX: {
     "schema": {"type": "string", "format": "binary"}}}}})
 def import_template() -> Response:
-    """Download the XLSX template for pool-loan imports."""
+    """Download the XLSX template for pool-loan imports.
+
+    The header row in Chinese, as banks' staff know it, ready for `POST /pool-loans/import`. Changes nothing.
+    """
     return Response(pool_import.template_xlsx(), mimetype=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="pool-loans-template.xlsx"'})
 
@@ -229,7 +285,10 @@ def import_template() -> Response:
 @blp.arguments(ClaimListArgs, location="query")
 @blp.response(200, page_of(ClaimSchema, keyset=True))
 def list_claims(args: dict):  # noqa: ANN201
-    """List claims (a bank officer sees only their bank's)."""
+    """List claims (a bank officer sees only their bank's).
+
+    Filter by status, bank or pool loan; keyset paging with `after_id`. Changes nothing.
+    """
     return claims.list_claims(session(), actor(), **paging(args), **args)
 
 
@@ -238,7 +297,10 @@ def list_claims(args: dict):  # noqa: ANN201
 @visible_claim
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id: int):  # noqa: ANN201
-    """Show a claim."""
+    """Show a claim.
+
+    Another bank's claim answers 404 to an officer. Changes nothing.
+    """
     return claims.get_claim(session(), actor(), claim_id)
 
 
@@ -248,7 +310,10 @@ def get_claim(claim_id: int):  # noqa: ANN201
 @blp.arguments(ClaimApproveSchema)
 @blp.response(200, ClaimSchema)
 def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
-    """Approve a filed claim."""
+    """Approve a filed claim.
+
+    The claim becomes `approved` (paid later by `/pay`). 409 unless it is `filed`. Writes an `approve` audit event.
+    """
     return claims.approve_claim(session(), actor(), claim_id, **body)
 
 
@@ -258,7 +323,11 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 @blp.arguments(ClaimRejectSchema)
 @blp.response(200, ClaimSchema)
 def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
-    """Reject a filed claim with a reason."""
+    """Reject a filed claim with a reason.
+
+    The claim becomes `rejected` and the loan takes repayments again. 422 without a reason; 409 unless it is `filed`.
+    Writes a `reject` audit event.
+    """
     return claims.reject_claim(session(), actor(), claim_id, today=today(), **body)
 
 
@@ -268,5 +337,9 @@ def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
 @blp.arguments(ClaimPaySchema)
 @blp.response(200, ClaimSchema)
 def pay_claim(body: dict, claim_id: int):  # noqa: ANN201
-    """Pay an approved claim from the pool on a value date."""
+    """Pay an approved claim from the pool on a value date.
+
+    Books the payout in the pool's ledger. 409 unless the claim is `approved`, when the pool's balance cannot cover it
+    or the date is in a closed month; 422 for a date before the filing. Writes a `pay` audit event.
+    """
     return claims.pay_claim(session(), actor(), today(), claim_id, **body)

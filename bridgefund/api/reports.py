@@ -75,7 +75,12 @@ def pdf_response(filename: str, data: bytes, *, inline: bool = False) -> Respons
 @blp.response(201, ReportSchema)
 @blp.doc(responses={"503": _UNAVAILABLE})
 def generate_monthly(body: dict):  # noqa: ANN201
-    """Render the monthly fund report of a past month and archive it as a new version."""
+    """Render the monthly fund report of a past month and archive it as a new version.
+
+    Renders the PDF (WeasyPrint; Chinese `zh` by default or English `en`) from the figures as of the month's last day,
+    stores the file under `BRIDGEFUND_REPORTS_DIR` with its SHA-256, and answers the record with its `download_url`. 422
+    for a month that has not ended; 503 when rendering is unavailable (no CJK font). Writes an audit event.
+    """
     s = settings()
     report = reports.generate_monthly_report(session(), actor(), period=body["period"], lang=body["lang"],
                                              today=today(), reports_dir=s.reports_dir, tz=s.tz)
@@ -87,7 +92,10 @@ def generate_monthly(body: dict):  # noqa: ANN201
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, page_of(ReportSchema, keyset=True))
 def list_reports(args: dict):  # noqa: ANN201
-    """List archived reports, newest first (every version is kept)."""
+    """List archived reports, newest first (every version is kept).
+
+    Filter by `period` and `lang`; keyset paging with `after_id`. Changes nothing.
+    """
     return reports.list_reports(session(), actor(), **paging(args), period=args.get("period"), lang=args.get("lang"))
 
 
@@ -95,7 +103,10 @@ def list_reports(args: dict):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.response(200, ReportSchema)
 def get_report(report_id: int):  # noqa: ANN201
-    """Show an archived report's record."""
+    """Show an archived report's record.
+
+    Period, language, version, SHA-256, who generated it and when. Changes nothing.
+    """
     return reports.get_report(session(), actor(), report_id)
 
 
@@ -103,7 +114,10 @@ def get_report(report_id: int):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.doc(**ARCHIVE_DOC)
 def report_pdf(report_id: int) -> Response:
-    """Download an archived report; 409 if its bytes no longer match the recorded SHA-256, 410 if missing."""
+    """Download an archived report; 409 if its bytes no longer match the recorded SHA-256, 410 if missing.
+
+    The bytes are checked against the SHA-256 recorded at generation before they are sent. Changes nothing.
+    """
     report, data = reports.report_pdf(session(), actor(), report_id, settings().reports_dir)
     return pdf_response(f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf", data)
 
@@ -114,7 +128,12 @@ def report_pdf(report_id: int) -> Response:
 @blp.arguments(StatementArgs, location="query")
 @blp.doc(**RENDER_DOC)
 def bank_statement(args: dict, bank_id: int) -> Response:
-    """Render a bank's statement of a past month (an officer only their own bank's)."""
+    """Render a bank's statement of a past month (an officer only their own bank's).
+
+    The bank's bridge loans and repayments, pool quota, new pool loans, repayments, claims and recoveries of `period`,
+    as a PDF rendered on demand (not archived). 422 for a month that has not ended; 503 when rendering is unavailable.
+    Changes nothing.
+    """
     s = settings()
     filename, data = reports.bank_statement_pdf(session(), actor(), bank_id, period=args["period"],
                                                 lang=args["lang"], today=today(), tz=s.tz)
@@ -127,7 +146,11 @@ def bank_statement(args: dict, bank_id: int) -> Response:
 @blp.arguments(LangArgs, location="query")
 @blp.doc(**RENDER_DOC)
 def approval_form(args: dict, loan_id: int) -> Response:
-    """Render a bridge loan's approval form (审批表), scoped like the loan."""
+    """Render a bridge loan's approval form (审批表), scoped like the loan.
+
+    The enterprise, maturing loan, renewal commitment, approved fee settings, every approval, the disbursement and
+    repayments, as a PDF rendered on demand. 503 when rendering is unavailable. Changes nothing.
+    """
     filename, data = reports.approval_form_pdf(session(), actor(), loan_id, lang=args["lang"], today=today(),
                                                tz=settings().tz)
     return pdf_response(filename, data)
