@@ -19,8 +19,8 @@ from bridgefund.schemas.bridge_loan import (
     BridgeLoanSchema,
     BridgeOptionalReasonSchema,
     BridgeOptionalValueDateSchema,
-    BridgeReasonSchema,
     BridgeRecoveryCreateSchema,
+    BridgeRejectSchema,
     BridgeRepaymentCreateSchema,
     BridgeRepaymentResultSchema,
     BridgeValueDateSchema,
@@ -92,17 +92,17 @@ def get_loan(args: dict, loan_id: int):  # noqa: ANN201
 @blp.response(200, BridgeLoanSchema)
 def approve(body: dict, loan_id: int):  # noqa: ANN201
     """Approve an application (never by its submitter; two managers at or above the dual-approval threshold)."""
-    return _shown(bridge_loans.approve(session(), actor(), loan_id, **body))
+    return _shown(bridge_loans.approve(session(), actor(), loan_id, today=today(), **body))
 
 
 @blp.post("/bridge-loans/<int:loan_id>/reject")
 @access("fund_manager")
 @visible_loan
-@blp.arguments(BridgeReasonSchema)
+@blp.arguments(BridgeRejectSchema)
 @blp.response(200, BridgeLoanSchema)
 def reject(body: dict, loan_id: int):  # noqa: ANN201
     """Reject an application, with a reason."""
-    return _shown(bridge_loans.reject(session(), actor(), loan_id, **body))
+    return _shown(bridge_loans.reject(session(), actor(), loan_id, today=today(), **body))
 
 
 @blp.post("/bridge-loans/<int:loan_id>/withdraw")

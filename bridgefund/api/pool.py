@@ -249,7 +249,7 @@ def get_claim(claim_id: int):  # noqa: ANN201
 @blp.response(200, ClaimSchema)
 def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
     """Approve a filed claim."""
-    return claims.approve_claim(session(), actor(), claim_id, **body)
+    return claims.approve_claim(session(), actor(), claim_id, today=today(), **body)
 
 
 @blp.post("/claims/<int:claim_id>/reject")

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
-from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import BusinessDate, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 
 METHODS = [m.value for m in RepaymentMethod]
-#: Business dates accepted anywhere in the pool: wide enough for any loan, narrow enough for date arithmetic.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
-
-
-def BusinessDate(**kwargs: object) -> fields.Date:  # noqa: N802 - reads like a field type
-    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
 
 GRADES = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 
@@ -141,6 +134,8 @@ class ClaimSchema(Schema):
     filed_by = fields.Integer(allow_none=True)
     approved_by = fields.Integer(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
+    approved_on = fields.Date(allow_none=True, metadata={
+        "description": "business date of the approval: the payout is never value-dated before it"})
     approval_comment = fields.String(allow_none=True)
     rejected_by = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -220,12 +215,19 @@ class ClaimFileSchema(StrictSchema):
     claimed_on = BusinessDate(required=True)
 
 
+#: The business date of a claim decision: optional, default today in the fund's timezone.
+DECIDED_ON = {"description": "business date of the decision (default: today in the fund's timezone); not before "
+                             "the claim was filed, not in the future, not in a closed month"}
+
+
 class ClaimApproveSchema(StrictSchema):
     comment = Text(500, allow_none=True)
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class ClaimRejectSchema(StrictSchema):
     reason = Text(500, required=True)
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class ClaimPaySchema(StrictSchema):
