@@ -183,6 +183,10 @@ class PoolLoanSummarySchema(Schema):
     penalty_accrued = Money()
     recovered = Money()
     repaid_on = fields.Date(allow_none=True)
+    written_off_principal = Money(metadata={
+        "description": "principal the bank wrote off by as_of: not outstanding, counted as non-performing"})
+    written_off_on = fields.Date(allow_none=True)
+    write_off_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -238,6 +242,11 @@ class ClaimListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
     bank_id = Id()
     pool_loan_id = Id()
+
+
+class PoolWriteOffSchema(StrictSchema):
+    value_date = BusinessDate(required=True)
+    reason = Text(500, required=True)
 
 
 class PoolRecoveryCreateSchema(StrictSchema):

@@ -296,6 +296,8 @@ class LoanView:
     classification: Classification
     recovered: Decimal
     repayments: list[PoolRepayment]
+    #: Principal the bank wrote off by ``as_of`` (no longer in ``principal_outstanding``).
+    written_off_principal: Decimal = ZERO
 
     def __getattr__(self, name: str) -> Any:  # the loan's own columns read through
         return getattr(self.loan, name)
@@ -336,14 +338,22 @@ def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
         states, _ = replay_pool_repayments(
             schedule, [Repayment(r.value_date, r.amount) for r in repayments], annual_rate=loan.annual_rate,
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method)
+    written_off = loan.written_off_principal if written_off_by(loan, as_of) else ZERO
     if as_of >= loan.start_date:
-        states = charge_penalties(states, as_of, annual_rate=loan.annual_rate,
-                                  penalty_markup=loan.penalty_rate_markup)
+        # a written-off loan stops accruing: penalty interest runs to its write-off date, never beyond
+        states = charge_penalties(states, loan.written_off_on if written_off else as_of,
+                                  annual_rate=loan.annual_rate, penalty_markup=loan.penalty_rate_markup)
     recovered = sum((r.amount for r in loan.recoveries if r.value_date <= as_of), ZERO)
     dpd = days_past_due(states, as_of)
     return LoanView(loan=loan, as_of=as_of, states=states,
-                    principal_outstanding=principal_outstanding(states) - recovered, days_past_due=dpd,
-                    classification=classify(dpd), recovered=recovered, repayments=repayments)
+                    principal_outstanding=principal_outstanding(states) - recovered - written_off, days_past_due=dpd,
+                    classification=classify(dpd), recovered=recovered, repayments=repayments,
+                    written_off_principal=written_off)
+
+
+def written_off_by(loan: PoolLoan, as_of: dt.date) -> bool:
+    """The bank had written the loan off on or before ``as_of``."""
+    return loan.written_off_on is not None and loan.written_off_on <= as_of
 
 
 _LOADS = (selectinload(PoolLoan.installments), selectinload(PoolLoan.repayments),
