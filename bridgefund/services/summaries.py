@@ -132,7 +132,8 @@ def _add_figures(day: dict[str, Any], change: BridgeDay) -> None:
 #: approvals, accrued penalty, notes …) leaves its contribution as it was and is not looked at.
 _BRIDGE_FACTS = ("amount", "disbursed_on", "due_date", "repaid_on", "written_off_on")
 _POOL_FACTS = {PoolLoan: ("principal", "start_date", "written_off_on", "written_off_principal"),
-               PoolInstallment: ("due_date", "settled_on"), PoolRepayment: ("principal", "value_date"), PoolRecovery: ("amount", "value_date"),
+               PoolInstallment: ("due_date", "settled_on"), PoolRepayment: ("principal", "value_date"),
+               PoolRecovery: ("amount", "value_date"),
                Claim: ("filed_on", "rejected_on")}
 
 
