@@ -718,8 +718,8 @@ def approval_form_data(session: Session, loan: BridgeLoan) -> dict[str, Any]:
             "default_after_days": loan.default_after_days,
             "required_approvals": loan.required_approvals,
         },
-        "approvals": [{"manager": names.get(a.manager_id), "at": a.at, "comment": a.comment}
-                      for a in loan.approvals],
+        "approvals": [{"manager": names.get(a.manager_id), "decided_on": a.decided_on, "at": a.at,
+                       "comment": a.comment} for a in loan.approvals],
         "approved_at": loan.approved_at,
         "disbursement": None if disbursement is None else {
             "value_date": disbursement.value_date, "by": names.get(disbursement.created_by),
