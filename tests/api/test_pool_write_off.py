@@ -157,3 +157,18 @@ def test_write_off_is_idempotent_with_a_key(world, db):  # noqa: ANN001
     assert first.status_code == again.status_code == 200
     assert again.get_json() == first.get_json()
     assert audit_count(db, entity_type="pool_loan", entity_id=loan["id"], action="write_off") == 1
+
+
+def test_the_monthly_report_lists_written_off_principal_as_non_performing(world, db):  # noqa: ANN001
+    """The report's NPL list is the NPL ratio's numerator: it includes the written-off principal."""
+    from bridgefund.reports.data import monthly_report_data
+    from bridgefund.services import pool_figures
+
+    w = world
+    loan = late_loan(w)
+    assert write_off(w, loan["id"], value_date="2020-04-30").status_code == 200  # 15 Mar + 90 days: not yet NPL by days
+    data = monthly_report_data(db, "2020-04")
+    npl = pool_figures.bank_pool_figures_direct(db, dt.date(2020, 4, 30), None, 90)
+    assert data["pool_npl"]["amount"] == sum((f.npl_principal for f in npl.values()), D("0.00")) == D("1100000.00")
+    assert [r["reference"] for r in data["pool_npl"]["rows"]] == [loan["reference"]]
+    assert monthly_report_data(db, "2020-03")["pool_npl"]["amount"] == D("0.00")
