@@ -60,13 +60,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("approved_on", sa.Date(), nullable=True))
     op.execute(sa.text("UPDATE pool_claims SET approved_on = filed_on WHERE approved_by IS NOT NULL"))
     with op.batch_alter_table("fund_settings") as batch_op:
-        batch_op.add_column(sa.Column("established_on", sa.Date(), server_default=sa.text("'2000-01-01'"),
-                                      nullable=False))
+        batch_op.add_column(sa.Column("established_on", sa.Date(), server_default="2000-01-01", nullable=False))
 
     with op.batch_alter_table("pool_loans") as batch_op:
         batch_op.add_column(sa.Column("written_off_on", sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column("written_off_principal", sa.BigInteger(), server_default=sa.text("0"),
-                                      nullable=False))
+        # (a plain string default: SQLite then adds the column in place; an SQL expression would make the batch
+        # copy-and-rename the table, which its children's foreign keys refuse on a database that holds loans)
+        batch_op.add_column(sa.Column("written_off_principal", sa.BigInteger(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("write_off_reason", sa.String(length=500), nullable=True))
     if sqlite:
         _sqlite_pool_loans_sql([
