@@ -212,7 +212,19 @@ def test_pool_dates_are_bounded_by_established_on(pool_world, client):  # noqa: 
     problem(w.post("/pool/contributions", {"amount": "1.00", "value_date": "2019-06-27"}, w.admin), 422,
             "value_date")
     problem(w.post("/pool-loans", w.loan_body(start_date="2019-06-27"), w.officer), 422, "start_date")
-    assert w.post("/pool-loans", w.loan_body(start_date="2019-06-28"), w.officer).status_code == 201
+    loan = w.post("/pool-loans", w.loan_body(start_date="2019-06-28"), w.officer).get_json()
+    assert loan["start_date"] == "2019-06-28"
+    problem(w.post(f"/pool-loans/{loan['id']}/write-off", {"value_date": "2019-06-27", "reason": "x"}, w.officer),
+            422, "value_date")
+
+
+def test_claimed_on_and_repayments_are_business_dates_too(pool_world, client, db):  # noqa: ANN001
+    w = pool_world
+    loan = w.loan(start_date="2020-01-15")
+    close(db, "2020-05", "2020-05-31")
+    problem(w.post(f"/pool-loans/{loan['id']}/claims", {"claimed_on": "2020-05-31"}, w.officer), 409, "claimed_on")
+    problem(w.repay(loan["id"], "100.00", "2020-05-31"), 409, "value_date")
+    assert w.post(f"/pool-loans/{loan['id']}/claims", {"claimed_on": "2020-06-01"}, w.officer).status_code == 201
 
 
 @pytest.mark.parametrize("as_of, status", [

@@ -71,6 +71,9 @@ def test_write_off_leaves_quota_used_and_counts_as_non_performing(world, db):  #
     day_before = w.get(f"/pool-loans/{loan['id']}", as_of="2020-09-29").get_json()
     assert day_before["principal_outstanding"] == "1100000.00" and day_before["written_off_principal"] == "0.00"
     assert w.get(f"/pool-loans/{performing['id']}").get_json()["principal_outstanding"] == "1000000.00"
+    listed = w.get("/pool-loans", w.officer, status="written_off").get_json()
+    assert [x["id"] for x in listed["items"]] == [loan["id"]] and listed["items"][0]["written_off_principal"] == \
+        "1100000.00"
     # summaries and whole-history figures agree on every date around it
     dates = [dt.date(2020, 9, 29), dt.date(2020, 9, 30), dt.date(2020, 10, 31), dt.date(2020, 12, 31)]
     assert summaries.check(db, dates) == []
