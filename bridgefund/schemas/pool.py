@@ -8,7 +8,17 @@ from marshmallow import Schema, fields, validate
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
-from bridgefund.schemas.common import BusinessDate, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import (  # noqa: F401 - EARLIEST, LATEST re-exported from their old home
+    EARLIEST,
+    LATEST,
+    BusinessDate,
+    Id,
+    KeysetListArgs,
+    Money,
+    Rate,
+    StrictSchema,
+    Text,
+)
 
 METHODS = [m.value for m in RepaymentMethod]
 
