@@ -17,7 +17,7 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event, text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -95,7 +95,7 @@ class FundSettings(Base):
     default_after_days: Mapped[int]
     #: The day the fund began: no business date (application, decision, value date …) may be earlier.
     established_on: Mapped[dt.date] = mapped_column(default=DEFAULT_ESTABLISHED_ON,
-                                                    server_default=text("'2000-01-01'"))
+                                                    server_default="2000-01-01")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -28,7 +28,6 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -201,7 +200,7 @@ class PoolLoan(Base):
     #: Value date of the bank's write-off, the principal it wrote off (unpaid on that date, yuan) and why.
     written_off_on: Mapped[dt.date | None] = mapped_column(Date)
     written_off_principal: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
-                                                           server_default=text("0"))
+                                                           server_default="0")
     write_off_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
