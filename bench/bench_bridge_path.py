@@ -174,7 +174,7 @@ def main() -> None:
                 "maturing_loan": {"contract_no": f"B-{i}", "amount": amount, "due_date": "2020-02-10"},
                 "renewal": {"amount": "2000000.00", "expected_date": "2020-02-20"}, "submitted_on": "2020-02-09"})
             assert s == 201, loan
-            s, body = li.call("POST", f"/bridge-loans/{loan['id']}/approve", {})
+            s, body = li.call("POST", f"/bridge-loans/{loan['id']}/approve", {"decided_on": "2020-02-09"})
             assert s == 200 and body["status"] == "approved", body
             s, body = li.call("POST", f"/bridge-loans/{loan['id']}/disburse", {"value_date": "2020-02-10"})
             assert s == 200, body

@@ -72,10 +72,12 @@ class World:
 
     def approved(self, amount: str = "1000000.00", term_days: int = 10, **kw: Any) -> dict:
         loan = self.submit(amount, term_days, **kw)
-        r = self.post(f"/bridge-loans/{loan['id']}/approve", {"comment": "ok"}, self.li)
+        # decided on the day of the application, so that the money may be value-dated from then on
+        on = {"decided_on": loan["submitted_on"]}
+        r = self.post(f"/bridge-loans/{loan['id']}/approve", {"comment": "ok", **on}, self.li)
         assert r.status_code == 200, r.get_json()
         if r.get_json()["status"] == "submitted":
-            r = self.post(f"/bridge-loans/{loan['id']}/approve", {}, self.wang)
+            r = self.post(f"/bridge-loans/{loan['id']}/approve", on, self.wang)
             assert r.status_code == 200, r.get_json()
         assert r.get_json()["status"] == "approved"
         return r.get_json()

@@ -19,8 +19,8 @@ from bridgefund.schemas.bridge_loan import (
     BridgeLoanSchema,
     BridgeOptionalReasonSchema,
     BridgeOptionalValueDateSchema,
-    BridgeReasonSchema,
     BridgeRecoveryCreateSchema,
+    BridgeRejectSchema,
     BridgeRepaymentCreateSchema,
     BridgeRepaymentResultSchema,
     BridgeValueDateSchema,
@@ -111,13 +111,13 @@ def approve(body: dict, loan_id: int):  # noqa: ANN201
     (maker-checker), 409 for a second approval by the same manager or a loan not under review. Writes an `approve` audit
     event.
     """
-    return _shown(bridge_loans.approve(session(), actor(), loan_id, **body))
+    return _shown(bridge_loans.approve(session(), actor(), loan_id, today=today(), **body))
 
 
 @blp.post("/bridge-loans/<int:loan_id>/reject")
 @access("fund_manager")
 @visible_loan
-@blp.arguments(BridgeReasonSchema)
+@blp.arguments(BridgeRejectSchema)
 @blp.response(200, BridgeLoanSchema)
 def reject(body: dict, loan_id: int):  # noqa: ANN201
     """Reject an application, with a reason.
@@ -125,7 +125,7 @@ def reject(body: dict, loan_id: int):  # noqa: ANN201
     The loan ends in status `rejected`. 422 without a reason; 409 when it is no longer under review. Writes a `reject`
     audit event.
     """
-    return _shown(bridge_loans.reject(session(), actor(), loan_id, **body))
+    return _shown(bridge_loans.reject(session(), actor(), loan_id, today=today(), **body))
 
 
 @blp.post("/bridge-loans/<int:loan_id>/withdraw")

@@ -35,8 +35,9 @@ from bridgefund.schemas.pool import (
     PoolRepaymentResultSchema,
     PoolSettingsPutSchema,
     PoolSettingsSchema,
+    PoolWriteOffSchema,
 )
-from bridgefund.services import claims, pool, pool_import, pool_loans
+from bridgefund.services import claims, pool, pool_import, pool_loans, pool_write_off
 from bridgefund.web import ANY, access, actor, session, today
 
 blp = Blueprint("pool", __name__, description="The risk-compensation pool (风险补偿资金池)")
@@ -237,6 +238,16 @@ def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
     return claims.record_recovery(session(), actor(), today(), pool_loan_id, **body)
 
 
+@blp.post("/pool-loans/<int:pool_loan_id>/write-off")
+@access("bank_officer", "fund_manager")
+@visible_pool_loan
+@blp.arguments(PoolWriteOffSchema)
+@blp.response(200, PoolLoanSchema)
+def write_off(body: dict, pool_loan_id: int):  # noqa: ANN201
+    """Write a pool loan's unpaid principal off: it leaves the quota used and counts as non-performing."""
+    return pool_write_off.write_off(session(), actor(), today(), pool_loan_id, **body)
+
+
 @blp.post("/pool-loans/import")
 @access("bank_officer", "fund_manager")
 @blp.response(201, ImportResultSchema)
@@ -314,7 +325,7 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 
     The claim becomes `approved` (paid later by `/pay`). 409 unless it is `filed`. Writes an `approve` audit event.
     """
-    return claims.approve_claim(session(), actor(), claim_id, **body)
+    return claims.approve_claim(session(), actor(), claim_id, today=today(), **body)
 
 
 @blp.post("/claims/<int:claim_id>/reject")

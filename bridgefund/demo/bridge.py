@@ -173,9 +173,11 @@ def load(session: Session, story: dict[str, Any]) -> None:
                 purpose="到期贷款续贷过桥", submitted_on=date, today=today,
             )
             ids[n] = loan.id
-            bridge_loans.approve(session, li, loan.id, comment="材料齐全，同意")
+            # decided in 2020 (business dates), the review on the application's day, a second one the next day
+            bridge_loans.approve(session, li, loan.id, comment="材料齐全，同意", today=today, decided_on=date)
             if loan.status == "submitted":
-                bridge_loans.approve(session, wang, loan.id, comment="复核同意")
+                bridge_loans.approve(session, wang, loan.id, comment="复核同意", today=today,
+                                     decided_on=min(date + dt.timedelta(days=1), p.disbursed_on))
         elif action == "disburse":
             bridge_loans.disburse(session, li, ids[n], value_date=date, today=today)
         elif action in ("repay", "repay_part"):

@@ -208,7 +208,7 @@ def _claim_story(at: Any, session: Session, officer: Actor, approver: Actor, pay
     at(filed, 3, file)
     if approved:
         at(approved, 3, lambda: claims.approve_claim(session, approver, state["claim"].id,
-                                                     comment="材料齐全，同意代偿"))
+                                                     comment="材料齐全，同意代偿", today=today, decided_on=approved))
     if paid:
         at(paid, 3, lambda: claims.pay_claim(session, payer, today, state["claim"].id, value_date=paid))
     if recovery:

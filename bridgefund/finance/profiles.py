@@ -119,6 +119,8 @@ class PoolLoanDates:
     recovered: tuple[tuple[dt.date, Decimal], ...] = ()
     #: (filed on, rejected on or None) of every claim of the loan.
     claims: tuple[tuple[dt.date, dt.date | None], ...] = ()
+    #: (value date, principal written off) of the bank's write-off, if any (at most one).
+    written_off: tuple[tuple[dt.date, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -132,20 +134,22 @@ class PoolDay(_Figures):
 def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay:
     """The loan's figures on ``day``, by definition (``services.pool_figures``):
 
-    * **outstanding** on D: principal (once started) − principal repaid by D − recovered by D;
+    * **outstanding** on D: principal (once started) − principal repaid by D − recovered by D − written off by D;
     * **non-performing** on D: started, and an installment due on or before D − ``claim_after_days`` is not
       settled by D (``settled_on`` null or later than D), or a claim filed by D is not rejected; its
       non-performing principal is then its outstanding principal; a claim is live from its filing date until
-      the day before its rejection.
+      the day before its rejection. Principal written off by D is non-performing too (DOMAIN.md, "Pool
+      write-off"): it leaves the outstanding principal but stays in the non-performing principal.
     """
     if loan.start_date > day:
         return PoolDay()
+    written_off = sum((w for d, w in loan.written_off if d <= day), ZERO)
     outstanding = (loan.principal - sum((p for d, p in loan.principal_paid if d <= day), ZERO)
-                   - sum((a for d, a in loan.recovered if d <= day), ZERO))
+                   - sum((a for d, a in loan.recovered if d <= day), ZERO) - written_off)
     cutoff = day - dt.timedelta(days=claim_after_days)
     bad = any(due <= cutoff and (settled is None or settled > day) for due, settled in loan.installments) \
         or any(filed <= day and (rejected is None or rejected > day) for filed, rejected in loan.claims)
-    return PoolDay(outstanding, outstanding if bad else ZERO)
+    return PoolDay(outstanding, (outstanding if bad else ZERO) + written_off)
 
 
 def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, PoolDay]:
@@ -157,7 +161,11 @@ def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, Poo
     """
     after = dt.timedelta(days=claim_after_days)
     money: dict[dt.date, Decimal] = {loan.start_date: loan.principal}
-    for d, p in (*loan.principal_paid, *loan.recovered):
+    written: dict[dt.date, Decimal] = {}
+    for d, w in loan.written_off:
+        day = max(d, loan.start_date)
+        written[day] = written.get(day, ZERO) + w
+    for d, p in (*loan.principal_paid, *loan.recovered, *written.items()):
         if d >= loan.start_date:
             money[d] = money.get(d, ZERO) - p
         else:  # money before the start date still counts from the start date on (as pool_on reads it)
@@ -177,11 +185,12 @@ def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, Poo
                 opened[rejected] = opened.get(rejected, 0) - 1
 
     out: dict[dt.date, PoolDay] = {}
-    outstanding, open_count, before = ZERO, 0, PoolDay()
+    outstanding, written_off, open_count, before = ZERO, ZERO, 0, PoolDay()
     for day in sorted(money.keys() | opened.keys()):
         outstanding += money.get(day, ZERO)
+        written_off += written.get(day, ZERO)
         open_count += opened.get(day, 0)
-        now = PoolDay(outstanding, outstanding if open_count > 0 else ZERO)
+        now = PoolDay(outstanding, (outstanding if open_count > 0 else ZERO) + written_off)
         if change := now - before:
             out[day] = change
         before = now

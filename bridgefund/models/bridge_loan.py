@@ -148,6 +148,8 @@ class BridgeLoan(Base):
     repaid_on: Mapped[dt.date | None]
     defaulted_on: Mapped[dt.date | None]
     written_off_on: Mapped[dt.date | None]
+    #: Business date of the rejection (``decided_on`` of ``POST /reject``).
+    rejected_on: Mapped[dt.date | None]
     #: Why the loan was rejected, withdrawn, cancelled or written off.
     status_reason: Mapped[str | None] = mapped_column(String(500))
 
@@ -196,6 +198,7 @@ class BridgeLoan(Base):
             "bank_id": self.bank_id, "amount": s(self.amount), "term_days": self.term_days,
             "disbursed_on": s(self.disbursed_on), "due_date": s(self.due_date), "repaid_on": s(self.repaid_on),
             "defaulted_on": s(self.defaulted_on), "written_off_on": s(self.written_off_on),
+            "rejected_on": s(self.rejected_on),
             "principal_repaid": s(self.principal_repaid), "fee_paid": s(self.fee_paid),
             "penalty_paid": s(self.penalty_paid), "written_off_amount": s(self.written_off_amount),
             "recovered": s(self.recovered), "status_reason": self.status_reason,
@@ -212,6 +215,9 @@ class BridgeApproval(Base):
     bridge_loan_id: Mapped[int] = mapped_column(ForeignKey("bridge_loans.id", ondelete="CASCADE"), index=True)
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     comment: Mapped[str | None] = mapped_column(String(500))
+    #: Business date of the decision (``decided_on``, fund timezone): the disbursement may not be dated before the
+    #: loan's last approval. ``at`` is when it was recorded.
+    decided_on: Mapped[dt.date]
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     loan: Mapped[BridgeLoan] = relationship(back_populates="approvals", lazy="raise")

@@ -24,6 +24,8 @@ from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
 
 #: The id of the one fund account / settings row.
 FUND_ID = 1
+#: The fund's ``established_on`` until an admin sets it: no business date may precede it (DOMAIN.md, "Date bounds").
+DEFAULT_ESTABLISHED_ON = dt.date(2000, 1, 1)
 
 
 class LedgerKind(enum.StrEnum):
@@ -91,6 +93,9 @@ class FundSettings(Base):
     dual_approval_threshold: Mapped[Decimal] = mapped_column(Money())
     #: Days overdue after which a manager may declare default.
     default_after_days: Mapped[int]
+    #: The day the fund began: no business date (application, decision, value date …) may be earlier.
+    established_on: Mapped[dt.date] = mapped_column(default=DEFAULT_ESTABLISHED_ON,
+                                                    server_default="2000-01-01")
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

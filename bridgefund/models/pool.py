@@ -51,6 +51,8 @@ class PoolLoanStatus(enum.StrEnum):
     repaid = "repaid"
     #: The pool paid a claim on it; what the bank recovers later is shared back.
     claimed = "claimed"
+    #: The bank wrote its unpaid principal off (``written_off_on``): no longer outstanding, still non-performing.
+    written_off = "written_off"
 
 
 class ClaimStatus(enum.StrEnum):
@@ -154,7 +156,9 @@ class PoolLoan(Base):
     __tablename__ = "pool_loans"
     __table_args__ = (
         UniqueConstraint("bank_id", "contract_no", name="uq_pool_loans_bank_contract"),
-        CheckConstraint("status IN ('active', 'repaid', 'claimed')", name="status_known"),
+        CheckConstraint("status IN ('active', 'repaid', 'claimed', 'written_off')", name="status_known"),
+        CheckConstraint("status != 'written_off' OR (written_off_on IS NOT NULL AND written_off_principal > 0)",
+                        name="written_off_dated"),
         CheckConstraint("principal > 0", name="principal_positive"),
         CheckConstraint("term_months >= 1 AND term_months <= 360", name="term_range"),
         CheckConstraint("repayment_method IN ('equal_installment', 'equal_principal', 'interest_only', 'bullet')",
@@ -192,7 +196,7 @@ class PoolLoan(Base):
     #: Whether overdue interest bears penalty interest (复利): the pool setting when the loan was reported.
     compound_overdue_interest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     maturity_date: Mapped[dt.date] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(10), default=PoolLoanStatus.active.value)
+    status: Mapped[str] = mapped_column(String(12), default=PoolLoanStatus.active.value)
     #: Running totals of the repayments' split (kept with each repayment for fast current views).
     principal_repaid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     interest_repaid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
@@ -200,6 +204,11 @@ class PoolLoan(Base):
     #: Value date of the latest repayment: repayments of one loan are applied in value-date order.
     last_repayment_on: Mapped[dt.date | None] = mapped_column(Date)
     repaid_on: Mapped[dt.date | None] = mapped_column(Date)
+    #: Value date of the bank's write-off, the principal it wrote off (unpaid on that date, yuan) and why.
+    written_off_on: Mapped[dt.date | None] = mapped_column(Date)
+    written_off_principal: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"),
+                                                           server_default="0")
+    write_off_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -219,6 +228,8 @@ class PoolLoan(Base):
             "repayment_method": self.repayment_method, "guarantor_id": self.guarantor_id,
             "pool_share": str(self.pool_share), "guarantor_share": str(self.guarantor_share),
             "status": self.status,
+            "written_off_on": self.written_off_on.isoformat() if self.written_off_on else None,
+            "written_off_principal": str(self.written_off_principal), "write_off_reason": self.write_off_reason,
         }
 
 
@@ -320,6 +331,8 @@ class Claim(Base):
     filed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    #: Business date of the approval (``decided_on``): the payout may not be value-dated before it.
+    approved_on: Mapped[dt.date | None] = mapped_column(Date)
     approval_comment: Mapped[str | None] = mapped_column(String(500))
     rejected_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     rejected_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -338,6 +351,7 @@ class Claim(Base):
         return {"reference": self.reference, "loan_id": self.loan_id, "status": self.status,
                 "filed_on": self.filed_on.isoformat(), "amount": str(self.amount),
                 "paid_on": self.paid_on.isoformat() if self.paid_on else None, "reason": self.reason,
+                "approved_on": self.approved_on.isoformat() if self.approved_on else None,
                 "rejected_on": self.rejected_on.isoformat() if self.rejected_on else None}
 
 

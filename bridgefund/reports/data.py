@@ -267,8 +267,9 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
         r.bank_id: r for r in session.execute(
             select(
                 PoolLoan.bank_id,
-                func.count(case((or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last), PoolLoan.id)))
-                .label("live"),
+                func.count(case((and_(or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last),
+                                      or_(PoolLoan.written_off_on.is_(None), PoolLoan.written_off_on > last)),
+                                 PoolLoan.id))).label("live"),
                 func.count(case((started, PoolLoan.id))).label("month_count"),
                 money_sum(case((started, PoolLoan.principal), else_=0)).label("month_amount"),
             ).where(PoolLoan.start_date <= last).group_by(PoolLoan.bank_id)
@@ -428,7 +429,10 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
     claim, shown = aliased(Claim), aliased(Claim)
     latest_claim = (select(claim.id).where(claim.loan_id == PoolLoan.id, claim.filed_on <= last)
                     .order_by(claim.id.desc()).limit(1).correlate(PoolLoan).scalar_subquery())
-    condition = and_(PoolLoan.start_date <= last, non_performing(last, claim_after_days))
+    # Written-off principal counts as non-performing (DOMAIN.md "Pool write-off"); a written-off loan takes no
+    # money after its write-off, so principal − repaid − recovered is then exactly its written-off principal.
+    condition = and_(PoolLoan.start_date <= last,
+                     or_(non_performing(last, claim_after_days), PoolLoan.written_off_on <= last))
     outstanding = type_money(PoolLoan.principal - repaid - recovered, "outstanding")
     count, amount = session.execute(
         select(func.count(), money_sum(outstanding)).select_from(PoolLoan).where(condition)).one()
@@ -718,8 +722,8 @@ def approval_form_data(session: Session, loan: BridgeLoan) -> dict[str, Any]:
             "default_after_days": loan.default_after_days,
             "required_approvals": loan.required_approvals,
         },
-        "approvals": [{"manager": names.get(a.manager_id), "at": a.at, "comment": a.comment}
-                      for a in loan.approvals],
+        "approvals": [{"manager": names.get(a.manager_id), "decided_on": a.decided_on, "at": a.at,
+                       "comment": a.comment} for a in loan.approvals],
         "approved_at": loan.approved_at,
         "disbursement": None if disbursement is None else {
             "value_date": disbursement.value_date, "by": names.get(disbursement.created_by),

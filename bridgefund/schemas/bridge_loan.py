@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.models import BridgeLoanStatus
-from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import BusinessDate, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 from bridgefund.schemas.fund import FundFeeTierSchema
 
 STATUSES = [s.value for s in BridgeLoanStatus]
@@ -14,12 +14,12 @@ STATUSES = [s.value for s in BridgeLoanStatus]
 class BridgeMaturingLoanSchema(StrictSchema):
     contract_no = Text(64, required=True)
     amount = Money(required=True, positive=True)
-    due_date = fields.Date(required=True)
+    due_date = BusinessDate(required=True)
 
 
 class BridgeRenewalSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    expected_date = fields.Date(required=True)
+    expected_date = BusinessDate(required=True)
 
 
 class BridgeLoanCreateSchema(StrictSchema):
@@ -30,15 +30,25 @@ class BridgeLoanCreateSchema(StrictSchema):
     term_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
     renewal = fields.Nested(BridgeRenewalSchema, required=True)
     purpose = Text(500, allow_none=True)
-    submitted_on = fields.Date(metadata={"description": "business date of the application (default: today)"})
+    submitted_on = BusinessDate(metadata={"description": "business date of the application (default: today)"})
+
+
+#: The business date of a decision (approve, reject): optional, default today in the fund's timezone.
+DECIDED_ON = {"description": "business date of the decision (default: today in the fund's timezone); not before "
+                             "the application, not in the future, not in a closed month"}
 
 
 class BridgeApproveSchema(StrictSchema):
     comment = Text(500, allow_none=True)
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class BridgeReasonSchema(StrictSchema):
     reason = Text(500, required=True)
+
+
+class BridgeRejectSchema(BridgeReasonSchema):
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class BridgeOptionalReasonSchema(StrictSchema):
@@ -46,34 +56,35 @@ class BridgeOptionalReasonSchema(StrictSchema):
 
 
 class BridgeValueDateSchema(StrictSchema):
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
 
 
 class BridgeOptionalValueDateSchema(StrictSchema):
-    value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
+    value_date = BusinessDate(metadata={"description": "default: today in the fund's timezone"})
 
 
 class BridgeWriteOffSchema(StrictSchema):
     reason = Text(500, required=True)
-    value_date = fields.Date(metadata={"description": "default: today in the fund's timezone"})
+    value_date = BusinessDate(metadata={"description": "default: today in the fund's timezone"})
 
 
 class BridgeRepaymentCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     external_ref = Text(64, required=True)
 
 
 class BridgeRecoveryCreateSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     note = Text(500, allow_none=True)
 
 
 class BridgeApprovalSchema(Schema):
     manager_id = fields.Integer(allow_none=True)
     comment = fields.String(allow_none=True)
-    at = fields.DateTime()
+    decided_on = fields.Date(metadata={"description": "business date of the approval"})
+    at = fields.DateTime(metadata={"description": "when the approval was recorded"})
 
 
 class BridgeRepaymentSchema(Schema):
@@ -126,6 +137,7 @@ class BridgeLoanSchema(Schema):
     repaid_on = fields.Date(allow_none=True)
     defaulted_on = fields.Date(allow_none=True)
     written_off_on = fields.Date(allow_none=True)
+    rejected_on = fields.Date(allow_none=True, metadata={"description": "business date of the rejection"})
     status_reason = fields.String(allow_none=True)
     principal_repaid = Money()
     fee_paid = Money()
@@ -155,9 +167,9 @@ class BridgeLoanListArgs(KeysetListArgs):
     bank_id = Id()
     enterprise_id = Id()
     overdue = fields.Boolean()
-    disbursed_from = fields.Date()
-    disbursed_to = fields.Date()
-    as_of = fields.Date(metadata={"description": "evaluate accruals (and `overdue`) on this date"})
+    disbursed_from = BusinessDate()
+    disbursed_to = BusinessDate()
+    as_of = BusinessDate(metadata={"description": "evaluate accruals (and `overdue`) on this date"})
 
     @validates_schema
     def _range(self, data: dict, **_kw: object) -> None:
@@ -166,4 +178,4 @@ class BridgeLoanListArgs(KeysetListArgs):
 
 
 class BridgeLoanAsOfArgs(StrictSchema):
-    as_of = fields.Date(metadata={"description": "evaluate accruals on this date (default: today)"})
+    as_of = BusinessDate(metadata={"description": "evaluate accruals on this date (default: today)"})

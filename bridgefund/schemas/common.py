@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -88,6 +89,17 @@ def Rate(**kwargs: Any) -> ExactDecimal:  # noqa: N802
     """A rate or share with up to eight decimals, 0 ≤ x ≤ ``maximum`` (default 1)."""
     maximum = kwargs.pop("maximum", Decimal(1))
     return ExactDecimal(8, maximum=maximum, min_places=2, example=kwargs.pop("example", "0.50"), **kwargs)
+
+
+#: Every date a request carries (``as_of``, value dates, decisions, filters) lies in 1900-01-01 … 2199-12-31 (422
+#: otherwise), on every endpoint alike: wide enough for any loan, narrow enough for date arithmetic. Business
+#: dates are further bounded by the fund's ``established_on`` (services.common.check_value_date).
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
+
+
+def BusinessDate(**kwargs: Any) -> fields.Date:  # noqa: N802 - reads like a field type
+    """A ``YYYY-MM-DD`` date within :data:`EARLIEST` … :data:`LATEST` (the one definition of that bound)."""
+    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
 
 
 def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802

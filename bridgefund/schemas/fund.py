@@ -7,7 +7,7 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.models import LedgerKind
-from bridgefund.schemas.common import ExactDecimal, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import BusinessDate, ExactDecimal, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
 
 KINDS = [k.value for k in LedgerKind]
 #: A daily rate above 1% a day (3,650% a year) is a typing mistake, not a fund setting.
@@ -29,11 +29,14 @@ class FundSettingsSchema(StrictSchema):
     max_share_of_renewal = Rate(required=True, min_exclusive=True, example="0.95")
     dual_approval_threshold = Money(required=True, positive=True)
     default_after_days = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=3650))
+    established_on = BusinessDate(metadata={
+        "description": "the day the fund began: no business date may be earlier (default 2000-01-01; a PUT "
+                       "without it keeps the current one)"})
 
 
 class FundCapitalSchema(StrictSchema):
     amount = Money(required=True, positive=True)
-    value_date = fields.Date(required=True)
+    value_date = BusinessDate(required=True)
     direction = fields.String(required=True, validate=validate.OneOf(["in", "out"]))
     note = Text(500, allow_none=True)
 
@@ -58,8 +61,8 @@ class FundLedgerListArgs(KeysetListArgs):
                                            "depth. Not combinable with `page` > 1"})
     kind = fields.String(validate=validate.OneOf(KINDS))
     bridge_loan_id = Id()
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = BusinessDate(data_key="from")
+    to = BusinessDate()
     #: Default newest value date first: ``balance_after`` reads naturally in value-date order.
     sort = fields.String(load_default="-value_date", validate=validate.OneOf(["-value_date", "value_date", "-id",
                                                                               "id"]))
@@ -71,7 +74,7 @@ class FundLedgerListArgs(KeysetListArgs):
 
 
 class FundAsOfArgs(StrictSchema):
-    as_of = fields.Date(metadata={"description": "evaluate on this date (default: today in the fund's timezone)"})
+    as_of = BusinessDate(metadata={"description": "evaluate on this date (default: today in the fund's timezone)"})
 
 
 class FundPositionSchema(Schema):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -10,15 +9,19 @@ from marshmallow import Schema, fields, validate
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
-from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import (  # noqa: F401 - EARLIEST, LATEST re-exported from their old home
+    EARLIEST,
+    LATEST,
+    BusinessDate,
+    Id,
+    KeysetListArgs,
+    Money,
+    Rate,
+    StrictSchema,
+    Text,
+)
 
 METHODS = [m.value for m in RepaymentMethod]
-#: Business dates accepted anywhere in the pool: wide enough for any loan, narrow enough for date arithmetic.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2199, 12, 31)
-
-
-def BusinessDate(**kwargs: object) -> fields.Date:  # noqa: N802 - reads like a field type
-    return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
 
 GRADES = ["normal", "special_mention", "substandard", "doubtful", "loss"]
 
@@ -155,6 +158,8 @@ class ClaimSchema(Schema):
     filed_by = fields.Integer(allow_none=True)
     approved_by = fields.Integer(allow_none=True)
     approved_at = fields.DateTime(allow_none=True)
+    approved_on = fields.Date(allow_none=True, metadata={
+        "description": "business date of the approval: the payout is never value-dated before it"})
     approval_comment = fields.String(allow_none=True)
     rejected_by = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -204,6 +209,10 @@ class PoolLoanSummarySchema(Schema):
                                                    "and the current period's interest accrued to as_of"})
     recovered = Money()
     repaid_on = fields.Date(allow_none=True)
+    written_off_principal = Money(metadata={
+        "description": "principal the bank wrote off by as_of: not outstanding, counted as non-performing"})
+    written_off_on = fields.Date(allow_none=True)
+    write_off_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
 
 
@@ -236,12 +245,19 @@ class ClaimFileSchema(StrictSchema):
     claimed_on = BusinessDate(required=True)
 
 
+#: The business date of a claim decision: optional, default today in the fund's timezone.
+DECIDED_ON = {"description": "business date of the decision (default: today in the fund's timezone); not before "
+                             "the claim was filed, not in the future, not in a closed month"}
+
+
 class ClaimApproveSchema(StrictSchema):
     comment = Text(500, allow_none=True)
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class ClaimRejectSchema(StrictSchema):
     reason = Text(500, required=True)
+    decided_on = BusinessDate(metadata=DECIDED_ON)
 
 
 class ClaimPaySchema(StrictSchema):
@@ -252,6 +268,11 @@ class ClaimListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in ClaimStatus]))
     bank_id = Id()
     pool_loan_id = Id()
+
+
+class PoolWriteOffSchema(StrictSchema):
+    value_date = BusinessDate(required=True)
+    reason = Text(500, required=True)
 
 
 class PoolRecoveryCreateSchema(StrictSchema):

@@ -43,7 +43,14 @@ from bridgefund.models import (
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, bank_scoped, check_not_future, check_value_date, paginate
+from bridgefund.services.common import (
+    Page,
+    bank_scoped,
+    check_not_future,
+    check_value_date,
+    decision_date,
+    paginate,
+)
 from bridgefund.services.fund import (
     current_settings,
     lock_fund,
@@ -114,8 +121,7 @@ def submit(
     actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
-    if on > today:
-        raise RuleViolation.on("submitted_on", f"{on} is in the future (today is {today} in the fund's timezone)")
+    check_value_date(session, on, today, "submitted_on")
     bank = session.get(Bank, bank_id)
     if bank is None:
         raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
@@ -187,11 +193,17 @@ def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
 # --- review -------------------------------------------------------------------------------------------------
 
 
-def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None) -> BridgeLoan:
-    """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves."""
+def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None,
+            today: dt.date | None = None, decided_on: dt.date | None = None) -> BridgeLoan:
+    """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves.
+
+    ``decided_on`` is the decision's business date (default today): not before the application, not in the
+    future, not in a closed month (``services.common.decision_date``).
+    """
     actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.approved, "approve")
+    decided_on = decision_date(session, decided_on, today, loan.submitted_on, "the application")
     if loan.submitted_by is not None and loan.submitted_by == actor.id:
         raise Forbidden("the submitter of a loan may never approve it (maker-checker)",
                         {"approvals": ["the submitter may not approve"]})
@@ -201,7 +213,7 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
     rules = current_settings(session)
     if loan.required_approvals is None:
         loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
-    loan.approvals.append(BridgeApproval(manager_id=actor.id, comment=comment))
+    loan.approvals.append(BridgeApproval(manager_id=actor.id, comment=comment, decided_on=decided_on))
     before = loan.snapshot()
     if len(loan.approvals) >= loan.required_approvals:
         loan.move_to(S.approved, "approve")
@@ -211,16 +223,19 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
         loan.default_after_days = rules.default_after_days
     session.flush()
     after = loan.snapshot()
-    after.update(approvals=len(loan.approvals), required_approvals=loan.required_approvals, comment=comment)
+    after.update(approvals=len(loan.approvals), required_approvals=loan.required_approvals, comment=comment,
+                 decided_on=decided_on.isoformat())
     b, a = audit.changes(before, after)
     audit.record(session, actor, "approve", ENTITY, loan.id, before=b, after=a)
     return loan
 
 
 def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target: BridgeLoanStatus, action: str,
-                       reason: str | None) -> BridgeLoan:
+                       reason: str | None, **changes: Any) -> BridgeLoan:
     before = loan.snapshot()
     loan.move_to(target, action)
+    for name, value in changes.items():
+        setattr(loan, name, value)
     if reason is not None:
         loan.status_reason = reason
     session.flush()
@@ -229,11 +244,20 @@ def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target:
     return loan
 
 
-def reject(session: Session, actor: Actor, loan_id: int, *, reason: str) -> BridgeLoan:
+def reject(session: Session, actor: Actor, loan_id: int, *, reason: str, today: dt.date | None = None,
+           decided_on: dt.date | None = None) -> BridgeLoan:
+    """Reject an application on ``decided_on`` (business date, default today; rules as for an approval)."""
     actor.require(Role.fund_manager)
     reason = _reason(reason)
     loan = _load(session, actor, loan_id, lock=True)
-    return _simple_transition(session, actor, loan, S.rejected, "reject", reason)
+    loan.state.check(S.rejected, "reject")
+    decided_on = decision_date(session, decided_on, today, loan.submitted_on, "the application")
+    return _simple_transition(session, actor, loan, S.rejected, "reject", reason, rejected_on=decided_on)
+
+
+def authorised_on(loan: BridgeLoan) -> dt.date | None:
+    """The business date from which the loan's approvals authorise its money: the last approval's decision."""
+    return max((a.decided_on for a in loan.approvals), default=None)
 
 
 def withdraw(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
@@ -280,6 +304,9 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     loan.state.check(S.disbursed, "disburse")
     if value_date < loan.submitted_on:
         raise RuleViolation.on("value_date", f"must not be before the application date {loan.submitted_on}")
+    approved_on = authorised_on(loan)
+    if approved_on is not None and value_date < approved_on:
+        raise RuleViolation.on("value_date", f"must not be before the approval decided on {approved_on}")
     _check_bank_active(loan.bank, value_date)
     lock_fund(session, value_date, today)
     require_cash(session, loan.amount, value_date)

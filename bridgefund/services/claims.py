@@ -36,14 +36,7 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import (
-    Page,
-    bank_scoped,
-    check_period_open,
-    check_value_date,
-    last_closed_day,
-    paginate,
-)
+from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
 from bridgefund.services.pool_figures import lowest_balance_from
 from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
@@ -102,32 +95,39 @@ def _transition(claim: Claim, target: ClaimStatus) -> None:
         raise InvalidTransition(f"claim {claim.reference} is {claim.status}; it cannot become {target.value}")
 
 
-def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str | None = None) -> Claim:
+def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str | None = None,
+                  today: dt.date | None = None, decided_on: dt.date | None = None) -> Claim:
+    """Approve a filed claim on ``decided_on`` (business date, default today; not before the filing): the
+    payout may not be value-dated before it."""
     actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     _transition(claim, ClaimStatus.approved)
+    decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
     before = claim.snapshot()
     claim.status = ClaimStatus.approved.value
-    claim.approved_by, claim.approved_at = actor.id, utcnow()
+    claim.approved_by, claim.approved_at, claim.approved_on = actor.id, utcnow(), decided_on
     claim.approval_comment = (comment or "").strip() or None
     session.flush()
     audit.record(session, actor, "approve", "claim", claim.id, before={"status": before["status"]},
-                 after={"status": claim.status, "comment": claim.approval_comment})
+                 after={"status": claim.status, "comment": claim.approval_comment,
+                        "approved_on": decided_on.isoformat()})
     return claim
 
 
-def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, today: dt.date) -> Claim:
-    """Reject a filed claim (reason required). It stops counting as a live claim from ``today`` (the fund's
-    business date): the non-performing figures of earlier dates stay as they were."""
+def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, today: dt.date,
+                 decided_on: dt.date | None = None) -> Claim:
+    """Reject a filed claim (reason required) on ``decided_on`` (business date, default today; not before the
+    filing). It stops counting as a live claim from that date: the non-performing figures of earlier dates stay
+    as they were."""
     actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation.on("reason", "a reason is required to reject a claim")
     _transition(claim, ClaimStatus.rejected)
-    check_period_open(max(today, claim.filed_on), last_closed_day(session), "today")
+    decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
     claim.status, claim.reason = ClaimStatus.rejected.value, reason
-    claim.rejected_by, claim.rejected_at, claim.rejected_on = actor.id, utcnow(), max(today, claim.filed_on)
+    claim.rejected_by, claim.rejected_at, claim.rejected_on = actor.id, utcnow(), decided_on
     session.flush()
     audit.record(session, actor, "reject", "claim", claim.id, before={"status": ClaimStatus.filed.value},
                  after={"status": claim.status, "reason": reason, "rejected_on": claim.rejected_on.isoformat()})
@@ -142,6 +142,8 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
     check_value_date(session, value_date, today)
     if value_date < claim.filed_on:
         raise RuleViolation.on("value_date", f"before the claim was filed ({claim.filed_on})")
+    if claim.approved_on is not None and value_date < claim.approved_on:
+        raise RuleViolation.on("value_date", f"before the claim's approval, decided on {claim.approved_on}")
     loan = session.get(PoolLoan, claim.loan_id, with_for_update=True)  # lock order: loan → pool
     lock_pool(session)
     lowest = lowest_balance_from(session, value_date)
@@ -173,6 +175,9 @@ def record_recovery(
     external_ref = (external_ref or "").strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
+    if loan.status == PoolLoanStatus.written_off:
+        raise InvalidTransition(f"pool loan {loan.reference} is written off: it takes no recoveries "
+                                "(services.pool_write_off)", {"status": ["is written_off"]})
     claim = session.scalar(select(Claim).where(Claim.loan_id == loan.id, Claim.status == ClaimStatus.paid.value))
     if claim is None:
         raise InvalidTransition(f"pool loan {loan.reference} has no paid claim: recoveries follow a payout")

@@ -17,13 +17,20 @@ from sqlalchemy import BigInteger, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money as MoneyType
-from bridgefund.errors import InsufficientFunds, RuleViolation
+from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
 from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
-from bridgefund.models.fund import FUND_ID
+from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
 from bridgefund.services import audit, summaries
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, check_not_future, check_period_open, paginate
+from bridgefund.services.common import (
+    Page,
+    check_established,
+    check_not_future,
+    check_period_open,
+    established_on_subquery,
+    paginate,
+)
 
 ZERO = Decimal("0.00")
 
@@ -37,6 +44,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "max_share_of_renewal": Decimal("0.95"),
     "dual_approval_threshold": Decimal("5000000.00"),
     "default_after_days": 30,
+    "established_on": DEFAULT_ESTABLISHED_ON,
 }
 SETTING_KEYS = tuple(DEFAULT_SETTINGS)
 
@@ -55,6 +63,8 @@ class Settings:
     max_share_of_renewal: Decimal
     dual_approval_threshold: Decimal
     default_after_days: int
+    #: The day the fund began: the earliest business date it accepts.
+    established_on: dt.date = DEFAULT_ESTABLISHED_ON
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -79,6 +89,8 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
 def current_settings(session: Session) -> Settings:
     row = session.get(FundSettings, FUND_ID)
     data = DEFAULT_SETTINGS if row is None else {k: getattr(row, k) for k in SETTING_KEYS}
+    if data["established_on"] is None:  # a row written before the column had its default
+        data = {**data, "established_on": DEFAULT_ESTABLISHED_ON}
     return Settings(fee_tiers=tiers_from_json(data["fee_tiers"]),
                     **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
 
@@ -96,7 +108,11 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
     if problems:
         raise RuleViolation("fee_tiers: " + "; ".join(problems), {"fee_tiers": problems})
     row = session.get(FundSettings, FUND_ID, with_for_update=True)
-    before = _jsonable(current_settings(session).as_dict())
+    current = current_settings(session)
+    before = _jsonable(current.as_dict())
+    values = {**values, "established_on": values.get("established_on") or current.established_on}
+    if values["established_on"] != current.established_on:
+        _check_established_on(session, values["established_on"])
     if row is None:
         row = FundSettings(id=FUND_ID)
         session.add(row)
@@ -113,7 +129,23 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
 
 
 def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if isinstance(v, Decimal) else v) for k, v in d.items()}
+    return {k: (str(v) if isinstance(v, Decimal) else v.isoformat() if isinstance(v, dt.date) else v)
+            for k, v in d.items()}
+
+
+def _check_established_on(session: Session, established: dt.date) -> None:
+    """409 when a business date already booked falls before the new ``established_on`` (the books would break it)."""
+    from bridgefund.models import BridgeLoan, PoolLedgerEntry, PoolLoan
+
+    earliest = [d for d in (
+        session.scalar(select(func.min(FundLedgerEntry.value_date))),
+        session.scalar(select(func.min(BridgeLoan.submitted_on))),
+        session.scalar(select(func.min(PoolLoan.start_date))),
+        session.scalar(select(func.min(PoolLedgerEntry.value_date))),
+    ) if d is not None]
+    if earliest and min(earliest) < established:
+        raise Conflict(f"the books already hold business dates from {min(earliest)}, before {established}",
+                       {"established_on": [f"must not be after {min(earliest)}, the earliest date booked"]})
 
 
 # --- the lock and the money-out rule --------------------------------------------------------------------
@@ -129,7 +161,8 @@ def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str 
     so it checks the date without queueing behind payouts.
     """
     check_not_future(value_date, today, field)
-    stmt = (select(FundAccount.id, select(func.max(ClosedPeriod.last_day)).scalar_subquery())
+    stmt = (select(FundAccount.id, select(func.max(ClosedPeriod.last_day)).scalar_subquery(),
+                   established_on_subquery())
             .where(FundAccount.id == FUND_ID))
     if lock:
         stmt = stmt.with_for_update(of=FundAccount)
@@ -138,6 +171,7 @@ def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str 
         session.add(FundAccount(id=FUND_ID))
         session.flush()
         row = session.execute(stmt).one()
+    check_established(value_date, row[2], field)
     check_period_open(value_date, row[1], field)
 
 

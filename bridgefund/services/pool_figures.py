@@ -5,9 +5,10 @@ a past date always gives the same answer. Nothing here loops over loans in Pytho
 constant number of queries whatever the number of banks, loans or installments.
 
 * **Outstanding principal** of a bank on D = Σ principal of its loans started by D − Σ principal repaid by
-  D − Σ recovered by D.
+  D − Σ recovered by D − Σ written off by D.
 * A loan is **non-performing** on D when it has an installment due on or before D − ``claim_after_days``
   that was not settled by D (``settled_on`` null or later), or a claim filed by D and not rejected by D.
+  Principal written off by D counts as non-performing too (it left the outstanding principal).
 * **NPL ratio** = non-performing outstanding principal ÷ outstanding principal (0 when nothing is out).
 """
 
@@ -67,6 +68,10 @@ def _recovered_by(as_of: dt.date):  # noqa: ANN202
     return (select(func.coalesce(func.sum(PoolRecovery.amount), 0))
             .where(PoolRecovery.loan_id == PoolLoan.id, PoolRecovery.value_date <= as_of)
             .correlate(PoolLoan).scalar_subquery())
+
+
+def _written_off_by(as_of: dt.date):  # noqa: ANN202 - the loan's principal written off by as_of (a SQL value)
+    return case((PoolLoan.written_off_on <= as_of, PoolLoan.written_off_principal), else_=0)
 
 
 def non_performing(as_of: dt.date, claim_after_days: int):  # noqa: ANN201 - a SQL condition on PoolLoan
@@ -132,16 +137,22 @@ def bank_pool_figures_direct(
     recovered = _by_bank(session, scoped(
         select(PoolRecovery.bank_id, func.sum(PoolRecovery.amount)).where(PoolRecovery.value_date <= as_of)
         .group_by(PoolRecovery.bank_id), PoolRecovery.bank_id))
+    written_off = _by_bank(session, scoped(
+        select(PoolLoan.bank_id, func.sum(type_coerce(PoolLoan.written_off_principal, Money())))
+        .where(PoolLoan.start_date <= as_of, PoolLoan.written_off_on <= as_of)
+        .group_by(PoolLoan.bank_id), PoolLoan.bank_id))
     npl = _by_bank(session, scoped(
         select(PoolLoan.bank_id,
-               func.sum(type_coerce(PoolLoan.principal - _repaid_by(as_of) - _recovered_by(as_of), Money())))
+               func.sum(type_coerce(PoolLoan.principal - _repaid_by(as_of) - _recovered_by(as_of)
+                                    - _written_off_by(as_of), Money())))
         .where(PoolLoan.start_date <= as_of, non_performing(as_of, claim_after_days))
         .group_by(PoolLoan.bank_id), PoolLoan.bank_id))
-    keys = set(ids) if ids is not None else set(lent) | set(npl)
+    keys = set(ids) if ids is not None else set(lent) | set(npl) | set(written_off)
     out = {}
     for bank_id in keys:
-        outstanding = lent.get(bank_id, ZERO) - repaid.get(bank_id, ZERO) - recovered.get(bank_id, ZERO)
-        out[bank_id] = BankPoolFigures(_money(outstanding), _money(npl.get(bank_id, ZERO)))
+        gone = written_off.get(bank_id, ZERO)
+        outstanding = lent.get(bank_id, ZERO) - repaid.get(bank_id, ZERO) - recovered.get(bank_id, ZERO) - gone
+        out[bank_id] = BankPoolFigures(_money(outstanding), _money(npl.get(bank_id, ZERO) + gone))
     return out
 
 
@@ -150,13 +161,15 @@ def _money(x: Decimal) -> Decimal:
 
 
 def _outstanding_deltas(bank_id: int):  # noqa: ANN202 - a Subquery of (d, delta)
-    """Every change of the bank's outstanding pool principal: loans up on their start date, repayments and
-    recoveries down on their value date."""
+    """Every change of the bank's outstanding pool principal: loans up on their start date, repayments,
+    recoveries and write-offs down on their value date."""
     return union_all(
         select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta")).where(PoolLoan.bank_id == bank_id),
         select(PoolRepayment.value_date, -PoolRepayment.principal)
         .where(PoolRepayment.bank_id == bank_id, PoolRepayment.principal > 0),
         select(PoolRecovery.value_date, -PoolRecovery.amount).where(PoolRecovery.bank_id == bank_id),
+        select(PoolLoan.written_off_on, -PoolLoan.written_off_principal)
+        .where(PoolLoan.bank_id == bank_id, PoolLoan.written_off_on.is_not(None)),
     ).subquery()
 
 

@@ -303,8 +303,10 @@ class LoanView:
     classification: Classification
     recovered: Decimal
     repayments: list[PoolRepayment]
-    #: What settles the loan on ``as_of`` (finance.pool.payoff_amount, less recoveries).
+    #: What settles the loan on ``as_of`` (finance.pool.payoff_amount, less recoveries; zero once written off).
     payoff_amount: Decimal = ZERO
+    #: Principal the bank wrote off by ``as_of`` (no longer in ``principal_outstanding``).
+    written_off_principal: Decimal = ZERO
 
     def __getattr__(self, name: str) -> Any:  # the loan's own columns read through
         return getattr(self.loan, name)
@@ -345,17 +347,26 @@ def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
             schedule, [Repayment(r.value_date, r.amount) for r in repayments], annual_rate=loan.annual_rate,
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
             compound=loan.compound_overdue_interest)
+    written_off = loan.written_off_principal if written_off_by(loan, as_of) else ZERO
     payoff = ZERO
     if as_of >= loan.start_date:
-        states = charge_penalties(states, as_of, annual_rate=loan.annual_rate,
-                                  penalty_markup=loan.penalty_rate_markup, compound=loan.compound_overdue_interest)
-        payoff = payoff_amount(states, as_of, annual_rate=loan.annual_rate)
+        # a written-off loan stops accruing: penalty interest runs to its write-off date, never beyond
+        states = charge_penalties(states, loan.written_off_on if written_off else as_of,
+                                  annual_rate=loan.annual_rate, penalty_markup=loan.penalty_rate_markup,
+                                  compound=loan.compound_overdue_interest)
+        if not written_off:
+            payoff = payoff_amount(states, as_of, annual_rate=loan.annual_rate)
     recovered = sum((r.amount for r in loan.recoveries if r.value_date <= as_of), ZERO)
     dpd = days_past_due(states, as_of)
     return LoanView(loan=loan, as_of=as_of, states=states,
-                    principal_outstanding=principal_outstanding(states) - recovered, days_past_due=dpd,
+                    principal_outstanding=principal_outstanding(states) - recovered - written_off, days_past_due=dpd,
                     classification=classify(dpd), recovered=recovered, repayments=repayments,
-                    payoff_amount=max(payoff - recovered, ZERO))
+                    payoff_amount=max(payoff - recovered, ZERO), written_off_principal=written_off)
+
+
+def written_off_by(loan: PoolLoan, as_of: dt.date) -> bool:
+    """The bank had written the loan off on or before ``as_of``."""
+    return loan.written_off_on is not None and loan.written_off_on <= as_of
 
 
 _LOADS = (selectinload(PoolLoan.installments), selectinload(PoolLoan.repayments),

@@ -131,8 +131,9 @@ def _add_figures(day: dict[str, Any], change: BridgeDay) -> None:
 #: The attributes a loan's dated figures depend on (finance.profiles); a change of anything else (status,
 #: approvals, accrued penalty, notes …) leaves its contribution as it was and is not looked at.
 _BRIDGE_FACTS = ("amount", "disbursed_on", "due_date", "repaid_on", "written_off_on")
-_POOL_FACTS = {PoolLoan: ("principal", "start_date"), PoolInstallment: ("due_date", "settled_on"),
-               PoolRepayment: ("principal", "value_date"), PoolRecovery: ("amount", "value_date"),
+_POOL_FACTS = {PoolLoan: ("principal", "start_date", "written_off_on", "written_off_principal"),
+               PoolInstallment: ("due_date", "settled_on"), PoolRepayment: ("principal", "value_date"),
+               PoolRecovery: ("amount", "value_date"),
                Claim: ("filed_on", "rejected_on")}
 
 
@@ -326,8 +327,8 @@ def load_pool(conn: Connection, ids: Sequence[int]) -> dict[int, PoolLoanDates]:
     for chunk in _chunks(ids):
         facts = _pool_facts(conn, chunk)
         loan = PoolLoan.__table__.c
-        for row in conn.execute(select(loan.id, loan.bank_id, loan.principal, loan.start_date)
-                                .where(loan.id.in_(chunk))):
+        for row in conn.execute(select(loan.id, loan.bank_id, loan.principal, loan.start_date, loan.written_off_on,
+                                       loan.written_off_principal).where(loan.id.in_(chunk))):
             out[row.id] = _pool_dates(row, {name: by_loan.get(row.id, ()) for name, by_loan in facts.items()})
     return out
 
@@ -363,7 +364,8 @@ def _pool_dates(row: Any, facts: dict[str, Iterable[tuple[Any, ...]]]) -> PoolLo
     return PoolLoanDates(
         bank_id=row.bank_id, principal=row.principal, start_date=row.start_date,
         installments=tuple(facts["inst"]), principal_paid=tuple(facts["paid"]), recovered=tuple(facts["rec"]),
-        claims=tuple(facts["claims"]))
+        claims=tuple(facts["claims"]),
+        written_off=((row.written_off_on, row.written_off_principal),) if row.written_off_on is not None else ())
 
 
 def claim_after_days(conn: Connection) -> int:
@@ -559,7 +561,8 @@ def _rebuild_pool(conn: Connection) -> dict[tuple[int, dt.date], PoolDay]:
                for name, stmt in _pool_fact_queries().items()}
     loan = PoolLoan.__table__.c
     pool: dict[tuple[int, dt.date], PoolDay] = {}
-    for row in _stream(conn, select(loan.id, loan.bank_id, loan.principal, loan.start_date).order_by(loan.id)):
+    for row in _stream(conn, select(loan.id, loan.bank_id, loan.principal, loan.start_date, loan.written_off_on,
+                                    loan.written_off_principal).order_by(loan.id)):
         dates = _pool_dates(row, {name: stream.take(row.id) for name, stream in streams.items()})
         for day, change in pool_deltas(dates, after_days).items():
             pool[(row.bank_id, day)] = pool.get((row.bank_id, day), PoolDay()) + change

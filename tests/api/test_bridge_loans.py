@@ -102,7 +102,7 @@ def test_settings_read_write_audit_and_snapshot(world, db, client, factory):  # 
            "dual_approval_threshold": "3000000.00", "default_after_days": 20}
     before = audit_count(db, entity_type="fund", action="update_settings")
     r = client.put("/api/v1/fund/settings", json=new, headers=world.admin)
-    assert r.status_code == 200 and r.get_json() == new
+    assert r.status_code == 200 and r.get_json() == {**new, "established_on": "2000-01-01"}  # kept when absent
     assert audit_count(db, entity_type="fund", action="update_settings") == before + 1
     assert client.put("/api/v1/fund/settings", json=new, headers=world.li).status_code == 403
     # the approved loan keeps the settings of its approval
@@ -378,7 +378,7 @@ def test_external_ref_is_unique_per_bank_only(world, factory, db):  # noqa: ANN0
     other_bank = factory.make_bank()
     theirs = world.submit("1000000.00", headers=world.li, bank_id=other_bank.id,
                           enterprise_id=factory.make_enterprise().id)
-    world.post(f"/bridge-loans/{theirs['id']}/approve", {}, world.wang)
+    world.post(f"/bridge-loans/{theirs['id']}/approve", {"decided_on": "2020-02-08"}, world.wang)
     world.disburse(theirs["id"], "2020-02-10")
     assert world.repay(mine["id"], "1000.00", "2020-02-12", "SAME").status_code == 201
     assert world.repay(theirs["id"], "1000.00", "2020-02-12", "SAME", world.li).status_code == 201
@@ -546,8 +546,8 @@ def test_every_operation_keeps_the_invariants_and_writes_one_audit_event(world, 
     steps = []
     loan = world.submit("6000000.00")
     lid = loan["id"]
-    steps.append(lambda: world.post(f"/bridge-loans/{lid}/approve", {}, world.li))
-    steps.append(lambda: world.post(f"/bridge-loans/{lid}/approve", {}, world.wang))
+    steps.append(lambda: world.post(f"/bridge-loans/{lid}/approve", {"decided_on": "2020-02-08"}, world.li))
+    steps.append(lambda: world.post(f"/bridge-loans/{lid}/approve", {"decided_on": "2020-02-08"}, world.wang))
     steps.append(lambda: world.disburse(lid, "2020-02-10"))
     steps.append(lambda: world.repay(lid, "10000.00", "2020-02-12", "P1"))
     steps.append(lambda: world.repay(lid, "3000000.00", "2020-02-22", "P2"))

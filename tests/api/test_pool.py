@@ -193,7 +193,8 @@ def test_claim_lifecycle_payout_and_recovery(world, db):  # noqa: ANN001
     assert world.post(f"/claims/{claim['id']}/approve", {}, world.officer).status_code == 403
     assert world.get(f"/claims/{claim['id']}", world.other_officer).status_code == 404
     assert world.post(f"/claims/{claim['id']}/pay", {"value_date": "2020-06-05"}, world.manager).status_code == 409
-    assert world.post(f"/claims/{claim['id']}/approve", {"comment": "核实无误"}, world.manager).status_code == 200
+    assert world.post(f"/claims/{claim['id']}/approve", {"comment": "核实无误", "decided_on": "2020-06-03"},
+                      world.manager).status_code == 200
     assert world.post(f"/claims/{claim['id']}/approve", {}, world.manager).status_code == 409
     r = world.post(f"/claims/{claim['id']}/pay", {"value_date": "2020-06-05"}, world.manager2)
     assert r.status_code == 200 and r.get_json()["status"] == "paid"
@@ -234,7 +235,7 @@ def test_payout_beyond_the_pool_and_the_dated_rule(client, factory, settings, db
     settings.today = "2020-12-31"
     w = PoolWorld(client, factory, contribute="500000.00", quota="5000000.00")
     loan, claim = w.default_and_claim(principal="1200000.00")  # claim 600,000 > 500,000 in the pool
-    assert w.post(f"/claims/{claim['id']}/approve", {}, w.manager).status_code == 200
+    assert w.post(f"/claims/{claim['id']}/approve", {"decided_on": "2020-06-01"}, w.manager).status_code == 200
     before = counts(db)
     r = w.post(f"/claims/{claim['id']}/pay", {"value_date": "2020-06-05"}, w.manager)
     assert r.status_code == 409 and r.get_json()["available"] == "500000.00"

@@ -376,8 +376,13 @@ def test_approval_form_scoped_and_complete(w: World) -> None:
     text = squeeze(pdf_text(r.data))
     for words in ("应急转贷资金审批表", loan.reference, loan.enterprise.name, loan.enterprise.uscc,
                   loan.maturing_contract_no, "manager-li", "manager-wang", "材料齐全，同意",
-                  documents.rmb_upper(loan.amount), yuan(loan.amount), "0.2‰", "0.4‰"):
+                  documents.rmb_upper(loan.amount), yuan(loan.amount), "0.2‰", "0.4‰", "审批日期", "录入时间"):
         assert words in text, words
+    # issue 10 item 9: each approval prints its business date, dated in the 2020 story, not the day of the load
+    w.session.refresh(loan, ["approvals"])
+    assert loan.approvals and all(a.decided_on <= loan.disbursed_on for a in loan.approvals)
+    for a in loan.approvals:
+        assert a.decided_on.isoformat() in text, a.decided_on
     other_bank = next(b for b in w.banks if b.id != loan.bank_id)
     other_officer = w.officer.get(other_bank.id) or w.factory.as_role("bank_officer", other_bank)
     assert w.client.get(url, headers=other_officer).status_code == 404

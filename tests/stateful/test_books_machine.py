@@ -575,6 +575,29 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                     settled = row.principal_paid == row.principal and row.interest_paid == row.interest
                     assert (row.settled_on is not None) == settled, f"installment {row.id}: settled_on {row.settled_on}"
 
+        @precondition(lambda self: self.pool_loans)
+        @rule(data=st.data())
+        def write_off_pool_loan(self, data: st.DataObject) -> None:
+            """A bank (or a manager) writes a pool loan off (issue 10 item 11): from its value date the principal
+            leaves the outstanding figures and counts as non-performing — ``books_balance`` then checks that the
+            per-day summaries and the whole-history figures still agree on every date."""
+            from bridgefund.services import pool_figures, pool_write_off
+
+            loan_id = self.pick(data, PoolLoan, self.pool_loans, "active", "claimed")
+            with make_session() as s:
+                bank = s.get(PoolLoan, loan_id).bank_id
+            on = self.on_date(data)
+            who = data.draw(st.sampled_from([officers[bank], mgr1]))
+            view = self.step("pool_write_off", pool_write_off.write_off, who, TODAY, loan_id, value_date=on,
+                             reason="borrower bankrupt", on=on)
+            if view is None:
+                return
+            assert view.status == "written_off" and view.written_off_principal > 0
+            assert view.principal_outstanding == 0
+            with make_session() as s:
+                figures = pool_figures.bank_pool_figures_direct(s, on, [bank], 90)[bank]
+                assert figures.npl_principal >= view.written_off_principal
+
     run_state_machine_as_test(Books, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
         suppress_health_check=list(HealthCheck),

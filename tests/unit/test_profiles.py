@@ -108,7 +108,9 @@ def pool_loans(draw: st.DrawFn) -> PoolLoanDates:
     recovered = [(draw(days), draw(fen)) for _ in range(draw(st.integers(0, 2)))]
     claims = tuple((filed, draw(st.one_of(st.none(), st.integers(0, 30).map(
         lambda k, filed=filed: filed + dt.timedelta(days=k))))) for filed in draw(st.lists(days, max_size=2)))
-    return PoolLoanDates(7, principal, start, tuple(installments), tuple(paid), tuple(recovered), claims)
+    written_off = tuple((draw(days), draw(fen)) for _ in range(draw(st.integers(0, 1))))
+    return PoolLoanDates(7, principal, start, tuple(installments), tuple(paid), tuple(recovered), claims,
+                         written_off)
 
 
 @settings(max_examples=300, deadline=None)
@@ -153,4 +155,21 @@ def test_a_rejected_claim_counts_until_the_day_before_its_rejection() -> None:
         dt.date(2020, 1, 1): PoolDay(Decimal("500.00")),
         dt.date(2020, 4, 1): PoolDay(Decimal(0), Decimal("500.00")),
         dt.date(2020, 4, 20): PoolDay(Decimal(0), Decimal("-500.00")),
+    }
+
+
+def test_written_off_principal_leaves_outstanding_and_stays_non_performing() -> None:
+    """DOMAIN.md "Pool write-off": from its value date the written-off principal is no longer outstanding (nor in
+    pool_quota_used) and counts as non-performing; the day before, the loan is as it was."""
+    loan = PoolLoanDates(1, Decimal("900.00"), dt.date(2020, 1, 1), ((dt.date(2020, 2, 1), None),),
+                         ((dt.date(2020, 1, 20), Decimal("100.00")),), (), (),
+                         ((dt.date(2020, 3, 10), Decimal("800.00")),))
+    assert pool_on(loan, dt.date(2020, 3, 9), 90) == PoolDay(Decimal("800.00"), Decimal(0))
+    assert pool_on(loan, dt.date(2020, 3, 10), 90) == PoolDay(Decimal("0.00"), Decimal("800.00"))
+    # 1 February + 90 days: overdue too, but nothing is outstanding any more: still 800 non-performing
+    assert pool_on(loan, dt.date(2020, 5, 1), 90) == PoolDay(Decimal("0.00"), Decimal("800.00"))
+    assert pool_deltas(loan, 90) == {
+        dt.date(2020, 1, 1): PoolDay(Decimal("900.00")),
+        dt.date(2020, 1, 20): PoolDay(Decimal("-100.00")),
+        dt.date(2020, 3, 10): PoolDay(Decimal("-800.00"), Decimal("800.00")),
     }
