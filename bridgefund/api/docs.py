@@ -119,6 +119,8 @@ EXAMPLES: dict[str, Any] = {
     "POST /api/v1/pool-loans/{pool_loan_id}/repayments": {"amount": "256000.00", "value_date": "2020-04-02",
                                                           "external_ref": "BOC-PL-0150-01"},
     "POST /api/v1/pool-loans/{pool_loan_id}/claims": {"claimed_on": "2020-11-02"},
+    "POST /api/v1/pool-loans/{pool_loan_id}/write-off": {"value_date": "2021-06-30",
+                                                         "reason": "borrower bankrupt, collateral sold"},
     "POST /api/v1/pool-loans/{pool_loan_id}/recoveries": {"amount": "400000.00", "value_date": "2021-03-31",
                                                           "external_ref": "BOC-REC-0150-1"},
     "POST /api/v1/pool-loans/import": {

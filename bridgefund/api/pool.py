@@ -244,7 +244,14 @@ def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(PoolWriteOffSchema)
 @blp.response(200, PoolLoanSchema)
 def write_off(body: dict, pool_loan_id: int):  # noqa: ANN201
-    """Write a pool loan's unpaid principal off: it leaves the quota used and counts as non-performing."""
+    """Write a pool loan's unpaid principal off: it leaves the quota used and counts as non-performing.
+
+    From `value_date` the loan is `written_off`: its unpaid principal on that date (`written_off_principal`) leaves
+    the bank's `pool_quota_used` and the pool's guaranteed outstanding, counts in the bank's NPL ratio, and stops
+    accruing penalty interest. 409 for a loan already written off or repaid, or with a claim still filed or approved;
+    422 for a value date before the loan's start, its last repayment, recovery or claim payout; 409 in a closed month.
+    Writes a `write_off` audit event.
+    """
     return pool_write_off.write_off(session(), actor(), today(), pool_loan_id, **body)
 
 

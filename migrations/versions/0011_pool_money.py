@@ -23,14 +23,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("pool_settings") as batch_op:
-        batch_op.add_column(sa.Column("compound_overdue_interest", sa.Boolean(), server_default=sa.true(),
-                                      nullable=False))
-    with op.batch_alter_table("pool_loans") as batch_op:
-        batch_op.add_column(sa.Column("compound_overdue_interest", sa.Boolean(), server_default=sa.true(),
-                                      nullable=False))
-    with op.batch_alter_table("pool_installments") as batch_op:
-        batch_op.add_column(sa.Column("accrual_basis", sa.BigInteger(), nullable=True))
+    # Plain ADD COLUMN, not a batch: a batch with an SQL-expression default copies and renames the table, which
+    # the foreign keys pointing at pool_loans refuse on a database that holds loans (SQLite adds it in place).
+    op.add_column("pool_settings", sa.Column("compound_overdue_interest", sa.Boolean(), server_default=sa.true(),
+                                             nullable=False))
+    op.add_column("pool_loans", sa.Column("compound_overdue_interest", sa.Boolean(), server_default=sa.true(),
+                                          nullable=False))
+    op.add_column("pool_installments", sa.Column("accrual_basis", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:

@@ -170,7 +170,8 @@ def test_item6_a_zero_installment_unsettles_when_principal_moves_into_it(world, 
 
 def test_item7_recoveries_are_shared_on_the_cumulative_amount(world, db):  # noqa: ANN001
     loan, claim = world.default_and_claim(principal="1200000.00", claimed_on="2020-06-01")
-    assert world.post(f"/claims/{claim['id']}/approve", {}, world.manager).status_code == 200
+    assert world.post(f"/claims/{claim['id']}/approve", {"decided_on": "2020-06-02"},
+                      world.manager).status_code == 200
     assert world.post(f"/claims/{claim['id']}/pay", {"value_date": "2020-06-05"}, world.manager2).status_code == 200
     balance = pool_balance(db)
     shares = []
