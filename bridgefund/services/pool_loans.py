@@ -26,7 +26,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bridgefund.errors import (
@@ -141,10 +141,11 @@ class Batch:
         self.by_start: dict[int, dict[dt.date, Decimal]] = {}
         self.by_first_due: dict[int, dict[dt.date, Decimal]] = {}
         self.locked = False
-        self.locked_banks: set[int] = set()
+        #: the banks of the batch, locked ``FOR UPDATE`` by their first loan
+        self.banks: dict[int, Bank] = {}
         self.settings: PoolSettings | None = None
         self._closed: tuple[dt.date | None] | None = None
-        self._expected = None if contract_nos is None else sorted({c.strip() for c in contract_nos})
+        self._expected = None if contract_nos is None else {c.strip() for c in contract_nos}
         #: per bank: contract number → id of a loan stored before the batch (the expected numbers only)
         self._stored: dict[int, dict[str, int]] = {}
         #: (bank, contract number) of the batch's own loans → its ordinal in the batch (1-based)
@@ -161,9 +162,10 @@ class Batch:
             return _stored_contract(self.session, bank_id, contract_no)
         if bank_id not in self._stored:
             found: dict[str, int] = {}
-            for start in range(0, len(self._expected), 500):
+            expected = sorted(self._expected)
+            for start in range(0, len(expected), 500):
                 for contract, loan_id in self.session.execute(select(PoolLoan.contract_no, PoolLoan.id).where(
-                        PoolLoan.bank_id == bank_id, PoolLoan.contract_no.in_(self._expected[start:start + 500]))):
+                        PoolLoan.bank_id == bank_id, PoolLoan.contract_no.in_(expected[start:start + 500]))):
                     found[contract] = loan_id
             self._stored[bank_id] = found
         return self._stored[bank_id].get(contract_no)
@@ -249,10 +251,12 @@ def plan_pool_loan(
     """
     actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
-    locked = batch is not None and bank_id in batch.locked_banks
-    bank = session.get(Bank, bank_id, with_for_update=not locked)  # a batch locks each bank once
-    if batch is not None and bank is not None:
-        batch.locked_banks.add(bank_id)
+    if batch is not None and bank_id in batch.banks:
+        bank = batch.banks[bank_id]  # a batch locks each bank once and keeps it (the identity map holds it weakly)
+    else:
+        bank = session.get(Bank, bank_id, with_for_update=True)
+        if batch is not None and bank is not None:
+            batch.banks[bank_id] = bank
     if bank is None:
         raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
     if enterprise is None:
@@ -345,32 +349,49 @@ def _installment_rows(loan_id: int, planned: PlannedLoan) -> list[dict[str, Any]
     ]
 
 
+def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """INSERT ``rows`` into ``table`` (id primary key) in one executemany; their ids, in order.
+
+    PostgreSQL: the ids are drawn from the table's sequence first (one query), then the rows go in with them
+    by psycopg's pipelined executemany — measured 4-5 × less time than ``INSERT … RETURNING`` batched by
+    insertmanyvalues, whose 15,000-parameter statements psycopg parses slowly. SQLite: ``INSERT … RETURNING``
+    (insertmanyvalues), matched by the unique ``reference`` (``sort_by_parameter_order`` would insert one row
+    per statement on SQLite).
+    """
+    if conn.dialect.name == "postgresql":
+        sequence = conn.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+        ids = sorted(conn.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
+        conn.execute(table.insert(), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+    by_reference = dict(iter(conn.execute(table.insert().returning(table.c.reference, table.c.id), rows)))
+    return [by_reference[row["reference"]] for row in rows]
+
+
 def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLoan]) -> list[tuple[int, str]]:
     """Store checked loans in bulk, in order: (id, reference) of each.
 
     The same rows as :func:`create_pool_loan` one by one — loan, installments, one audit event each, the
-    summaries — written with a few Core ``INSERT`` executemanys (the loans' ids come back by ``RETURNING``, in
-    the order given) instead of a unit-of-work flush per loan.
+    summaries — written with one Core ``INSERT`` executemany per table (:func:`_insert_returning_ids` for the
+    loans, whose ids the installments and events need) instead of a unit-of-work flush per loan.
     """
     if not planned:
         return []
     session.flush()  # what the ORM holds goes first
     conn = session.connection()
-    loans = PoolLoan.__table__
     rows, references = [], []
     for p in planned:
         reference = next_reference(session, PoolLoan, "PL", p.values["start_date"].year)
         references.append(reference)
         rows.append({"reference": reference, **p.values})
-    ids = list(conn.execute(loans.insert().returning(loans.c.id, sort_by_parameter_order=True), rows).scalars())
-    conn.execute(PoolInstallment.__table__.insert(),
-                 [row for loan_id, p in zip(ids, planned, strict=True) for row in _installment_rows(loan_id, p)])
+    ids = _insert_returning_ids(conn, PoolLoan.__table__, rows)
+    installments = [_installment_rows(loan_id, p) for loan_id, p in zip(ids, planned, strict=True)]
+    conn.execute(PoolInstallment.__table__.insert(), [row for loan in installments for row in loan])
     audit.record_many(session, actor, "create", "pool_loan", [
         (loan_id, None, PoolLoan.snapshot(SimpleNamespace(**row))) for loan_id, row in zip(ids, rows, strict=True)])
     summaries.add_new_pool_loans(session, [
         PoolLoanDates(bank_id=p.values["bank_id"], principal=p.values["principal"], start_date=p.values["start_date"],
-                      installments=tuple((r["due_date"], r["settled_on"]) for r in _installment_rows(0, p)))
-        for p in planned])
+                      installments=tuple((i["due_date"], i["settled_on"]) for i in loan))
+        for p, loan in zip(planned, installments, strict=True)])
     return list(zip(ids, references, strict=True))
 
 
