@@ -66,7 +66,7 @@ from bridgefund.models import (
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit, summaries
+from bridgefund.services import audit, bulk, summaries
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -350,18 +350,16 @@ def _installment_rows(loan_id: int, planned: PlannedLoan) -> list[dict[str, Any]
 
 
 def _insert_returning_ids(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """INSERT ``rows`` into ``table`` (id primary key) in one executemany; their ids, in order.
+    """INSERT ``rows`` into ``table`` (an id primary key and a unique ``reference``) at once; their ids, in order.
 
-    PostgreSQL: the ids are drawn from the table's sequence first (one query), then the rows go in with them
-    by psycopg's pipelined executemany — measured 4-5 × less time than ``INSERT … RETURNING`` batched by
-    insertmanyvalues, whose 15,000-parameter statements psycopg parses slowly. SQLite: ``INSERT … RETURNING``
-    (insertmanyvalues), matched by the unique ``reference`` (``sort_by_parameter_order`` would insert one row
-    per statement on SQLite).
+    PostgreSQL: the ids are drawn from the table's sequence first (one query) and the rows go in with them
+    (:func:`bulk.insert_rows`). SQLite: ``INSERT … RETURNING`` (insertmanyvalues), matched by reference
+    (``sort_by_parameter_order`` would insert one row per statement on SQLite).
     """
     if conn.dialect.name == "postgresql":
         sequence = conn.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
         ids = sorted(conn.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, len(rows)))))
-        conn.execute(table.insert(), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        bulk.insert_rows(conn, table, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
     by_reference = dict(iter(conn.execute(table.insert().returning(table.c.reference, table.c.id), rows)))
     return [by_reference[row["reference"]] for row in rows]
@@ -385,7 +383,7 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
         rows.append({"reference": reference, **p.values})
     ids = _insert_returning_ids(conn, PoolLoan.__table__, rows)
     installments = [_installment_rows(loan_id, p) for loan_id, p in zip(ids, planned, strict=True)]
-    conn.execute(PoolInstallment.__table__.insert(), [row for loan in installments for row in loan])
+    bulk.insert_rows(conn, PoolInstallment.__table__, [row for loan in installments for row in loan])
     audit.record_many(session, actor, "create", "pool_loan", [
         (loan_id, None, PoolLoan.snapshot(SimpleNamespace(**row))) for loan_id, row in zip(ids, rows, strict=True)])
     summaries.add_new_pool_loans(session, [
