@@ -381,3 +381,32 @@ def test_import_replays_with_the_same_idempotency_key(world, db):  # noqa: ANN00
     r = upload(world, other, headers=headers)
     assert r.status_code == 422 and "Idempotency-Key" in r.get_json()["errors"]
     assert table_counts(db) == before
+
+
+def test_quota_headroom_over_a_bank_with_history_matches_single_posts(client, factory, settings, db):  # noqa: ANN001
+    """A bank with a loan and a repayment before the import: the rows' headroom from their start dates on
+    (history + the rows above) gives the answers single POSTs give."""
+    settings.today = "2020-12-31"
+    answers = []
+    for kind in ("import", "single"):
+        w = PoolWorld(client, factory, quota="3000000.00")
+        loan = w.loan(principal="2000000.00", start_date="2020-01-15", repayment_method="equal_principal")
+        r = w.repay(loan["id"], "200000.00", "2020-02-15")
+        assert r.status_code == 201, r.get_json()
+        repaid = D(r.get_json()["repayment"]["principal"])
+        room = D("1000000.00") + repaid  # from 2020-03-01 on: 3,000,000 − (2,000,000 − repaid)
+        specs = [("H-1", str(room), "2020-03-01"),                # fits exactly
+                 ("H-2", "0.01", "2020-01-20"),                   # from 01-20 on the bank now peaks at its quota
+                 ("H-3", "0.01", "2020-03-02"),                   # so it does from 03-02 on
+                 ("H-4", "1000000.00", "2020-02-01")]             # before the repayment: over it too
+        if kind == "import":
+            rows = [[w.enterprise.uscc, c, p, "0.0435", d, 6, "等额本金", None, None] for c, p, d in specs]
+            r = upload(w, xlsx(rows))
+            assert r.status_code == 422
+            answers.append(sorted(r.get_json()["errors"]))
+        else:
+            codes = [w.post("/pool-loans", w.loan_body(contract_no=c, principal=p, start_date=d,
+                                                       term_months=6), w.officer).status_code for c, p, d in specs]
+            answers.append(sorted(f"row {n}.principal" for n, code in enumerate(codes, start=2) if code == 409))
+            assert codes[0] == 201
+    assert answers[0] == answers[1] == ["row 3.principal", "row 4.principal", "row 5.principal"]
