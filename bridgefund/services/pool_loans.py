@@ -28,7 +28,7 @@ from itertools import accumulate
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy import ARRAY, Connection, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from bridgefund.errors import (
@@ -150,8 +150,8 @@ class Batch:
         self._expected = None if contract_nos is None else {c.strip() for c in contract_nos}
         #: per bank: contract number → id of a loan stored before the batch (the expected numbers only)
         self._stored: dict[int, dict[str, int]] = {}
-        #: (bank, contract number) of the batch's own loans → its ordinal in the batch (1-based)
-        self.contracts: dict[tuple[int, str], int] = {}
+        #: (bank, contract number) of the batch's own loans
+        self.contracts: set[tuple[int, str]] = set()
 
     def last_closed_day(self) -> dt.date | None:
         if self._closed is None:
@@ -163,13 +163,7 @@ class Batch:
         if self._expected is None or contract_no not in self._expected:
             return _stored_contract(self.session, bank_id, contract_no)
         if bank_id not in self._stored:
-            found: dict[str, int] = {}
-            expected = sorted(self._expected)
-            for start in range(0, len(expected), 500):
-                for contract, loan_id in self.session.execute(select(PoolLoan.contract_no, PoolLoan.id).where(
-                        PoolLoan.bank_id == bank_id, PoolLoan.contract_no.in_(expected[start:start + 500]))):
-                    found[contract] = loan_id
-            self._stored[bank_id] = found
+            self._stored[bank_id] = _stored_contracts(self.session, bank_id, sorted(self._expected))
         return self._stored[bank_id].get(contract_no)
 
     def ledger(self, on: dt.date) -> Any:
@@ -224,7 +218,30 @@ class Batch:
         else:
             days.insert(at, start)
             deltas.insert(at, int(principal * 100))
-        self.contracts[(bank_id, v["contract_no"])] = len(self.contracts) + 1
+        self.contracts.add((bank_id, v["contract_no"]))
+
+
+def _stored_contracts(session: Session, bank_id: int, contract_nos: list[str]) -> dict[str, int]:
+    """Contract number → id of the bank's stored loans among ``contract_nos``.
+
+    PostgreSQL: one join with the numbers as an unnested array (an index lookup per number; ``bank_id = …
+    AND contract_no IN (500 parameters)`` was planned as a filter over every loan of the bank: 2.4 s of server
+    time per 10,000 numbers at 20,000 loans). SQLite: ``IN`` lists of 500.
+    """
+    found: dict[str, int] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        numbers = (func.unnest(bindparam("numbers", contract_nos, type_=ARRAY(String(64))))
+                   .table_valued("no").render_derived())
+        for contract, loan_id in session.execute(
+                select(PoolLoan.contract_no, PoolLoan.id).select_from(numbers)
+                .join(PoolLoan, and_(PoolLoan.bank_id == bank_id, PoolLoan.contract_no == numbers.c.no))):
+            found[contract] = loan_id
+        return found
+    for start in range(0, len(contract_nos), 500):
+        for contract, loan_id in session.execute(select(PoolLoan.contract_no, PoolLoan.id).where(
+                PoolLoan.bank_id == bank_id, PoolLoan.contract_no.in_(contract_nos[start:start + 500]))):
+            found[contract] = loan_id
+    return found
 
 
 def _stored_contract(session: Session, bank_id: int, contract_no: str) -> int | None:
@@ -304,9 +321,8 @@ def plan_pool_loan(
         existing = _stored_contract(session, bank.id, contract_no)
     else:
         existing = batch.stored_contract(bank.id, contract_no)
-        earlier = batch.contracts.get((bank.id, contract_no))
-        if existing is None and earlier is not None:
-            raise Duplicate(f"contract {contract_no} is already reported by loan {earlier} of this batch",
+        if existing is None and (bank.id, contract_no) in batch.contracts:
+            raise Duplicate(f"contract {contract_no} is already reported earlier in this batch",
                             {"contract_no": ["already reported by this bank"]})
     if existing is not None:
         raise Duplicate(f"contract {contract_no} is already reported as pool loan {existing}",
