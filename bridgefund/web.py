@@ -263,7 +263,7 @@ def _idempotency_begin(a: Actor) -> Response | None:
     if not key or len(key) > 128:
         raise RuleViolation.on("Idempotency-Key", "must be 1 to 128 characters")
     digest = hashlib.sha256(
-        b"\0".join([request.method.encode(), request.full_path.encode(), request.get_data(cache=True)])
+        b"\0".join([request.method.encode(), request.full_path.encode(), _body_fingerprint()])
     ).hexdigest()
     s = session()
     replay = _stored_answer(s, a, key, digest)
@@ -280,6 +280,22 @@ def _idempotency_begin(a: Actor) -> Response | None:
         raise Conflict("a request with this Idempotency-Key is still being processed") from exc
     g.idempotency_key = key
     return None
+
+
+def _body_fingerprint() -> bytes:
+    """What the body says, for comparing two requests: the raw bytes, except for a multipart form, whose
+    boundary every client draws at random per request — there, its fields and files (name, filename, a hash
+    of the content), so that a retried upload (``POST /pool-loans/import``) is recognised as the same."""
+    if request.mimetype != "multipart/form-data":
+        return request.get_data(cache=True)
+    parts = [f"{k}={v}".encode() for k, v in sorted(request.form.items(multi=True))]
+    for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
+        content = hashlib.sha256()
+        for chunk in iter(functools.partial(upload.stream.read, 1 << 20), b""):
+            content.update(chunk)
+        upload.stream.seek(0)
+        parts.append(f"{name}:{upload.filename}:{content.hexdigest()}".encode())
+    return b"\0".join([b"multipart", *parts])
 
 
 def _stored_answer(s: Session, a: Actor, key: str, digest: str) -> Response | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgefund.db import utcnow
 from bridgefund.models import AuditEvent
 from bridgefund.services.actor import Actor
 
@@ -33,6 +35,26 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    entity_type: str,
+    events: Sequence[tuple[int | None, dict[str, Any] | None, dict[str, Any] | None]],
+) -> None:
+    """One event per ``(entity_id, before, after)``, the rows :func:`record` would write, in one bulk insert
+    (for bulk changes stored with Core inserts)."""
+    from bridgefund.services.bulk import insert_rows
+
+    if not events:
+        return
+    insert_rows(session.connection(), AuditEvent.__table__, [
+        {"at": utcnow(), "actor_id": actor.id, "actor_role": actor.role, "action": action,
+         "entity_type": entity_type, "entity_id": entity_id, "before": before, "after": after,
+         "request_id": actor.request_id, "ip": actor.ip}
+        for entity_id, before, after in events])
 
 
 def record_update(

@@ -1,7 +1,9 @@
 """Bulk import of pool loans from CSV or XLSX: all rows or none.
 
-A bank officer reports loans in batches. Each row goes through the same service as ``POST /pool-loans``
-(so quota, suspension and caps are judged row by row, in file order, as of each row's start date); any
+A bank officer reports loans in batches. Each row goes through the same checks as ``POST /pool-loans``
+(``services.pool_loans.plan_pool_loan``: quota, suspension and caps are judged row by row, in file order, as
+of each row's start date, each row seeing the rows before it); only when every row passes are the loans,
+their schedules, audit events and summaries stored, in bulk (``store_pool_loans``). Any
 bad row makes the whole import a 422 whose ``errors`` are keyed ``row N.field`` — N is the row number as
 the spreadsheet shows it (the header is row 1) — and the caller's transaction is rolled back, so nothing
 is stored.
@@ -37,7 +39,7 @@ from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import Enterprise, Guarantor
 from bridgefund.services.actor import Actor
-from bridgefund.services.pool_loans import Batch, create_pool_loan
+from bridgefund.services.pool_loans import Batch, PlannedLoan, plan_pool_loan, store_pool_loans
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 100 * 1024 * 1024
@@ -294,9 +296,12 @@ def import_pool_loans(
             enterprises[ent.uscc] = ent
     guarantors = {g.name: g.id for g in session.scalars(select(Guarantor))}
 
+    # Every row is checked first, in file order, against figures read once (services.pool_loans.Batch); then
+    # all the loans are stored at once (store_pool_loans: Core bulk INSERTs) — or none.
     errors: dict[str, list[str]] = {}
-    result = ImportResult()
-    batch = Batch(session)
+    batch = Batch(session, contract_nos=[str(c[columns["contract_no"]]).strip() for _, c in body
+                                         if columns["contract_no"] < len(c) and c[columns["contract_no"]] is not None])
+    planned: list[PlannedLoan] = []
     for number, cells in body:
         values, row_errors = _parse_row(cells, columns, enterprises, guarantors)
         for key, message in row_errors.items():
@@ -304,17 +309,15 @@ def import_pool_loans(
         if row_errors:
             continue
         try:
-            loan = create_pool_loan(session, actor, today, bank_id=bank_id, batch=batch, **values)
+            planned.append(plan_pool_loan(session, actor, today, bank_id=bank_id, batch=batch, **values))
         except DomainError as exc:
             for key, messages in (exc.errors or {"body": [exc.detail]}).items():
                 errors.setdefault(f"row {number}.{key}", []).extend(messages)
-            continue
-        result.created += 1
-        result.references.append(loan.reference)
     if errors:
         bad = len({k.split(".", 1)[0] for k in errors})
         raise RuleViolation(f"{bad} of {len(body)} rows are invalid; nothing was imported", errors)
-    return result
+    stored = store_pool_loans(session, actor, planned)
+    return ImportResult(created=len(stored), references=[reference for _, reference in stored])
 
 
 def _parse_row(

@@ -93,10 +93,12 @@ class _Tx:
         self.new_pool: list[PoolLoan] = []
         #: ``claim_after_days_overdue`` changed: every loan's non-performing dates move, rebuild the pool summary
         self.rebuild_pool = False
+        #: the contributions of pool loans inserted in bulk (:func:`add_new_pool_loans`), per bank and date
+        self.pool_added: dict[tuple[int, dt.date], PoolDay] = {}
 
     def __bool__(self) -> bool:
         return bool(self.fund or self.bridge_before or self.pool_before or self.new_bridge or self.new_pool
-                    or self.first_before or self.rebuild_pool)
+                    or self.first_before or self.rebuild_pool or self.pool_added)
 
 
 def _tx(session: Session) -> _Tx:
@@ -202,6 +204,19 @@ def _resolve_new(tx: _Tx) -> None:
         tx.new_pool.remove(loan)
 
 
+def add_new_pool_loans(session: Session, loans: Iterable[PoolLoanDates]) -> None:
+    """Pool loans this transaction inserted without the ORM (a bulk import's Core ``INSERT``), which the flush
+    capture does not see: their whole contribution (nothing before) joins the pending deltas. A later change
+    to one of them in the same transaction is captured as usual, with the stored loan as its "before"."""
+    tx = _tx(session)
+    after_days = claim_after_days(session.connection())
+    added = tx.pool_added
+    for dates in loans:
+        for day, change in pool_deltas(dates, after_days).items():
+            key = (dates.bank_id, day)
+            added[key] = added[key] + change if key in added else change
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget(session: Session, _previous: Any) -> None:
     session.info.pop(_KEY, None)
@@ -246,6 +261,8 @@ def _pending(session: Session, tx: _Tx) -> tuple[dict[dt.date, dict[str, Any]], 
             if after_first is not None:
                 _add(fund[after_first], "new_enterprises", 1)
     pool: dict[tuple[int, dt.date], PoolDay] = {}
+    if not tx.rebuild_pool:
+        pool.update(tx.pool_added)
     if tx.pool_before and not tx.rebuild_pool:
         after_days = claim_after_days(conn)
         states = load_pool(conn, sorted(tx.pool_before))
