@@ -417,7 +417,9 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
     for p in planned:
         reference = next_reference(session, PoolLoan, "PL", p.values["start_date"].year)
         references.append(reference)
-        rows.append({"reference": reference, **p.values})
+        # the columns a new loan takes from the model's defaults, so the bulk rows equal what create_pool_loan stores
+        rows.append({"reference": reference, "written_off_on": None, "written_off_principal": ZERO,
+                     "write_off_reason": None, **p.values})
     ids = _insert_returning_ids(conn, PoolLoan.__table__, rows)
     installments = [_installment_rows(loan_id, p) for loan_id, p in zip(ids, planned, strict=True)]
     bulk.insert_rows(conn, PoolInstallment.__table__, [row for loan in installments for row in loan])
