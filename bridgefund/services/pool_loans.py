@@ -49,6 +49,7 @@ from bridgefund.finance.pool import (
     replay_pool_repayments,
 )
 from bridgefund.finance.schedule import RepaymentMethod, build_schedule
+from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
     BankStatus,
@@ -73,7 +74,6 @@ from bridgefund.services.pool_figures import (
     ledger_totals,
     max_outstanding_from,
     outstanding_events,
-    ratio,
 )
 
 MAX_TERM_MONTHS = 360
@@ -200,7 +200,8 @@ def create_pool_loan(
         guarantor_share = guarantor.guarantee_share
     share = bank.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
-        raise RuleViolation.on("pool_share", f"pool share {share} + guarantor share {guarantor_share} exceeds 100%")
+        raise RuleViolation.on("pool_share", f"pool share {percent(share)} + guarantor share "
+                                             f"{percent(guarantor_share)} exceeds 100%")
     existing = session.scalar(select(PoolLoan.id).where(PoolLoan.bank_id == bank.id,
                                                         PoolLoan.contract_no == contract_no))
     if existing is not None:
@@ -215,17 +216,19 @@ def create_pool_loan(
     if totals.contributions <= 0:
         raise Conflict(f"the pool had received no contributions by {start_date}", {"start_date": ["pool not open"]})
     if is_stopped(totals, s.pool_loss_threshold):
+        # No figures: the claims paid are other banks' business too, and an officer may be asking.
         raise Conflict(
-            f"the pool is stopped on {start_date}: claims paid {totals.claims_paid} exceed "
-            f"{s.pool_loss_threshold} × contributions {totals.contributions}", {"start_date": ["pool stopped"]})
+            f"the pool is stopped on {start_date}: the claims it has paid exceed "
+            f"{percent(s.pool_loss_threshold)} of its contributions", {"start_date": ["pool stopped"]})
     _check_bank_open(session, s, bank, start_date, batch)
     used = (max_outstanding_from(session, bank.id, start_date) if batch is None
             else batch.max_outstanding_from(bank.id, start_date))
     headroom = bank.pool_quota - used
     if principal > headroom:
         raise QuotaExceeded(
-            f"bank {bank.code}'s quota {bank.pool_quota} leaves {max(headroom, ZERO)} from {start_date}; "
-            f"{principal} does not fit", {"principal": [f"exceeds the quota headroom of {max(headroom, ZERO)}"]})
+            f"bank {bank.code}'s quota {money(bank.pool_quota)} leaves {money(max(headroom, ZERO))} from "
+            f"{start_date}; {money(principal)} does not fit",
+            {"principal": [f"exceeds the quota headroom of {money(max(headroom, ZERO))}"]})
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
     loan = PoolLoan(
@@ -254,9 +257,9 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
     if principal <= 0:
         raise RuleViolation.on("principal", "must be greater than 0")
     if principal > s.max_loan_amount:
-        raise RuleViolation.on("principal", f"exceeds the pool's maximum loan of {s.max_loan_amount}")
+        raise RuleViolation.on("principal", f"exceeds the pool's maximum loan of {money(s.max_loan_amount)}")
     if annual_rate > s.max_annual_rate:
-        raise RuleViolation.on("annual_rate", f"exceeds the pool's rate cap of {s.max_annual_rate}")
+        raise RuleViolation.on("annual_rate", f"exceeds the pool's rate cap of {percent(s.max_annual_rate)}")
     if not 1 <= term_months <= MAX_TERM_MONTHS:
         raise RuleViolation.on("term_months", f"must be 1 to {MAX_TERM_MONTHS}")
     if method not in RepaymentMethod.__members__.values():
@@ -277,7 +280,7 @@ def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date,
         breached, npl_ratio = figures.breaches(s.bank_npl_threshold), figures.npl_ratio
     if breached:
         raise BankSuspended(
-            f"bank {bank.code}'s NPL ratio on {on} is {ratio(npl_ratio, Decimal(1))}, above {s.bank_npl_threshold}",
+            f"bank {bank.code}'s NPL ratio on {on} is {percent(npl_ratio)}, above {percent(s.bank_npl_threshold)}",
             {"bank_id": ["bank suspended by its NPL ratio"]})
 
 
@@ -439,7 +442,8 @@ def record_repayment(
             [_state(r) for r in rows], amount, value_date, annual_rate=loan.annual_rate,
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method)
     except Overpayment as exc:
-        raise RuleViolation.on("amount", f"exceeds the most that can be paid on {value_date}: {exc.due}") from None
+        raise RuleViolation.on("amount",
+                               f"exceeds the most that can be paid on {value_date}: {money(exc.due)}") from None
     for row, state in zip(rows, result.installments, strict=True):
         _write_state(row, state, value_date)
     repayment = PoolRepayment(
