@@ -76,6 +76,14 @@ class Duplicate(Conflict):
     code, title = "duplicate", "Duplicate"
 
 
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class RuleViolation(DomainError):
     status, code, title = 422, "rule-violation", "Unprocessable request"
 

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
-_DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
+#: Money: ASCII digits and exactly two decimals ("1500000.00"); no sign but "-", no spaces, no other digits.
+_MONEY_RE = re.compile(r"-?[0-9]{1,15}\.[0-9]{2}")
+#: Rates and shares: ASCII digits, up to the field's places.
+_DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]+)?")
 
 
 class StrictSchema(Schema):
@@ -61,11 +65,12 @@ class ExactDecimal(fields.Field):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str):
             raise ValidationError(f'Must be a string decimal such as "{self.metadata["example"]}", not a JSON number.')
-        text = value.strip()
-        if not _DECIMAL_RE.match(text):
-            raise ValidationError("Not a valid decimal number.")
+        if self.places == 2 and not _MONEY_RE.fullmatch(value):
+            raise ValidationError('Not a valid amount: ASCII digits with exactly two decimals, such as "1500000.00".')
+        if not _DECIMAL_RE.fullmatch(value):
+            raise ValidationError("Not a valid decimal number: ASCII digits only, such as \"0.50\".")
         try:
-            d = Decimal(text)
+            d = Decimal(value)
         except InvalidOperation as exc:  # pragma: no cover - the regex already guards
             raise ValidationError("Not a valid decimal number.") from exc
         if d.as_tuple().exponent < -self.places:  # type: ignore[operator]
@@ -90,18 +95,61 @@ def Rate(**kwargs: Any) -> ExactDecimal:  # noqa: N802
     return ExactDecimal(8, maximum=maximum, min_places=2, example=kwargs.pop("example", "0.50"), **kwargs)
 
 
-def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
-    """A trimmed-length string: every string input has a maximum, so no input can overflow a column.
+class CleanText(fields.String):
+    """Every free-text input: trimmed, NFC-normalised, and only characters that print as what they are.
 
-    NUL characters are refused (422): PostgreSQL text cannot hold them, so they would otherwise fail at INSERT.
+    Refused (422 naming the field): blank after trimming when the field needs a value; control characters
+    (NUL, BEL, ESC, DEL, C1 …; line feed and tab are allowed in ``multiline`` fields); format characters — zero-width
+    spaces and joiners, bidi overrides and isolates (U+202E shows "RTL公司" as "司公LTR"), the BOM; lone surrogates
+    (they cannot be stored); line and paragraph separators.
+    """
+
+    def __init__(self, *, multiline: bool = False, blank: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.blank = blank
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs).strip())
+        for ch in text:
+            if self.multiline and ch in "\n\t":
+                continue
+            category = unicodedata.category(ch)
+            if category == "Cc" or category in ("Zl", "Zp"):
+                raise ValidationError(f"Must not contain control characters (U+{ord(ch):04X}).")
+            if category == "Cf":
+                raise ValidationError(f"Must not contain invisible formatting characters such as zero-width or "
+                                      f"bidi controls (U+{ord(ch):04X}).")
+            if category == "Cs":
+                raise ValidationError("Must not contain lone surrogates (not valid Unicode text).")
+        if not text and not self.blank:
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+def Text(max_length: int, **kwargs: Any) -> CleanText:  # noqa: N802
+    """A :class:`CleanText` with a maximum length, so no input can overflow a column.
+
+    ``min_length`` ≥ 1 (the default for required fields) also refuses text that is blank after trimming.
+    Fields of 500 characters or more (reasons, comments, notes) are ``multiline``: line feeds and tabs allowed.
     """
     min_length = kwargs.pop("min_length", 1 if kwargs.get("required") else 0)
-    return fields.String(validate=[validate.Length(min=min_length, max=max_length), _no_nul], **kwargs)
+    multiline = kwargs.pop("multiline", max_length >= 500)
+    return CleanText(multiline=multiline, blank=min_length < 1,
+                     validate=[validate.Length(min=min_length, max=max_length)], **kwargs)
 
 
-def _no_nul(value: str) -> None:
+def Secret(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
+    """A password: kept exactly as typed (never trimmed or normalised), but NUL and lone surrogates are refused."""
+    return fields.String(validate=[validate.Length(min=1 if kwargs.get("required") else 0, max=max_length),
+                                   _storable], **kwargs)
+
+
+def _storable(value: str) -> None:
     if "\x00" in value:
         raise ValidationError("Must not contain NUL characters.")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValidationError("Must not contain lone surrogates (not valid Unicode text).")
 
 
 #: Ids in query strings: positive and within a 32-bit column.

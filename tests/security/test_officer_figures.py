@@ -165,6 +165,10 @@ def test_no_officer_answer_carries_a_figure_of_another_bank(app, client, db, sha
         found = _leaks(text)
         if found:
             failures.append(f"{what} → {r.status_code} shows {found}: {text[:300]}")
+        if r.mimetype == "application/problem+json":  # figures in messages: two decimals, percentages (item 11)
+            odd = re.findall(r"\d\.\d{3,}|\dE[-+]?\d", r.get_json()["detail"] + str(r.get_json().get("errors")))
+            if odd:
+                failures.append(f"{what} → {r.status_code} prints numbers as {odd}: {r.get_json()['detail']}")
     assert len(answers) > 40
     assert not failures, "\n".join(failures)
 
