@@ -33,12 +33,14 @@ from bridgefund.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    HeadersTooLarge,
     NotAuthenticated,
     NotFound,
     PayloadTooLarge,
     RuleViolation,
     TooManyRequests,
     UnsupportedMediaType,
+    UriTooLong,
 )
 from bridgefund.models import ApiToken, IdempotencyRecord
 from bridgefund.services import auth
@@ -61,6 +63,10 @@ MAX_JSON_DEPTH = 32
 #: Longest integer literal in a JSON body (ids and counts need 10 digits); longer is a 400.
 MAX_INT_DIGITS = 40
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+#: The app's own limits on the request head, below gunicorn's (bridgefund/gunicorn_conf.py) so the app answers.
+MAX_URL_BYTES = 4096
+MAX_HEADER_BYTES = 8190
+MAX_HEADER_FIELDS = 64
 
 
 def access(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -226,6 +232,7 @@ def _before() -> Response | None:
     rid = request.headers.get("X-Request-ID", "")
     g.request_id = rid if _REQUEST_ID_RE.fullmatch(rid) else uuid.uuid4().hex
     g.started = utcnow()
+    _check_head()
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or not request.path.startswith("/api/v1"):
         return None
@@ -255,6 +262,19 @@ def _before() -> Response | None:
     if request.method == "POST" and "Idempotency-Key" in request.headers:
         return _idempotency_begin(a)
     return None
+
+
+def _check_head() -> None:
+    """414/431 problems for oversized request heads (gunicorn, configured above these, would answer HTML)."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target.encode("utf-8", "replace")) > MAX_URL_BYTES:
+        raise UriTooLong(f"the request target may have at most {MAX_URL_BYTES} bytes")
+    if len(request.headers) > MAX_HEADER_FIELDS:
+        raise HeadersTooLarge(f"at most {MAX_HEADER_FIELDS} header fields are accepted")
+    for name, value in request.headers.items():
+        if len(name) + len(value) > MAX_HEADER_BYTES:
+            raise HeadersTooLarge(f"the {name[:40]} header is longer than {MAX_HEADER_BYTES} bytes",
+                                  {name[:40]: ["too long"]})
 
 
 _json_views: dict[str, bool] = {}

@@ -215,3 +215,23 @@ def test_changing_a_password_or_role_revokes_the_old_tokens(client, factory, adm
     old = factory.headers(user)
     assert client.patch(f"{API}/users/{user.id}", json={"role": "fund_manager"}, headers=admin).status_code == 200
     _problem(client.get(f"{API}/me", headers=old), 401)
+
+
+def test_oversized_request_heads_are_problems_below_gunicorns_own_limits(client, officer):  # noqa: ANN001
+    from bridgefund import gunicorn_conf, web
+
+    _problem(client.get(f"{API}/enterprises?x={'a' * 5000}", headers=officer), 414)
+    _problem(client.get(f"{API}/me", headers={**officer, "X-Big": "b" * 9000}), 431)
+    _problem(client.get(f"{API}/me", headers={**officer, **{f"X-H{i}": "1" for i in range(80)}}), 431)
+    assert client.get(f"{API}/enterprises?x={'a' * 3000}", headers=officer).status_code in (200, 422)
+    # gunicorn's limits lie above the app's, so the app answers (problem+json) first
+    assert gunicorn_conf.limit_request_line > web.MAX_URL_BYTES + 100
+    assert gunicorn_conf.limit_request_field_size > web.MAX_HEADER_BYTES
+    assert gunicorn_conf.limit_request_fields > web.MAX_HEADER_FIELDS
+
+
+def test_the_contract_documents_413_and_415_on_json_bodies(client):  # noqa: ANN001
+    spec = client.get("/api/openapi.json").get_json()
+    op = spec["paths"][f"{API}/enterprises"]["post"]["responses"]
+    assert {"413", "415"} <= set(op)
+    assert "413" in spec["paths"][f"{API}/pool-loans/import"]["post"]["responses"]
