@@ -130,6 +130,13 @@ def test_no_officer_answer_carries_a_figure_of_another_bank(app, client, db, sha
         call("POST", f"{API}/pool-loans", json={
             "enterprise_id": ent, "contract_no": f"PM-A-{principal}", "principal": principal,
             "annual_rate": "0.0435", "start_date": "2020-03-02", "term_months": 12, "repayment_method": "bullet"})
+    uscc = shared.shared_enterprise.uscc
+    rows = "\n".join(f"{uscc},CSV-A-{n},{principal},0.0435,2020-03-02,12,bullet"
+                     for n, principal in enumerate(("1000000.00", "299000000.00", "99999999999.00")))
+    csv = ("企业信用代码,合同编号,本金,年利率,起始日,期限(月),还款方式\n" + rows + "\n").encode()
+    call("POST", f"{API}/pool-loans/import", data={"file": (io.BytesIO(csv), "loans.csv")},
+         content_type="multipart/form-data")
+    call("POST", f"{API}/enterprises", json={"uscc": uscc, "name": "重复", "size": "small", "in_zone": True})
     call("POST", f"{API}/bridge-loans/{mine['id']}/repayments",
          json={"amount": "99999999.00", "value_date": "2020-12-31", "external_ref": "X-1"})
     call("POST", f"{API}/bridge-loans/{mine['id']}/withdraw", json={"reason": "test"})
