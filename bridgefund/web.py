@@ -252,12 +252,15 @@ def _before() -> Response | None:
         g.api_token_id = who.token_id
         g.actor = Actor(id=who.user_id, username=who.username, role=who.role, bank_id=who.bank_id,
                         request_id=g.request_id, ip=request.remote_addr)
+    json_body = request.method in _BODY_METHODS and _takes_json(request.endpoint, view)
     if PUBLIC in rule:
+        if json_body:
+            _check_json_body()
         return None
     a = actor()
     if ANY not in rule and a.role not in rule:
         raise Forbidden(f"role {a.role} may not call {request.method} {request.path}")
-    if request.method in _BODY_METHODS and _takes_json(request.endpoint, view):
+    if json_body:  # after authentication: an anonymous client gets 401 before its body is read
         _check_json_body()
     if request.method == "POST" and "Idempotency-Key" in request.headers:
         return _idempotency_begin(a)

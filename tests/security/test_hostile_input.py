@@ -131,6 +131,9 @@ def test_a_json_endpoint_sent_another_content_type_is_415(client, db, officer, c
     r = client.post(f"{API}/enterprises", data=body.encode(), headers=headers)
     _problem(r, 415)
     assert audit_count(db) == n
+    # the public login endpoint too
+    login = {"Content-Type": content_type} if content_type else {}
+    _problem(client.post(f"{API}/auth/token", data=b'{"username": "a", "password": "b"}', headers=login), 415)
 
 
 def test_json_with_a_charset_or_a_problem_type_is_still_json(client, officer):  # noqa: ANN001
