@@ -9,6 +9,8 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from bridgefund.messages import money
+
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
 #: Money: ASCII digits and exactly two decimals ("1500000.00"); no sign but "-", no spaces, no other digits.
 _MONEY_RE = re.compile(r"-?[0-9]{1,15}\.[0-9]{2}")
@@ -62,6 +64,10 @@ class ExactDecimal(fields.Field):
                 d = d.quantize(Decimal(1).scaleb(-self.min_places))
         return f"{d:f}"
 
+    def _shown(self, bound: Decimal) -> str:
+        """A bound as messages print it: money with two decimals, other decimals as plain as they are."""
+        return money(bound) if self.places == 2 else self._serialize(bound, None, None) or ""
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str):
             raise ValidationError(f'Must be a string decimal such as "{self.metadata["example"]}", not a JSON number.')
@@ -77,9 +83,9 @@ class ExactDecimal(fields.Field):
             raise ValidationError(f"At most {self.places} decimal places.")
         if d < self.minimum or (self.min_exclusive and d == self.minimum):
             op = "greater than" if self.min_exclusive else "at least"
-            raise ValidationError(f"Must be {op} {self.minimum}.")
+            raise ValidationError(f"Must be {op} {self._shown(self.minimum)}.")
         if self.maximum is not None and d > self.maximum:
-            raise ValidationError(f"Must be at most {self.maximum}.")
+            raise ValidationError(f"Must be at most {self._shown(self.maximum)}.")
         return d.quantize(self.quantum)
 
 
