@@ -333,8 +333,12 @@ def _check_json_body() -> None:
     if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
         raise PayloadTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes",
                               {"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
-    request.max_content_length = MAX_JSON_BYTES  # a chunked body is cut off there (413) while it is read
+    # A chunked body (no Content-Length) is read at most one byte past the limit: more than the limit is a 413.
+    request.max_content_length = MAX_JSON_BYTES + 1
     data = request.get_data(cache=True)
+    if len(data) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes",
+                              {"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
     if not data:
         return
     try:

@@ -112,6 +112,21 @@ def test_a_json_body_over_1_mib_is_413(client, db, officer):  # noqa: ANN001
              field="industry")
 
 
+def test_a_chunked_json_body_over_1_mib_is_413_not_cut_off(client, officer):  # noqa: ANN001
+    import io
+
+    body = json.dumps(_enterprise(industry="x" * (2 * 1024 * 1024))).encode()
+    r = client.post(f"{API}/enterprises", input_stream=io.BytesIO(body), content_type="application/json",
+                    headers={**officer, "Transfer-Encoding": "chunked"},
+                    environ_overrides={"wsgi.input_terminated": True})
+    _problem(r, 413)
+    fits = json.dumps(_enterprise("分块公司")).encode()
+    r = client.post(f"{API}/enterprises", input_stream=io.BytesIO(fits), content_type="application/json",
+                    headers={**officer, "Transfer-Encoding": "chunked"},
+                    environ_overrides={"wsgi.input_terminated": True})
+    assert r.status_code == 201, r.get_json()
+
+
 def test_an_upload_over_20_mib_is_413(client, officer):  # noqa: ANN001
     import io
 
