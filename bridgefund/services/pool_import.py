@@ -162,7 +162,7 @@ def _decimal(value: Any, places: int) -> Decimal:
     if isinstance(value, float):
         value = repr(value)  # the spreadsheet's float, by its shortest round-trip form
     text = str(value).strip().replace(",", "")
-    if not re.fullmatch(r"-?\d{1,15}(\.\d+)?", text):
+    if not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]+)?", text):  # ASCII digits only (issue 11, item 8)
         raise CellError("not a decimal number")
     try:
         d = Decimal(text)
@@ -215,7 +215,7 @@ def _int(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    if not re.fullmatch(r"\d{1,6}", text):
+    if not re.fullmatch(r"[0-9]{1,6}", text):
         raise CellError("not a whole number")
     return int(text)
 

@@ -253,3 +253,19 @@ def test_the_contract_documents_413_and_415_on_json_bodies(client):  # noqa: ANN
     op = spec["paths"][f"{API}/enterprises"]["post"]["responses"]
     assert {"413", "415"} <= set(op)
     assert "413" in spec["paths"][f"{API}/pool-loans/import"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(("principal", "term"), [("１０００.００", "6"), ("١٠٠٠.٠٠", "6"), ("1000.00", "６")])
+def test_an_imported_row_with_non_ascii_digits_is_refused(client, factory, settings, principal, term):  # noqa: ANN001
+    import io
+
+    from tests.pool_support import PoolWorld
+
+    settings.today = "2020-12-31"
+    w = PoolWorld(client, factory)
+    csv = ("企业信用代码,合同编号,本金,年利率,起始日,期限(月),还款方式\n"
+           f"{w.enterprise.uscc},CSV-DIGITS,{principal},0.04,2020-02-10,{term},bullet\n").encode()
+    r = client.post(f"{API}/pool-loans/import", data={"file": (io.BytesIO(csv), "loans.csv")}, headers=w.officer,
+                    content_type="multipart/form-data")
+    body = _problem(r, 422)
+    assert any(k.startswith("row ") for k in body["errors"]), body
