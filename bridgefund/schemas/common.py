@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.messages import money
+from bridgefund.text import BadText, clean
 
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
 #: Money: ASCII digits and exactly two decimals ("1500000.00"); no sign but "-", no spaces, no other digits.
@@ -102,12 +102,8 @@ def Rate(**kwargs: Any) -> ExactDecimal:  # noqa: N802
 
 
 class CleanText(fields.String):
-    """Every free-text input: trimmed, NFC-normalised, and only characters that print as what they are.
-
-    Refused (422 naming the field): blank after trimming when the field needs a value; control characters
-    (NUL, BEL, ESC, DEL, C1 …; line feed and tab are allowed in ``multiline`` fields); format characters — zero-width
-    spaces and joiners, bidi overrides and isolates (U+202E shows "RTL公司" as "司公LTR"), the BOM; lone surrogates
-    (they cannot be stored); line and paragraph separators.
+    """Every free-text input: trimmed, NFC-normalised, and only characters that print as what they are
+    (:func:`bridgefund.text.clean`); blank after trimming is refused too when the field needs a value (422).
     """
 
     def __init__(self, *, multiline: bool = False, blank: bool = True, **kwargs: Any) -> None:
@@ -116,18 +112,10 @@ class CleanText(fields.String):
         self.blank = blank
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = unicodedata.normalize("NFC", super()._deserialize(value, attr, data, **kwargs).strip())
-        for ch in text:
-            if self.multiline and ch in "\n\t":
-                continue
-            category = unicodedata.category(ch)
-            if category == "Cc" or category in ("Zl", "Zp"):
-                raise ValidationError(f"Must not contain control characters (U+{ord(ch):04X}).")
-            if category == "Cf":
-                raise ValidationError(f"Must not contain invisible formatting characters such as zero-width or "
-                                      f"bidi controls (U+{ord(ch):04X}).")
-            if category == "Cs":
-                raise ValidationError("Must not contain lone surrogates (not valid Unicode text).")
+        try:
+            text = clean(super()._deserialize(value, attr, data, **kwargs), multiline=self.multiline)
+        except BadText as exc:
+            raise ValidationError(str(exc)) from None
         if not text and not self.blank:
             raise ValidationError("Must not be blank.")
         return text

@@ -38,6 +38,7 @@ from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import Enterprise, Guarantor
 from bridgefund.services.actor import Actor
 from bridgefund.services.pool_loans import Batch, create_pool_loan
+from bridgefund.text import BadText, clean
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 100 * 1024 * 1024
@@ -230,7 +231,10 @@ def _method(value: Any) -> str:
 
 
 def _text(value: Any, max_length: int) -> str:
-    text = str(value).strip() if value is not None else ""
+    try:
+        text = clean(str(value)) if value is not None else ""  # trimmed, NFC, no control/bidi (issue 11, item 9)
+    except BadText as exc:
+        raise CellError(str(exc)) from None
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
     if not text:

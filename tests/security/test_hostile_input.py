@@ -269,3 +269,20 @@ def test_an_imported_row_with_non_ascii_digits_is_refused(client, factory, setti
                     content_type="multipart/form-data")
     body = _problem(r, 422)
     assert any(k.startswith("row ") for k in body["errors"]), body
+
+
+@pytest.mark.parametrize("contract_no", ["\u202eLTR-1", "A\u200bB", "A\x07B"])
+def test_an_imported_text_cell_with_control_or_bidi_characters_is_refused(client, factory, settings,  # noqa: ANN001
+                                                                          contract_no):
+    import io
+
+    from tests.pool_support import PoolWorld
+
+    settings.today = "2020-12-31"
+    w = PoolWorld(client, factory)
+    csv = ("企业信用代码,合同编号,本金,年利率,起始日,期限(月),还款方式\n"
+           f"{w.enterprise.uscc},{contract_no},1000.00,0.04,2020-02-10,6,bullet\n").encode()
+    r = client.post(f"{API}/pool-loans/import", data={"file": (io.BytesIO(csv), "loans.csv")}, headers=w.officer,
+                    content_type="multipart/form-data")
+    body = _problem(r, 422)
+    assert any("contract_no" in k for k in body["errors"]), body
