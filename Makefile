@@ -39,7 +39,8 @@ run: install
 	$(BIN)/bridgefund db upgrade
 	$(BIN)/bridgefund demo --if-empty
 	@echo "BridgeFund API on http://$(HOST):$(PORT)/api/v1 — docs at http://$(HOST):$(PORT)/api/docs"
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c python:bridgefund.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) \
+		--access-logfile - wsgi:app
 
 lint: install-test
 	$(BIN)/ruff check .

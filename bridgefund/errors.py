@@ -76,6 +76,22 @@ class Duplicate(Conflict):
     code, title = "duplicate", "Duplicate"
 
 
+class PayloadTooLarge(DomainError):
+    status, code, title = 413, "payload-too-large", "Payload too large"
+
+
+class UnsupportedMediaType(DomainError):
+    status, code, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
+class UriTooLong(DomainError):
+    status, code, title = 414, "uri-too-long", "URI too long"
+
+
+class HeadersTooLarge(DomainError):
+    status, code, title = 431, "request-header-fields-too-large", "Request header fields too large"
+
+
 class RuleViolation(DomainError):
     status, code, title = 422, "rule-violation", "Unprocessable request"
 

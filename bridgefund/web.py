@@ -33,10 +33,14 @@ from bridgefund.errors import (
     Conflict,
     DomainError,
     Forbidden,
+    HeadersTooLarge,
     NotAuthenticated,
     NotFound,
+    PayloadTooLarge,
     RuleViolation,
     TooManyRequests,
+    UnsupportedMediaType,
+    UriTooLong,
 )
 from bridgefund.models import ApiToken, IdempotencyRecord
 from bridgefund.services import auth
@@ -51,7 +55,18 @@ ALL_ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 #: Ids are 32-bit columns; a larger id in a path is simply not found.
 MAX_ID = 2**31 - 1
-_REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+_REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+#: JSON bodies are read only up to this size (uploads: ``MAX_CONTENT_LENGTH``, 20 MiB).
+MAX_JSON_BYTES = 1024 * 1024
+#: Deepest nesting a JSON body may have (the deepest schema needs 3); deeper is a 400, never a RecursionError.
+MAX_JSON_DEPTH = 32
+#: Longest integer literal in a JSON body (ids and counts need 10 digits); longer is a 400.
+MAX_INT_DIGITS = 40
+_BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+#: The app's own limits on the request head, below gunicorn's (bridgefund/gunicorn_conf.py) so the app answers.
+MAX_URL_BYTES = 4096
+MAX_HEADER_BYTES = 8190
+MAX_HEADER_FIELDS = 64
 
 
 def access(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -215,8 +230,9 @@ def _is_data_error(err: DBAPIError) -> bool:
 
 def _before() -> Response | None:
     rid = request.headers.get("X-Request-ID", "")
-    g.request_id = rid if _REQUEST_ID_RE.match(rid) else uuid.uuid4().hex
+    g.request_id = rid if _REQUEST_ID_RE.fullmatch(rid) else uuid.uuid4().hex
     g.started = utcnow()
+    _check_head()
     view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
     if view is None or not request.path.startswith("/api/v1"):
         return None
@@ -236,14 +252,132 @@ def _before() -> Response | None:
         g.api_token_id = who.token_id
         g.actor = Actor(id=who.user_id, username=who.username, role=who.role, bank_id=who.bank_id,
                         request_id=g.request_id, ip=request.remote_addr)
+    json_body = request.method in _BODY_METHODS and _takes_json(request.endpoint, view)
     if PUBLIC in rule:
+        if json_body:
+            _check_json_body()
         return None
     a = actor()
     if ANY not in rule and a.role not in rule:
         raise Forbidden(f"role {a.role} may not call {request.method} {request.path}")
+    if json_body:  # after authentication: an anonymous client gets 401 before its body is read
+        _check_json_body()
     if request.method == "POST" and "Idempotency-Key" in request.headers:
         return _idempotency_begin(a)
     return None
+
+
+def _check_head() -> None:
+    """414/431 problems for oversized request heads (gunicorn, configured above these, would answer HTML)."""
+    target = request.environ.get("RAW_URI") or request.full_path
+    if len(target.encode("utf-8", "replace")) > MAX_URL_BYTES:
+        raise UriTooLong(f"the request target may have at most {MAX_URL_BYTES} bytes")
+    if len(request.headers) > MAX_HEADER_FIELDS:
+        raise HeadersTooLarge(f"at most {MAX_HEADER_FIELDS} header fields are accepted")
+    for name, value in request.headers.items():
+        if len(name) + len(value) > MAX_HEADER_BYTES:
+            raise HeadersTooLarge(f"the {name[:40]} header is longer than {MAX_HEADER_BYTES} bytes",
+                                  {name[:40]: ["too long"]})
+
+
+_json_views: dict[str, bool] = {}
+
+
+def _takes_json(endpoint: str, view: Callable[..., Any]) -> bool:
+    """Whether the view reads a JSON body (flask-smorest ``arguments(..., location="json")``)."""
+    if endpoint not in _json_views:
+        found = False
+        while view is not None and not found:
+            params = (getattr(view, "_apidoc", None) or {}).get("arguments", {}).get("parameters", [])
+            found = any(p.get("in") == "json" for p in params)
+            view = getattr(view, "__wrapped__", None)
+        _json_views[endpoint] = found
+    return _json_views[endpoint]
+
+
+def _is_json(mimetype: str) -> bool:
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def _parse_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValueError(f"an integer literal has more than {MAX_INT_DIGITS} digits")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:20]}… is out of range")
+    return value
+
+
+def _parse_constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
+
+
+def _check_json_body() -> None:
+    """Refuse, before any parsing by the view, the JSON bodies that would otherwise fail badly.
+
+    415 for another content type (a body that is not declared JSON); 413 above :data:`MAX_JSON_BYTES`; 400 for
+    bodies that are not JSON, nest deeper than :data:`MAX_JSON_DEPTH`, carry integer literals longer than
+    :data:`MAX_INT_DIGITS` digits or numbers beyond a float; 422 naming the field for text that is not valid
+    Unicode (lone surrogates cannot be stored). The bytes read are cached for the view's own parsing.
+    """
+    mimetype = request.mimetype
+    has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if (mimetype and not _is_json(mimetype)) or (has_body and not mimetype):
+        raise UnsupportedMediaType(
+            f"this endpoint takes application/json, not {mimetype or 'a body without a Content-Type'}",
+            {"Content-Type": ["must be application/json"]})
+    if request.content_length is not None and request.content_length > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes",
+                              {"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
+    # A chunked body (no Content-Length) is read at most one byte past the limit: more than the limit is a 413.
+    request.max_content_length = MAX_JSON_BYTES + 1
+    data = request.get_data(cache=True)
+    if len(data) > MAX_JSON_BYTES:
+        raise PayloadTooLarge(f"a JSON body may have at most {MAX_JSON_BYTES} bytes",
+                              {"body": [f"larger than {MAX_JSON_BYTES} bytes"]})
+    if not data:
+        return
+    try:
+        doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+                         parse_constant=_parse_constant)
+    except RecursionError:
+        raise _bad_body(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from None
+    except json.JSONDecodeError as exc:
+        raise _bad_body(f"the body is not valid JSON: {exc.msg} (at character {exc.pos})") from None
+    except UnicodeDecodeError:
+        raise _bad_body("the body is not valid JSON: it is not UTF-8") from None
+    except ValueError as exc:  # an integer or number out of range
+        raise _bad_body(f"the body is not valid JSON: {str(exc)[:120]}") from None
+    stack: list[tuple[Any, int, str]] = [(doc, 1, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise _bad_body(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if not _valid_unicode(key):
+                    raise RuleViolation.on(path or "body", "a member name is not valid Unicode text")
+                stack.append((value, depth + 1, f"{path}.{key}" if path else key))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1, f"{path}.{i}" if path else str(i)) for i, value in enumerate(node))
+        elif isinstance(node, str) and not _valid_unicode(node):
+            raise RuleViolation.on(path or "body", "Must not contain lone surrogates (not valid Unicode text).")
+
+
+def _valid_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _bad_body(detail: str) -> DomainError:
+    return DomainError(detail, {"body": [detail]})
 
 
 def current_api_token() -> ApiToken:

@@ -22,12 +22,15 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 #: Why each status can happen; the descriptions are part of the published contract.
 REASONS = {
-    400: "Malformed request: the body is not valid JSON, or a header is malformed.",
+    400: "Malformed request: the body is not valid JSON (or nests deeper than 32 levels, or has an integer literal "
+         "of more than 40 digits), or a header is malformed.",
     401: "No valid bearer token: missing, malformed, expired or revoked.",
     403: "The caller's role may not do this.",
     404: "No such resource, or it belongs to another bank (never 403 for that: no enumeration).",
     409: "State conflict: the transition is not allowed now, a duplicate, insufficient funds or quota, a closed "
          "period, a concurrent change, or the same Idempotency-Key still in flight.",
+    413: "The body is too large: JSON bodies up to 1 MiB, file uploads up to 20 MiB.",
+    415: "The body is not ``application/json`` (JSON endpoints take nothing else, charset parameter allowed).",
     422: "Invalid fields (``errors`` names each), a rule the request breaks, or an Idempotency-Key reused with "
          "another body.",
     429: "Too many failed logins for this username: retry after ``Retry-After`` seconds.",
@@ -49,11 +52,16 @@ def _statuses(op: dict[str, Any], method: str, rule: tuple[str, ...] | None, pat
         out.add(422)
     if has_body:
         out |= {400, 404}  # a body naming a row that is not there (or not the caller's) → 404
+        out |= {413, 415} if _json_body(op) else {413}
     if method in _WRITE - {"delete"}:
         out.add(409)
     if path.endswith("/auth/token") and method == "post":
         out |= {401, 429}
     return out
+
+
+def _json_body(op: dict[str, Any]) -> bool:
+    return "application/json" in op.get("requestBody", {}).get("content", {})
 
 
 def document_problems(api: Api, app: Flask) -> None:

@@ -64,7 +64,7 @@ ZERO = Decimal("0.00")
 LIST_LIMIT = 200
 #: Months in the trend chart and table.
 TREND_MONTHS = 12
-_PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$", re.ASCII)
+_PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 K = LedgerKind
 E = FundLedgerEntry
@@ -75,7 +75,7 @@ E = FundLedgerEntry
 
 def parse_period(text: Any, field: str = "period") -> tuple[dt.date, dt.date]:
     """``"YYYY-MM"`` → (first day, last day); anything else → 422 naming ``field`` (never a 500)."""
-    m = _PERIOD_RE.match(text) if isinstance(text, str) else None
+    m = _PERIOD_RE.fullmatch(text) if isinstance(text, str) else None
     if m is None or not 1 <= int(m.group(2)) <= 12 or int(m.group(1)) < 1900:
         raise RuleViolation.on(field, "must be a month as YYYY-MM, e.g. 2020-03")
     year, month = int(m.group(1)), int(m.group(2))

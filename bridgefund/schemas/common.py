@@ -9,8 +9,14 @@ from typing import Any
 
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from bridgefund.messages import money
+from bridgefund.text import BadText, clean
+
 MAX_MONEY = Decimal("1000000000000.00")  # one trillion yuan: far beyond any fund, well inside BIGINT fen
-_DECIMAL_RE = re.compile(r"^-?\d{1,15}(\.\d+)?$")
+#: Money: ASCII digits and exactly two decimals ("1500000.00"); no sign but "-", no spaces, no other digits.
+_MONEY_RE = re.compile(r"-?[0-9]{1,15}\.[0-9]{2}")
+#: Rates and shares: ASCII digits, up to the field's places.
+_DECIMAL_RE = re.compile(r"-?[0-9]{1,15}(\.[0-9]+)?")
 
 
 class StrictSchema(Schema):
@@ -59,23 +65,28 @@ class ExactDecimal(fields.Field):
                 d = d.quantize(Decimal(1).scaleb(-self.min_places))
         return f"{d:f}"
 
+    def _shown(self, bound: Decimal) -> str:
+        """A bound as messages print it: money with two decimals, other decimals as plain as they are."""
+        return money(bound) if self.places == 2 else self._serialize(bound, None, None) or ""
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:
         if not isinstance(value, str):
             raise ValidationError(f'Must be a string decimal such as "{self.metadata["example"]}", not a JSON number.')
-        text = value.strip()
-        if not _DECIMAL_RE.match(text):
-            raise ValidationError("Not a valid decimal number.")
+        if self.places == 2 and not _MONEY_RE.fullmatch(value):
+            raise ValidationError('Not a valid amount: ASCII digits with exactly two decimals, such as "1500000.00".')
+        if not _DECIMAL_RE.fullmatch(value):
+            raise ValidationError("Not a valid decimal number: ASCII digits only, such as \"0.50\".")
         try:
-            d = Decimal(text)
+            d = Decimal(value)
         except InvalidOperation as exc:  # pragma: no cover - the regex already guards
             raise ValidationError("Not a valid decimal number.") from exc
         if d.as_tuple().exponent < -self.places:  # type: ignore[operator]
             raise ValidationError(f"At most {self.places} decimal places.")
         if d < self.minimum or (self.min_exclusive and d == self.minimum):
             op = "greater than" if self.min_exclusive else "at least"
-            raise ValidationError(f"Must be {op} {self.minimum}.")
+            raise ValidationError(f"Must be {op} {self._shown(self.minimum)}.")
         if self.maximum is not None and d > self.maximum:
-            raise ValidationError(f"Must be at most {self.maximum}.")
+            raise ValidationError(f"Must be at most {self._shown(self.maximum)}.")
         return d.quantize(self.quantum)
 
 
@@ -102,18 +113,49 @@ def BusinessDate(**kwargs: Any) -> fields.Date:  # noqa: N802 - reads like a fie
     return fields.Date(validate=validate.Range(min=EARLIEST, max=LATEST), **kwargs)
 
 
-def Text(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
-    """A trimmed-length string: every string input has a maximum, so no input can overflow a column.
+class CleanText(fields.String):
+    """Every free-text input: trimmed, NFC-normalised, and only characters that print as what they are
+    (:func:`bridgefund.text.clean`); blank after trimming is refused too when the field needs a value (422).
+    """
 
-    NUL characters are refused (422): PostgreSQL text cannot hold them, so they would otherwise fail at INSERT.
+    def __init__(self, *, multiline: bool = False, blank: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.multiline = multiline
+        self.blank = blank
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        try:
+            text = clean(super()._deserialize(value, attr, data, **kwargs), multiline=self.multiline)
+        except BadText as exc:
+            raise ValidationError(str(exc)) from None
+        if not text and not self.blank:
+            raise ValidationError("Must not be blank.")
+        return text
+
+
+def Text(max_length: int, **kwargs: Any) -> CleanText:  # noqa: N802
+    """A :class:`CleanText` with a maximum length, so no input can overflow a column.
+
+    ``min_length`` ≥ 1 (the default for required fields) also refuses text that is blank after trimming.
+    Fields of 500 characters or more (reasons, comments, notes) are ``multiline``: line feeds and tabs allowed.
     """
     min_length = kwargs.pop("min_length", 1 if kwargs.get("required") else 0)
-    return fields.String(validate=[validate.Length(min=min_length, max=max_length), _no_nul], **kwargs)
+    multiline = kwargs.pop("multiline", max_length >= 500)
+    return CleanText(multiline=multiline, blank=min_length < 1,
+                     validate=[validate.Length(min=min_length, max=max_length)], **kwargs)
 
 
-def _no_nul(value: str) -> None:
+def Secret(max_length: int, **kwargs: Any) -> fields.String:  # noqa: N802
+    """A password: kept exactly as typed (never trimmed or normalised), but NUL and lone surrogates are refused."""
+    return fields.String(validate=[validate.Length(min=1 if kwargs.get("required") else 0, max=max_length),
+                                   _storable], **kwargs)
+
+
+def _storable(value: str) -> None:
     if "\x00" in value:
         raise ValidationError("Must not contain NUL characters.")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise ValidationError("Must not contain lone surrogates (not valid Unicode text).")
 
 
 #: Ids in query strings: positive and within a 32-bit column.

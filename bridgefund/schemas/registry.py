@@ -7,7 +7,7 @@ import datetime as dt
 from marshmallow import Schema, fields, validate
 
 from bridgefund.models import BankStatus, EnterpriseSize, Role
-from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, Secret, StrictSchema, Text
 
 ROLES = [r.value for r in Role]
 
@@ -16,7 +16,7 @@ ROLES = [r.value for r in Role]
 
 class LoginSchema(StrictSchema):
     username = Text(64, required=True)
-    password = Text(256, required=True)
+    password = Secret(256, required=True)
 
 
 class UserSchema(Schema):
@@ -37,9 +37,9 @@ class TokenSchema(Schema):
 class UserCreateSchema(StrictSchema):
     username = fields.String(required=True, validate=[
         validate.Length(min=3, max=64),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", error="Letters, digits, '.', '_' and '-' only."),
+        validate.Regexp(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z", error="Letters, digits, '.', '_' and '-' only."),
     ])
-    password = Text(128, required=True)
+    password = Secret(128, required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
     bank_id = Id(allow_none=True)
 
@@ -48,7 +48,7 @@ class UserPatchSchema(StrictSchema):
     active = fields.Boolean()
     role = fields.String(validate=validate.OneOf(ROLES))
     bank_id = Id(allow_none=True)
-    password = Text(128)
+    password = Secret(128)
 
 
 class UserListArgs(KeysetListArgs):
@@ -75,7 +75,7 @@ class BankSchema(Schema):
 class BankCreateSchema(StrictSchema):
     code = fields.String(required=True, validate=[
         validate.Length(min=2, max=32),
-        validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9_-]*$", error="Letters, digits, '_' and '-' only."),
+        validate.Regexp(r"[A-Za-z0-9][A-Za-z0-9_-]*\Z", error="Letters, digits, '_' and '-' only."),
     ])
     name = Text(200, required=True)
     pool_quota = Money()

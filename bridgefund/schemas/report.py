@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 from bridgefund.schemas.common import KeysetListArgs, StrictSchema
 
 #: ``YYYY-MM`` (the month range and "has it ended" are the service's checks).
-PERIOD = validate.Regexp(r"^\d{4}-\d{2}$", error="Must be a month as YYYY-MM, e.g. 2020-03.")
+PERIOD = validate.Regexp(r"[0-9]{4}-[0-9]{2}\Z", error="Must be a month as YYYY-MM, e.g. 2020-03.")
 LANG = validate.OneOf(["zh", "en"], error="Must be zh or en.")
 
 

@@ -29,6 +29,7 @@ from bridgefund.errors import (
     RuleViolation,
 )
 from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
     BankStatus,
@@ -137,22 +138,21 @@ def submit(
     errors: dict[str, list[str]] = {}
     if amount > maturing_loan["amount"]:
         errors.setdefault("amount", []).append(
-            f"must not exceed the maturing loan's amount of {maturing_loan['amount']:f}")
+            f"must not exceed the maturing loan's amount of {money(maturing_loan['amount'])}")
     limit = renewal["amount"] * rules.max_share_of_renewal  # exact: compared unrounded
     if amount > limit:
         errors.setdefault("amount", []).append(
-            f"must not exceed {rules.max_share_of_renewal:f} of the renewal amount, i.e. "
-            f"{limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN):f}")
+            f"must not exceed {percent(rules.max_share_of_renewal)} of the renewal amount, i.e. "
+            f"{money(limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN))}")
     if not 1 <= term_days <= rules.max_term_days:
         errors.setdefault("term_days", []).append(f"must be between 1 and {rules.max_term_days} days")
-    open_amount = yuan(session.scalar(
-        select(money_sum(BridgeLoan.amount - BridgeLoan.principal_repaid))
-        .where(BridgeLoan.enterprise_id == ent.id, BridgeLoan.status.in_([s.value for s in OPEN_STATUSES]))
-    ))
+    # Only the submitting bank's own loans count here: whatever answers an officer may carry no figure of another
+    # bank's business. The cap across all banks is judged at approval, where the fund manager sees the figures.
+    open_amount = _open_amount(session, ent.id, OPEN_STATUSES, bank_id=bank.id)
     if amount + open_amount > rules.per_enterprise_cap:
         errors.setdefault("amount", []).append(
-            f"with the enterprise's other open bridge loans ({open_amount:f}) it exceeds the per-enterprise cap "
-            f"of {rules.per_enterprise_cap:f}")
+            f"with this bank's other open bridge loans to the enterprise ({money(open_amount)}) it exceeds the "
+            f"per-enterprise cap of {money(rules.per_enterprise_cap)}")
     if errors:
         detail = "; ".join(f"{k}: {m}" for k, ms in errors.items() for m in ms)
         raise RuleViolation(detail, errors)
@@ -168,6 +168,39 @@ def submit(
     _insert_numbered(session, loan)
     audit.record(session, actor, "submit", ENTITY, loan.id, after=loan.snapshot())
     return loan
+
+
+#: Loans that count against the per-enterprise cap at approval: those already approved or lent, of every bank.
+COMMITTED_STATUSES = (S.approved, S.disbursed, S.defaulted)
+
+
+def _open_amount(session: Session, enterprise_id: int, statuses: tuple[BridgeLoanStatus, ...], *,
+                 bank_id: int | None = None, except_id: int | None = None) -> Decimal:
+    """Outstanding principal of the enterprise's loans in ``statuses`` (of one bank when ``bank_id`` is given)."""
+    stmt = (select(money_sum(BridgeLoan.amount - BridgeLoan.principal_repaid))
+            .where(BridgeLoan.enterprise_id == enterprise_id, BridgeLoan.status.in_([s.value for s in statuses])))
+    if bank_id is not None:
+        stmt = stmt.where(BridgeLoan.bank_id == bank_id)
+    if except_id is not None:
+        stmt = stmt.where(BridgeLoan.id != except_id)
+    return yuan(session.scalar(stmt))
+
+
+def _check_enterprise_cap(session: Session, loan: BridgeLoan, cap: Decimal) -> None:
+    """409 when the loan with the enterprise's approved and lent loans of all banks exceeds the per-enterprise cap.
+
+    Judged at approval (the manager may see every bank's figures); the enterprise row is locked, as at
+    submission, so two approvals for one firm cannot both slip under the cap.
+    """
+    session.get(Enterprise, loan.enterprise_id, with_for_update=True)
+    committed = _open_amount(session, loan.enterprise_id, COMMITTED_STATUSES, except_id=loan.id)
+    if loan.amount + committed > cap:
+        raise Conflict(
+            f"with the enterprise's approved and lent bridge loans at all banks ({money(committed)}) the amount "
+            f"{money(loan.amount)} exceeds the per-enterprise cap of {money(cap)}",
+            {"amount": [f"with the enterprise's approved and lent bridge loans at all banks ({money(committed)}) "
+                        f"it exceeds the per-enterprise cap of {money(cap)}"]},
+            enterprise_open_amount=money(committed))
 
 
 #: Key of the PostgreSQL advisory lock that numbers one year's applications one at a time ("BL").
@@ -211,6 +244,7 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
         raise Duplicate("you have already approved this loan; a second approval must come from another manager",
                         {"approvals": ["already approved by this manager"]})
     rules = current_settings(session)
+    _check_enterprise_cap(session, loan, rules.per_enterprise_cap)
     if loan.required_approvals is None:
         loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
     loan.approvals.append(BridgeApproval(manager_id=actor.id, comment=comment, decided_on=decided_on))
@@ -354,8 +388,8 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
         split = allocate_next(terms, _paid(loan), Repayment(value_date, amount))
     except Overpayment as exc:
         raise RuleViolation(
-            f"amount {amount:f} exceeds the {exc.due:f} due on {value_date}",
-            {"amount": [f"exceeds the amount due on {value_date}: {exc.due:f}"]}, amount_due=f"{exc.due:f}",
+            f"amount {money(amount)} exceeds the {money(exc.due)} due on {value_date}",
+            {"amount": [f"exceeds the amount due on {value_date}: {money(exc.due)}"]}, amount_due=money(exc.due),
         ) from None
     before = loan.snapshot()
     rep = BridgeRepayment(bridge_loan_id=loan.id, bank_id=loan.bank_id, external_ref=external_ref, amount=amount,
@@ -460,7 +494,7 @@ def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, va
         raise RuleViolation.on("value_date", f"must not be before the write-off on {loan.written_off_on}")
     room = loan.written_off_amount - loan.recovered
     if amount > room:
-        raise RuleViolation.on("amount", f"exceeds what remains written off: {room:f}")
+        raise RuleViolation.on("amount", f"exceeds what remains written off: {money(room)}")
     before = loan.snapshot()
     loan.recovered += amount
     entry = post(session, LedgerKind.recovery, amount, value_date, actor, bridge_loan_id=loan.id, note=note)

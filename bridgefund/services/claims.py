@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from bridgefund.db import utcnow
 from bridgefund.errors import InsufficientFunds, InvalidTransition, NotFound, RuleViolation
 from bridgefund.finance.pool import claim_amount, recovery_share
+from bridgefund.messages import money
 from bridgefund.models import (
     Bank,
     Claim,
@@ -149,8 +150,9 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
     lowest = lowest_balance_from(session, value_date)
     if claim.amount > lowest:
         raise InsufficientFunds(
-            f"the pool cannot pay {claim.amount} on {value_date}: its balance from then falls to {lowest}",
-            {"value_date": [f"pool balance available from this date: {lowest}"]}, available=str(lowest))
+            f"the pool cannot pay {money(claim.amount)} on {value_date}: its balance from then falls to "
+            f"{money(lowest)}",
+            {"value_date": [f"pool balance available from this date: {money(lowest)}"]}, available=money(lowest))
     entry = PoolLedgerEntry(value_date=value_date, kind=PoolEntryKind.claim_payout.value, amount=claim.amount,
                             claim_id=claim.id, note=f"claim {claim.reference}", created_by=actor.id)
     session.add(entry)
@@ -190,7 +192,7 @@ def record_recovery(
     recovered = sum(session.scalars(select(PoolRecovery.amount).where(PoolRecovery.loan_id == loan.id)), ZERO)
     remaining = claim.unpaid_principal - recovered
     if amount > remaining:
-        raise RuleViolation.on("amount", f"exceeds the unrecovered principal of {remaining}")
+        raise RuleViolation.on("amount", f"exceeds the unrecovered principal of {money(remaining)}")
     # Shared on the cumulative amount (DOMAIN.md): the pool's share of all this claim's recoveries so far,
     # half-up, minus what was already credited — splitting a recovery into parts never changes the total.
     credited = sum(session.scalars(select(PoolRecovery.pool_amount).where(PoolRecovery.claim_id == claim.id)), ZERO)

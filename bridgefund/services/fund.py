@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from bridgefund.db import Money as MoneyType
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
 from bridgefund.finance import FeeTier, validate_fee_tiers
+from bridgefund.messages import money
 from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
 from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
 from bridgefund.services import audit, summaries
@@ -242,9 +243,9 @@ def require_cash(session: Session, amount: Decimal, value_date: dt.date, field: 
     if amount > headroom:
         where = "" if on == value_date else f" (the balance on {on} would go negative)"
         raise InsufficientFunds(
-            f"the fund can pay out at most {headroom:f} yuan on {value_date}{where}; {amount:f} was asked",
-            {field: [f"exceeds the fund's available cash of {headroom:f} on {value_date}{where}"]},
-            available=f"{headroom:f}",
+            f"the fund can pay out at most {money(headroom)} yuan on {value_date}{where}; {money(amount)} was asked",
+            {field: [f"exceeds the fund's available cash of {money(headroom)} on {value_date}{where}"]},
+            available=money(headroom),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,9 +20,9 @@ from bridgefund.services.common import Page, last_closed_day, paginate
 def parse_period(text: str, field: str = "period") -> tuple[dt.date, dt.date]:
     """``YYYY-MM`` → (first day, last day) of that month; 422 naming ``field`` otherwise."""
     try:
-        year_s, month_s = text.split("-")
-        if len(year_s) != 4 or len(month_s) != 2:
+        if not isinstance(text, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}", text):  # ASCII digits, nothing more
             raise ValueError
+        year_s, month_s = text.split("-")
         year, month = int(year_s), int(month_s)
         first = dt.date(year, month, 1)
     except ValueError as exc:

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import QuotaExceeded, RuleViolation
+from bridgefund.messages import money
 from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
@@ -91,7 +92,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
     quotas = _total_quota(session)
     if contributions > 0 and quotas > row.leverage * contributions:
         raise QuotaExceeded(
-            f"the banks' quotas total {quotas}, more than leverage {row.leverage} × contributions {contributions}",
+            f"the banks' quotas total {money(quotas)}, more than leverage {row.leverage.normalize():f} × "
+            f"contributions {money(contributions)}",
             {"leverage": ["too low for the quotas already granted"]},
         )
     session.flush()
@@ -189,8 +191,9 @@ def check_quota_total(session: Session, bank_id: int | None, new_quota: Decimal)
     capacity = leverage * contributions
     if total > capacity:
         raise QuotaExceeded(
-            f"quotas would total {total}, beyond leverage {leverage} × contributions {contributions} = {capacity}",
-            {"pool_quota": [f"at most {max(capacity - total + new_quota, Decimal('0.00'))} is available"]},
+            f"quotas would total {money(total)}, beyond leverage {leverage.normalize():f} × contributions "
+            f"{money(contributions)} = {money(capacity)}",
+            {"pool_quota": [f"at most {money(max(capacity - total + new_quota, Decimal('0.00')))} is available"]},
         )
 
 

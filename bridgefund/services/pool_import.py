@@ -40,6 +40,7 @@ from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import Enterprise, Guarantor
 from bridgefund.services.actor import Actor
 from bridgefund.services.pool_loans import Batch, PlannedLoan, plan_pool_loan, store_pool_loans
+from bridgefund.text import BadText, clean
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_UNZIPPED = 100 * 1024 * 1024
@@ -164,7 +165,7 @@ def _decimal(value: Any, places: int) -> Decimal:
     if isinstance(value, float):
         value = repr(value)  # the spreadsheet's float, by its shortest round-trip form
     text = str(value).strip().replace(",", "")
-    if not re.fullmatch(r"-?\d{1,15}(\.\d+)?", text):
+    if not re.fullmatch(r"-?[0-9]{1,15}(\.[0-9]+)?", text):  # ASCII digits only (issue 11, item 8)
         raise CellError("not a decimal number")
     try:
         d = Decimal(text)
@@ -217,7 +218,7 @@ def _int(value: Any) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     text = str(value).strip()
-    if not re.fullmatch(r"\d{1,6}", text):
+    if not re.fullmatch(r"[0-9]{1,6}", text):
         raise CellError("not a whole number")
     return int(text)
 
@@ -232,7 +233,10 @@ def _method(value: Any) -> str:
 
 
 def _text(value: Any, max_length: int) -> str:
-    text = str(value).strip() if value is not None else ""
+    try:
+        text = clean(str(value)) if value is not None else ""  # trimmed, NFC, no control/bidi (issue 11, item 9)
+    except BadText as exc:
+        raise CellError(str(exc)) from None
     if isinstance(value, float) and value.is_integer():
         text = str(int(value))
     if not text:

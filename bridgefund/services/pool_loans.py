@@ -59,6 +59,7 @@ from bridgefund.finance.pool import (
 )
 from bridgefund.finance.profiles import PoolLoanDates
 from bridgefund.finance.schedule import Installment, RepaymentMethod, build_schedule
+from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
     BankStatus,
@@ -91,7 +92,6 @@ from bridgefund.services.pool_figures import (
     ledger_totals,
     max_outstanding_from,
     outstanding_events,
-    ratio,
 )
 
 MAX_TERM_MONTHS = 360
@@ -321,7 +321,8 @@ def plan_pool_loan(
         guarantor_share = guarantor.guarantee_share
     share = bank.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
-        raise RuleViolation.on("pool_share", f"pool share {share} + guarantor share {guarantor_share} exceeds 100%")
+        raise RuleViolation.on("pool_share", f"pool share {percent(share)} + guarantor share "
+                                             f"{percent(guarantor_share)} exceeds 100%")
     if batch is None:
         existing = _stored_contract(session, bank.id, contract_no)
     else:
@@ -341,9 +342,10 @@ def plan_pool_loan(
     if totals.contributions <= 0:
         raise Conflict(f"the pool had received no contributions by {start_date}", {"start_date": ["pool not open"]})
     if is_stopped(totals, s.pool_loss_threshold):
+        # No figures: the claims paid are other banks' business too, and an officer may be asking.
         raise Conflict(
-            f"the pool is stopped on {start_date}: claims paid {totals.claims_paid} exceed "
-            f"{s.pool_loss_threshold} × contributions {totals.contributions}", {"start_date": ["pool stopped"]})
+            f"the pool is stopped on {start_date}: the claims it has paid exceed "
+            f"{percent(s.pool_loss_threshold)} of its contributions", {"start_date": ["pool stopped"]})
     check_bank_capacity(session, s, bank, start_date, principal, batch)
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
@@ -371,8 +373,9 @@ def check_bank_capacity(
     headroom = bank.pool_quota - used
     if principal > headroom:
         raise QuotaExceeded(
-            f"bank {bank.code}'s quota {bank.pool_quota} leaves {max(headroom, ZERO)} from {on}; "
-            f"{principal} does not fit", {"principal": [f"exceeds the quota headroom of {max(headroom, ZERO)}"]})
+            f"bank {bank.code}'s quota {money(bank.pool_quota)} leaves {money(max(headroom, ZERO))} from "
+            f"{on}; {money(principal)} does not fit",
+            {"principal": [f"exceeds the quota headroom of {money(max(headroom, ZERO))}"]})
 
 
 def _installment_rows(loan_id: int, planned: PlannedLoan) -> list[dict[str, Any]]:
@@ -436,9 +439,9 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
     if principal <= 0:
         raise RuleViolation.on("principal", "must be greater than 0")
     if principal > s.max_loan_amount:
-        raise RuleViolation.on("principal", f"exceeds the pool's maximum loan of {s.max_loan_amount}")
+        raise RuleViolation.on("principal", f"exceeds the pool's maximum loan of {money(s.max_loan_amount)}")
     if annual_rate > s.max_annual_rate:
-        raise RuleViolation.on("annual_rate", f"exceeds the pool's rate cap of {s.max_annual_rate}")
+        raise RuleViolation.on("annual_rate", f"exceeds the pool's rate cap of {percent(s.max_annual_rate)}")
     if not 1 <= term_months <= MAX_TERM_MONTHS:
         raise RuleViolation.on("term_months", f"must be 1 to {MAX_TERM_MONTHS}")
     if method not in RepaymentMethod.__members__.values():
@@ -459,7 +462,7 @@ def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date,
         breached, npl_ratio = figures.breaches(s.bank_npl_threshold), figures.npl_ratio
     if breached:
         raise BankSuspended(
-            f"bank {bank.code}'s NPL ratio on {on} is {ratio(npl_ratio, Decimal(1))}, above {s.bank_npl_threshold}",
+            f"bank {bank.code}'s NPL ratio on {on} is {percent(npl_ratio)}, above {percent(s.bank_npl_threshold)}",
             {"bank_id": ["bank suspended by its NPL ratio"]})
 
 
@@ -638,7 +641,8 @@ def record_repayment(
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
             compound=loan.compound_overdue_interest)
     except Overpayment as exc:
-        raise RuleViolation.on("amount", f"exceeds the most that can be paid on {value_date}: {exc.due}") from None
+        raise RuleViolation.on("amount",
+                               f"exceeds the most that can be paid on {value_date}: {money(exc.due)}") from None
     for row, state in zip(rows, result.installments, strict=True):
         _write_state(row, state, value_date)
     repayment = PoolRepayment(

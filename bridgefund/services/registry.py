@@ -6,12 +6,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
 from bridgefund.finance.uscc import validate_uscc
-from bridgefund.models import Bank, BankStatus, Enterprise, Guarantor, Role, User
+from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.auth import AuthConfig, hash_password, validate_password
@@ -48,6 +49,10 @@ def update_user(session: Session, actor: Actor, cfg: AuthConfig, user_id: int, c
     if user.id == actor.id and (changes.get("active") is False or role != user.role):
         field = "role" if "role" in changes else "active"
         raise RuleViolation.on(field, "admins may not demote or deactivate themselves")
+    # Deactivation, a new password, role or bank ends every session the user has: the old tokens are revoked
+    # for good, so reactivating the user later does not bring them back (a fresh login is needed).
+    revoke = (changes.get("active") is False or "password" in changes or role != user.role
+              or bank_id != user.bank_id)
     user.role, user.bank_id = role, bank_id
     if "active" in changes:
         user.active = changes["active"]
@@ -57,6 +62,12 @@ def update_user(session: Session, actor: Actor, cfg: AuthConfig, user_id: int, c
     after = user.snapshot()
     if "password" in changes:
         before["password"], after["password"] = "(unchanged)", "(changed)"
+    if revoke:
+        revoked = session.execute(
+            update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())).rowcount
+        if revoked:
+            after["tokens_revoked"] = revoked
     audit.record_update(session, actor, "user", user.id, before, after)
     return user
 

@@ -1,0 +1,25 @@
+"""gunicorn settings for BridgeFund: ``gunicorn -c python:bridgefund.gunicorn_conf wsgi:app`` (``make run`` does).
+
+gunicorn answers some malformed requests itself, before the app sees them, with an HTML page instead of an RFC 9457
+problem. Its limits are set above the app's own (see :mod:`bridgefund.web`), so that every request a client can
+reasonably send reaches the app and gets a problem+json answer:
+
+==========================  ===============================  ==============================================
+what                        the app answers (problem+json)   gunicorn answers itself (HTML), beyond
+==========================  ===============================  ==============================================
+request target (URL)        414 above 4,096 bytes            400 above 8,190 bytes (its maximum)
+one header field            431 above 8,190 bytes            431 above 16,380 bytes
+number of header fields     431 above 64                     431 above 100
+JSON body                   413 above 1 MiB                  (no limit: the app reads the body)
+upload (multipart)          413 above 20 MiB                 (no limit)
+==========================  ===============================  ==============================================
+
+gunicorn still answers on its own: a request line or header that is not HTTP (400), a method it cannot parse
+(400), an unsupported HTTP version (505), and a worker that runs past ``timeout`` is killed (the client sees the
+connection closed, or the proxy's 502/504). README.md, "Running in production", says the same.
+"""
+
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 16380
+timeout = 30

@@ -1,0 +1,32 @@
+"""Free text as the service accepts it, from JSON (``schemas.common.CleanText``) or from an imported file.
+
+Trimmed and NFC-normalised; refused when it holds characters that do not print as what they are: control characters
+(NUL, BEL, ESC, DEL, C1 …; line feed and tab allowed in ``multiline`` text), format characters (zero-width spaces and
+joiners, bidi overrides and isolates — U+202E shows "RTL公司" as "司公LTR" — the BOM), lone surrogates (they cannot
+be stored), line and paragraph separators.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+
+class BadText(ValueError):
+    """The message says what is wrong, ready for a field's error list."""
+
+
+def clean(text: str, *, multiline: bool = False) -> str:
+    """``text`` trimmed and NFC-normalised; :class:`BadText` if it holds a character listed above."""
+    out = unicodedata.normalize("NFC", text.strip())
+    for ch in out:
+        if multiline and ch in "\n\t":
+            continue
+        category = unicodedata.category(ch)
+        if category == "Cc" or category in ("Zl", "Zp"):
+            raise BadText(f"Must not contain control characters (U+{ord(ch):04X}).")
+        if category == "Cf":
+            raise BadText(f"Must not contain invisible formatting characters such as zero-width or bidi controls "
+                          f"(U+{ord(ch):04X}).")
+        if category == "Cs":
+            raise BadText("Must not contain lone surrogates (not valid Unicode text).")
+    return out
