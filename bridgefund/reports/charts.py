@@ -14,8 +14,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-#: Font stack of chart text: the report's embedded CJK face first (declared in templates/report.css).
-CHART_FONT = "'BridgeFund Noto Sans CJK SC', 'Noto Sans CJK SC', sans-serif"
+#: Font stack of chart text: the report's embedded CJK face first (declared in templates/report.css), then the
+#: fallback face for CJK Extension B+ ideographs (declared by render.py when a document needs it).
+CHART_FONT = "'BridgeFund Noto Sans CJK SC', 'BridgeFund HanaMinB', 'Noto Sans CJK SC', sans-serif"
 _NICE = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5), Decimal(10))
 _PX = Decimal("0.1")
 _MAX_X_LABELS = 12

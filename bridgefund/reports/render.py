@@ -44,8 +44,9 @@ from urllib.request import DataHandler, Request
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from bridgefund.reports.charts import svg_bar_chart, svg_line_chart
@@ -82,8 +83,30 @@ KNOWN_FONT_PATHS = {
         "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Bold.otf",
     ),
 }
+#: The fallback face for the rare ideographs of CJK Extensions B–F (U+20000–U+2EBEF, e.g. 𠀀 U+20000, 𪚥 U+2A6A5)
+#: that Noto Sans CJK SC lacks: HanaMinB of Debian's ``fonts-hanazono`` (a Mincho design; it holds only those
+#: planes). Served like the SC face under its own family name, and only to documents that contain such a character
+#: (:data:`RARE_FONT_CSS`): embedding it costs nothing when no name needs it.
+RARE_FAMILY = "HanaMinB"
+RARE_FACE_FAMILY = "BridgeFund HanaMinB"
+RARE_FONT_URL = f"{FONT_SCHEME}:hanamin-b"
+KNOWN_RARE_FONT_PATHS = (
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/TTF/HanaMinB.ttf",
+)
+#: First code point of the Supplementary Ideographic Plane: characters from here on need the fallback face.
+RARE_FIRST = 0x20000
+RARE_FONT_CSS = f"""@font-face {{
+  font-family: "{RARE_FACE_FAMILY}";
+  src: url("{RARE_FONT_URL}");
+  font-weight: 400;
+  font-style: normal;
+}}
+"""
 INSTALL_HINT = (
-    "install it with `apt-get install -y fonts-noto-cjk libharfbuzz-subset0` (Debian/Ubuntu; `make deps` does it)"
+    "install it with `apt-get install -y fonts-noto-cjk fonts-hanazono libharfbuzz-subset0` (Debian/Ubuntu; "
+    "`make install` does it)"
 )
 LANGS = {"zh": "zh-CN", "en": "en"}
 
@@ -166,6 +189,49 @@ def cjk_font_bytes(weight: str) -> bytes:
     return out.getvalue()
 
 
+def find_rare_font() -> Path:
+    """Return the installed HanaMinB file (CJK Extensions B–F); raise :class:`FontMissing` when there is none."""
+    candidates = [Path(p) for p in KNOWN_RARE_FONT_PATHS] + _fontconfig_family_files(RARE_FAMILY)
+    for path in candidates:
+        if path.is_file() and _has_family(path, RARE_FAMILY):
+            return path
+    raise FontMissing(
+        f"No '{RARE_FAMILY}' font found (looked in {', '.join(KNOWN_RARE_FONT_PATHS)} and asked fontconfig); "
+        f"rare characters of names (CJK Extension B and beyond) would print as boxes: {INSTALL_HINT}."
+    )
+
+
+def _fontconfig_family_files(family: str) -> list[Path]:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [fc_list, family, "file"], capture_output=True, text=True, timeout=10, check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(Path(line.strip().rstrip(":")) for line in out.splitlines() if line.strip())
+
+
+def _has_family(path: Path, family: str) -> bool:
+    try:
+        return TTFont(str(path), lazy=True)["name"].getDebugName(1) == family
+    except (OSError, TTLibError, KeyError):
+        return False
+
+
+@functools.cache
+def rare_font_bytes() -> bytes:
+    """The HanaMinB font file's bytes (cached; 30 MB, read once per process and only when a report needs it)."""
+    return find_rare_font().read_bytes()
+
+
+def needs_rare_font(text: str) -> bool:
+    """Whether ``text`` holds a character beyond the Basic Multilingual Plane's CJK (CJK Extension B and later)."""
+    return any(ord(c) >= RARE_FIRST for c in text)
+
+
 def _warn_if_slow_subsetting() -> None:
     if not harfbuzz_subset or not harfbuzz.hb_version_atleast(4, 1, 0):
         log.warning(
@@ -185,15 +251,19 @@ class ReportURLFetcher(URLFetcher):
     Anything else — http, https, ftp, a file outside the folder, a missing file — raises :class:`ResourceRefused`.
     """
 
-    def __init__(self, templates_dir: Path | None = None, fonts: Callable[[str], bytes] = cjk_font_bytes):
+    def __init__(self, templates_dir: Path | None = None, fonts: Callable[[str], bytes] = cjk_font_bytes,
+                 rare_font: Callable[[], bytes] = rare_font_bytes):
         # fail_on_errors: a refused or missing resource stops the rendering instead of leaving a warning in a log.
         super().__init__(fail_on_errors=True)
         self.root = (templates_dir or TEMPLATES_DIR).resolve()
         self._fonts = fonts
+        self._rare_font = rare_font
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         if url in FONT_URLS:
             return URLFetcherResponse(url, self._fonts(FONT_URLS[url]), {"Content-Type": "font/otf"})
+        if url == RARE_FONT_URL:
+            return URLFetcherResponse(url, self._rare_font(), {"Content-Type": "font/ttf"})
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             with DataHandler().data_open(Request(url)) as response:  # noqa: S310 - data: only, reaches nothing
@@ -329,7 +399,8 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
     )
     env.filters.update(FILTERS)
     env.globals.update(FILTERS)  # also as functions, e.g. line_chart(trend, value_format=wan)
-    env.globals.update(line_chart=svg_line_chart, bar_chart=svg_bar_chart, FONT_FACE_FAMILY=FONT_FACE_FAMILY)
+    env.globals.update(line_chart=svg_line_chart, bar_chart=svg_bar_chart, FONT_FACE_FAMILY=FONT_FACE_FAMILY,
+                       RARE_FACE_FAMILY=RARE_FACE_FAMILY)
     return env
 
 
@@ -355,17 +426,24 @@ def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "z
     """Render ``templates/<template_name>`` with ``context`` to PDF bytes.
 
     ``base_url`` resolves relative URLs in the HTML (default: the templates folder). Raises :class:`FontMissing`
-    before any work when the CJK font is not installed, and :class:`ResourceRefused` when the template refers
-    to anything the fetcher does not serve. The same inputs give the same bytes (see the module docstring).
+    before any work when the CJK font is not installed (or, for a document with CJK Extension B+ characters, the
+    fallback face), and :class:`ResourceRefused` when the template refers to anything the fetcher does not
+    serve. The same inputs give the same bytes (see the module docstring).
     """
     for weight in ("regular", "bold"):
         cjk_font_bytes(weight)  # fail loudly (FontMissing) before rendering anything
     root = templates_dir or TEMPLATES_DIR
     html = render_html(template_name, context, lang=lang, templates_dir=templates_dir)
     fetcher = ReportURLFetcher(root)
+    font_config = FontConfiguration()
+    rare = needs_rare_font(html)
+    if rare:
+        rare_font_bytes()  # FontMissing before rendering, as for the SC face
     try:
+        # The fallback face is declared only when a character needs it: loading 30 MB costs ~0.2 s per document.
+        stylesheets = [CSS(string=RARE_FONT_CSS, url_fetcher=fetcher, font_config=font_config)] if rare else []
         document = HTML(string=html, base_url=base_url or root.resolve().as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(pdf_identifier=True)
+        return document.write_pdf(pdf_identifier=True, stylesheets=stylesheets, font_config=font_config)
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it back into our error
         cause = exc.__cause__
         if isinstance(cause, ResourceRefused):
