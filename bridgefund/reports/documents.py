@@ -43,6 +43,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "a_pool": ("附表2　本月新增的风险补偿池贷款", "Table A2. Pool loans started this month"),
     "unit_wan": ("单位：万元", "10,000 yuan"),
     "unit_yuan": ("单位：元", "yuan"),
+    "in_unit": ("（{}）", "({})"),
+    "span_unit": ("（{}，{}）", "({}, {})"),
     "k_capital": ("资金规模", "Capital"),
     "k_cash": ("资金余额", "Cash"),
     "k_outstanding": ("在贷余额", "Outstanding"),
@@ -87,7 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "g_pool": ("风险补偿池", "Pool loans"),
     "c_count": ("笔数", "Count"),
     "c_cum_amount": ("累计金额", "Disbursed"),
-    "c_outstanding": ("余额", "Outstanding"),
+    "c_outstanding": ("余额", "Balance"),  # "Outstanding" does not fit the banks table's narrow columns
     "c_live": ("在贷笔数", "Live"),
     "c_quota": ("授信额度", "Quota"),
     "c_quota_used": ("额度使用率", "Quota used"),
@@ -151,7 +153,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "t_pool_out": ("池贷款月末余额", "Outstanding"),
     "days_n": ("{}天", "{} d"),
     "months_n": ("{}个月", "{} mo"),
-    "appendix_total": ("合计 {} 笔", "{} loan{s}"),
+    "appendix_total": ("{} 笔", "{} loan{s}"),  # after "合计 · " / "Total · "
     # bank statement
     "statement_title": ("合作银行月度对账单", "Bank Monthly Statement"),
     "st_bank": ("银行", "Bank"),

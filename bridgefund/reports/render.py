@@ -33,6 +33,7 @@ import functools
 import io
 import logging
 import mimetypes
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -44,7 +45,9 @@ from urllib.request import DataHandler, Request
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
@@ -378,8 +381,30 @@ def w3cdtf(value: dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat()
 
 
+#: Where a Chinese name may wrap: after the bank ("中国工商银行|郑州高新技术开发区支行"), before the company form
+#: ("郑州中科信息技术|有限公司"), and at (breaking) spaces. Nowhere else: "…高新区支" / "行" is not a line a reader accepts.
+_NAME_BREAKS = re.compile(r"(?<=银行)(?=.)|(?<!股份)(?=(?:股份)?有限(?:责任)?公司$)|(?=集团)|(?<= )")
+#: Longer pieces stay breakable anywhere, so that an unusual name can never run out of its cell.
+KEEP_MAX_CHARS = 12
+
+
+def keep_words(value: Any) -> Markup:
+    """A name as HTML whose lines break only between its words: each piece of up to 12 characters in a nowrap span.
+
+    "中国工商银行郑州高新技术开发区支行" → ``<span class="kw">中国工商银行</span>`` +
+    ``<span class="kw">郑州高新技术开发区支行</span>``. Escaped; ``None`` → "—".
+    """
+    if value is None:
+        return Markup("—")
+    pieces = [p for p in _NAME_BREAKS.split(str(value)) if p]
+    return Markup("").join(
+        Markup('<span class="kw">{}</span>').format(p) if len(p.strip()) <= KEEP_MAX_CHARS else escape(p)
+        for p in pieces
+    )
+
+
 FILTERS: dict[str, Callable[..., str]] = {
-    "yuan": yuan, "wan": wan, "wan_axis": wan_axis, "pct": pct, "num": num,
+    "keep_words": keep_words, "yuan": yuan, "wan": wan, "wan_axis": wan_axis, "pct": pct, "num": num,
     "date_zh": date_zh, "date_en": date_en, "timestamp": timestamp, "w3cdtf": w3cdtf,
 }
 
@@ -421,14 +446,14 @@ def render_html(template_name: str, context: Mapping[str, Any], *, lang: str = "
     return env.get_template(template_name).render({**context, "lang": lang, "html_lang": LANGS[lang]})
 
 
-def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "zh", base_url: str | None = None,
-               templates_dir: Path | None = None) -> bytes:
-    """Render ``templates/<template_name>`` with ``context`` to PDF bytes.
+def render_document(template_name: str, context: Mapping[str, Any], *, lang: str = "zh",
+                    base_url: str | None = None, templates_dir: Path | None = None) -> Document:
+    """Render ``templates/<template_name>`` with ``context`` to a laid-out WeasyPrint document (pages and boxes).
 
-    ``base_url`` resolves relative URLs in the HTML (default: the templates folder). Raises :class:`FontMissing`
-    before any work when the CJK font is not installed (or, for a document with CJK Extension B+ characters, the
-    fallback face), and :class:`ResourceRefused` when the template refers to anything the fetcher does not
-    serve. The same inputs give the same bytes (see the module docstring).
+    What :func:`render_pdf` writes; the tests read its boxes to check the layout (no text out of its cell).
+    Raises :class:`FontMissing` before any work when the CJK font is not installed (or, for a document with
+    CJK Extension B+ characters, the fallback face), and :class:`ResourceRefused` when the template refers to
+    anything the fetcher does not serve.
     """
     for weight in ("regular", "bold"):
         cjk_font_bytes(weight)  # fail loudly (FontMissing) before rendering anything
@@ -440,12 +465,22 @@ def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "z
     if rare:
         rare_font_bytes()  # FontMissing before rendering, as for the SC face
     try:
-        # The fallback face is declared only when a character needs it: loading 30 MB costs ~0.2 s per document.
+        # The fallback face is declared only when a character needs it: loading 30 MB costs time per document.
         stylesheets = [CSS(string=RARE_FONT_CSS, url_fetcher=fetcher, font_config=font_config)] if rare else []
         document = HTML(string=html, base_url=base_url or root.resolve().as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(pdf_identifier=True, stylesheets=stylesheets, font_config=font_config)
+        return document.render(stylesheets=stylesheets, font_config=font_config)
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it back into our error
         cause = exc.__cause__
         if isinstance(cause, ResourceRefused):
             raise ResourceRefused(str(cause)) from cause
         raise ResourceRefused(f"{exc}: {cause}") from cause
+
+
+def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "zh", base_url: str | None = None,
+               templates_dir: Path | None = None) -> bytes:
+    """Render ``templates/<template_name>`` with ``context`` to PDF bytes (see :func:`render_document`).
+
+    The same inputs give the same bytes (see the module docstring).
+    """
+    document = render_document(template_name, context, lang=lang, base_url=base_url, templates_dir=templates_dir)
+    return document.write_pdf(pdf_identifier=True)
