@@ -97,10 +97,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "c_claims": ("代偿", "Claims paid"),
     "c_status": ("状态", "Status"),
     "total": ("合计", "Total"),
-    "banks_note": ("转贷金额、余额、额度为万元；不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；"
-                   "授信额度为当前额度。",
-                   "Amounts in 10,000 yuan. NPL = principal ≥ 90 days past due or claimed ÷ outstanding; "
-                   "quotas are the current ones."),
+    "banks_note": ("转贷金额、余额、额度、代偿金额为万元；代偿列为“笔数 / 金额”；"
+                   "不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；授信额度为当前额度。",
+                   "Amounts in 10,000 yuan; claims paid as count / amount. "
+                   "NPL = principal ≥ 90 days past due or claimed ÷ outstanding; quotas are the current ones."),
     "p_contributions": ("财政出资", "Contributions"),
     "p_balance": ("资金池余额", "Pool balance"),
     "p_quota": ("合作银行授信总额", "Banks' quotas"),
@@ -387,12 +387,22 @@ def period_label(first: dt.date, lang: str) -> str:
     return f"{first.year}年{first.month}月" if lang == "zh" else f"{date_en(first).split(' ', 1)[1]}"
 
 
+def month_axis_label(year: int, number: int, lang: str, *, with_year: bool) -> str:
+    """A chart's x label for month ``number`` of ``year``: "1月" / "Jan", with the year on a second line where asked
+    (the first month and every January): "1月\n2020年" / "Jan\n2020"."""
+    label = f"{number}月" if lang == "zh" else MONTHS_EN_SHORT[number - 1]
+    if with_year:
+        label += f"\n{year}年" if lang == "zh" else f"\n{year}"
+    return label
+
+
 def monthly_report_html_context(data: Mapping[str, Any], *, lang: str, version: int,
                                 generated_at: dt.datetime) -> dict[str, Any]:
     """The template context of the monthly report (also used by the benchmark to render the HTML alone)."""
     label = period_label(data["first_day"], lang)
     trend = data["trend"]
-    axis = [(f"{m['month_number']}月" if lang == "zh" else MONTHS_EN_SHORT[m["month_number"] - 1]) for m in trend]
+    axis = [month_axis_label(m["year"], m["month_number"], lang, with_year=i == 0 or m["month_number"] == 1)
+            for i, m in enumerate(trend)]
     return _context(lang, generated_at, "monthly_title", data=data, version=version, subtitle=label,
                     period_label=label,
                     trend_span=f"{trend[0]['month']} — {trend[-1]['month']}" if trend else "",

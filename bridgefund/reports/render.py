@@ -382,7 +382,7 @@ def w3cdtf(value: dt.datetime) -> str:
 
 
 #: Where a Chinese name may wrap: after the bank ("中国工商银行|郑州高新技术开发区支行"), before the company form
-#: ("郑州中科信息技术|有限公司"), and at (breaking) spaces. Nowhere else: "…高新区支" / "行" is not a line a reader accepts.
+#: ("郑州中科信息技术|有限公司"), and at (breaking) spaces. Nowhere else: "…高新区支" / "行" is no line to read.
 _NAME_BREAKS = re.compile(r"(?<=银行)(?=.)|(?<!股份)(?=(?:股份)?有限(?:责任)?公司$)|(?=集团)|(?<= )")
 #: Longer pieces stay breakable anywhere, so that an unusual name can never run out of its cell.
 KEEP_MAX_CHARS = 12
