@@ -384,12 +384,13 @@ def w3cdtf(value: dt.datetime) -> str:
 #: Where a Chinese name may wrap: after the bank ("中国工商银行|郑州高新技术开发区支行"), before the company form
 #: ("郑州中科信息技术|有限公司"), and at (breaking) spaces. Nowhere else: "…高新区支" / "行" is no line to read.
 _NAME_BREAKS = re.compile(r"(?<=银行)(?=.)|(?<!股份)(?=(?:股份)?有限(?:责任)?公司$)|(?=集团)|(?<= )")
-#: Longer pieces stay breakable anywhere, so that an unusual name can never run out of its cell.
-KEEP_MAX_CHARS = 12
+#: Longer pieces stay breakable anywhere, so that an unusual name can never run out of its cell: every column that
+#: shows names is at least 11 characters of its font wide ("郑州高新技术开发区支行" is 11).
+KEEP_MAX_CHARS = 11
 
 
 def keep_words(value: Any) -> Markup:
-    """A name as HTML whose lines break only between its words: each piece of up to 12 characters in a nowrap span.
+    """A name as HTML whose lines break only between its words: each piece of up to 11 characters in a nowrap span.
 
     "中国工商银行郑州高新技术开发区支行" → ``<span class="kw">中国工商银行</span>`` +
     ``<span class="kw">郑州高新技术开发区支行</span>``. Escaped; ``None`` → "—".
