@@ -10,6 +10,8 @@ Debian ships the font as an OpenType *collection* (JP, KR, SC, TC, HK in one fil
 WeasyPrint takes its first (JP) face and only gets Chinese glyph forms through ``lang="zh-CN"``, so English
 reports would print Chinese names in Japanese forms. We therefore extract the SC face from the collection once per
 process and serve it to ``@font-face`` under the private URL scheme ``bridgefund-font:`` (see ``report.css``).
+Rare ideographs of names (CJK Extension B–F, e.g. 𠀀 U+20000) that the SC face lacks come from HanaMinB (Debian
+``fonts-hanazono``), declared the same way but only for documents that contain such a character.
 Subsetting that 16 MB font is fast only with HarfBuzz's subsetter (Debian ``libharfbuzz-subset0``); without it
 WeasyPrint falls back to fontTools, about 20× slower — we log a warning. Timings are in ``docs/rendering.md``.
 
@@ -231,7 +233,7 @@ def rare_font_bytes() -> bytes:
 
 
 def needs_rare_font(text: str) -> bool:
-    """Whether ``text`` holds a character beyond the Basic Multilingual Plane's CJK (CJK Extension B and later)."""
+    """Whether ``text`` holds a character at U+20000 or above (CJK Extension B and the later ideograph planes)."""
     return any(ord(c) >= RARE_FIRST for c in text)
 
 
