@@ -17,15 +17,23 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bridgefund.demo import load_demo
-from bridgefund.models import Bank, BridgeLoan
+from bridgefund.models import Bank, BridgeLoan, Enterprise
 from bridgefund.reports import documents
 from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import keep_words, render_document, render_html, wan
 from bridgefund.services import reports as report_service
 from bridgefund.services.actor import SYSTEM
-from tests.unit.test_report_layout import cell_lines, table_cells, text_overflows
+from tests.unit.test_report_layout import (
+    RARE_NAME,
+    cell_lines,
+    embedded_programs,
+    pdf_text,
+    table_cells,
+    text_overflows,
+)
 
 TODAY = dt.date(2020, 4, 15)
+RARE_LOAN = "BL-2020-000027"
 DOCUMENTS = [(name, lang) for name in ("monthly", "statement", "approval") for lang in ("zh", "en")]
 
 
@@ -56,6 +64,10 @@ def demo(app, engine) -> Iterator[dict[str, Any]]:  # noqa: ANN001
             mp.setattr(documents, "render_pdf", capture)
             tz = app.config["BRIDGEFUND"].tz
             session = database.sessionmaker()
+            # A real name with rare ideographs (CJK Extension B): the first loan of ICBC's March statement.
+            loan27 = session.scalar(select(BridgeLoan).where(BridgeLoan.reference == RARE_LOAN))
+            session.get(Enterprise, loan27.enterprise_id).name = RARE_NAME
+            session.flush()
             data = monthly_report_data(session, "2020-03")
             bank = session.scalar(select(Bank.id).where(Bank.code == "ICBC-ZZGX"))
             loan = session.scalar(select(BridgeLoan.id).where(BridgeLoan.reference == "BL-2020-000003"))
@@ -158,3 +170,18 @@ def test_the_trend_axis_says_the_year(demo, lang, first, january):
     html = demo["monthly", lang].html
     year = first.split("\n")[1]
     assert 'class="chart-year"' in html and f">{year}</text>" in html
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_bank_statement_draws_the_rare_ideographs_of_a_name(demo, lang):
+    rendered = demo["statement", lang]
+    assert str(keep_words(RARE_NAME)) in rendered.html
+    pdf = rendered.document.write_pdf()
+    assert RARE_NAME in pdf_text(pdf).replace("\n", "")
+    fonts = embedded_programs(pdf)
+    rare = [program for name, program in fonts.items() if name.endswith("+BridgeFund-HanaMinB")]
+    assert len(rare) == 1, sorted(fonts)
+    cmap = rare[0].getBestCmap()
+    assert all(rare[0]["glyf"][cmap[ord(c)]].numberOfContours > 0 for c in "𠀀𪚥")
+    # the monthly report of the same month has no such name in it: no fallback face loaded there
+    assert "𠀀" not in demo["monthly", lang].html
