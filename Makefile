@@ -26,9 +26,10 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 install: system-deps $(VENV)/.installed
 install-test: system-deps $(VENV)/.installed-test
 
-# Operating-system packages the project needs, skipped when present: the CJK font embedded in the PDF reports
-# and HarfBuzz's subsetter (WeasyPrint subsets fonts 6x faster with it; see docs/rendering.md).
-SYSTEM_PACKAGES := fonts-noto-cjk libharfbuzz-subset0
+# Operating-system packages the project needs, skipped when present: the CJK font embedded in the PDF reports, the
+# fallback face for rare ideographs of names (HanaMinB: CJK Extensions B-F), and HarfBuzz's subsetter (WeasyPrint
+# subsets fonts 6x faster with it; see docs/rendering.md).
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-hanazono libharfbuzz-subset0
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 		echo "installing $(SYSTEM_PACKAGES)"; \

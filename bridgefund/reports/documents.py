@@ -43,6 +43,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "a_pool": ("附表2　本月新增的风险补偿池贷款", "Table A2. Pool loans started this month"),
     "unit_wan": ("单位：万元", "10,000 yuan"),
     "unit_yuan": ("单位：元", "yuan"),
+    "in_unit": ("（{}）", "({})"),
+    "span_unit": ("（{}，{}）", "({}, {})"),
     "k_capital": ("资金规模", "Capital"),
     "k_cash": ("资金余额", "Cash"),
     "k_outstanding": ("在贷余额", "Outstanding"),
@@ -87,7 +89,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "g_pool": ("风险补偿池", "Pool loans"),
     "c_count": ("笔数", "Count"),
     "c_cum_amount": ("累计金额", "Disbursed"),
-    "c_outstanding": ("余额", "Outstanding"),
+    "c_outstanding": ("余额", "Balance"),  # "Outstanding" does not fit the banks table's narrow columns
     "c_live": ("在贷笔数", "Live"),
     "c_quota": ("授信额度", "Quota"),
     "c_quota_used": ("额度使用率", "Quota used"),
@@ -95,10 +97,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "c_claims": ("代偿", "Claims paid"),
     "c_status": ("状态", "Status"),
     "total": ("合计", "Total"),
-    "banks_note": ("转贷金额、余额、额度为万元；不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；"
-                   "授信额度为当前额度。",
-                   "Amounts in 10,000 yuan. NPL = principal ≥ 90 days past due or claimed ÷ outstanding; "
-                   "quotas are the current ones."),
+    "banks_note": ("转贷金额、余额、额度、代偿金额为万元；代偿列为“笔数 / 金额”；"
+                   "不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；授信额度为当前额度。",
+                   "Amounts in 10,000 yuan; claims paid as count / amount. "
+                   "NPL = principal ≥ 90 days past due or claimed ÷ outstanding; quotas are the current ones."),
     "p_contributions": ("财政出资", "Contributions"),
     "p_balance": ("资金池余额", "Pool balance"),
     "p_quota": ("合作银行授信总额", "Banks' quotas"),
@@ -144,14 +146,14 @@ LABELS: dict[str, tuple[str, str]] = {
     "t_chart_pool": ("风险补偿池：月末在保余额（万元）", "Pool loans outstanding at month end (10,000 yuan)"),
     "t_month": ("月份", "Month"),
     "t_bridge_count": ("转贷笔数", "Bridge loans"),
-    "t_bridge_amount": ("转贷发放", "Disbursed"),
-    "t_bridge_out": ("转贷月末余额", "Outstanding"),
+    "t_bridge_amount": ("转贷发放", "Bridge disbursed"),
+    "t_bridge_out": ("转贷月末余额", "Bridge outstanding"),
     "t_pool_count": ("新增池贷款", "New pool loans"),
-    "t_pool_amount": ("池贷款发放", "Lent"),
-    "t_pool_out": ("池贷款月末余额", "Outstanding"),
+    "t_pool_amount": ("池贷款发放", "Pool lent"),
+    "t_pool_out": ("池贷款月末余额", "Pool outstanding"),
     "days_n": ("{}天", "{} d"),
     "months_n": ("{}个月", "{} mo"),
-    "appendix_total": ("合计 {} 笔", "{} loan{s}"),
+    "appendix_total": ("{} 笔", "{} loan{s}"),  # after "合计 · " / "Total · "
     # bank statement
     "statement_title": ("合作银行月度对账单", "Bank Monthly Statement"),
     "st_bank": ("银行", "Bank"),
@@ -386,12 +388,22 @@ def period_label(first: dt.date, lang: str) -> str:
     return f"{first.year}年{first.month}月" if lang == "zh" else f"{date_en(first).split(' ', 1)[1]}"
 
 
+def month_axis_label(year: int, number: int, lang: str, *, with_year: bool) -> str:
+    """A chart's x label for month ``number`` of ``year``: "1月" / "Jan", with the year on a second line where asked
+    (the first month and every January): "1月\n2020年" / "Jan\n2020"."""
+    label = f"{number}月" if lang == "zh" else MONTHS_EN_SHORT[number - 1]
+    if with_year:
+        label += f"\n{year}年" if lang == "zh" else f"\n{year}"
+    return label
+
+
 def monthly_report_html_context(data: Mapping[str, Any], *, lang: str, version: int,
                                 generated_at: dt.datetime) -> dict[str, Any]:
     """The template context of the monthly report (also used by the benchmark to render the HTML alone)."""
     label = period_label(data["first_day"], lang)
     trend = data["trend"]
-    axis = [(f"{m['month_number']}月" if lang == "zh" else MONTHS_EN_SHORT[m["month_number"] - 1]) for m in trend]
+    axis = [month_axis_label(m["year"], m["month_number"], lang, with_year=i == 0 or m["month_number"] == 1)
+            for i, m in enumerate(trend)]
     return _context(lang, generated_at, "monthly_title", data=data, version=version, subtitle=label,
                     period_label=label,
                     trend_span=f"{trend[0]['month']} — {trend[-1]['month']}" if trend else "",

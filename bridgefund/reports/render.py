@@ -10,6 +10,8 @@ Debian ships the font as an OpenType *collection* (JP, KR, SC, TC, HK in one fil
 WeasyPrint takes its first (JP) face and only gets Chinese glyph forms through ``lang="zh-CN"``, so English
 reports would print Chinese names in Japanese forms. We therefore extract the SC face from the collection once per
 process and serve it to ``@font-face`` under the private URL scheme ``bridgefund-font:`` (see ``report.css``).
+Rare ideographs of names (CJK Extension B–F, e.g. 𠀀 U+20000) that the SC face lacks come from HanaMinB (Debian
+``fonts-hanazono``), declared the same way but only for documents that contain such a character.
 Subsetting that 16 MB font is fast only with HarfBuzz's subsetter (Debian ``libharfbuzz-subset0``); without it
 WeasyPrint falls back to fontTools, about 20× slower — we log a warning. Timings are in ``docs/rendering.md``.
 
@@ -33,6 +35,7 @@ import functools
 import io
 import logging
 import mimetypes
+import re
 import shutil
 import subprocess
 from collections.abc import Callable, Mapping
@@ -44,8 +47,11 @@ from urllib.request import DataHandler, Request
 
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
+from markupsafe import Markup, escape
+from weasyprint import CSS, HTML
+from weasyprint.document import Document
 from weasyprint.text.ffi import harfbuzz, harfbuzz_subset
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from bridgefund.reports.charts import svg_bar_chart, svg_line_chart
@@ -82,8 +88,30 @@ KNOWN_FONT_PATHS = {
         "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Bold.otf",
     ),
 }
+#: The fallback face for the rare ideographs of CJK Extensions B–F (U+20000–U+2EBEF, e.g. 𠀀 U+20000, 𪚥 U+2A6A5)
+#: that Noto Sans CJK SC lacks: HanaMinB of Debian's ``fonts-hanazono`` (a Mincho design; it holds only those
+#: planes). Served like the SC face under its own family name, and only to documents that contain such a character
+#: (:data:`RARE_FONT_CSS`): embedding it costs nothing when no name needs it.
+RARE_FAMILY = "HanaMinB"
+RARE_FACE_FAMILY = "BridgeFund HanaMinB"
+RARE_FONT_URL = f"{FONT_SCHEME}:hanamin-b"
+KNOWN_RARE_FONT_PATHS = (
+    "/usr/share/fonts/truetype/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/hanazono/HanaMinB.ttf",
+    "/usr/share/fonts/TTF/HanaMinB.ttf",
+)
+#: First code point of the Supplementary Ideographic Plane: characters from here on need the fallback face.
+RARE_FIRST = 0x20000
+RARE_FONT_CSS = f"""@font-face {{
+  font-family: "{RARE_FACE_FAMILY}";
+  src: url("{RARE_FONT_URL}");
+  font-weight: 400;
+  font-style: normal;
+}}
+"""
 INSTALL_HINT = (
-    "install it with `apt-get install -y fonts-noto-cjk libharfbuzz-subset0` (Debian/Ubuntu; `make deps` does it)"
+    "install it with `apt-get install -y fonts-noto-cjk fonts-hanazono libharfbuzz-subset0` (Debian/Ubuntu; "
+    "`make install` does it)"
 )
 LANGS = {"zh": "zh-CN", "en": "en"}
 
@@ -166,6 +194,49 @@ def cjk_font_bytes(weight: str) -> bytes:
     return out.getvalue()
 
 
+def find_rare_font() -> Path:
+    """Return the installed HanaMinB file (CJK Extensions B–F); raise :class:`FontMissing` when there is none."""
+    candidates = [Path(p) for p in KNOWN_RARE_FONT_PATHS] + _fontconfig_family_files(RARE_FAMILY)
+    for path in candidates:
+        if path.is_file() and _has_family(path, RARE_FAMILY):
+            return path
+    raise FontMissing(
+        f"No '{RARE_FAMILY}' font found (looked in {', '.join(KNOWN_RARE_FONT_PATHS)} and asked fontconfig); "
+        f"rare characters of names (CJK Extension B and beyond) would print as boxes: {INSTALL_HINT}."
+    )
+
+
+def _fontconfig_family_files(family: str) -> list[Path]:
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return []
+    try:
+        out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+            [fc_list, family, "file"], capture_output=True, text=True, timeout=10, check=False,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return sorted(Path(line.strip().rstrip(":")) for line in out.splitlines() if line.strip())
+
+
+def _has_family(path: Path, family: str) -> bool:
+    try:
+        return TTFont(str(path), lazy=True)["name"].getDebugName(1) == family
+    except (OSError, TTLibError, KeyError):
+        return False
+
+
+@functools.cache
+def rare_font_bytes() -> bytes:
+    """The HanaMinB font file's bytes (cached; 30 MB, read once per process and only when a report needs it)."""
+    return find_rare_font().read_bytes()
+
+
+def needs_rare_font(text: str) -> bool:
+    """Whether ``text`` holds a character at U+20000 or above (CJK Extension B and the later ideograph planes)."""
+    return any(ord(c) >= RARE_FIRST for c in text)
+
+
 def _warn_if_slow_subsetting() -> None:
     if not harfbuzz_subset or not harfbuzz.hb_version_atleast(4, 1, 0):
         log.warning(
@@ -185,15 +256,19 @@ class ReportURLFetcher(URLFetcher):
     Anything else — http, https, ftp, a file outside the folder, a missing file — raises :class:`ResourceRefused`.
     """
 
-    def __init__(self, templates_dir: Path | None = None, fonts: Callable[[str], bytes] = cjk_font_bytes):
+    def __init__(self, templates_dir: Path | None = None, fonts: Callable[[str], bytes] = cjk_font_bytes,
+                 rare_font: Callable[[], bytes] = rare_font_bytes):
         # fail_on_errors: a refused or missing resource stops the rendering instead of leaving a warning in a log.
         super().__init__(fail_on_errors=True)
         self.root = (templates_dir or TEMPLATES_DIR).resolve()
         self._fonts = fonts
+        self._rare_font = rare_font
 
     def fetch(self, url: str, headers: Mapping[str, str] | None = None) -> URLFetcherResponse:
         if url in FONT_URLS:
             return URLFetcherResponse(url, self._fonts(FONT_URLS[url]), {"Content-Type": "font/otf"})
+        if url == RARE_FONT_URL:
+            return URLFetcherResponse(url, self._rare_font(), {"Content-Type": "font/ttf"})
         scheme = urlsplit(url).scheme.lower()
         if scheme == "data":
             with DataHandler().data_open(Request(url)) as response:  # noqa: S310 - data: only, reaches nothing
@@ -308,8 +383,31 @@ def w3cdtf(value: dt.datetime) -> str:
     return value.replace(microsecond=0).isoformat()
 
 
+#: Where a Chinese name may wrap: after the bank ("中国工商银行|郑州高新技术开发区支行"), before the company form
+#: ("郑州中科信息技术|有限公司"), and at (breaking) spaces. Nowhere else: "…高新区支" / "行" is no line to read.
+_NAME_BREAKS = re.compile(r"(?<=银行)(?=.)|(?<!股份)(?=(?:股份)?有限(?:责任)?公司$)|(?=集团)|(?<= )")
+#: Longer pieces stay breakable anywhere, so that an unusual name can never run out of its cell: every column that
+#: shows names is at least 11 characters of its font wide ("郑州高新技术开发区支行" is 11).
+KEEP_MAX_CHARS = 11
+
+
+def keep_words(value: Any) -> Markup:
+    """A name as HTML whose lines break only between its words: each piece of up to 11 characters in a nowrap span.
+
+    "中国工商银行郑州高新技术开发区支行" → ``<span class="kw">中国工商银行</span>`` +
+    ``<span class="kw">郑州高新技术开发区支行</span>``. Escaped; ``None`` → "—".
+    """
+    if value is None:
+        return Markup("—")
+    pieces = [p for p in _NAME_BREAKS.split(str(value)) if p]
+    return Markup("").join(
+        Markup('<span class="kw">{}</span>').format(p) if len(p.strip()) <= KEEP_MAX_CHARS else escape(p)
+        for p in pieces
+    )
+
+
 FILTERS: dict[str, Callable[..., str]] = {
-    "yuan": yuan, "wan": wan, "wan_axis": wan_axis, "pct": pct, "num": num,
+    "keep_words": keep_words, "yuan": yuan, "wan": wan, "wan_axis": wan_axis, "pct": pct, "num": num,
     "date_zh": date_zh, "date_en": date_en, "timestamp": timestamp, "w3cdtf": w3cdtf,
 }
 
@@ -329,7 +427,8 @@ def make_environment(templates_dir: Path | None = None) -> Environment:
     )
     env.filters.update(FILTERS)
     env.globals.update(FILTERS)  # also as functions, e.g. line_chart(trend, value_format=wan)
-    env.globals.update(line_chart=svg_line_chart, bar_chart=svg_bar_chart, FONT_FACE_FAMILY=FONT_FACE_FAMILY)
+    env.globals.update(line_chart=svg_line_chart, bar_chart=svg_bar_chart, FONT_FACE_FAMILY=FONT_FACE_FAMILY,
+                       RARE_FACE_FAMILY=RARE_FACE_FAMILY)
     return env
 
 
@@ -350,24 +449,41 @@ def render_html(template_name: str, context: Mapping[str, Any], *, lang: str = "
     return env.get_template(template_name).render({**context, "lang": lang, "html_lang": LANGS[lang]})
 
 
-def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "zh", base_url: str | None = None,
-               templates_dir: Path | None = None) -> bytes:
-    """Render ``templates/<template_name>`` with ``context`` to PDF bytes.
+def render_document(template_name: str, context: Mapping[str, Any], *, lang: str = "zh",
+                    base_url: str | None = None, templates_dir: Path | None = None) -> Document:
+    """Render ``templates/<template_name>`` with ``context`` to a laid-out WeasyPrint document (pages and boxes).
 
-    ``base_url`` resolves relative URLs in the HTML (default: the templates folder). Raises :class:`FontMissing`
-    before any work when the CJK font is not installed, and :class:`ResourceRefused` when the template refers
-    to anything the fetcher does not serve. The same inputs give the same bytes (see the module docstring).
+    What :func:`render_pdf` writes; the tests read its boxes to check the layout (no text out of its cell).
+    Raises :class:`FontMissing` before any work when the CJK font is not installed (or, for a document with
+    CJK Extension B+ characters, the fallback face), and :class:`ResourceRefused` when the template refers to
+    anything the fetcher does not serve.
     """
     for weight in ("regular", "bold"):
         cjk_font_bytes(weight)  # fail loudly (FontMissing) before rendering anything
     root = templates_dir or TEMPLATES_DIR
     html = render_html(template_name, context, lang=lang, templates_dir=templates_dir)
     fetcher = ReportURLFetcher(root)
+    font_config = FontConfiguration()
+    rare = needs_rare_font(html)
+    if rare:
+        rare_font_bytes()  # FontMissing before rendering, as for the SC face
     try:
+        # The fallback face is declared only when a character needs it: loading 30 MB costs time per document.
+        stylesheets = [CSS(string=RARE_FONT_CSS, url_fetcher=fetcher, font_config=font_config)] if rare else []
         document = HTML(string=html, base_url=base_url or root.resolve().as_uri() + "/", url_fetcher=fetcher)
-        return document.write_pdf(pdf_identifier=True)
+        return document.render(stylesheets=stylesheets, font_config=font_config)
     except FatalURLFetchingError as exc:  # a BaseException in WeasyPrint: turn it back into our error
         cause = exc.__cause__
         if isinstance(cause, ResourceRefused):
             raise ResourceRefused(str(cause)) from cause
         raise ResourceRefused(f"{exc}: {cause}") from cause
+
+
+def render_pdf(template_name: str, context: Mapping[str, Any], *, lang: str = "zh", base_url: str | None = None,
+               templates_dir: Path | None = None) -> bytes:
+    """Render ``templates/<template_name>`` with ``context`` to PDF bytes (see :func:`render_document`).
+
+    The same inputs give the same bytes (see the module docstring).
+    """
+    document = render_document(template_name, context, lang=lang, base_url=base_url, templates_dir=templates_dir)
+    return document.write_pdf(pdf_identifier=True)
