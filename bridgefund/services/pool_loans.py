@@ -63,7 +63,7 @@ from bridgefund.models import (
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit
+from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
@@ -198,7 +198,8 @@ def create_pool_loan(
         if guarantor is None:
             raise RuleViolation.on("guarantor_id", f"guarantor {guarantor_id} does not exist")
         guarantor_share = guarantor.guarantee_share
-    share = bank.pool_share if pool_share is None else pool_share
+    terms = bank_terms.require_partner(session, bank, start_date, "start_date")  # the terms in force that day
+    share = terms.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
         raise RuleViolation.on("pool_share", f"pool share {share} + guarantor share {guarantor_share} exceeds 100%")
     existing = session.scalar(select(PoolLoan.id).where(PoolLoan.bank_id == bank.id,
@@ -218,13 +219,13 @@ def create_pool_loan(
         raise Conflict(
             f"the pool is stopped on {start_date}: claims paid {totals.claims_paid} exceed "
             f"{s.pool_loss_threshold} × contributions {totals.contributions}", {"start_date": ["pool stopped"]})
-    _check_bank_open(session, s, bank, start_date, batch)
+    _check_bank_open(session, s, bank, terms, start_date, batch)
     used = (max_outstanding_from(session, bank.id, start_date) if batch is None
             else batch.max_outstanding_from(bank.id, start_date))
-    headroom = bank.pool_quota - used
+    headroom = terms.pool_quota - used
     if principal > headroom:
         raise QuotaExceeded(
-            f"bank {bank.code}'s quota {bank.pool_quota} leaves {max(headroom, ZERO)} from {start_date}; "
+            f"bank {bank.code}'s quota {terms.pool_quota} leaves {max(headroom, ZERO)} from {start_date}; "
             f"{principal} does not fit", {"principal": [f"exceeds the quota headroom of {max(headroom, ZERO)}"]})
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
@@ -263,12 +264,13 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
         raise RuleViolation.on("repayment_method", "must be one of " + ", ".join(m.value for m in RepaymentMethod))
 
 
-def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date, batch: Batch | None = None) -> None:
-    """409 when the bank is suspended on ``on``, stored or by its NPL ratio that day."""
-    if bank.status == BankStatus.suspended and bank.suspended_on is not None and on >= bank.suspended_on:
-        raise BankSuspended(f"bank {bank.code} is suspended since {bank.suspended_on}: no new loans dated from then",
+def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date,
+                     batch: Batch | None = None) -> None:
+    """409 when the bank is suspended on ``on``: by the terms in force that day, or by its NPL ratio that day."""
+    if terms.suspended:
+        raise BankSuspended(f"bank {bank.code} is suspended since {terms.suspended_on}: no new loans dated from then",
                             {"bank_id": ["bank suspended"]})
-    if bank.status_reason is not None and bank.status == BankStatus.active:
+    if bank.status_reason is not None and bank.latest_status == BankStatus.active:
         return  # reinstated by an admin: the override holds (services.pool docstring)
     if batch is not None:
         breached, npl_ratio = batch.breaches(bank.id, on, s)

@@ -53,9 +53,20 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
-from bridgefund.services import bridge_loans, claims, fund, fund_figures, periods, pool, pool_loans, summaries
+from bridgefund.services import (
+    bank_terms,
+    bridge_loans,
+    claims,
+    fund,
+    fund_figures,
+    periods,
+    pool,
+    pool_loans,
+    summaries,
+)
 from bridgefund.services.actor import SYSTEM, Actor
 from tests.bridge_support import check_invariants
+from tests.conftest import PARTNER_SINCE
 
 D = Decimal
 TODAY = dt.date(2020, 12, 31)
@@ -166,7 +177,8 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             self.step("contribute", pool.contribute, admin, TODAY, amount=pool_money, value_date=START)
             with make_session() as s:  # quotas within 10× the pool
                 for b in bank_ids:
-                    s.get(Bank, b).pool_quota = pool_money * 4
+                    bank_terms.change(s, None, s.get(Bank, b), PARTNER_SINCE, {"pool_quota": pool_money * 4},
+                                      check_dates=False)
                 s.commit()
 
         # --- the fund ------------------------------------------------------------------------------------
