@@ -66,7 +66,7 @@ class BankTerms(Base):
     """A bank's terms from ``effective_from`` until the next row's date (one row per bank and date).
 
     The first row's date is the day the bank became a partner: before it the bank has no terms and appears in
-    no figure. Each row holds the complete terms in force from its date.
+    no figure. Each row holds the complete terms in force from its date, and names the fields it sets.
     """
 
     __tablename__ = "bank_terms"
@@ -84,6 +84,9 @@ class BankTerms(Base):
     status: Mapped[str] = mapped_column(String(16))
     pool_quota: Mapped[Decimal] = mapped_column(Money())
     pool_share: Mapped[Decimal] = mapped_column(Rate())
+    #: The fields this row sets, comma-separated (the first row: all four); the others are carried from the row
+    #: before. A back-dated change of a field is carried forward up to the next row that sets that field.
+    changed_fields: Mapped[str] = mapped_column(String(80))
     #: Who made the change (None: the system, e.g. the automatic NPL suspension or a migration).
     changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reason: Mapped[str | None] = mapped_column(String(500))
@@ -93,7 +96,12 @@ class BankTerms(Base):
         return {
             "effective_from": self.effective_from.isoformat(), "name": self.name, "status": self.status,
             "pool_quota": str(self.pool_quota), "pool_share": str(self.pool_share), "reason": self.reason,
+            "changed_fields": self.changed_fields,
         }
+
+    @property
+    def changed(self) -> list[str]:
+        return [f for f in self.changed_fields.split(",") if f]
 
 
 class Guarantor(Base):

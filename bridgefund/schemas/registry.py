@@ -88,6 +88,8 @@ class BankTermsSchema(Schema):
     status = fields.String(metadata={"enum": [s.value for s in BankStatus]})
     pool_quota = Money()
     pool_share = Rate()
+    #: The fields this row sets (the others are carried from the row before it).
+    changed = fields.List(fields.String())
     changed_by = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
     created_at = fields.DateTime()

@@ -8,8 +8,9 @@
   suspension checks, the report's bank rows and names. So a closed month's figures and reports never change.
 * **Changing.** :func:`change` applies a change (name, status, quota, share) from ``effective_from``: the row of
   that date is created (copying the terms then in force) or edited, and each changed field is carried into the
-  later rows until the first later row that changed that field itself — a change is "from D until the next
-  change of that field", so a back-dated quota raise does not undo a rename scheduled later, nor vice versa.
+  later rows up to the first later row that sets that field itself (``changed_fields``) — a change is "from D
+  until the next change of that field", so a back-dated quota raise does not undo a rename dated later, nor a
+  later quota change, and vice versa.
   ``effective_from`` is never inside a closed month (409) nor before the fund's ``established_on`` when that
   setting exists (422). The ``banks.latest_*`` columns mirror the newest row.
 """
@@ -165,7 +166,8 @@ def start(session: Session, actor: Actor, bank: Bank, effective_from: dt.date, *
     """The first terms of a new bank: the day it became a partner."""
     check_effective_from(session, effective_from)
     row = BankTerms(bank_id=bank.id, effective_from=effective_from, name=name, status=BankStatus.active.value,
-                    pool_quota=pool_quota, pool_share=pool_share, changed_by=actor.id)
+                    pool_quota=pool_quota, pool_share=pool_share, changed_fields=",".join(FIELDS),
+                    changed_by=actor.id)
     session.add(row)
     session.flush()
     _mirror(bank, [row])
@@ -186,16 +188,16 @@ def change(session: Session, actor: Actor | None, bank: Bank, effective_from: dt
     row = next((r for r in rows if r.effective_from == effective_from), None)
     if row is None:
         row = BankTerms(bank_id=bank.id, effective_from=effective_from, name=before.name, status=before.status,
-                        pool_quota=before.pool_quota, pool_share=before.pool_share)
+                        pool_quota=before.pool_quota, pool_share=before.pool_share, changed_fields="")
         session.add(row)
     later = [r for r in rows if r.effective_from > effective_from]
     for key, value in changes.items():
-        old = getattr(before, key)
         setattr(row, key, value)
-        for r in later:  # carried forward until a later row that changed this field itself
-            if getattr(r, key) != old:
+        for r in later:  # carried forward up to the next row that sets this field itself
+            if key in r.changed:
                 break
             setattr(r, key, value)
+    row.changed_fields = ",".join(f for f in FIELDS if f in row.changed or f in changes)
     row.changed_by = actor.id if actor is not None else None
     row.reason = reason
     session.flush()

@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("pool_quota", sa.BigInteger(), nullable=False),
         sa.Column("pool_share", sa.BigInteger(), nullable=False),
+        sa.Column("changed_fields", sa.String(length=80), nullable=False),
         sa.Column("changed_by", sa.Integer(), nullable=True),
         sa.Column("reason", sa.String(length=500), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
@@ -44,12 +45,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("bank_id", "effective_from", name="uq_bank_terms_bank_date"),
     )
     since = "DATE '2000-01-01'" if op.get_bind().dialect.name == "postgresql" else "'2000-01-01'"
-    columns = "bank_id, effective_from, name, status, pool_quota, pool_share, reason, created_at"
+    columns = "bank_id, effective_from, name, status, pool_quota, pool_share, changed_fields, reason, created_at"
     first_status = f"CASE WHEN status = 'suspended' AND suspended_on <= {since} THEN 'suspended' ELSE 'active' END"
     op.execute(sa.text(f"INSERT INTO bank_terms ({columns}) SELECT id, {since}, name, {first_status}, pool_quota, "
-                       f"pool_share, CASE WHEN {first_status} = 'suspended' THEN status_reason END, created_at FROM banks"))
+                       f"pool_share, 'name,status,pool_quota,pool_share', CASE WHEN {first_status} = 'suspended' THEN status_reason END, created_at FROM banks"))
     op.execute(sa.text(f"INSERT INTO bank_terms ({columns}) SELECT id, suspended_on, name, 'suspended', pool_quota, "
-                       f"pool_share, status_reason, created_at FROM banks "
+                       f"pool_share, 'status', status_reason, created_at FROM banks "
                        f"WHERE status = 'suspended' AND suspended_on > {since}"))
 
 
