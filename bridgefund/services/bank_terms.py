@@ -111,9 +111,11 @@ def shown_terms(session: Session, bank_ids: Iterable[int], on: dt.date) -> dict[
     return out
 
 
-def require_partner(session: Session, bank: Bank, on: dt.date, field: str) -> Terms:
-    """The bank's terms on ``on``; 409 naming ``field`` when the bank was not a partner yet on that date."""
-    terms = bank_terms_on(session, bank, on)
+def require_partner(session: Session, bank: Bank, on: dt.date, field: str,
+                    rows: list[BankTerms] | None = None) -> Terms:
+    """The bank's terms on ``on`` (from ``rows`` when the caller has read them); 409 naming ``field`` when the
+    bank was not a partner yet on that date."""
+    terms = resolve(rows, on) if rows is not None else bank_terms_on(session, bank, on)
     if terms is None:
         since = session.scalar(select(func.min(BankTerms.effective_from)).where(BankTerms.bank_id == bank.id))
         raise Conflict(f"bank {bank.code} became a partner on {since}: it has no terms on {on}",
@@ -152,11 +154,9 @@ def history(session: Session, bank_id: int) -> list[BankTerms]:
 def check_effective_from(session: Session, effective_from: dt.date, field: str = "effective_from") -> None:
     """Never inside a closed month (409); never before the fund's ``established_on`` when that setting exists."""
     check_period_open(effective_from, last_closed_day(session), field)
-    from bridgefund.models import FundSettings
+    from bridgefund.services import fund
 
-    established = None
-    if hasattr(FundSettings, "established_on"):
-        established = session.scalar(select(FundSettings.established_on).limit(1))  # type: ignore[attr-defined]
+    established = getattr(fund.current_settings(session), "established_on", None)  # once the setting exists
     if established is not None and effective_from < established:
         raise RuleViolation.on(field, f"{effective_from} is before the fund's established date {established}")
 

@@ -121,6 +121,8 @@ class Batch:
         self.locked = False
         self.locked_banks: set[int] = set()
         self.settings: PoolSettings | None = None
+        #: per bank: its dated terms rows (services.bank_terms), read once
+        self.bank_terms: dict[int, list[Any]] = {}
 
     def ledger(self, on: dt.date) -> Any:
         if on not in self._ledger:
@@ -198,7 +200,13 @@ def create_pool_loan(
         if guarantor is None:
             raise RuleViolation.on("guarantor_id", f"guarantor {guarantor_id} does not exist")
         guarantor_share = guarantor.guarantee_share
-    terms = bank_terms.require_partner(session, bank, start_date, "start_date")  # the terms in force that day
+    # the terms in force on the start date (a batch reads each bank's rows once)
+    rows = None
+    if batch is not None:
+        if bank.id not in batch.bank_terms:
+            batch.bank_terms[bank.id] = bank_terms.history(session, bank.id)
+        rows = batch.bank_terms[bank.id]
+    terms = bank_terms.require_partner(session, bank, start_date, "start_date", rows)
     share = terms.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
         raise RuleViolation.on("pool_share", f"pool share {share} + guarantor share {guarantor_share} exceeds 100%")
