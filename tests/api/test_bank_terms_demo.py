@@ -19,7 +19,9 @@ from sqlalchemy.orm import sessionmaker
 
 from bridgefund.demo import load_demo
 from bridgefund.demo.registry import BANKS, PARTNER_SINCE
+from bridgefund.models import Bank
 from bridgefund.reports.data import monthly_report_data
+from bridgefund.services import reports as report_service
 from tests.conftest import Factory
 
 D = Decimal
@@ -111,6 +113,10 @@ def test_closed_month_report_never_changes_after_bank_edits(w: World) -> None:
     assert again["pool"]["position"]["total_quota"] == D("2000000000.00")
     assert again["pool"]["quota_used"] == data["pool"]["quota_used"]
     assert w.get("/pool", as_of="2020-03-31")["total_quota"] == "2000000000.00"
+    # the bank statement of the closed month too: the name and quota then
+    bank1, bank12 = w.session.get(Bank, 1), w.session.get(Bank, 12)
+    assert report_service.bank_statement_data(w.session, bank12, MARCH)["bank"]["name"] == old_name
+    assert report_service.bank_statement_data(w.session, bank1, MARCH)["pool"]["quota"] == D("300000000.00")
     regenerated = report_text(w, MARCH)
     assert regenerated == text
     assert old_name in regenerated and "华夏银行" not in regenerated and "营业部" not in regenerated
