@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from bridgefund.demo import load_demo
@@ -39,6 +40,9 @@ class World:
         self.admin = factory.as_role("admin")
         self.manager = factory.as_role("fund_manager")
         self.auditor = factory.as_role("auditor")
+        #: the demo's banks 1 and 12 (ids 1 and 12 in a fresh database)
+        ids = dict(session.execute(select(Bank.code, Bank.id)).all())
+        self.first, self.twelfth = ids[BANKS[0][0]], ids[BANKS[11][0]]
 
     def get(self, path: str, **query: Any) -> Any:
         r = self.client.get(API + path, headers=self.auditor, query_string=query)
@@ -96,9 +100,9 @@ def test_closed_month_report_never_changes_after_bank_edits(w: World) -> None:
     assert w.client.post(f"{API}/periods/{MARCH}/close", json={}, headers=w.admin).status_code in (200, 201)
     text = report_text(w, MARCH)
 
-    r = w.client.patch(f"{API}/banks/1", json={"pool_quota": "295000000.00"}, headers=w.admin)
+    r = w.client.patch(f"{API}/banks/{w.first}", json={"pool_quota": "295000000.00"}, headers=w.admin)
     assert r.status_code == 200 and r.get_json()["pool_quota"] == "295000000.00"
-    r = w.client.patch(f"{API}/banks/12", json={"name": "中国邮政储蓄银行郑州分行营业部"}, headers=w.admin)
+    r = w.client.patch(f"{API}/banks/{w.twelfth}", json={"name": "中国邮政储蓄银行郑州分行营业部"}, headers=w.admin)
     assert r.status_code == 200 and r.get_json()["name"] == "中国邮政储蓄银行郑州分行营业部"
     r = w.client.post(f"{API}/banks", json={"code": "HXB-ZZ", "name": "华夏银行郑州分行", "pool_quota": "5000000.00"},
                       headers=w.admin)
@@ -114,7 +118,7 @@ def test_closed_month_report_never_changes_after_bank_edits(w: World) -> None:
     assert again["pool"]["quota_used"] == data["pool"]["quota_used"]
     assert w.get("/pool", as_of="2020-03-31")["total_quota"] == "2000000000.00"
     # the bank statement of the closed month too: the name and quota then
-    bank1, bank12 = w.session.get(Bank, 1), w.session.get(Bank, 12)
+    bank1, bank12 = w.session.get(Bank, w.first), w.session.get(Bank, w.twelfth)
     assert report_service.bank_statement_data(w.session, bank12, MARCH)["bank"]["name"] == old_name
     assert report_service.bank_statement_data(w.session, bank1, MARCH)["pool"]["quota"] == D("300000000.00")
     regenerated = report_text(w, MARCH)
@@ -126,17 +130,17 @@ def test_closed_month_report_never_changes_after_bank_edits(w: World) -> None:
     assert len(april) == 13 and april[0]["pool_quota"] == D("295000000.00")
     assert april[11]["name"] == "中国邮政储蓄银行郑州分行营业部"
     assert w.get("/pool", as_of=TODAY)["total_quota"] == "2000000000.00"  # −5M at bank 1, +5M at HXB
-    assert w.get("/banks/1", as_of="2020-03-31")["pool_quota"] == "300000000.00"
+    assert w.get(f"/banks/{w.first}", as_of="2020-03-31")["pool_quota"] == "300000000.00"
 
 
 def test_edits_dated_in_the_closed_month_are_refused(w: World) -> None:
     assert w.client.post(f"{API}/periods/{MARCH}/close", json={}, headers=w.admin).status_code in (200, 201)
-    history = w.get("/banks/1/terms")["items"]
-    r = w.client.patch(f"{API}/banks/1", json={"pool_quota": "295000000.00", "effective_from": "2020-03-31"},
+    history = w.get(f"/banks/{w.first}/terms")["items"]
+    r = w.client.patch(f"{API}/banks/{w.first}", json={"pool_quota": "295000000.00", "effective_from": "2020-03-31"},
                        headers=w.admin)
     assert r.status_code == 409 and "effective_from" in r.get_json()["errors"]
-    assert w.get("/banks/1/terms")["items"] == history
-    r = w.client.patch(f"{API}/banks/1", json={"pool_quota": "295000000.00", "effective_from": "2020-04-01"},
+    assert w.get(f"/banks/{w.first}/terms")["items"] == history
+    r = w.client.patch(f"{API}/banks/{w.first}", json={"pool_quota": "295000000.00", "effective_from": "2020-04-01"},
                        headers=w.admin)
     assert r.status_code == 200
     assert w.get("/pool", as_of="2020-03-31")["total_quota"] == "2000000000.00"
@@ -144,7 +148,7 @@ def test_edits_dated_in_the_closed_month_are_refused(w: World) -> None:
 
 
 def test_the_demo_books_its_story_with_dated_terms(w: World) -> None:
-    rows = w.get("/banks/1/terms")["items"]
+    rows = w.get(f"/banks/{w.first}/terms")["items"]
     assert [(t["effective_from"], t["pool_quota"]) for t in rows] == [
         ("2019-06-20", "150000000.00"), ("2020-01-10", "300000000.00")]
     first = {code: quota for code, _name, quota in BANKS}
