@@ -32,7 +32,7 @@ from bridgefund.errors import QuotaExceeded, RuleViolation
 from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import check_value_date
+from bridgefund.services.common import check_value_date, last_closed_day
 from bridgefund.services.pool_figures import (
     PoolPosition,
     bank_pool_figures,
@@ -204,6 +204,9 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
     terms = bank_terms.bank_terms_on(session, bank, as_of)
     if terms is None or terms.status != BankStatus.active:
         return
+    closed = last_closed_day(session)
+    if closed is not None and as_of <= closed:
+        return  # a closed month's status stays as reported (a sweep dated in it changes nothing)
     s = current_settings(session)
     figures = bank_pool_figures(session, as_of, [bank.id], s.claim_after_days_overdue)[bank.id]
     breached = figures.breaches(s.bank_npl_threshold)

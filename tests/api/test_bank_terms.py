@@ -201,3 +201,23 @@ def test_bad_effective_from_is_422(world, body) -> None:  # noqa: ANN001
     problem(world.post("/banks", {"code": "BAD1", "name": "n", "effective_from": body["effective_from"]},
                        world.admin), 422, "effective_from")
     problem(world.get(f"/banks/{world.bank.id}", world.auditor, as_of="1800-01-01"), 422, "query.as_of")
+
+
+def test_the_npl_sweep_dates_its_suspension_and_leaves_closed_months_alone(world, db) -> None:  # noqa: ANN001
+    from bridgefund.services import pool
+    from bridgefund.services.actor import SYSTEM
+
+    bank = world.bank.id
+    world.loan(principal="1000000.00", start_date="2020-01-15", repayment_method="interest_only")
+    world.loan(principal="1000000.00", start_date="2020-01-15")  # never pays: NPL from 2020-04-14 (90 days)
+    assert world.post("/periods/2020-06/close", {}, world.admin).status_code in (200, 201)
+    history = terms(world, bank)
+    assert pool.sweep_suspensions(db, SYSTEM, dt.date(2020, 6, 30)) == []  # inside the closed month: nothing
+    assert terms(world, bank) == history
+    assert [b.id for b in pool.sweep_suspensions(db, SYSTEM, dt.date(2020, 7, 1))] == [bank]
+    db.commit()
+    last = terms(world, bank)[-1]
+    assert (last["effective_from"], last["status"], last["changed_by"]) == ("2020-07-01", "suspended", None)
+    assert world.get(f"/banks/{bank}", world.auditor, as_of="2020-06-30").get_json()["status"] == "active"
+    assert world.get(f"/banks/{bank}", world.auditor, as_of="2020-07-01").get_json()["status"] == "suspended"
+    assert audit_count(db, entity_type="bank", entity_id=bank, action="suspend") == 1
