@@ -17,6 +17,16 @@ class BankStatus(enum.StrEnum):
     suspended = "suspended"
 
 
+def _dated(field: str) -> property:
+    """``bank.<field>`` read or written as if it were timeless fails loudly: the field is effective-dated."""
+
+    def refuse(self: Bank, *_: object) -> None:
+        raise AttributeError(f"Bank.{field} is effective-dated: read services.bank_terms.terms_on(session, ids, on), "
+                             f"change it with services.bank_terms.change (Bank.latest_{field} mirrors the newest row)")
+
+    return property(refuse, refuse)
+
+
 class Bank(Base):
     """A partner bank. Its name, status, quota and share are effective-dated (:class:`BankTerms`).
 
@@ -49,6 +59,12 @@ class Bank(Base):
     #: overrides the NPL rule until the ratio is back within the threshold (services.pool docstring).
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    name = _dated("name")
+    status = _dated("status")
+    pool_quota = _dated("pool_quota")
+    pool_share = _dated("pool_share")
+    suspended_on = _dated("suspended_on")
 
     def snapshot(self) -> dict:
         return {
