@@ -26,6 +26,8 @@ from bridgefund.services.actor import SYSTEM
 from bridgefund.services.auth import token_hash
 
 PG_URL = os.environ.get("BRIDGEFUND_TEST_DATABASE_URL", "")
+#: The day the factory's banks become partners (the fund's default ``established_on``): tests book any date after.
+PARTNER_SINCE = dt.date(2000, 1, 1)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -153,6 +155,7 @@ class Factory:
 
     def make_bank(self, code: str | None = None, **kw: Any) -> Bank:
         n = self._next()
+        kw.setdefault("effective_from", PARTNER_SINCE)  # a partner for every business date a test books
         bank = registry.create_bank(self.session, SYSTEM, code=code or f"BANK{n}", name=kw.pop("name", f"测试银行{n}"),
                                     **kw)
         self.session.commit()

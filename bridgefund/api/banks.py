@@ -8,27 +8,41 @@ from bridgefund.api import paging
 from bridgefund.models import Guarantor
 from bridgefund.schemas.common import KeysetListArgs, page_of
 from bridgefund.schemas.registry import (
+    BankAsOfArgs,
     BankCreateSchema,
     BankListArgs,
     BankPatchSchema,
     BankSchema,
+    BankTermsListSchema,
     GuarantorCreateSchema,
     GuarantorPatchSchema,
     GuarantorSchema,
 )
-from bridgefund.services import registry
+from bridgefund.services import bank_terms, registry
 from bridgefund.services.common import get_or_404
 from bridgefund.web import ANY, access, actor, session, today
 
 blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
 
 
-def _with_figures(banks):  # noqa: ANN001, ANN202
-    """Attach each bank's pool figures (quota used, NPL ratio) computed in one query for the whole page."""
-    figures = registry.bank_figures(session(), [b.id for b in banks], today())
+def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
+    """Each bank as a record: the terms in force on ``as_of`` (default today; services.bank_terms) and its pool
+    figures that day (quota used, NPL ratio), each computed in one query for the whole page."""
+    on = as_of or today()
+    ids = [b.id for b in banks]
+    figures = registry.bank_figures(session(), ids, on)
+    terms = bank_terms.shown_terms(session(), ids, on)
+    out = []
     for b in banks:
-        b.pool_quota_used, b.npl_ratio = figures[b.id]
-    return banks
+        t = terms[b.id]
+        used, npl = figures[b.id]
+        out.append({
+            "id": b.id, "code": b.code, "name": t.name, "status": t.status, "pool_quota": t.pool_quota,
+            "pool_quota_used": used, "pool_share": t.pool_share, "npl_ratio": npl, "suspended_on": t.suspended_on,
+            "status_reason": b.status_reason, "created_at": b.created_at, "partner_since": t.partner_since,
+            "terms_effective_from": t.effective_from,
+        })
+    return out
 
 
 @blp.get("/banks")
@@ -38,11 +52,13 @@ def _with_figures(banks):  # noqa: ANN001, ANN202
 def list_banks(args: dict):  # noqa: ANN201
     """List partner banks (a bank officer sees only their own).
 
-    Each bank with its pool quota, quota used and NPL ratio as of today; filter by `status` (`active`, `suspended`).
-    Changes nothing.
+    Each bank with the terms in force on `as_of` (default today: name, status, pool quota and share), its quota used
+    and NPL ratio on that date; filter by `status` (`active`, `suspended`). A bank that became a partner after
+    `as_of` is not listed. Changes nothing.
     """
-    page = registry.list_banks(session(), actor(), **paging(args), status=args.get("status"))
-    _with_figures(page.items)
+    page = registry.list_banks(session(), actor(), **paging(args), status=args.get("status"),
+                               as_of=args.get("as_of") or today())
+    page.items = _with_figures(page.items, args.get("as_of"))
     return page
 
 
@@ -53,22 +69,40 @@ def list_banks(args: dict):  # noqa: ANN201
 def create_bank(body: dict):  # noqa: ANN201
     """Register a partner bank.
 
-    `code` is unique (stored upper-case; 409 when taken). `pool_quota` defaults to 0.00 and `pool_share` to the pool's
-    `default_pool_share`. The sum of all quotas may not exceed the pool's leverage × contributions: 409 `quota-exceeded`
-    (book a contribution first). Writes a `create` audit event.
+    `effective_from` (default today) is the day it became a partner: it appears in figures and reports from that
+    day on. `code` is unique (stored upper-case; 409 when taken). `pool_quota` defaults to 0.00 and `pool_share` to
+    the pool's `default_pool_share`. The sum of all quotas may not exceed the pool's leverage × contributions on any
+    day from `effective_from` on: 409 `quota-exceeded` (book a contribution first). `effective_from` inside a closed
+    month → 409. Writes a `create` audit event.
     """
+    body.setdefault("effective_from", today())
     return _with_figures([registry.create_bank(session(), actor(), **body)])[0]
 
 
 @blp.get("/banks/<int:bank_id>")
 @access(ANY)
+@blp.arguments(BankAsOfArgs, location="query")
 @blp.response(200, BankSchema)
-def get_bank(bank_id: int):  # noqa: ANN201
-    """Show a partner bank with its quota used and NPL ratio.
+def get_bank(args: dict, bank_id: int):  # noqa: ANN201
+    """Show a partner bank with the terms in force on `as_of`, its quota used and NPL ratio.
 
-    A bank officer may read only their own bank: any other id answers 404, as if it did not exist. Changes nothing.
+    `as_of` defaults to today. A bank officer may read only their own bank: any other id answers 404, as if it did
+    not exist. Changes nothing.
     """
-    return _with_figures([registry.get_bank(session(), actor(), bank_id)])[0]
+    return _with_figures([registry.get_bank(session(), actor(), bank_id)], args.get("as_of"))[0]
+
+
+@blp.get("/banks/<int:bank_id>/terms")
+@access(ANY)
+@blp.response(200, BankTermsListSchema)
+def get_bank_terms(bank_id: int):  # noqa: ANN201
+    """List a bank's dated terms, oldest first.
+
+    Each row (name, status, pool quota, pool share, who changed it and why) is in force from its `effective_from`
+    until the next row that changes the same field. A bank officer sees only their own bank: another bank is 404.
+    Changes nothing.
+    """
+    return {"items": registry.bank_terms_history(session(), actor(), bank_id)}
 
 
 @blp.patch("/banks/<int:bank_id>")
@@ -76,13 +110,16 @@ def get_bank(bank_id: int):  # noqa: ANN201
 @blp.arguments(BankPatchSchema)
 @blp.response(200, BankSchema)
 def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
-    """Edit a bank; ``{"status": "active", "reason": …}`` reinstates a suspended bank.
+    """Edit a bank's terms from `effective_from`; `{"status": "active", "reason": …}` reinstates a suspended bank.
 
-    Name, quota and share can change; raising the quota is checked against leverage × contributions (409). Banks are
-    suspended only by the NPL rule, so `status` may only go back to `active`, with a `reason` (422 otherwise). Writes an
-    `update` or `reinstate` audit event.
+    Name, quota and share can change, each from `effective_from` (default today; 409 inside a closed month) until the
+    next change of that field; raising the quota is checked against leverage × contributions on every later day
+    (409). Banks are suspended only by the NPL rule, so `status` may only go back to `active`, with a `reason` (422
+    otherwise). Writes an `update` or `reinstate` audit event.
     """
-    return _with_figures([registry.update_bank(session(), actor(), bank_id, body)])[0]
+    body.setdefault("effective_from", today())
+    bank = registry.update_bank(session(), actor(), bank_id, body)
+    return _with_figures([bank], body["effective_from"] if body["effective_from"] > today() else None)[0]
 
 
 @blp.get("/guarantors")

@@ -32,6 +32,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgefund.demo.registry import BANKS
 from bridgefund.services import claims, pool, pool_loans, registry
 from bridgefund.services.actor import Actor
 
@@ -55,6 +56,8 @@ DEFAULTS = [
     ("CCB-ZZGX", D("2000000.00"), dt.date(2020, 3, 25), None, None, None),
 ]
 STORY_END = dt.date(2020, 3, 31)
+#: Chapter 1's quotas, in force from each bank's partnership until the admin doubles them on 10 January 2020.
+QUOTA_2019 = {code: D(quota) for code, _name, quota in BANKS}
 
 
 @dataclass(order=True)
@@ -125,16 +128,17 @@ def load(session: Session, story: dict[str, Any]) -> None:
     def new_year() -> None:
         pool.contribute(session, admin, today, amount=CONTRIBUTIONS[1][1], value_date=CONTRIBUTIONS[1][0],
                         note=CONTRIBUTIONS[1][2])
-        for bank in story["banks"].values():
-            registry.update_bank(session, admin, bank.id, {"pool_quota": bank.pool_quota * 2})
+        for code, bank in story["banks"].items():
+            registry.update_bank(session, admin, bank.id, {"pool_quota": QUOTA_2019[code] * 2,
+                                                           "effective_from": CONTRIBUTIONS[1][0]})
 
     at(CONTRIBUTIONS[1][0], 0, new_year)
 
     # February–March 2020: 147 loans
     firms = iter(eligible[:LOAN_COUNT])
     number = 0
-    for b, ((code, bank), count) in enumerate(zip(story["banks"].items(), LOANS_PER_BANK, strict=True)):
-        base = bank.pool_quota  # chapter 1's 2019 quota
+    for b, ((code, _bank), count) in enumerate(zip(story["banks"].items(), LOANS_PER_BANK, strict=True)):
+        base = QUOTA_2019[code]  # chapter 1's 2019 quota
         n_short = max(1, round(count * 0.2))
         n_feb = round((count - n_short) * 0.6)
         n_mar = count - n_short - n_feb

@@ -5,6 +5,7 @@ Enterprise names are fictional (never the real firms of the 2020 article); their
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +30,16 @@ BANKS: list[tuple[str, str, str]] = [
     ("ZYB-GX", "中原银行郑州高新区支行", "60000000.00"),
     ("PSBC-ZZ", "中国邮政储蓄银行郑州市分行", "40000000.00"),
 ]
+
+#: The day each bank became a partner (its first dated terms, DOMAIN.md "Dated terms"): the eight banks that signed
+#: the pool's cooperation agreement on 20 June 2019, before the pool opened, then four more in the autumn — each
+#: before its first loan (the 2019 loans are at BOC, ICBC and CCB; the others' first loans are in February 2020).
+PARTNER_SINCE: dict[str, dt.date] = {
+    **{code: dt.date(2019, 6, 20) for code in ("BOC-HN", "ICBC-ZZGX", "CCB-ZZGX", "ABC-ZZGX", "BOCOM-HN", "CMB-ZZ",
+                                               "CITIC-ZZ", "ZZB-GX")},
+    "SPDB-ZZ": dt.date(2019, 9, 2), "CIB-ZZ": dt.date(2019, 9, 2), "ZYB-GX": dt.date(2019, 11, 15),
+    "PSBC-ZZ": dt.date(2019, 12, 16),
+}
 
 GUARANTORS: list[tuple[str, str]] = [
     ("郑州高新科创融资担保有限公司", "0.20"),
@@ -77,7 +88,7 @@ def load(session: Session, story: dict[str, Any]) -> None:
     banks = {}
     for code, name, quota in BANKS:
         banks[code] = registry.create_bank(session, SYSTEM, code=code, name=name, pool_quota=Decimal(quota),
-                                           pool_share=Decimal("0.50"))
+                                           pool_share=Decimal("0.50"), effective_from=PARTNER_SINCE[code])
     story["banks"] = banks
     story["guarantors"] = [
         registry.create_guarantor(session, SYSTEM, name=name, guarantee_share=Decimal(share))

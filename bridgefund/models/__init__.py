@@ -1,7 +1,7 @@
 """The persistent model, one module per aggregate. Importing this package registers every table."""
 
 from bridgefund.models.audit import AuditEvent
-from bridgefund.models.bank import Bank, BankStatus, Guarantor
+from bridgefund.models.bank import Bank, BankStatus, BankTerms, Guarantor
 from bridgefund.models.bridge_loan import BridgeApproval, BridgeLoan, BridgeLoanStatus, BridgeRepayment
 from bridgefund.models.enterprise import Enterprise, EnterpriseSize
 from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
@@ -29,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "Bank",
     "BankStatus",
+    "BankTerms",
     "BridgeApproval",
     "BridgeLoan",
     "BridgeLoanStatus",

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -17,7 +17,25 @@ class BankStatus(enum.StrEnum):
     suspended = "suspended"
 
 
+def _dated(field: str) -> property:
+    """``bank.<field>`` read or written as if it were timeless fails loudly: the field is effective-dated."""
+
+    def refuse(self: Bank, *_: object) -> None:
+        raise AttributeError(f"Bank.{field} is effective-dated: read services.bank_terms.terms_on(session, ids, on), "
+                             f"change it with services.bank_terms.change (Bank.latest_{field} mirrors the newest row)")
+
+    return property(refuse, refuse)
+
+
 class Bank(Base):
+    """A partner bank. Its name, status, quota and share are effective-dated (:class:`BankTerms`).
+
+    The ``latest_*`` columns mirror the bank's newest terms row (the greatest ``effective_from``), kept in step by
+    ``services.bank_terms``; nothing that computes a figure or applies a rule reads them — every dated read goes
+    through ``services.bank_terms.terms_on`` (DOMAIN.md "Dated terms"). They keep the Python names ``latest_*`` so
+    that code reading ``bank.pool_quota`` as if it were timeless fails loudly instead of using today's quota.
+    """
+
     __tablename__ = "banks"
     __table_args__ = (
         CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
@@ -27,29 +45,79 @@ class Bank(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Short stable code used by scripts and imports, e.g. ``BOC-HN``.
+    #: Short stable code used by scripts and imports, e.g. ``BOC-HN`` (not dated: it never changes).
     code: Mapped[str] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default=BankStatus.active.value)
-    #: The bank's credit quota under the risk-compensation pool, yuan.
-    pool_quota: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    #: The pool's default share of this bank's losses (0–1).
-    pool_share: Mapped[Decimal] = mapped_column(Rate(), default=Decimal("0.50"))
-    #: Value date from which the bank takes no new loans (set while suspended).
-    suspended_on: Mapped[dt.date | None]
+    latest_name: Mapped[str] = mapped_column("name", String(200))
+    latest_status: Mapped[str] = mapped_column("status", String(16), default=BankStatus.active.value)
+    #: The bank's credit quota under the risk-compensation pool, yuan (newest terms).
+    latest_pool_quota: Mapped[Decimal] = mapped_column("pool_quota", Money(), default=Decimal("0.00"))
+    #: The pool's default share of this bank's losses (0–1) (newest terms).
+    latest_pool_share: Mapped[Decimal] = mapped_column("pool_share", Rate(), default=Decimal("0.50"))
+    #: First day of the newest terms' suspension (set while the newest terms say suspended).
+    latest_suspended_on: Mapped[dt.date | None] = mapped_column("suspended_on")
+    #: The reason of the last status change; while the bank is active it marks an admin's reinstatement that
+    #: overrides the NPL rule until the ratio is back within the threshold (services.pool docstring).
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    name = _dated("name")
+    status = _dated("status")
+    pool_quota = _dated("pool_quota")
+    pool_share = _dated("pool_share")
+    suspended_on = _dated("suspended_on")
 
     def snapshot(self) -> dict:
         return {
             "code": self.code,
-            "name": self.name,
-            "status": self.status,
-            "pool_quota": str(self.pool_quota),
-            "pool_share": str(self.pool_share),
-            "suspended_on": self.suspended_on.isoformat() if self.suspended_on else None,
+            "name": self.latest_name,
+            "status": self.latest_status,
+            "pool_quota": str(self.latest_pool_quota),
+            "pool_share": str(self.latest_pool_share),
+            "suspended_on": self.latest_suspended_on.isoformat() if self.latest_suspended_on else None,
             "status_reason": self.status_reason,
         }
+
+
+class BankTerms(Base):
+    """A bank's terms from ``effective_from`` until the next row's date (one row per bank and date).
+
+    The first row's date is the day the bank became a partner: before it the bank has no terms and appears in
+    no figure. Each row holds the complete terms in force from its date, and names the fields it sets.
+    """
+
+    __tablename__ = "bank_terms"
+    __table_args__ = (
+        UniqueConstraint("bank_id", "effective_from", name="uq_bank_terms_bank_date"),
+        CheckConstraint("status IN ('active', 'suspended')", name="status_known"),
+        CheckConstraint("pool_quota >= 0", name="quota_not_negative"),
+        CheckConstraint("pool_share >= 0 AND pool_share <= 100000000", name="share_is_ratio"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"))
+    effective_from: Mapped[dt.date]
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    pool_quota: Mapped[Decimal] = mapped_column(Money())
+    pool_share: Mapped[Decimal] = mapped_column(Rate())
+    #: The fields this row sets, comma-separated (the first row: all four); the others are carried from the row
+    #: before. A back-dated change of a field is carried forward up to the next row that sets that field.
+    changed_fields: Mapped[str] = mapped_column(String(80))
+    #: Who made the change (None: the system, e.g. the automatic NPL suspension or a migration).
+    changed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    def snapshot(self) -> dict:
+        return {
+            "effective_from": self.effective_from.isoformat(), "name": self.name, "status": self.status,
+            "pool_quota": str(self.pool_quota), "pool_share": str(self.pool_share), "reason": self.reason,
+            "changed_fields": self.changed_fields,
+        }
+
+    @property
+    def changed(self) -> list[str]:
+        return [f for f in self.changed_fields.split(",") if f]
 
 
 class Guarantor(Base):

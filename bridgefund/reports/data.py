@@ -12,8 +12,9 @@ before its first), so the report and the API cannot disagree.
 **As of the period's last day.** Every figure uses only ledger entries, repayments and recoveries with a value
 date on or before the last day, loans by their own dates (disbursed, due, repaid, defaulted, written off,
 started), claims by their filing and payment dates. Closing the month forbids new entries dated in it, so a
-closed month's figures never change. What is read as it is *now* (master data): bank and enterprise names,
-bank quotas, a bank's suspension (``suspended_on`` is kept, a reinstatement's date is not), and the pool's
+closed month's figures never change. A bank's name, status, quota and share are the terms in force on the last
+day (services.bank_terms: effective-dated, never changed inside a closed month), and a bank that became a partner
+after it has no row. What is read as it is *now* (master data): enterprise names and the pool's
 ``claim_after_days_overdue`` setting that defines non-performing (``GET /pool`` reads it the same way).
 
 **Scale.** A constant number of aggregate queries, whatever the number of loans (DOMAIN.md: 10⁶ bridge loans,
@@ -37,7 +38,6 @@ from bridgefund.errors import RuleViolation
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import (
     Bank,
-    BankStatus,
     BridgeLoan,
     BridgeRepayment,
     Claim,
@@ -52,6 +52,7 @@ from bridgefund.models import (
     PoolRepayment,
     User,
 )
+from bridgefund.services import bank_terms
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
 from bridgefund.services.fund import money_sum
@@ -287,20 +288,20 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
         )
     }
     figures = bank_pool_figures(session, last, None, claim_after_days)
-    banks = session.scalars(select(Bank).order_by(Bank.id)).all()
+    dated = bank_terms.terms_on(session, None, last)  # the partners on the last day, with their terms then
+    banks = session.execute(select(Bank.id, Bank.code).where(Bank.id.in_(list(dated))).order_by(Bank.id)).all()
 
     rows = []
     for bank in banks:
+        terms = dated[bank.id]
         b, p, c = bridge.get(bank.id), pool_loans.get(bank.id), claims.get(bank.id)
         f = figures.get(bank.id)
         pool_out = f.outstanding if f else ZERO
         od_count, od_amount = overdue.get(bank.id, (0, ZERO))
         disbursed = b.disbursed if b else ZERO
-        suspended = bank.status == BankStatus.suspended and bank.suspended_on is not None \
-            and bank.suspended_on <= last
         rows.append({
-            "id": bank.id, "code": bank.code, "name": bank.name,
-            "status": "suspended" if suspended else "active",
+            "id": bank.id, "code": bank.code, "name": terms.name,
+            "status": "suspended" if terms.suspended else "active",
             "bridge_count": int(b.count) if b else 0,
             "bridge_amount": disbursed,
             "bridge_outstanding": disbursed - (b.reduced if b else ZERO),
@@ -312,8 +313,8 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
             "pool_month_count": int(p.month_count) if p else 0,
             "pool_month_amount": p.month_amount if p else ZERO,
             "pool_outstanding": pool_out,
-            "pool_quota": bank.pool_quota,
-            "quota_used": _share(pool_out, bank.pool_quota),
+            "pool_quota": terms.pool_quota,
+            "quota_used": _share(pool_out, terms.pool_quota),
             "npl_principal": f.npl_principal if f else ZERO,
             "npl_ratio": f.npl_ratio if f else Decimal("0"),
             "claims_filed": int(c.filed) if c else 0,
@@ -380,17 +381,17 @@ def _pool_section(session: Session, first: dt.date, last: dt.date, now: Any, bef
 
 def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, Any], dict[str, Any]]:
     """Overdue bridge loans on ``last`` (not in default) and loans in default by then, oldest due first."""
-    loan, ent, bank = BridgeLoan, Enterprise, Bank
+    loan, ent, bank = BridgeLoan, Enterprise, bank_terms.in_force(last)
     repaid = _repaid_by(last)
     outstanding = type_money(loan.amount - func.coalesce(repaid.c.repaid, 0), "outstanding")
     defaulted = and_(loan.defaulted_on.is_not(None), loan.defaulted_on <= last)
-    columns = (loan.id, loan.reference, ent.name.label("enterprise"), bank.name.label("bank"), loan.amount,
+    columns = (loan.id, loan.reference, ent.name.label("enterprise"), bank.c.name.label("bank"), loan.amount,
                loan.disbursed_on, loan.due_date, loan.repaid_on, loan.defaulted_on, loan.written_off_on,
                loan.written_off_amount, outstanding)
 
     def listed(condition: Any) -> tuple[list[dict[str, Any]], int, Decimal]:
         base = (select(*columns).select_from(loan).join(ent, ent.id == loan.enterprise_id)
-                .join(bank, bank.id == loan.bank_id).outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
+                .outerjoin(bank, bank.c.bank_id == loan.bank_id).outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
                 .where(condition))
         sub = base.subquery()
         count, amount = session.execute(select(func.count(), money_sum(sub.c.outstanding)).select_from(sub)).one()
@@ -436,12 +437,13 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
     outstanding = type_money(PoolLoan.principal - repaid - recovered, "outstanding")
     count, amount = session.execute(
         select(func.count(), money_sum(outstanding)).select_from(PoolLoan).where(condition)).one()
+    terms = bank_terms.in_force(last)
     stmt = (
-        select(PoolLoan.reference, Enterprise.name.label("enterprise"), Bank.name.label("bank"), PoolLoan.principal,
+        select(PoolLoan.reference, Enterprise.name.label("enterprise"), terms.c.name.label("bank"), PoolLoan.principal,
                PoolLoan.start_date, outstanding, oldest_unpaid.label("oldest_unpaid"),
                shown.reference.label("claim"), shown.status.label("claim_status"), shown.paid_on, shown.amount)
         .select_from(PoolLoan).join(Enterprise, Enterprise.id == PoolLoan.enterprise_id)
-        .join(Bank, Bank.id == PoolLoan.bank_id).outerjoin(shown, shown.id == latest_claim)
+        .outerjoin(terms, terms.c.bank_id == PoolLoan.bank_id).outerjoin(shown, shown.id == latest_claim)
         .where(condition).order_by(oldest_unpaid, PoolLoan.id).limit(LIST_LIMIT)
     )
     rows = []
@@ -516,11 +518,12 @@ def _month_bridge_loans(session: Session, first: dt.date, last: dt.date) -> list
     """Bridge loans disbursed in the month, in disbursement order, with their state on the last day."""
     loan = BridgeLoan
     repaid = _repaid_by(last)
+    terms = bank_terms.in_force(last)
     rows = session.execute(
-        select(loan.id, loan.reference, Enterprise.name.label("enterprise"), Bank.name.label("bank"), loan.amount,
+        select(loan.id, loan.reference, Enterprise.name.label("enterprise"), terms.c.name.label("bank"), loan.amount,
                loan.term_days, loan.disbursed_on, loan.due_date, loan.repaid_on, loan.defaulted_on,
                loan.written_off_on, type_money(loan.amount - func.coalesce(repaid.c.repaid, 0), "out"))
-        .join(Enterprise, Enterprise.id == loan.enterprise_id).join(Bank, Bank.id == loan.bank_id)
+        .join(Enterprise, Enterprise.id == loan.enterprise_id).outerjoin(terms, terms.c.bank_id == loan.bank_id)
         .outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
         .where(loan.disbursed_on >= first, loan.disbursed_on <= last)
         .order_by(loan.disbursed_on, loan.id)
@@ -536,11 +539,12 @@ def _month_bridge_loans(session: Session, first: dt.date, last: dt.date) -> list
 
 def _month_pool_loans(session: Session, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
     """Pool loans started in the month, in start order."""
+    terms = bank_terms.in_force(last)
     rows = session.execute(
-        select(PoolLoan.reference, Enterprise.name.label("enterprise"), Bank.name.label("bank"), PoolLoan.principal,
+        select(PoolLoan.reference, Enterprise.name.label("enterprise"), terms.c.name.label("bank"), PoolLoan.principal,
                PoolLoan.annual_rate, PoolLoan.start_date, PoolLoan.term_months, PoolLoan.repayment_method,
                PoolLoan.pool_share, PoolLoan.guarantor_share)
-        .join(Enterprise, Enterprise.id == PoolLoan.enterprise_id).join(Bank, Bank.id == PoolLoan.bank_id)
+        .join(Enterprise, Enterprise.id == PoolLoan.enterprise_id).outerjoin(terms, terms.c.bank_id == PoolLoan.bank_id)
         .where(PoolLoan.start_date >= first, PoolLoan.start_date <= last)
         .order_by(PoolLoan.start_date, PoolLoan.id)
     )
@@ -639,11 +643,12 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
         .where(PoolRecovery.bank_id == bank.id, PoolRecovery.value_date.between(first, last))
         .order_by(PoolRecovery.value_date, PoolRecovery.id))]
 
-    suspended = bank.status == BankStatus.suspended and bank.suspended_on is not None and bank.suspended_on <= last
+    # The terms in force on the last day (before the bank became a partner: its first terms, quota included).
+    terms = bank_terms.shown_terms(session, [bank.id], last)[bank.id]
     return {
         "period": period, "first_day": first, "as_of": last,
-        "bank": {"id": bank.id, "code": bank.code, "name": bank.name, "pool_share": bank.pool_share,
-                 "status": "suspended" if suspended else "active", "suspended_on": bank.suspended_on},
+        "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
+                 "status": "suspended" if terms.suspended else "active", "suspended_on": terms.suspended_on},
         "bridge": {
             "loans": bridge_rows,
             "repayments": repayments,
@@ -655,11 +660,11 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
             "repaid_total": sum((r["amount"] for r in repayments), ZERO),
         },
         "pool": {
-            "quota": bank.pool_quota,
+            "quota": terms.pool_quota,
             "outstanding_start": fig_before.outstanding,
             "outstanding": fig.outstanding,
-            "quota_used": _share(fig.outstanding, bank.pool_quota),
-            "quota_available": max(bank.pool_quota - fig.outstanding, ZERO),
+            "quota_used": _share(fig.outstanding, terms.pool_quota),
+            "quota_available": max(terms.pool_quota - fig.outstanding, ZERO),
             "npl_principal": fig.npl_principal,
             "npl_ratio": fig.npl_ratio,
             "npl_threshold": settings.bank_npl_threshold,
@@ -693,6 +698,8 @@ def approval_form_data(session: Session, loan: BridgeLoan) -> dict[str, Any]:
     names = dict(session.execute(select(User.id, User.username).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
     bank = session.get(Bank, loan.bank_id)
+    # The bank's name on the application date (its terms then; its first terms if it was not a partner yet).
+    terms = bank_terms.shown_terms(session, [loan.bank_id], loan.submitted_on).get(loan.bank_id)
     ent = loan.enterprise
     repayments = [{"value_date": r.value_date, "external_ref": r.external_ref, "amount": r.amount,
                    "penalty": r.penalty, "fee": r.fee, "principal": r.principal} for r in loan.repayments]
@@ -710,7 +717,7 @@ def approval_form_data(session: Session, loan: BridgeLoan) -> dict[str, Any]:
         },
         "enterprise": {"name": ent.name, "uscc": ent.uscc, "size": ent.size, "industry": ent.industry,
                        "in_zone": ent.in_zone},
-        "bank": {"name": bank.name if bank else "", "code": bank.code if bank else ""},
+        "bank": {"name": terms.name if terms else "", "code": bank.code if bank else ""},
         "maturing_loan": {"contract_no": loan.maturing_contract_no, "amount": loan.maturing_amount,
                           "due_date": loan.maturing_due_date},
         "renewal": {"amount": loan.renewal_amount, "expected_date": loan.renewal_expected_date,

@@ -7,7 +7,7 @@ import datetime as dt
 from marshmallow import Schema, fields, validate
 
 from bridgefund.models import BankStatus, EnterpriseSize, Role
-from bridgefund.schemas.common import Id, KeysetListArgs, Money, Rate, Secret, StrictSchema, Text
+from bridgefund.schemas.common import BusinessDate, Id, KeysetListArgs, Money, Rate, Secret, StrictSchema, Text
 
 ROLES = [r.value for r in Role]
 
@@ -59,6 +59,9 @@ class UserListArgs(KeysetListArgs):
 
 
 class BankSchema(Schema):
+    """A bank with the terms in force on the day asked (``as_of``, default today; before it became a partner,
+    its first terms)."""
+
     id = fields.Integer()
     code = fields.String()
     name = fields.String()
@@ -70,6 +73,33 @@ class BankSchema(Schema):
     suspended_on = fields.Date(allow_none=True)
     status_reason = fields.String(allow_none=True)
     created_at = fields.DateTime()
+    #: The day the bank became a partner (its first terms' date).
+    partner_since = fields.Date()
+    #: The date from which the terms shown are in force.
+    terms_effective_from = fields.Date()
+
+
+class BankTermsSchema(Schema):
+    """One row of ``GET /banks/{id}/terms``: the terms in force from ``effective_from`` until the next row's."""
+
+    effective_from = fields.Date()
+    name = fields.String()
+    status = fields.String(metadata={"enum": [s.value for s in BankStatus]})
+    pool_quota = Money()
+    pool_share = Rate()
+    #: The fields this row sets (the others are carried from the row before it).
+    changed = fields.List(fields.String())
+    changed_by = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class BankTermsListSchema(Schema):
+    items = fields.List(fields.Nested(BankTermsSchema))
+
+
+class BankAsOfArgs(StrictSchema):
+    as_of = BusinessDate(metadata={"description": "Show the terms in force on this date (default: today)."})
 
 
 class BankCreateSchema(StrictSchema):
@@ -80,6 +110,7 @@ class BankCreateSchema(StrictSchema):
     name = Text(200, required=True)
     pool_quota = Money()
     pool_share = Rate()
+    effective_from = BusinessDate(metadata={"description": "The day the bank became a partner (default today)."})
 
 
 class BankPatchSchema(StrictSchema):
@@ -88,10 +119,13 @@ class BankPatchSchema(StrictSchema):
     pool_share = Rate()
     status = fields.String(validate=validate.OneOf([s.value for s in BankStatus]))
     reason = Text(500)
+    effective_from = BusinessDate(metadata={
+        "description": "The changed terms are in force from this date (default today; never in a closed month)."})
 
 
 class BankListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in BankStatus]))
+    as_of = BusinessDate(metadata={"description": "Show (and filter by) the terms in force on this date."})
 
 
 class GuarantorSchema(Schema):

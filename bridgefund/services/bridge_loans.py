@@ -32,7 +32,6 @@ from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayme
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
-    BankStatus,
     BridgeApproval,
     BridgeLoan,
     BridgeLoanStatus,
@@ -42,7 +41,7 @@ from bridgefund.models import (
     Role,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit
+from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -102,10 +101,12 @@ def check_visible(session: Session, actor: Actor, loan_id: int) -> None:
             raise NotFound(f"bridge loan {loan_id} does not exist")
 
 
-def _check_bank_active(bank: Bank, on: dt.date) -> None:
-    if bank.status == BankStatus.suspended and (bank.suspended_on is None or bank.suspended_on <= on):
+def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) -> None:
+    """409 unless the bank is a partner and active on ``on`` (the terms in force that day, services.bank_terms)."""
+    terms = bank_terms.require_partner(session, bank, on, field)
+    if terms.suspended:
         raise BankSuspended(
-            f"bank {bank.code} is suspended since {bank.suspended_on}: it takes no new bridge loans",
+            f"bank {bank.code} is suspended since {terms.suspended_on}: it takes no new bridge loans",
             {"bank_id": ["bank suspended"]},
         )
 
@@ -156,7 +157,7 @@ def submit(
     if errors:
         detail = "; ".join(f"{k}: {m}" for k, ms in errors.items() for m in ms)
         raise RuleViolation(detail, errors)
-    _check_bank_active(bank, on)
+    _check_bank_active(session, bank, on, "submitted_on")
     loan = BridgeLoan(
         reference_year=on.year,
         status=S.submitted.value, enterprise=ent, enterprise_id=ent.id, bank_id=bank.id, submitted_by=actor.id,
@@ -341,7 +342,7 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     approved_on = authorised_on(loan)
     if approved_on is not None and value_date < approved_on:
         raise RuleViolation.on("value_date", f"must not be before the approval decided on {approved_on}")
-    _check_bank_active(loan.bank, value_date)
+    _check_bank_active(session, loan.bank, value_date, "value_date")
     lock_fund(session, value_date, today)
     require_cash(session, loan.amount, value_date)
     before = loan.snapshot()

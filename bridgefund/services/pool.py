@@ -8,11 +8,12 @@ Rules chosen where DOMAIN.md is silent (also in the module docstrings of pool_lo
   contributions on its start date), which is how the demo's banks get quotas before the 2019 money.
 * **Suspension (熔断)** is evaluated as of the operation's value date after every pool operation that
   changes a bank's books (loan, repayment, claim, recovery) and by :func:`sweep_suspensions` (CLI
-  ``bridgefund pool-sweep``). A bank whose NPL ratio exceeds the threshold is stored ``suspended`` from
-  that date; new loans dated on or after it answer 409 (and so do its bridge loans, which read
-  ``Bank.status``). A new loan is also refused when the ratio on its start date exceeds the threshold,
-  even before any evaluation stored it.
-* **Reinstatement** (PATCH /banks, admin, with a reason) overrides the ratio: a reinstated bank keeps its
+  ``bridgefund pool-sweep``). A bank whose NPL ratio exceeds the threshold gets a dated terms row
+  ``suspended`` from that date (services.bank_terms); new loans dated while that status is in force answer 409
+  (and so do its bridge loans, which read the same dated status). A new loan is also refused when the ratio
+  on its start date exceeds the threshold, even before any evaluation stored it.
+* **Reinstatement** (PATCH /banks, admin, with a reason and ``effective_from``, a dated ``active`` row) overrides
+  the ratio: a reinstated bank keeps its
   ``status_reason`` and is not suspended again until an evaluation finds its ratio back within the
   threshold (the override then lapses) and a later one finds it breached again — a circuit breaker with
   a reset, so an admin's decision is not undone by the very next repayment.
@@ -30,9 +31,9 @@ from sqlalchemy.orm import Session
 from bridgefund.errors import QuotaExceeded, RuleViolation
 from bridgefund.messages import money
 from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
-from bridgefund.services import audit
+from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import check_value_date
+from bridgefund.services.common import check_value_date, last_closed_day
 from bridgefund.services.pool_figures import (
     PoolPosition,
     bank_pool_figures,
@@ -89,7 +90,7 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
             setattr(row, key, values[key])
     row.updated_by = actor.id
     contributions = ledger_totals(session).contributions
-    quotas = _total_quota(session)
+    quotas = _total_quota(session)  # the largest Σ of any day: the settings are not dated
     if contributions > 0 and quotas > row.leverage * contributions:
         raise QuotaExceeded(
             f"the banks' quotas total {money(quotas)}, more than leverage {row.leverage.normalize():f} × "
@@ -170,30 +171,33 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, co
 # --- quotas ----------------------------------------------------------------------------------------
 
 
-def _total_quota(session: Session, excluding_bank: int | None = None) -> Decimal:
-    stmt = select(func.coalesce(func.sum(Bank.pool_quota), 0))
-    if excluding_bank is not None:
-        stmt = stmt.where(Bank.id != excluding_bank)
-    return Decimal(session.scalar(stmt) or 0).quantize(Decimal("0.01"))
+def _total_quota(session: Session, since: dt.date | None = None) -> Decimal:
+    """The largest Σ of the quotas in force on any day from ``since`` on (all history when None): Σ only moves
+    on the days some bank's terms change (services.bank_terms)."""
+    totals = [bank_terms.total_quota(session, day) for day in bank_terms.quota_change_dates(session, since)]
+    if since is not None:
+        totals.append(bank_terms.total_quota(session, since))
+    return max(totals, default=Decimal("0.00"))
 
 
-def check_quota_total(session: Session, bank_id: int | None, new_quota: Decimal) -> None:
-    """Refuse (409) a bank quota that would take Σ quotas beyond leverage × contributions.
+def check_quota_total(session: Session, since: dt.date) -> None:
+    """Refuse (409) quotas that take Σ quotas beyond leverage × contributions on any day from ``since`` on.
 
-    Called by the registry when a quota is created or raised. Not enforced before the first contribution.
+    Called by the registry after a quota is created or raised from ``since`` (the change is already applied in
+    the transaction, which the error rolls back). Not enforced before the first contribution.
     """
     lock_pool(session)
     contributions = ledger_totals(session).contributions
     if contributions <= 0:
         return
     leverage = current_settings(session).leverage
-    total = _total_quota(session, excluding_bank=bank_id) + new_quota
+    total = _total_quota(session, since)
     capacity = leverage * contributions
     if total > capacity:
         raise QuotaExceeded(
             f"quotas would total {money(total)}, beyond leverage {leverage.normalize():f} × contributions "
             f"{money(contributions)} = {money(capacity)}",
-            {"pool_quota": [f"at most {money(max(capacity - total + new_quota, Decimal('0.00')))} is available"]},
+            {"pool_quota": [f"exceeds the pool's capacity by {money(total - capacity)}"]},
         )
 
 
@@ -201,19 +205,27 @@ def check_quota_total(session: Session, bank_id: int | None, new_quota: Decimal)
 
 
 def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) -> None:
-    """Suspend the bank if its NPL ratio on ``as_of`` exceeds the threshold (see the module docstring)."""
+    """Suspend the bank from ``as_of`` (a dated terms row) if its NPL ratio that day exceeds the threshold
+    (see the module docstring); the status read is the one in force on ``as_of``."""
+    terms = bank_terms.bank_terms_on(session, bank, as_of)
+    if terms is None or terms.status != BankStatus.active:
+        return
+    closed = last_closed_day(session)
+    if closed is not None and as_of <= closed:
+        return  # a closed month's status stays as reported (a sweep dated in it changes nothing)
     s = current_settings(session)
     figures = bank_pool_figures(session, as_of, [bank.id], s.claim_after_days_overdue)[bank.id]
     breached = figures.breaches(s.bank_npl_threshold)
-    if bank.status == BankStatus.active and breached and bank.status_reason is None:
-        before = bank.snapshot()
-        bank.status = BankStatus.suspended.value
-        bank.suspended_on = as_of
-        bank.status_reason = (f"NPL ratio {figures.npl_ratio} on {as_of} exceeds the threshold "
-                              f"{s.bank_npl_threshold}")[:500]
-        session.flush()
-        audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="suspend")
-    elif bank.status == BankStatus.active and not breached and bank.status_reason is not None:
+    overridden = bank.status_reason is not None and bank.latest_status == BankStatus.active
+    if breached and not overridden:
+        before = {"status": terms.status, "status_reason": bank.status_reason}
+        reason = (f"NPL ratio {figures.npl_ratio} on {as_of} exceeds the threshold {s.bank_npl_threshold}")[:500]
+        bank.status_reason = reason
+        bank_terms.change(session, None, bank, as_of, {"status": BankStatus.suspended.value}, reason,
+                          check_dates=False)
+        after = {"status": BankStatus.suspended.value, "status_reason": reason, "effective_from": as_of.isoformat()}
+        audit.record_update(session, actor, "bank", bank.id, before, after, action="suspend")
+    elif not breached and overridden:
         before = bank.snapshot()
         bank.status_reason = None  # the reinstatement override lapses: the rule applies again
         session.flush()
@@ -221,14 +233,15 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
 
 
 def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Bank]:
-    """Evaluate every active bank on ``as_of`` (daily job); returns the banks suspended now."""
+    """Evaluate every bank active on ``as_of`` (daily job); returns the banks suspended now."""
     actor.require(Role.admin)
-    banks = list(session.scalars(select(Bank).where(Bank.status == BankStatus.active.value)
-                                 .order_by(Bank.id).with_for_update()))
+    active = [b for b, t in bank_terms.terms_on(session, None, as_of).items() if t.status == BankStatus.active]
+    banks = list(session.scalars(select(Bank).where(Bank.id.in_(active)).order_by(Bank.id).with_for_update()))
     suspended = []
     for bank in banks:
         evaluate_bank(session, actor, bank, as_of)
-        if bank.status == BankStatus.suspended:
+        terms = bank_terms.bank_terms_on(session, bank, as_of)
+        if terms is not None and terms.suspended:
             suspended.append(bank)
     return suspended
 

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from bridgefund.db import Money
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import (
-    Bank,
     Claim,
     PoolEntryKind,
     PoolInstallment,
@@ -273,7 +272,10 @@ def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_
     banks = bank_pool_figures(session, as_of, None, claim_after_days)
     outstanding = sum((f.outstanding for f in banks.values()), ZERO)
     npl = sum((f.npl_principal for f in banks.values()), ZERO)
-    total_quota = _money(session.scalar(select(func.coalesce(func.sum(Bank.pool_quota), 0))) or 0)
+    from bridgefund.services.bank_terms import in_force
+
+    terms = in_force(as_of)  # the quotas in force on as_of (DOMAIN.md "Dated terms")
+    total_quota = _money(session.scalar(select(func.coalesce(func.sum(terms.c.pool_quota), 0))) or 0)
     return PoolPosition(
         as_of=as_of,
         capital=totals.contributions,

@@ -74,7 +74,7 @@ from bridgefund.models import (
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit, bulk, summaries
+from bridgefund.services import audit, bank_terms, bulk, summaries
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -170,6 +170,8 @@ class Batch:
         if bank_id not in self._stored:
             self._stored[bank_id] = _stored_contracts(self.session, bank_id, sorted(self._expected))
         return self._stored[bank_id].get(contract_no)
+        #: per bank: its dated terms rows (services.bank_terms), read once
+        self.bank_terms: dict[int, list[Any]] = {}
 
     def ledger(self, on: dt.date) -> Any:
         if on not in self._ledger:
@@ -319,7 +321,14 @@ def plan_pool_loan(
         if guarantor is None:
             raise RuleViolation.on("guarantor_id", f"guarantor {guarantor_id} does not exist")
         guarantor_share = guarantor.guarantee_share
-    share = bank.pool_share if pool_share is None else pool_share
+    # the terms in force on the start date (a batch reads each bank's rows once)
+    rows = None
+    if batch is not None:
+        if bank.id not in batch.bank_terms:
+            batch.bank_terms[bank.id] = bank_terms.history(session, bank.id)
+        rows = batch.bank_terms[bank.id]
+    terms = bank_terms.require_partner(session, bank, start_date, "start_date", rows)
+    share = terms.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
         raise RuleViolation.on("pool_share", f"pool share {percent(share)} + guarantor share "
                                              f"{percent(guarantor_share)} exceeds 100%")
@@ -346,7 +355,7 @@ def plan_pool_loan(
         raise Conflict(
             f"the pool is stopped on {start_date}: the claims it has paid exceed "
             f"{percent(s.pool_loss_threshold)} of its contributions", {"start_date": ["pool stopped"]})
-    check_bank_capacity(session, s, bank, start_date, principal, batch)
+    check_bank_capacity(session, s, bank, terms, start_date, principal, batch)
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
     planned = PlannedLoan(values=dict(
@@ -363,17 +372,19 @@ def plan_pool_loan(
 
 
 def check_bank_capacity(
-    session: Session, s: PoolSettings, bank: Bank, on: dt.date, principal: Decimal, batch: Batch | None = None,
+    session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date, principal: Decimal,
+    batch: Batch | None = None,
 ) -> None:
-    """The bank's side of a new loan dated ``on``: not suspended that day (409), and ``principal`` fits its
-    quota headroom from that day on (409). Every read of the bank's standing for a new loan is here."""
-    _check_bank_open(session, s, bank, on, batch)
+    """The bank's side of a new loan dated ``on`` under its ``terms`` in force that day: not suspended (409), and
+    ``principal`` fits its quota headroom from that day on (409). Every read of the bank's standing for a new loan
+    is here."""
+    _check_bank_open(session, s, bank, terms, on, batch)
     used = (max_outstanding_from(session, bank.id, on) if batch is None
             else batch.max_outstanding_from(bank.id, on))
-    headroom = bank.pool_quota - used
+    headroom = terms.pool_quota - used
     if principal > headroom:
         raise QuotaExceeded(
-            f"bank {bank.code}'s quota {money(bank.pool_quota)} leaves {money(max(headroom, ZERO))} from "
+            f"bank {bank.code}'s quota {money(terms.pool_quota)} leaves {money(max(headroom, ZERO))} from "
             f"{on}; {money(principal)} does not fit",
             {"principal": [f"exceeds the quota headroom of {money(max(headroom, ZERO))}"]})
 
@@ -448,12 +459,13 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
         raise RuleViolation.on("repayment_method", "must be one of " + ", ".join(m.value for m in RepaymentMethod))
 
 
-def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, on: dt.date, batch: Batch | None = None) -> None:
-    """409 when the bank is suspended on ``on``, stored or by its NPL ratio that day."""
-    if bank.status == BankStatus.suspended and bank.suspended_on is not None and on >= bank.suspended_on:
-        raise BankSuspended(f"bank {bank.code} is suspended since {bank.suspended_on}: no new loans dated from then",
+def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date,
+                     batch: Batch | None = None) -> None:
+    """409 when the bank is suspended on ``on``: by the terms in force that day, or by its NPL ratio that day."""
+    if terms.suspended:
+        raise BankSuspended(f"bank {bank.code} is suspended since {terms.suspended_on}: no new loans dated from then",
                             {"bank_id": ["bank suspended"]})
-    if bank.status_reason is not None and bank.status == BankStatus.active:
+    if bank.status_reason is not None and bank.latest_status == BankStatus.active:
         return  # reinstated by an admin: the override holds (services.pool docstring)
     if batch is not None:
         breached, npl_ratio = batch.breaches(bank.id, on, s)

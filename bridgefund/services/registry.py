@@ -13,7 +13,7 @@ from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
 from bridgefund.finance.uscc import validate_uscc
 from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
-from bridgefund.services import audit
+from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.auth import AuthConfig, hash_password, validate_password
 from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
@@ -101,8 +101,9 @@ def get_user(session: Session, actor: Actor, user_id: int) -> User:
 
 def create_bank(
     session: Session, actor: Actor, *, code: str, name: str, pool_quota: Decimal | None = None,
-    pool_share: Decimal | None = None,
+    pool_share: Decimal | None = None, effective_from: dt.date | None = None,
 ) -> Bank:
+    """Register a partner bank; ``effective_from`` (default today) is the day it became a partner."""
     actor.require(Role.admin)
     code = code.strip().upper()
     existing = session.scalar(select(Bank).where(Bank.code == code))
@@ -111,43 +112,78 @@ def create_bank(
                         existing_id=existing.id)
     from bridgefund.services import pool
 
-    if pool_quota:  # Σ quotas ≤ leverage × contributions (services.pool.check_quota_total)
-        pool.check_quota_total(session, None, pool_quota)
-    bank = Bank(code=code, name=name.strip(), pool_quota=pool_quota or Decimal("0.00"),
-                pool_share=pool_share if pool_share is not None else pool.default_pool_share(session))
+    since = effective_from or _today()
+    bank_terms.check_effective_from(session, since)
+    quota = pool_quota or Decimal("0.00")
+    share = pool_share if pool_share is not None else pool.default_pool_share(session)
+    bank = Bank(code=code, latest_name=name.strip(), latest_pool_quota=quota, latest_pool_share=share)
     session.add(bank)
     session.flush()
-    audit.record(session, actor, "create", "bank", bank.id, after=bank.snapshot())
+    bank_terms.start(session, actor, bank, since, name=name.strip(), pool_quota=quota, pool_share=share)
+    if pool_quota:  # Σ quotas ≤ leverage × contributions (services.pool.check_quota_total)
+        pool.check_quota_total(session, since)
+    audit.record(session, actor, "create", "bank", bank.id,
+                 after={**bank.snapshot(), "effective_from": since.isoformat()})
     return bank
 
 
 def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str, Any]) -> Bank:
-    """Edit a bank. Setting ``status`` back to ``active`` reinstates a suspended bank and needs a reason."""
+    """Edit a bank's terms from ``effective_from`` (default today). Setting ``status`` back to ``active``
+    reinstates a suspended bank and needs a reason."""
     actor.require(Role.admin)
     bank = get_or_404(session, Bank, bank_id, entity="bank", with_for_update=True)
-    before = bank.snapshot()
-    if "pool_quota" in changes and changes["pool_quota"] > bank.pool_quota:
-        from bridgefund.services import pool
-
-        pool.check_quota_total(session, bank.id, changes["pool_quota"])
-    for key in ("name", "pool_quota", "pool_share"):
-        if key in changes:
-            setattr(bank, key, changes[key])
+    since = changes.get("effective_from") or _today()
+    bank_terms.check_effective_from(session, since)
+    was = bank_terms.require_partner(session, bank, since, "effective_from")
+    before_reason = bank.status_reason
+    dated = {key: changes[key] for key in ("name", "pool_quota", "pool_share") if key in changes}
+    if "name" in dated:
+        dated["name"] = dated["name"].strip()
     action = "update"
+    reason = None
     status = changes.get("status")
-    if status is not None and status != bank.status:
+    if status is not None and status != was.status:
         reason = (changes.get("reason") or "").strip()
         if not reason:
             raise RuleViolation.on("reason", "a reason is required to change a bank's status")
         if status == BankStatus.active:
-            bank.status, bank.suspended_on, bank.status_reason = BankStatus.active.value, None, reason
+            dated["status"] = BankStatus.active.value
+            bank.status_reason = reason
             action = "reinstate"
         else:
             raise RuleViolation.on("status", "banks are suspended by the NPL rule, only reinstated by hand")
     elif "reason" in changes and status is None:
         raise RuleViolation.on("reason", "a reason goes with a status change")
-    audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action=action)
+    dated = {k: v for k, v in dated.items() if getattr(was, k) != v}  # what changes on effective_from
+    if dated:
+        bank_terms.change(session, actor, bank, since, dated, reason, check_dates=False)
+        if "pool_quota" in dated and dated["pool_quota"] > was.pool_quota:
+            from bridgefund.services import pool
+
+            pool.check_quota_total(session, since)
+    # The event records the dated change: the terms in force on effective_from before and after it.
+    before = {**{k: _plain(getattr(was, k)) for k in dated}, "status_reason": before_reason}
+    after = {**{k: _plain(v) for k, v in dated.items()}, "status_reason": bank.status_reason}
+    if dated:
+        after["effective_from"] = since.isoformat()
+    audit.record_update(session, actor, "bank", bank.id, before, after, action=action)
     return bank
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str) else str(value)
+
+
+def _today() -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def bank_terms_history(session: Session, actor: Actor, bank_id: int) -> list[Any]:
+    """``GET /banks/{id}/terms``: the dated history, oldest first (officers: own bank only, else 404)."""
+    get_bank(session, actor, bank_id)
+    return bank_terms.history(session, bank_id)
 
 
 def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
@@ -158,10 +194,13 @@ def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
 
 
 def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None, *,
-               after_id: int | None = None, count_limit: int | None = None) -> Page[Bank]:
+               after_id: int | None = None, count_limit: int | None = None,
+               as_of: dt.date | None = None) -> Page[Bank]:
+    """Banks, newest first; ``status`` filters on the status in force on ``as_of`` (default today)."""
     stmt = bank_scoped(select(Bank).order_by(Bank.id.desc()), Bank.id, actor)
     if status:
-        stmt = stmt.where(Bank.status == status)
+        terms = bank_terms.in_force(as_of or _today())
+        stmt = stmt.join(terms, terms.c.bank_id == Bank.id).where(terms.c.status == status)
     return paginate(session, stmt, page, page_size, key=Bank.id, after_id=after_id, count_limit=count_limit)
 
 

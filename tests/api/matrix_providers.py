@@ -28,14 +28,16 @@ def _bridge_loan(f: Any, bank: Any) -> Resource:
 
 def _pool_loan(f: Any, bank: Any) -> Resource:
     """A pool loan of ``bank`` started 2020-01-15 that never pays (the pool funded, the bank given quota)."""
-    from bridgefund.services import pool, pool_loans
+    from bridgefund.services import bank_terms, pool, pool_loans
     from bridgefund.services.actor import SYSTEM
     from bridgefund.services.pool_figures import ledger_totals
 
     today = dt.date(2020, 12, 31)
     if ledger_totals(f.session).contributions == 0:
         pool.contribute(f.session, SYSTEM, today, amount=Decimal("100000000.00"), value_date=dt.date(2019, 6, 28))
-    bank.pool_quota += Decimal("10000000.00")
+    terms = bank_terms.bank_terms_on(f.session, bank, dt.date(2020, 1, 15))
+    raised = {"pool_quota": terms.pool_quota + Decimal("10000000.00")}
+    bank_terms.change(f.session, None, bank, terms.effective_from, raised, check_dates=False)
     loan = pool_loans.create_pool_loan(
         f.session, SYSTEM, today, enterprise_id=f.make_enterprise().id, bank_id=bank.id,
         contract_no=f"PM-{f._next()}", principal=Decimal("1000000.00"), annual_rate=Decimal("0.0435"),

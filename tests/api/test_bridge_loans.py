@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from bridgefund.models import Bank, ClosedPeriod, Enterprise
+from bridgefund.services import bank_terms
 from tests.bridge_support import D, World, check_invariants, counts
 from tests.conftest import audit_count
 
@@ -229,7 +230,8 @@ def test_per_enterprise_cap_counts_other_open_loans(world, db):  # noqa: ANN001
 
 def test_suspended_bank_takes_no_new_bridge_loans(world, db):  # noqa: ANN001
     bank = db.get(Bank, world.bank.id)
-    bank.status, bank.suspended_on, bank.status_reason = "suspended", dt.date(2020, 2, 15), "NPL ratio over 5%"
+    bank.status_reason = "NPL ratio over 5%"
+    bank_terms.change(db, None, bank, dt.date(2020, 2, 15), {"status": "suspended"}, bank.status_reason)
     db.commit()
     # judged as of the application date: before the suspension it is accepted
     assert world.post("/bridge-loans", world.application(submitted_on="2020-02-14"), world.officer).status_code == 201

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridgefund.models import AuditEvent, Bank, Enterprise, Guarantor
+from bridgefund.services import bank_terms
 from tests.conftest import audit_count
 
 REAL_USCC = "91350200776049653A"
@@ -47,7 +48,8 @@ def test_bank_lifecycle_and_audit(client, factory, db):  # noqa: ANN001
     r = client.patch(f"/api/v1/banks/{bank['id']}", headers=h, json={"pool_quota": "160000000.00"})
     assert r.status_code == 200 and r.get_json()["pool_quota"] == "160000000.00"
     ev = db.scalars(select(AuditEvent).where(AuditEvent.entity_id == bank["id"], AuditEvent.action == "update")).one()
-    assert ev.before == {"pool_quota": "150000000.00"} and ev.after == {"pool_quota": "160000000.00"}
+    assert ev.before == {"pool_quota": "150000000.00", "effective_from": None}
+    assert ev.after == {"pool_quota": "160000000.00", "effective_from": ev.after["effective_from"]}
     # a PATCH that changes nothing writes no event
     client.patch(f"/api/v1/banks/{bank['id']}", headers=h, json={"pool_quota": "160000000.00"})
     assert audit_count(db, entity_type="bank", entity_id=bank["id"]) == 2
@@ -58,11 +60,12 @@ def test_reinstating_a_suspended_bank_needs_a_reason(client, factory, db):  # no
 
     h = factory.as_role("admin")
     bank = factory.make_bank()
-    bank.status, bank.suspended_on, bank.status_reason = "suspended", dt.date(2020, 3, 1), "NPL ratio 7% > 5%"
+    bank.status_reason = "NPL ratio 7% > 5%"
+    bank_terms.change(db, None, bank, dt.date(2020, 3, 1), {"status": "suspended"}, bank.status_reason)
     db.commit()
     assert_problem(client.patch(f"/api/v1/banks/{bank.id}", headers=h, json={"status": "active"}), 422, "reason")
     db.expire_all()
-    assert db.get(Bank, bank.id).status == "suspended"
+    assert client.get(f"/api/v1/banks/{bank.id}", headers=h).get_json()["status"] == "suspended"
     r = client.patch(f"/api/v1/banks/{bank.id}", headers=h, json={"status": "active", "reason": "NPL back to 3%"})
     assert r.status_code == 200 and r.get_json()["status"] == "active"
     assert audit_count(db, entity_type="bank", entity_id=bank.id, action="reinstate") == 1

@@ -265,12 +265,14 @@ def test_npl_suspends_the_bank_until_reinstated(world, db, factory):  # noqa: AN
     assert D(bank["npl_ratio"]) > D("0.05")
     assert audit_count(db, entity_type="bank", entity_id=world.bank.id, action="suspend") == 1
     assert world.post("/pool-loans", world.loan_body(start_date="2020-07-01"), world.officer).status_code == 409
-    # an admin reinstates with a reason; the override holds although the ratio is still high
-    r = world.client.patch(f"/api/v1/banks/{world.bank.id}", json={"status": "active", "reason": "整改完成"},
-                           headers=world.admin)
+    # an admin reinstates from 2020-07-01 with a reason (a dated status); the override holds although the ratio
+    # is still high — from the reinstatement's date on, not before it
+    r = world.client.patch(f"/api/v1/banks/{world.bank.id}", headers=world.admin,
+                           json={"status": "active", "reason": "整改完成", "effective_from": "2020-07-01"})
     assert r.status_code == 200 and r.get_json()["status"] == "active"
     assert world.post("/pool-loans", world.loan_body(start_date="2020-07-01"), world.officer).status_code == 201
-    assert db.get(Bank, world.bank.id).status == "active"
+    assert world.post("/pool-loans", world.loan_body(start_date="2020-06-30"), world.officer).status_code == 409
+    assert db.get(Bank, world.bank.id).latest_status == "active"
 
 
 def test_lists_filter_by_classification_with_constant_queries(world, db, count_queries):  # noqa: ANN001

@@ -348,7 +348,7 @@ def test_bank_statement_scoped_and_complete(w: World) -> None:
     assert r.status_code == 200 and r.mimetype == "application/pdf"
     text = squeeze(pdf_text(r.data))
     data = report_service.bank_statement_data(w.session, own, MARCH)
-    assert own.name in text and "合作银行月度对账单" in text
+    assert own.latest_name in text and "合作银行月度对账单" in text
     for row in data["bridge"]["repayments"]:
         assert row["external_ref"] in text and yuan(row["amount"]) in text
     for row in data["pool"]["new_loans"]:

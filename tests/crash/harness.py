@@ -180,7 +180,7 @@ def seed(db_url: str, *, approved: int, disbursed: int, capital: str = "50000000
     today = dt.date.fromisoformat(TODAY)
     headers: dict[str, dict[str, str]] = {}
     with db.sessionmaker() as s, s.begin():
-        bank = registry.create_bank(s, SYSTEM, code="CRASH", name="压力测试银行")
+        bank = registry.create_bank(s, SYSTEM, code="CRASH", name="压力测试银行", effective_from=dt.date(2000, 1, 1))
         users = {}
         for role in ("admin", "fund_manager", "bank_officer", "auditor"):
             users[role] = registry.create_user(s, SYSTEM, cfg, username=f"{role}-{secrets.token_hex(3)}",

@@ -46,7 +46,7 @@ def _run(db, factory, amount: Decimal, term: int, pays: list[tuple[int, int]]) -
     from bridgefund.services import registry
 
     n = factory._next()
-    bank = registry.create_bank(db, SYSTEM, code=f"P{n}", name=f"性质银行{n}")
+    bank = registry.create_bank(db, SYSTEM, code=f"P{n}", name=f"性质银行{n}", effective_from=dt.date(2000, 1, 1))
     ent = registry.create_enterprise(db, SYSTEM, uscc=demo_uscc(30_000_000 + n * 7), name=f"性质企业{n}",
                                      size="small", in_zone=True)
     cfg = factory.app.extensions["bridgefund.auth"]

@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from bridgefund.models import Claim, PoolLedgerEntry, PoolLoan
-from bridgefund.services import claims, pool, pool_loans
+from bridgefund.services import bank_terms, claims, pool, pool_loans
 from bridgefund.services.actor import SYSTEM
 from bridgefund.services.pool_figures import ledger_totals
-from tests.conftest import Factory
+from tests.conftest import PARTNER_SINCE, Factory
 from tests.race_support import actor_of as _actor
 from tests.race_support import race as _race
 
@@ -65,7 +65,7 @@ def test_two_loans_fight_over_the_last_quota_headroom(world):  # noqa: ANN001
 def test_payouts_fight_over_the_last_pool_money(world):  # noqa: ANN001
     _contribute(world, "1000000.00")
     s, f = world["session"], world["factory"]
-    world["bank"].pool_quota = D("10000000.00")
+    bank_terms.change(s, None, world["bank"], PARTNER_SINCE, {"pool_quota": D("10000000.00")}, check_dates=False)
     s.commit()
     claim_ids = []
     for i in range(3):

@@ -56,9 +56,23 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
-from bridgefund.services import bridge_loans, claims, fund, fund_figures, periods, pool, pool_loans, summaries
+from bridgefund.reports.data import monthly_report_data
+from bridgefund.services import (
+    bank_terms,
+    bridge_loans,
+    claims,
+    fund,
+    fund_figures,
+    periods,
+    pool,
+    pool_loans,
+    registry,
+    summaries,
+)
 from bridgefund.services.actor import SYSTEM, Actor
+from bridgefund.services.common import last_closed_day
 from tests.bridge_support import check_invariants
+from tests.conftest import PARTNER_SINCE
 
 D = Decimal
 TODAY = dt.date(2020, 12, 31)
@@ -169,7 +183,8 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             self.step("contribute", pool.contribute, admin, TODAY, amount=pool_money, value_date=START)
             with make_session() as s:  # quotas within 10× the pool
                 for b in bank_ids:
-                    s.get(Bank, b).pool_quota = pool_money * 4
+                    bank_terms.change(s, None, s.get(Bank, b), PARTNER_SINCE, {"pool_quota": pool_money * 4},
+                                      check_dates=False)
                 s.commit()
 
         # --- the fund ------------------------------------------------------------------------------------
@@ -597,6 +612,41 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             with make_session() as s:
                 figures = pool_figures.bank_pool_figures_direct(s, on, [bank], 90)[bank]
                 assert figures.npl_principal >= view.written_off_principal
+
+        # --- bank terms (issue 10, item 8) ---------------------------------------------------------------
+        @rule(data=st.data(), field=st.sampled_from(["pool_quota", "pool_quota", "pool_share", "name"]),
+              change=st.integers(-3, 3))
+        def change_bank_terms(self, data: st.DataObject, field: str, change: int) -> None:
+            """An admin changes a bank's quota, share or name from a date (sometimes in a closed month: 409).
+            Terms dated on D govern D's figures; a closed month's report data stays the same, whole."""
+            bank = data.draw(st.sampled_from(bank_ids))
+            on = self.on_date(data)
+            with make_session() as s:
+                was = bank_terms.terms_on(s, [bank], on)[bank]
+                closed = last_closed_day(s)
+                report = monthly_report_data(s, f"{closed:%Y-%m}") if closed else None
+            value: Any
+            if field == "pool_quota":
+                value = max(was.pool_quota + D(change or 1) * D("1000000.00"), D("0.00"))
+            elif field == "pool_share":
+                value = D("0.40") if was.pool_share != D("0.40") else D("0.50")
+            else:
+                value = f"{was.name}·{self.n}"
+                self.n += 1
+            if value == getattr(was, field):
+                return
+            done = self.step("bank_terms", registry.update_bank, admin, bank,
+                             {field: value, "effective_from": on})
+            with make_session() as s:
+                now = bank_terms.terms_on(s, [bank], on)[bank]
+                if done is not None:  # in force from `on`; the day before keeps what it had
+                    assert getattr(now, field) == value
+                    if closed is not None:
+                        assert on > closed
+                else:
+                    assert getattr(now, field) == getattr(was, field)
+                if report is not None:
+                    assert monthly_report_data(s, f"{closed:%Y-%m}") == report, "a closed month's report moved"
 
     run_state_machine_as_test(Books, settings=settings(
         max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, database=None,
