@@ -157,6 +157,8 @@ class Batch:
         self._stored: dict[int, dict[str, int]] = {}
         #: (bank, contract number) of the batch's own loans
         self.contracts: set[tuple[int, str]] = set()
+        #: per bank: its dated terms rows (services.bank_terms), read once
+        self.bank_terms: dict[int, list[Any]] = {}
 
     def last_closed_day(self) -> dt.date | None:
         if self._closed is None:
@@ -170,8 +172,6 @@ class Batch:
         if bank_id not in self._stored:
             self._stored[bank_id] = _stored_contracts(self.session, bank_id, sorted(self._expected))
         return self._stored[bank_id].get(contract_no)
-        #: per bank: its dated terms rows (services.bank_terms), read once
-        self.bank_terms: dict[int, list[Any]] = {}
 
     def ledger(self, on: dt.date) -> Any:
         if on not in self._ledger:

@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
-from bridgefund.models import AuditEvent, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
-from bridgefund.services import pool_import, summaries
+from bridgefund.models import AuditEvent, Bank, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
+from bridgefund.services import bank_terms, pool_import, summaries
 from tests.pool_support import PoolWorld, counts
 
 HEADERS = ["企业信用代码", "合同编号", "本金", "年利率", "起始日", "期限(月)", "还款方式", "担保机构", "补偿比例"]
@@ -355,8 +355,8 @@ def test_closed_period_and_suspension_per_row(world, db, factory):  # noqa: ANN0
     u = world.enterprise.uscc
     r = world.post("/periods/2020-01/close", None, world.admin)
     assert r.status_code == 201, r.get_json()
-    db.execute(text("UPDATE banks SET status = 'suspended', suspended_on = :d, status_reason = 'test' WHERE id = :b"),
-               {"d": dt.date(2020, 3, 1), "b": world.bank.id})
+    bank_terms.change(db, None, db.get(Bank, world.bank.id), dt.date(2020, 3, 1), {"status": "suspended"}, "test",
+                      check_dates=False)  # suspended from March (a dated status row, as the NPL rule writes it)
     rows = [[u, "CP-1", "100000.00", "0.0435", "2020-01-20", 6, "等额本金", None, None],   # row 2: closed month
             [u, "CP-2", "100000.00", "0.0435", "2020-02-20", 6, "等额本金", None, None],   # row 3: fine
             [u, "CP-3", "100000.00", "0.0435", "2020-03-20", 6, "等额本金", None, None]]   # row 4: suspended
