@@ -169,6 +169,21 @@ def test_repaying_on_the_due_date_pays_fee_and_the_day_after_penalty(bridge, day
     assert r.get_json()["loan"]["status"] == "repaid"
 
 
+def test_overdue_ends_on_the_repayment_date(bridge, db):  # noqa: ANN001
+    """Repaid in full on due + 2: overdue on due + 1, no longer on the repayment's value date."""
+    loan = bridge.disbursed("1000000.00", term_days=10)
+    r = bridge.repay(loan["id"], "1004000.00", after(DUE, 2), "RN-LATE")  # fee 3,000 + 2 penalty days of 500
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["loan"]["repaid_on"] == after(DUE, 2)
+    for days, overdue in ((1, True), (2, False)):
+        as_of = after(DUE, days)
+        assert bridge.get(f"/bridge-loans/{loan['id']}", as_of=as_of).get_json()["overdue"] is overdue
+        ids = [x["id"] for x in bridge.get("/bridge-loans", overdue="true", as_of=as_of).get_json()["items"]]
+        assert (loan["id"] in ids) is overdue, (as_of, ids)
+        assert bridge.get("/fund", as_of=as_of).get_json()["overdue_count"] == (1 if overdue else 0)
+    no_summary_drift(db, [DUE + dt.timedelta(days=1), DUE + dt.timedelta(days=2)])
+
+
 @pytest.mark.parametrize("day,fee", [(4, "800.00"), (5, "1000.00"), (6, "1400.00"), (7, "1800.00")])
 def test_the_fee_tier_starts_on_its_from_day(bridge, day, fee):  # noqa: ANN001
     """Default tiers: 0.02% a day on days 1–5, 0.04% from day 6 (1,000,000: 200 a day, then 400)."""
