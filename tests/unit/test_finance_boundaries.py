@@ -15,16 +15,27 @@ from bridgefund.finance import (
     BridgeTerms,
     FeeTier,
     InstallmentState,
+    InstallmentStatus,
+    Overpayment,
+    Repayment,
     RepaymentMethod,
     allocate_pool_repayment,
     amount_due,
     build_schedule,
     charge_penalties,
+    claim_amount,
+    classify,
     days_past_due,
     initial_states,
+    installment_status,
     payoff_amount,
     position,
+    principal_outstanding,
+    recovery_share,
+    replay,
+    replay_pool_repayments,
     scheduled_fee,
+    to_fen_int,
 )
 from bridgefund.finance.profiles import BridgeLoanDates, PoolLoanDates, bridge_deltas, bridge_on, pool_deltas, pool_on
 
@@ -175,3 +186,91 @@ def test_a_claim_makes_a_pool_loan_non_performing_from_its_filing_date():
     assert pool_on(loan_, date(2020, 2, 29), 90).npl_principal == 0
     assert pool_on(loan_, date(2020, 3, 1), 90).npl_principal == D("500000.00")
     assert pool_deltas(loan_, 90)[date(2020, 3, 1)].npl_principal == D("500000.00")
+
+
+# --- survivors of the first `make mutate` run (docs/reliability.md lists each) ---------------------------------
+
+
+def test_installment_statuses_on_its_edges():
+    first = loan()[0]
+    no_interest = InstallmentState(1, DUE1, D("100.00"), D("0.00"))  # a 0 % installment is not cancelled
+    assert installment_status(no_interest, DUE1) is InstallmentStatus.DUE
+    assert installment_status(InstallmentState(1, DUE1, D("0.00"), D("0.00")), DUE1) is InstallmentStatus.CANCELLED
+    assert installment_status(first, DUE1 - ONE) is InstallmentStatus.PENDING
+    assert installment_status(first, DUE1 + ONE) is InstallmentStatus.OVERDUE
+
+
+def test_two_pool_repayments_on_one_date_are_in_order_and_each_has_its_result():
+    schedule = build_schedule(D("1200000"), RATE, START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
+    states, results = replay_pool_repayments(
+        schedule, [Repayment(DUE1, D("6000.00")), Repayment(DUE1, D("100000.00"))], **TERMS)
+    assert [r.total for r in results] == [D("6000.00"), D("100000.00")]
+    assert [(r.interest, r.principal) for r in results] == [(D("6000.00"), D("0.00")), (D("0.00"), D("100000.00"))]
+    assert principal_outstanding(states) == D("1100000.00")
+
+
+def test_pool_replay_errors_name_the_repayment_and_the_limit():
+    schedule = build_schedule(D("1200000"), RATE, START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
+    with pytest.raises(ValueError, match="^repayment 2 is dated before the previous repayment$"):
+        replay_pool_repayments(schedule, [Repayment(DUE1, D("1.00")), Repayment(DUE1 - ONE, D("1.00"))], **TERMS)
+    limit = payoff_amount(initial_states(schedule), DUE1)
+    with pytest.raises(Overpayment) as caught:
+        replay_pool_repayments(schedule, [Repayment(DUE1, D("1.00")), Repayment(DUE1, limit)], **TERMS)
+    assert (caught.value.due, caught.value.index) == (limit - D("1.00"), 1)
+
+
+def test_bridge_replay_error_names_the_repayment():
+    t = bridge(10)
+    with pytest.raises(ValueError, match="^repayment 2 is dated 2020-02-11, before the previous repayment$"):
+        replay(t, [Repayment(date(2020, 2, 12), D("1.00")), Repayment(date(2020, 2, 11), D("1.00"))])
+    with pytest.raises(ValueError, match="^repayment 1 is dated 2020-02-09, before the value date$"):
+        replay(t, [Repayment(date(2020, 2, 9), D("1.00"))])
+
+
+def test_finance_errors_name_the_argument():
+    with pytest.raises(ValueError, match="^amount must be positive"):
+        allocate_pool_repayment(loan(), D("0.00"), DUE1, **TERMS)
+    with pytest.raises(ValueError, match="^days past due cannot be negative: -1$"):
+        classify(-1)
+    with pytest.raises(ValueError, match="^pool_share must be non-negative"):
+        claim_amount(D("100.00"), D("-0.1"))
+    with pytest.raises(ValueError, match="^pool_share must be at most 1: 1.01$"):
+        recovery_share(D("100.00"), D("1.01"))
+    with pytest.raises(TypeError, match="^amount must be a Decimal, got str$"):
+        to_fen_int("1.00")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^amount must be finite"):
+        to_fen_int(D("NaN"))
+
+
+def test_installments_must_have_increasing_seq_and_may_share_a_due_date():
+    a, b = loan()[:2]
+    same_seq = [a, InstallmentState(1, b.due_date, b.principal, b.interest)]
+    with pytest.raises(ValueError, match="^installments must be in seq order with ascending due dates$"):
+        allocate_pool_repayment(same_seq, D("1.00"), DUE1, **TERMS)
+    same_day = [a, InstallmentState(2, a.due_date, b.principal, b.interest)]
+    result = allocate_pool_repayment(same_day, D("1.00"), DUE1, **TERMS)
+    assert result.total == D("1.00")
+
+
+def test_a_bridge_loan_repaid_on_its_disbursement_date_counts_as_repaid_that_day():
+    on = date(2020, 2, 10)
+    loan_ = BridgeLoanDates(D("500.00"), on, date(2020, 2, 20), on, None, ((on, D("500.00")),))
+    assert (bridge_on(loan_, on).repaid_count, bridge_on(loan_, on).days_used) == (1, 0)
+    assert bridge_on(loan_, on - ONE).repaid_count == 0
+
+
+def test_overdue_needs_principal_outstanding_even_one_fen():
+    due = date(2020, 2, 20)
+    paid_off = BridgeLoanDates(D("500.00"), date(2020, 2, 10), due, None, None, ((due, D("500.00")),))
+    assert bridge_on(paid_off, due + ONE).overdue_count == 0  # principal repaid, fee still owed: not overdue
+    one_fen = BridgeLoanDates(D("500.00"), date(2020, 2, 10), due, None, None, ((due, D("499.99")),))
+    assert (bridge_on(one_fen, due + ONE).overdue_count, bridge_on(one_fen, due + ONE).overdue_amount) == (
+        1, D("0.01"))
+    one_yuan = BridgeLoanDates(D("500.00"), date(2020, 2, 10), due, None, None, ((due, D("499.00")),))
+    assert bridge_on(one_yuan, due + ONE).overdue_amount == D("1.00")
+
+
+def test_a_pool_loan_is_outstanding_from_its_start_date():
+    loan_ = PoolLoanDates(1, D("1200000.00"), START, ((DUE1, None),))
+    assert pool_on(loan_, START, 90).outstanding == D("1200000.00")
+    assert pool_on(loan_, START - ONE, 90).outstanding == 0
