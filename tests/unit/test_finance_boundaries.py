@@ -31,6 +31,7 @@ from bridgefund.finance import (
     payoff_amount,
     position,
     principal_outstanding,
+    ratio,
     recovery_share,
     replay,
     replay_pool_repayments,
@@ -274,3 +275,48 @@ def test_a_pool_loan_is_outstanding_from_its_start_date():
     loan_ = PoolLoanDates(1, D("1200000.00"), START, ((DUE1, None),))
     assert pool_on(loan_, START, 90).outstanding == D("1200000.00")
     assert pool_on(loan_, START - ONE, 90).outstanding == 0
+
+
+def test_one_fen_unpaid_is_past_due_and_bears_penalty():
+    first, *rest = loan()
+    on = DUE1 + timedelta(days=30)
+    fen_principal = InstallmentState(1, DUE1, first.principal, first.interest,
+                                     principal_paid=first.principal - D("0.01"), interest_paid=first.interest)
+    fen_interest = InstallmentState(1, DUE1, first.principal, first.interest, principal_paid=first.principal,
+                                    interest_paid=first.interest - D("0.01"))
+    assert days_past_due([fen_principal, *rest], on) == 30
+    assert days_past_due([fen_interest, *rest], on) == 30
+    half_yuan = InstallmentState(1, DUE1, first.principal, first.interest, principal_paid=first.principal - D("0.50"))
+    [charged] = charge_penalties([half_yuan], on, annual_rate=RATE, penalty_markup=MARKUP)
+    assert charged.penalty_accrued_to == on  # charged (0.50 × 9 % × 30 / 360 rounds to 0.00, but it was charged)
+    principal_paid = InstallmentState(1, DUE1, first.principal, first.interest, principal_paid=first.principal)
+    assert charge_penalties([principal_paid], on, annual_rate=RATE, penalty_markup=MARKUP) == [principal_paid]
+
+
+def test_rate_and_ratio_errors_name_the_argument():
+    with pytest.raises(ValueError, match="^annual_rate must be non-negative"):
+        charge_penalties(loan(), DUE1, annual_rate=D("-0.01"), penalty_markup=MARKUP)
+    with pytest.raises(ValueError, match="^penalty_markup must be non-negative"):
+        charge_penalties(loan(), DUE1, annual_rate=RATE, penalty_markup=D("-0.01"))
+    with pytest.raises(TypeError, match="^numerator must be a Decimal"):
+        ratio(1, D("2"), 4)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^denominator must be a Decimal"):
+        ratio(D("1"), 2, 4)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^as_of is before the loan's value date$"):
+        position(bridge(10), [], date(2020, 2, 9))
+
+
+def test_ratio_with_a_denominator_of_one_or_less_than_one():
+    assert ratio(D("1"), D("1"), 4) == D("1.0000")
+    assert ratio(D("1"), D("0.5"), 2) == D("2.00")
+    assert ratio(D("0.01"), D("0.03"), 4) == D("0.3333")
+
+
+def test_bridge_position_on_a_partial_repayment_and_with_one_fen_left():
+    t = bridge(10)
+    part = position(t, [Repayment(date(2020, 2, 12), D("400000.00"))], date(2020, 2, 15))
+    assert part.settled_on is None and part.as_of == date(2020, 2, 15)
+    assert part.principal_repaid == D("399600.00")  # the fee of days 1–2 (2 × 200) is paid first
+    left = t.principal - D("0.50")
+    late = position(t, [Repayment(t.due_date, left + D("3000.00"))], t.due_date + ONE)
+    assert (late.principal_outstanding, late.overdue, late.days_overdue) == (D("0.50"), True, 1)
