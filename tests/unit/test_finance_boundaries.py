@@ -37,8 +37,10 @@ from bridgefund.finance import (
     replay_pool_repayments,
     scheduled_fee,
     to_fen_int,
+    validate_fee_tiers,
 )
 from bridgefund.finance.profiles import BridgeLoanDates, PoolLoanDates, bridge_deltas, bridge_on, pool_deltas, pool_on
+from bridgefund.finance.uscc import demo_uscc
 
 D = Decimal
 RATE, MARKUP = D("0.06"), D("0.5")
@@ -320,3 +322,39 @@ def test_bridge_position_on_a_partial_repayment_and_with_one_fen_left():
     left = t.principal - D("0.50")
     late = position(t, [Repayment(t.due_date, left + D("3000.00"))], t.due_date + ONE)
     assert (late.principal_outstanding, late.overdue, late.days_overdue) == (D("0.50"), True, 1)
+
+
+def test_two_installments_settled_on_one_day_both_stop_counting():
+    """Both overdue installments paid by one repayment: non-performing ends that day (two closings on one date)."""
+    second = date(2020, 3, 15)
+    paid = date(2020, 4, 20)
+    loan_ = PoolLoanDates(1, D("1200000.00"), START, ((DUE1, paid), (second, paid), (date(2020, 4, 15), None)))
+    deltas = pool_deltas(loan_, 1)
+    assert pool_on(loan_, paid - ONE, 1).npl_principal == D("1200000.00")
+    assert sum((c.npl_principal for d, c in deltas.items() if d <= paid - ONE), D(0)) == D("1200000.00")
+    assert pool_on(loan_, paid + timedelta(days=30), 100).npl_principal == 0
+    late = PoolLoanDates(1, D("1200000.00"), START, ((DUE1, paid), (second, paid)))
+    assert sum((c.npl_principal for c in pool_deltas(late, 1).values()), D(0)) == 0  # closed again
+
+
+def test_a_claim_filed_the_day_an_installment_turns_bad_and_rejected_later_leaves_the_installment_counting():
+    bad_from = DUE1 + timedelta(days=90)
+    loan_ = PoolLoanDates(1, D("500000.00"), START, ((DUE1, None),),
+                          claims=((bad_from, bad_from + timedelta(days=10)),))
+    deltas = pool_deltas(loan_, 90)
+    later = bad_from + timedelta(days=20)
+    assert pool_on(loan_, later, 90).npl_principal == D("500000.00")
+    assert sum((c.npl_principal for d, c in deltas.items() if d <= later), D(0)) == D("500000.00")
+
+
+def test_fee_tier_from_day_must_be_an_int():
+    assert validate_fee_tiers([FeeTier("1", D("0.0002"))]) == ["tier 1: from_day must be an integer"]  # type: ignore[arg-type]
+
+
+def test_demo_uscc_serial_and_region_bounds():
+    assert len(demo_uscc(10**8 - 1)) == 18
+    with pytest.raises(ValueError, match="^serial must be 0..99999999: 100000000$"):
+        demo_uscc(10**8)
+    for region in ("41010a", "4101000"):
+        with pytest.raises(ValueError, match="^region must be 6 digits"):
+            demo_uscc(1, region)
