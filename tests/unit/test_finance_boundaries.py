@@ -358,3 +358,21 @@ def test_demo_uscc_serial_and_region_bounds():
     for region in ("41010a", "4101000"):
         with pytest.raises(ValueError, match="^region must be 6 digits"):
             demo_uscc(1, region)
+
+
+def test_bridge_terms_keep_fee_tiers_as_a_tuple_and_name_bad_arguments():
+    t = BridgeTerms(principal=D("100"), value_date=date(2020, 2, 10), due_date=date(2020, 2, 11),
+                    fee_tiers=[FeeTier(1, D("0.0002"))], penalty_daily_rate=D("0.0005"))  # type: ignore[arg-type]
+    assert t.fee_tiers == (FeeTier(1, D("0.0002")),) and hash(t)
+    kw = {"value_date": date(2020, 2, 10), "due_date": date(2020, 2, 11), "fee_tiers": (FeeTier(1, D("0.0002")),),
+          "penalty_daily_rate": D("0.0005")}
+    with pytest.raises(ValueError, match="^principal must be positive"):
+        BridgeTerms(principal=D("0"), **kw)
+    with pytest.raises(ValueError, match="^penalty_daily_rate must be non-negative"):
+        BridgeTerms(principal=D("1"), **{**kw, "penalty_daily_rate": D("-1")})
+    with pytest.raises(ValueError, match="^due_date must be after value_date$"):
+        BridgeTerms(principal=D("1"), **{**kw, "due_date": date(2020, 2, 10)})
+    with pytest.raises(ValueError, match="^tier 1: from_day must be 1; tier 2: from_day must be greater than 2$"):
+        BridgeTerms(principal=D("1"), **{**kw, "fee_tiers": (FeeTier(2, D("0")), FeeTier(2, D("0")))})
+    with pytest.raises(ValueError, match=r"^amount must be positive"):
+        Repayment(date(2020, 2, 10), D("0"))
