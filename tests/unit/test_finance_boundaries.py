@@ -376,3 +376,8 @@ def test_bridge_terms_keep_fee_tiers_as_a_tuple_and_name_bad_arguments():
         BridgeTerms(principal=D("1"), **{**kw, "fee_tiers": (FeeTier(2, D("0")), FeeTier(2, D("0")))})
     with pytest.raises(ValueError, match=r"^amount must be positive"):
         Repayment(date(2020, 2, 10), D("0"))
+
+
+def test_overpayment_message_names_the_limit_and_the_repayment():
+    assert str(Overpayment(D("12.34"))) == "payment exceeds the amount due of 12.34"
+    assert str(Overpayment(D("12.34"), 0)) == "payment exceeds the amount due of 12.34 (repayment 1)"
