@@ -40,7 +40,7 @@ from bridgefund.finance import (
     validate_fee_tiers,
 )
 from bridgefund.finance.profiles import BridgeLoanDates, PoolLoanDates, bridge_deltas, bridge_on, pool_deltas, pool_on
-from bridgefund.finance.uscc import demo_uscc
+from bridgefund.finance.uscc import demo_uscc, validate_uscc
 
 D = Decimal
 RATE, MARKUP = D("0.06"), D("0.5")
@@ -381,3 +381,19 @@ def test_bridge_terms_keep_fee_tiers_as_a_tuple_and_name_bad_arguments():
 def test_overpayment_message_names_the_limit_and_the_repayment():
     assert str(Overpayment(D("12.34"))) == "payment exceeds the amount due of 12.34"
     assert str(Overpayment(D("12.34"), 0)) == "payment exceeds the amount due of 12.34 (repayment 1)"
+
+
+def test_days_overdue_is_zero_before_the_due_date_and_once_the_principal_is_repaid():
+    t = bridge(10)
+    assert position(t, [], t.due_date - ONE).days_overdue == 0
+    repaid = position(t, [Repayment(t.due_date, D("1000000.00"))], t.due_date + timedelta(days=3))
+    assert (repaid.principal_outstanding, repaid.overdue, repaid.days_overdue) == (D("0.00"), False, 0)
+    assert repaid.fee_accrued == D("3000.00")  # the fee is still owed, but nothing is overdue
+
+
+def test_uscc_upper_case_hint_only_when_upper_case_would_help():
+    good = demo_uscc(12345678)
+    assert good == "91410100123456788Y" and validate_uscc(good) is None
+    assert validate_uscc(good.lower()) == "characters not allowed: y (use upper case)"
+    assert validate_uscc("91410100ma1234567!") == "characters not allowed: !am"  # upper case would not be enough
+    assert validate_uscc(good[:16] + "I" + good[17]) == "characters not allowed: I"
