@@ -383,12 +383,12 @@ def test_overpayment_message_names_the_limit_and_the_repayment():
     assert str(Overpayment(D("12.34"), 0)) == "payment exceeds the amount due of 12.34 (repayment 1)"
 
 
-def test_days_overdue_is_zero_before_the_due_date_and_once_the_principal_is_repaid():
+def test_days_overdue_is_zero_before_the_due_date_and_once_the_loan_is_settled():
     t = bridge(10)
     assert position(t, [], t.due_date - ONE).days_overdue == 0
-    repaid = position(t, [Repayment(t.due_date, D("1000000.00"))], t.due_date + timedelta(days=3))
+    repaid = position(t, [Repayment(t.due_date, D("1003000.00"))], t.due_date + timedelta(days=3))
     assert (repaid.principal_outstanding, repaid.overdue, repaid.days_overdue) == (D("0.00"), False, 0)
-    assert repaid.fee_accrued == D("3000.00")  # the fee is still owed, but nothing is overdue
+    assert repaid.settled_on == t.due_date
 
 
 def test_uscc_upper_case_hint_only_when_upper_case_would_help():
