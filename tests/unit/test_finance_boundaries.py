@@ -397,3 +397,24 @@ def test_uscc_upper_case_hint_only_when_upper_case_would_help():
     assert validate_uscc(good.lower()) == "characters not allowed: y (use upper case)"
     assert validate_uscc("91410100ma1234567!") == "characters not allowed: !am"  # upper case would not be enough
     assert validate_uscc(good[:16] + "I" + good[17]) == "characters not allowed: I"
+
+
+def test_money_and_schedule_errors_name_the_argument():
+    from bridgefund.finance.money import checked_amount, from_fen_int, require_rate, round_fen
+
+    with pytest.raises(TypeError, match="^principal must be a Decimal, got str$"):
+        checked_amount("principal", "1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^fee must be non-negative: -1$"):
+        checked_amount("fee", D("-1"))
+    with pytest.raises(TypeError, match="^fen must be an int, got str$"):
+        from_fen_int("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^annual_rate must be a Decimal, got str$"):
+        require_rate("annual_rate", "0.1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="^amount must be a Decimal, got str$"):
+        round_fen("1")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="^principal must be positive: 0$"):
+        build_schedule(D("0"), RATE, START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
+    with pytest.raises(ValueError, match="^annual_rate must be non-negative: -0.01$"):
+        build_schedule(D("100"), D("-0.01"), START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
+    with pytest.raises(ValueError, match="^term_months must be a positive integer: 0$"):
+        build_schedule(D("100"), RATE, START, 0, RepaymentMethod.EQUAL_PRINCIPAL)
