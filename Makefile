@@ -84,7 +84,8 @@ $(VENV)/.installed-mutate: setup.cfg pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $(VENV)/.installed-test $@
 mutate: system-deps $(VENV)/.installed-mutate
 	rm -rf mutants
-	BRIDGEFUND_TEST_DATABASE_URL= nice -n 10 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) | tr '\r' '\n' | tail -n 3
+	set -o pipefail; BRIDGEFUND_TEST_DATABASE_URL= nice -n 10 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) \
+		| tr '\r' '\n' | tail -n 3
 	$(BIN)/python -m tests.mutation.mutmut_score
 	BRIDGEFUND_TEST_DATABASE_URL= nice -n 10 $(BIN)/python -m tests.mutation.sql_mutants
 
