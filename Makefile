@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install install-test system-deps serve demo fuzz bench clean
+.PHONY: run test lint install install-test system-deps serve demo fuzz bench mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,5 +76,20 @@ bench: install-test
 	$(BIN)/python bench/bench_load.py --admin-url $(BENCH_ADMIN_URL)
 	$(BIN)/python bench/bench_scale.py --admin-url $(BENCH_ADMIN_URL)
 
+# Mutation testing (not part of `make test`; docs/reliability.md, "Mutation testing"): mutmut over
+# bridgefund/finance/ (its settings are setup.cfg's [mutmut] section: tests/unit and the API boundary tests on
+# SQLite), then the hand-written mutants of the SQL predicates and service rules (tests/mutation/sql_mutants.py).
+# CPU heavy: niced, MUTATE_JOBS processes. Survivors: `$(BIN)/mutmut results`, `$(BIN)/mutmut show <name>`.
+MUTATE_JOBS ?= 2
+$(VENV)/.installed-mutate: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,postgres,mutate]'
+	touch $(VENV)/.installed $(VENV)/.installed-test $@
+mutate: system-deps $(VENV)/.installed-mutate
+	rm -rf mutants
+	set -o pipefail; BRIDGEFUND_TEST_DATABASE_URL= nice -n 10 $(BIN)/mutmut run --max-children $(MUTATE_JOBS) \
+		| tr '\r' '\n' | tail -n 3
+	$(BIN)/python -m tests.mutation.mutmut_score
+	BRIDGEFUND_TEST_DATABASE_URL= nice -n 10 $(BIN)/python -m tests.mutation.sql_mutants
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .hypothesis mutants
