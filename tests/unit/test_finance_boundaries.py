@@ -39,6 +39,7 @@ from bridgefund.finance import (
     to_fen_int,
     validate_fee_tiers,
 )
+from bridgefund.finance.money import round_fen
 from bridgefund.finance.profiles import BridgeLoanDates, PoolLoanDates, bridge_deltas, bridge_on, pool_deltas, pool_on
 from bridgefund.finance.uscc import demo_uscc, validate_uscc
 
@@ -67,11 +68,17 @@ def test_amount_due_counts_an_installment_from_its_due_date_on():
     assert amount_due(states, states[1].due_date) == first + states[1].principal + states[1].interest
 
 
-def test_payoff_on_a_due_date_takes_that_installment_as_due_and_the_next_interest_as_current():
+def test_payoff_on_a_due_date_owes_that_installment_and_nothing_of_the_next_period():
     states = loan()
     principal = sum((s.principal for s in states), D(0))
-    assert payoff_amount(states, DUE1) == principal + states[0].interest + states[1].interest
-    assert payoff_amount(states, DUE1 - ONE) == principal + states[0].interest
+    assert payoff_amount(states, DUE1, annual_rate=RATE) == principal + states[0].interest
+    # the day before: interest for the 30 days elapsed since the start (actual/360), not the month's
+    assert payoff_amount(states, DUE1 - ONE, annual_rate=RATE) == principal + round_fen(principal * RATE * 30 / 360)
+    assert payoff_amount(states, START, annual_rate=RATE) == principal  # no day has elapsed
+    # the day after: installment 1 is due, plus one day of the next period on the balance after it
+    after_first = principal - states[0].principal
+    assert payoff_amount(states, DUE1 + ONE, annual_rate=RATE) == (
+        principal + states[0].interest + round_fen(after_first * RATE / 360))
 
 
 @pytest.mark.parametrize("offset,days", [(-1, 0), (0, 0), (1, 1), (90, 90), (91, 91)])
@@ -216,7 +223,7 @@ def test_pool_replay_errors_name_the_repayment_and_the_limit():
     schedule = build_schedule(D("1200000"), RATE, START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
     with pytest.raises(ValueError, match="^repayment 2 is dated before the previous repayment$"):
         replay_pool_repayments(schedule, [Repayment(DUE1, D("1.00")), Repayment(DUE1 - ONE, D("1.00"))], **TERMS)
-    limit = payoff_amount(initial_states(schedule), DUE1)
+    limit = payoff_amount(initial_states(schedule), DUE1, annual_rate=RATE)
     with pytest.raises(Overpayment) as caught:
         replay_pool_repayments(schedule, [Repayment(DUE1, D("1.00")), Repayment(DUE1, limit)], **TERMS)
     assert (caught.value.due, caught.value.index) == (limit - D("1.00"), 1)
@@ -292,7 +299,11 @@ def test_one_fen_unpaid_is_past_due_and_bears_penalty():
     [charged] = charge_penalties([half_yuan], on, annual_rate=RATE, penalty_markup=MARKUP)
     assert charged.penalty_accrued_to == on  # charged (0.50 × 9 % × 30 / 360 rounds to 0.00, but it was charged)
     principal_paid = InstallmentState(1, DUE1, first.principal, first.interest, principal_paid=first.principal)
-    assert charge_penalties([principal_paid], on, annual_rate=RATE, penalty_markup=MARKUP) == [principal_paid]
+    # without compounding only principal bears penalty; with it (the default) the unpaid interest does too
+    assert charge_penalties([principal_paid], on, annual_rate=RATE, penalty_markup=MARKUP,
+                            compound=False) == [principal_paid]
+    [compounded] = charge_penalties([principal_paid], on, annual_rate=RATE, penalty_markup=MARKUP)
+    assert compounded.penalty_charged == round_fen(first.interest * RATE * (1 + MARKUP) * 30 / 360)
 
 
 def test_rate_and_ratio_errors_name_the_argument():
