@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tests.api.test_access_matrix import Resource
+from tests.api_support import Resource
 
 
 def _bridge_loan(f: Any, bank: Any) -> Resource:
