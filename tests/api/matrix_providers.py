@@ -165,3 +165,106 @@ def multipart_import(f: Any, bank: Any, role: str) -> dict[str, Any]:
 
 
 MULTIPART: dict[str, Body] = {"POST /api/v1/pool-loans/import": multipart_import}
+
+
+# --- the state each action needs ----------------------------------------------------------------------------------
+#
+# A provider makes a loan submitted, a pool loan active and unpaid, a claim filed. An action that needs a later state
+# gets its resource moved there first (through the services, as the fund's staff would), so an allowed role's valid
+# request succeeds rather than meeting a 409 of the wrong state.
+
+_FIRST = dt.date(2020, 2, 8)  # the provider's bridge loans are submitted (and here disbursed) on this day
+_TODAY = dt.date(2020, 12, 31)
+
+
+def _fund_cash(f: Any) -> None:
+    from bridgefund.services import fund
+    from bridgefund.services.actor import SYSTEM
+
+    if fund.cash_balance(f.session, _FIRST) < Decimal("10000000.00"):
+        fund.move_capital(f.session, SYSTEM, amount=Decimal("100000000.00"), value_date=dt.date(2020, 1, 2),
+                          direction="in", today=_TODAY, note="matrix")
+
+
+def _manager(f: Any) -> Any:
+    """A fund manager (a real user: approvals name who approved), made once per test."""
+    from bridgefund.services.actor import Actor
+
+    if getattr(f, "_matrix_manager", None) is None:
+        user = f.make_user("fund_manager")
+        f._matrix_manager = Actor(id=user.id, username=user.username, role=user.role)
+    return f._matrix_manager
+
+
+def _approved(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    bridge_loans.approve(f.session, _manager(f), loan_id)
+    f.session.commit()
+
+
+def _disbursed(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _approved(f, loan_id)
+    _fund_cash(f)
+    bridge_loans.disburse(f.session, _manager(f), loan_id, value_date=_FIRST, today=_TODAY)
+    f.session.commit()
+
+
+def _defaulted(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _disbursed(f, loan_id)
+    bridge_loans.declare_default(f.session, _manager(f), loan_id, value_date=dt.date(2020, 5, 15), today=_TODAY)
+    f.session.commit()
+
+
+def _written_off(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _defaulted(f, loan_id)
+    bridge_loans.write_off(f.session, _manager(f), loan_id, reason="matrix", value_date=dt.date(2020, 6, 30),
+                           today=_TODAY)
+    f.session.commit()
+
+
+def _claim_approved(f: Any, claim_id: int) -> None:
+    from bridgefund.services import claims
+
+    claims.approve_claim(f.session, _manager(f), claim_id)
+    f.session.commit()
+
+
+def _claim_paid(f: Any, pool_loan_id: int) -> None:
+    from bridgefund.services import claims
+    from bridgefund.services.actor import SYSTEM
+
+    claim = claims.file_claim(f.session, SYSTEM, _TODAY, pool_loan_id, claimed_on=dt.date(2020, 6, 1))
+    f.session.commit()
+    _claim_approved(f, claim.id)
+    claims.pay_claim(f.session, _manager(f), _TODAY, claim.id, value_date=dt.date(2020, 6, 2))
+    f.session.commit()
+
+
+#: Operation → how to move its path resource (the value of its one id parameter) into the state it acts on.
+PREPARE: dict[str, Callable[[Any, Any], None]] = {
+    "POST /api/v1/bridge-loans/<int:loan_id>/cancel": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/disburse": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/repayments": _disbursed,
+    "POST /api/v1/bridge-loans/<int:loan_id>/default": _disbursed,
+    "POST /api/v1/bridge-loans/<int:loan_id>/write-off": _defaulted,
+    "POST /api/v1/bridge-loans/<int:loan_id>/recoveries": _written_off,
+    "POST /api/v1/claims/<int:claim_id>/pay": _claim_approved,
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/recoveries": _claim_paid,
+}
+
+#: GET query arguments an operation requires.
+QUERIES: dict[str, str] = {
+    "GET /api/v1/banks/<int:bank_id>/statement.pdf": "period=2020-03",
+}
+
+#: The one answer other than a success that an allowed role's valid request gets, and why.
+EXPECTED: dict[str, int] = {
+    "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
+}
