@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from bridgefund import web
 from bridgefund.web import ALL_ROLES, ANY, PUBLIC, access_rule
 from tests.api import matrix_providers
 from tests.api_support import Resource, api_routes
@@ -120,7 +121,8 @@ def _send(app: Any, client: Any, op: _Operation, url: str, factory: Any, bank: A
     return client.open(url, method=op.method, json=body, headers=headers)
 
 
-def test_matrix(app, factory, client, db, settings):  # noqa: ANN001
+@pytest.mark.parametrize("layer", ["http", "service"])
+def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa: ANN001
     """Every role (and no token) against every endpoint, with resources of the officer's own and another bank.
 
     Each request carries a body the operation's schema accepts (checked below), so an allowed role reaches the
@@ -128,7 +130,12 @@ def test_matrix(app, factory, client, db, settings):  # noqa: ANN001
     named in ``matrix_providers.EXPECTED``);
     a role outside the rule gets exactly 403; a bank officer asking for another bank's record gets exactly 404.
     Allowed roles each get fresh resources, so one role's action does not change what the next one meets.
+
+    ``service``: the same with the boundary's access rule switched off (every signed-in role passes it), so the
+    services' own role checks are what refuses: the services are the authority, the HTTP rule only repeats them.
     """
+    if layer == "service":  # the HTTP rule lets every signed-in role through: the services alone must refuse
+        monkeypatch.setattr(web, "access_rule", lambda view: (PUBLIC,) if PUBLIC in access_rule(view) else (ANY,))
     settings.today = "2020-12-31"
     own = factory.make_bank()
     other = factory.make_bank()
@@ -167,7 +174,7 @@ def test_matrix(app, factory, client, db, settings):  # noqa: ANN001
                     url, scoped_elsewhere = _resolve(op, providers, factory, own, bank, scope)
                 r = _send(app, client, op, url, factory, bank, role, factory.headers(users[role]), failures)
                 what = f"{method} {url} as {role}"
-                if not allowed:
+                if not allowed:  # refused by role before any lookup, at the boundary and in the service alike
                     if r.status_code != 403:
                         failures.append(f"{what}: {r.status_code}, expected 403")
                 elif role == "bank_officer" and scoped_elsewhere:
