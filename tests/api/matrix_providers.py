@@ -1,4 +1,5 @@
-"""Path parameters of later modules for the authorization matrix (``test_access_matrix``)."""
+"""What the authorization matrix (``test_access_matrix``) sends: path resources of later modules, a valid body
+for every operation that takes one, and the state each action's resource must be in to succeed."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """The authorization matrix, generated from the app's URL map: every endpoint × every role × own/other bank.
 
-A new endpoint without an access rule, or with a path parameter this file cannot provide, fails here, so
-nobody can add an endpoint that skips authorization by accident.
+A new endpoint without an access rule, with a path parameter this file cannot provide, or with a body that
+``matrix_providers.BODIES`` has no valid example of, fails here, so nobody can add an endpoint that skips
+authorization by accident. Every request is valid (bodies are loaded through the view's own schema first), so
+what refuses it is the role check (403, at the boundary and again in the service) or the bank scope (404), never a
+422 of the body; and an allowed role's request succeeds.
 """
 
 from __future__ import annotations
