@@ -30,7 +30,7 @@ def get_fund(args: dict):  # noqa: ANN201
     Capital, cash, outstanding principal, cumulative disbursements, fee and penalty income, losses, turnover and average
     days used, all as of the end of `as_of` (the same figures as the monthly report). Changes nothing.
     """
-    return fund_figures.fund_position(session(), args.get("as_of") or today())
+    return fund_figures.position(session(), actor(), args.get("as_of") or today())
 
 
 @blp.post("/fund/capital")

@@ -67,6 +67,17 @@ def visible_claim(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def actionable_claim(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`visible_claim` for the fund manager's actions: the service's role check comes first."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        claims.actionable_claim(session(), actor(), kwargs["claim_id"])
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 # --- the pool --------------------------------------------------------------------------------------
 
 
@@ -324,7 +335,7 @@ def get_claim(claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/approve")
 @access("fund_manager")
-@visible_claim
+@actionable_claim
 @blp.arguments(ClaimApproveSchema)
 @blp.response(200, ClaimSchema)
 def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -337,7 +348,7 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/reject")
 @access("fund_manager")
-@visible_claim
+@actionable_claim
 @blp.arguments(ClaimRejectSchema)
 @blp.response(200, ClaimSchema)
 def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -351,7 +362,7 @@ def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 @blp.post("/claims/<int:claim_id>/pay")
 @access("fund_manager")
-@visible_claim
+@actionable_claim
 @blp.arguments(ClaimPaySchema)
 @blp.response(200, ClaimSchema)
 def pay_claim(body: dict, claim_id: int):  # noqa: ANN201

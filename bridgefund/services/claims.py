@@ -221,6 +221,12 @@ def record_recovery(
     return recovery
 
 
+def actionable_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
+    """The claim a fund manager is about to act on: the role is checked first (403), then the claim (404)."""
+    actor.require(Role.fund_manager)
+    return get_claim(session, actor, claim_id)
+
+
 def get_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
     claim = session.get(Claim, claim_id)
     if claim is None or not actor.sees_bank(claim.bank_id):

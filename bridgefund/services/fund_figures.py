@@ -20,8 +20,9 @@ from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, sele
 from sqlalchemy.orm import Session
 
 from bridgefund.finance import ratio as finance_ratio
-from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
+from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, Role
 from bridgefund.services import summaries
+from bridgefund.services.actor import Actor
 from bridgefund.services.fund import money_sum, yuan
 
 
@@ -40,6 +41,12 @@ def _sum_kind(kind: LedgerKind) -> ColumnElement[Any]:
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     """The fund's ratios (utilization, turnover) carry four decimals (average days used: two), rounded half-up."""
     return finance_ratio(numerator, denominator, 4)
+
+
+def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
+    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    return fund_position(session, as_of)
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:

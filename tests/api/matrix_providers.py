@@ -1,13 +1,18 @@
-"""Path parameters of later modules for the authorization matrix (``test_access_matrix``)."""
+"""What the authorization matrix (``test_access_matrix``) sends: path resources of later modules, a valid body
+for every operation that takes one, and the state each action's resource must be in to succeed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import io
+import secrets
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from tests.api.test_access_matrix import Resource
+from bridgefund.api.docs import EXAMPLES
+from bridgefund.finance.uscc import demo_uscc
+from tests.api_support import Resource
 
 
 def _bridge_loan(f: Any, bank: Any) -> Resource:
@@ -73,4 +78,196 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
     "report_id": _report,
+}
+
+
+# --- valid request bodies ------------------------------------------------------------------------------------------
+#
+# The matrix sends every operation a body its schema accepts (the test loads each through the view's own schema), so
+# a refusal comes from the access rule or the service's own check, never from a 422 of the body. Each starts from the
+# operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or must name the test's
+# own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the caller's role.
+
+Body = Callable[[Any, Any, str], dict[str, Any]]
+
+
+def _unique(f: Any, prefix: str) -> str:
+    return f"{prefix}{f._next()}x{secrets.token_hex(3)}"
+
+
+def _bridge_submit(f: Any, bank: Any, role: str) -> dict[str, Any]:
+    body = {"enterprise_id": f.make_enterprise().id, "amount": "1000000.00", "term_days": 7,
+            "maturing_loan": {"contract_no": _unique(f, "HT-"), "amount": "1000000.00", "due_date": "2020-12-30"},
+            "renewal": {"amount": "2000000.00", "expected_date": "2020-12-30"}}
+    return body if role == "bank_officer" else {**body, "bank_id": bank.id}
+
+
+def _pool_submit(f: Any, bank: Any, role: str) -> dict[str, Any]:
+    body = {"enterprise_id": f.make_enterprise().id, "contract_no": _unique(f, "PL-"), "principal": "100000.00",
+            "annual_rate": "0.0435", "start_date": "2020-03-02", "term_months": 12,
+            "repayment_method": "equal_installment"}
+    return body if role == "bank_officer" else {**body, "bank_id": bank.id}
+
+
+BODIES: dict[str, Body] = {
+    "POST /api/v1/auth/token": lambda f, bank, role: {"username": f.make_user("auditor").username,
+                                                      "password": "Test-pass-123"},
+    "POST /api/v1/users": lambda f, bank, role: {"username": _unique(f, "mx"), "password": "Matrix-2020-ok",
+                                                 "role": "bank_officer", "bank_id": bank.id},
+    "PATCH /api/v1/users/<int:user_id>": lambda f, bank, role: {"active": False},
+    "POST /api/v1/banks": lambda f, bank, role: {"code": _unique(f, "MX"), "name": _unique(f, "矩阵银行"),
+                                                 "pool_quota": "0.00", "pool_share": "0.50"},
+    "PATCH /api/v1/banks/<int:bank_id>": lambda f, bank, role: {"pool_share": "0.40"},
+    "POST /api/v1/guarantors": lambda f, bank, role: {"name": _unique(f, "矩阵担保"), "guarantee_share": "0.30"},
+    "PATCH /api/v1/guarantors/<int:guarantor_id>": lambda f, bank, role: {"guarantee_share": "0.25"},
+    "POST /api/v1/enterprises": lambda f, bank, role: {
+        "uscc": demo_uscc(20_000_000 + f._next() * 101 + secrets.randbelow(100)), "name": _unique(f, "矩阵企业"),
+        "size": "small", "in_zone": True},
+    "PATCH /api/v1/enterprises/<int:enterprise_id>": lambda f, bank, role: {"size": "medium"},
+    "POST /api/v1/fund/capital": lambda f, bank, role: {"amount": "1000.00", "value_date": "2020-03-02",
+                                                        "direction": "in", "note": "matrix"},
+    "PUT /api/v1/fund/settings": lambda f, bank, role: dict(EXAMPLES["PUT /api/v1/fund/settings"]),
+    "POST /api/v1/bridge-loans": _bridge_submit,
+    "POST /api/v1/bridge-loans/<int:loan_id>/approve": lambda f, bank, role: {"comment": "matrix"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/reject": lambda f, bank, role: {"reason": "matrix"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/withdraw": lambda f, bank, role: {"reason": "matrix"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/cancel": lambda f, bank, role: {"reason": "matrix"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/disburse": lambda f, bank, role: {"value_date": "2020-02-09"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/repayments": lambda f, bank, role: {
+        "amount": "1000.00", "value_date": "2020-02-10", "external_ref": _unique(f, "RP-")},
+    "POST /api/v1/bridge-loans/<int:loan_id>/default": lambda f, bank, role: {"value_date": "2020-05-15"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/write-off": lambda f, bank, role: {"reason": "matrix",
+                                                                                "value_date": "2020-06-30"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/recoveries": lambda f, bank, role: {
+        "amount": "1000.00", "value_date": "2020-09-30", "note": "matrix"},
+    "PUT /api/v1/pool/settings": lambda f, bank, role: dict(EXAMPLES["PUT /api/v1/pool/settings"]),
+    "POST /api/v1/pool/contributions": lambda f, bank, role: {"amount": "1000.00", "value_date": "2020-03-02",
+                                                              "note": "matrix"},
+    "POST /api/v1/pool-loans": _pool_submit,
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/repayments": lambda f, bank, role: {
+        "amount": "1000.00", "value_date": "2020-03-02", "external_ref": _unique(f, "PR-")},
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/claims": lambda f, bank, role: {"claimed_on": "2020-06-01"},
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/recoveries": lambda f, bank, role: {
+        "amount": "1000.00", "value_date": "2020-09-30", "external_ref": _unique(f, "PV-")},
+    "POST /api/v1/claims/<int:claim_id>/approve": lambda f, bank, role: {"comment": "matrix"},
+    "POST /api/v1/claims/<int:claim_id>/reject": lambda f, bank, role: {"reason": "matrix"},
+    "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},
+    "POST /api/v1/reports/monthly": lambda f, bank, role: {"period": "2020-03", "lang": "zh"},
+}
+
+
+def multipart_import(f: Any, bank: Any, role: str) -> dict[str, Any]:
+    """The pool-loan import's multipart form: one CSV row for an enterprise of the test (and the bank for managers)."""
+    ent = f.make_enterprise()
+    csv = ("企业信用代码,合同编号,本金,年利率,起始日,期限(月),还款方式,担保机构,补偿比例\n"
+           f"{ent.uscc},{_unique(f, 'IM-')},100000.00,0.0435,2020-03-02,12,等额本息,,0.50\n").encode()
+    form: dict[str, Any] = {"file": (io.BytesIO(csv), "loans.csv")}
+    if role != "bank_officer":
+        form["bank_id"] = str(bank.id)
+    return form
+
+
+MULTIPART: dict[str, Body] = {"POST /api/v1/pool-loans/import": multipart_import}
+
+
+# --- the state each action needs ----------------------------------------------------------------------------------
+#
+# A provider makes a loan submitted, a pool loan active and unpaid, a claim filed. An action that needs a later state
+# gets its resource moved there first (through the services, as the fund's staff would), so an allowed role's valid
+# request succeeds rather than meeting a 409 of the wrong state.
+
+_FIRST = dt.date(2020, 2, 8)  # the provider's bridge loans are submitted (and here disbursed) on this day
+_TODAY = dt.date(2020, 12, 31)
+
+
+def _fund_cash(f: Any) -> None:
+    from bridgefund.services import fund
+    from bridgefund.services.actor import SYSTEM
+
+    if fund.cash_balance(f.session, _FIRST) < Decimal("10000000.00"):
+        fund.move_capital(f.session, SYSTEM, amount=Decimal("100000000.00"), value_date=dt.date(2020, 1, 2),
+                          direction="in", today=_TODAY, note="matrix")
+
+
+def _manager(f: Any) -> Any:
+    """A fund manager (a real user: approvals name who approved), made once per test."""
+    from bridgefund.services.actor import Actor
+
+    if getattr(f, "_matrix_manager", None) is None:
+        user = f.make_user("fund_manager")
+        f._matrix_manager = Actor(id=user.id, username=user.username, role=user.role)
+    return f._matrix_manager
+
+
+def _approved(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    bridge_loans.approve(f.session, _manager(f), loan_id)
+    f.session.commit()
+
+
+def _disbursed(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _approved(f, loan_id)
+    _fund_cash(f)
+    bridge_loans.disburse(f.session, _manager(f), loan_id, value_date=_FIRST, today=_TODAY)
+    f.session.commit()
+
+
+def _defaulted(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _disbursed(f, loan_id)
+    bridge_loans.declare_default(f.session, _manager(f), loan_id, value_date=dt.date(2020, 5, 15), today=_TODAY)
+    f.session.commit()
+
+
+def _written_off(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+
+    _defaulted(f, loan_id)
+    bridge_loans.write_off(f.session, _manager(f), loan_id, reason="matrix", value_date=dt.date(2020, 6, 30),
+                           today=_TODAY)
+    f.session.commit()
+
+
+def _claim_approved(f: Any, claim_id: int) -> None:
+    from bridgefund.services import claims
+
+    claims.approve_claim(f.session, _manager(f), claim_id)
+    f.session.commit()
+
+
+def _claim_paid(f: Any, pool_loan_id: int) -> None:
+    from bridgefund.services import claims
+    from bridgefund.services.actor import SYSTEM
+
+    claim = claims.file_claim(f.session, SYSTEM, _TODAY, pool_loan_id, claimed_on=dt.date(2020, 6, 1))
+    f.session.commit()
+    _claim_approved(f, claim.id)
+    claims.pay_claim(f.session, _manager(f), _TODAY, claim.id, value_date=dt.date(2020, 6, 2))
+    f.session.commit()
+
+
+#: Operation → how to move its path resource (the value of its one id parameter) into the state it acts on.
+PREPARE: dict[str, Callable[[Any, Any], None]] = {
+    "POST /api/v1/bridge-loans/<int:loan_id>/cancel": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/disburse": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/repayments": _disbursed,
+    "POST /api/v1/bridge-loans/<int:loan_id>/default": _disbursed,
+    "POST /api/v1/bridge-loans/<int:loan_id>/write-off": _defaulted,
+    "POST /api/v1/bridge-loans/<int:loan_id>/recoveries": _written_off,
+    "POST /api/v1/claims/<int:claim_id>/pay": _claim_approved,
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/recoveries": _claim_paid,
+}
+
+#: GET query arguments an operation requires.
+QUERIES: dict[str, str] = {
+    "GET /api/v1/banks/<int:bank_id>/statement.pdf": "period=2020-03",
+}
+
+#: The one answer other than a success that an allowed role's valid request gets, and why.
+EXPECTED: dict[str, int] = {
+    "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
 }

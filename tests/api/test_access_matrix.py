@@ -1,7 +1,10 @@
 """The authorization matrix, generated from the app's URL map: every endpoint × every role × own/other bank.
 
-A new endpoint without an access rule, or with a path parameter this file cannot provide, fails here, so
-nobody can add an endpoint that skips authorization by accident.
+A new endpoint without an access rule, with a path parameter this file cannot provide, or with a body that
+``matrix_providers.BODIES`` has no valid example of, fails here, so nobody can add an endpoint that skips
+authorization by accident. Every request is valid (bodies are loaded through the view's own schema first), so
+what refuses it is the role check (403, at the boundary and again in the service) or the bank scope (404), never a
+422 of the body; and an allowed role's request succeeds.
 """
 
 from __future__ import annotations
@@ -12,21 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from marshmallow import ValidationError
 
+from bridgefund import web
 from bridgefund.web import ALL_ROLES, ANY, PUBLIC, access_rule
+from tests.api import matrix_providers
+from tests.api_support import Resource, api_routes
 
 #: Endpoints outside /api/v1 that are deliberately public.
 PUBLIC_OUTSIDE_API = {
     "/healthz", "/api/openapi.json", "/api/docs", "/api/docs/<path:filename>", "/static/<path:filename>",
 }
-
-
-@dataclass
-class Resource:
-    """A path parameter's value, and the bank that owns it (None: shared master data)."""
-
-    value: int | str
-    bank_id: int | None
 
 
 def _providers() -> dict[str, Callable[[Any, Any], Resource]]:
@@ -36,14 +35,11 @@ def _providers() -> dict[str, Callable[[Any, Any], Resource]]:
         "bank_id": lambda f, other: Resource(other.id, other.id),
         "guarantor_id": lambda f, other: Resource(_guarantor(f).id, None),
         "enterprise_id": lambda f, other: Resource(f.make_enterprise().id, None),
-        "period": lambda f, other: Resource("2019-01", None),
+        # each a later month of 2018-2019 than the last: every close is a new one, and no 2020 date is closed
+        "period": lambda f, other, months=iter(f"{y}-{m:02d}" for y in (2018, 2019) for m in range(1, 13)):
+            Resource(next(months), None),
     }
-    try:  # resources of later modules register themselves here
-        from tests.api import matrix_providers
-
-        providers.update(matrix_providers.PROVIDERS)
-    except ImportError:
-        pass
+    providers.update(matrix_providers.PROVIDERS)  # resources of later modules (a missing module fails collection)
     return providers
 
 
@@ -56,14 +52,6 @@ def _guarantor(f):  # noqa: ANN001, ANN202
     g = registry.create_guarantor(f.session, SYSTEM, name=f"担保{f._next()}", guarantee_share=Decimal("0.2"))
     f.session.commit()
     return g
-
-
-def api_routes(app) -> list[tuple[str, str, Any]]:  # noqa: ANN001
-    out = []
-    for rule in app.url_map.iter_rules():
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            out.append((rule.rule, method, app.view_functions[rule.endpoint]))
-    return sorted(out, key=lambda r: (r[0], r[1]))
 
 
 def test_every_endpoint_declares_an_access_rule(app):  # noqa: ANN001
@@ -80,8 +68,78 @@ def _cases(app) -> list[tuple[str, str]]:  # noqa: ANN001
     return [(m, p) for p, m, _ in api_routes(app) if p.startswith("/api/v1")]
 
 
-def test_matrix(app, factory, client, db):  # noqa: ANN001
-    """Every role (and no token) against every endpoint, with resources of the officer's own and another bank."""
+def _json_schema(view):  # noqa: ANN001, ANN202
+    """The marshmallow schema of the view's JSON body (None when it takes none)."""
+    params = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    bodies = [p for p in params if p["in"] == "json"]
+    if not bodies:
+        return None
+    schema = bodies[0]["schema"]
+    return schema() if isinstance(schema, type) else schema
+
+
+@dataclass
+class _Operation:
+    name: str  # "METHOD /rule"
+    method: str
+    path: str
+    params: list[str]
+    schema: Any  # the JSON body's schema, or None
+    make_body: Callable[[Any, Any, str], dict[str, Any]] | None
+    make_form: Callable[[Any, Any, str], dict[str, Any]] | None
+
+
+def _resolve(op: _Operation, providers: dict[str, Callable[[Any, Any], Resource]], factory: Any, own: Any,
+             bank: Any, scope: str) -> tuple[str, bool]:
+    """Fresh resources of ``bank`` for the path: the URL, and whether one belongs to a bank other than ``own``."""
+    resources = {p: providers[p](factory, bank) for p in op.params}
+    if scope == "own":  # the officer's own bank for bank-scoped resources
+        resources = {p: (Resource(own.id, own.id) if p == "bank_id" else r) for p, r in resources.items()}
+    prepare = matrix_providers.PREPARE.get(op.name)
+    if prepare is not None:
+        (resource,) = resources.values()
+        prepare(factory, resource.value)
+    url = op.path
+    for p, r in resources.items():
+        url = re.sub(rf"<(?:\w+:)?{p}>", str(r.value), url)
+    query = matrix_providers.QUERIES.get(op.name)
+    elsewhere = any(r.bank_id is not None and r.bank_id != own.id for r in resources.values())
+    return url + (f"?{query}" if query else ""), elsewhere
+
+
+def _send(app: Any, client: Any, op: _Operation, url: str, factory: Any, bank: Any, role: str | None,
+          headers: dict[str, str] | None, failures: list[str]) -> Any:
+    """Send ``op`` with a valid body (multipart form, JSON body checked against the view's schema, or none)."""
+    if op.make_form is not None:
+        return client.open(url, method=op.method, data=op.make_form(factory, bank, role or "bank_officer"),
+                           headers=headers, content_type="multipart/form-data")
+    if op.make_body is None:
+        return client.open(url, method=op.method, headers=headers)
+    body = op.make_body(factory, bank, role or "bank_officer")
+    with app.test_request_context():
+        try:
+            op.schema.load(body)
+        except ValidationError as exc:
+            failures.append(f"{op.name}: the matrix body {body} is refused by the schema: {exc.messages}")
+    return client.open(url, method=op.method, json=body, headers=headers)
+
+
+@pytest.mark.parametrize("layer", ["http", "service"])
+def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa: ANN001
+    """Every role (and no token) against every endpoint, with resources of the officer's own and another bank.
+
+    Each request carries a body the operation's schema accepts (checked below), so an allowed role reaches the
+    service and succeeds (each action's resource is first moved into the state it acts on; the few exceptions are
+    named in ``matrix_providers.EXPECTED``);
+    a role outside the rule gets exactly 403; a bank officer asking for another bank's record gets exactly 404.
+    Allowed roles each get fresh resources, so one role's action does not change what the next one meets.
+
+    ``service``: the same with the boundary's access rule switched off (every signed-in role passes it), so the
+    services' own role checks are what refuses: the services are the authority, the HTTP rule only repeats them.
+    """
+    if layer == "service":  # the HTTP rule lets every signed-in role through: the services alone must refuse
+        monkeypatch.setattr(web, "access_rule", lambda view: (PUBLIC,) if PUBLIC in access_rule(view) else (ANY,))
+    settings.today = "2020-12-31"
     own = factory.make_bank()
     other = factory.make_bank()
     users = {role: factory.make_user(role, own if role == "bank_officer" else None) for role in ALL_ROLES}
@@ -95,33 +153,44 @@ def test_matrix(app, factory, client, db):  # noqa: ANN001
         if unknown:
             failures.append(f"{method} {path}: no provider for path parameter(s) {unknown} in the matrix")
             continue
+        name = f"{method} {path}"
+        schema = _json_schema(view)
+        make_body = matrix_providers.BODIES.get(name)
+        make_form = matrix_providers.MULTIPART.get(name)
+        if schema is not None and make_body is None:
+            failures.append(f"{name}: takes a JSON body but matrix_providers.BODIES has none")
+            continue
+        if schema is None and make_body is not None:
+            failures.append(f"{name}: takes no JSON body; remove it from matrix_providers.BODIES")
+            continue
+
+        op = _Operation(name, method, path, params, schema, make_body, make_form)
         for scope in ("own", "other"):
-            resources = {p: providers[p](factory, own if scope == "own" else other) for p in params}
-            if scope == "own":  # the officer's own bank for bank-scoped resources
-                resources = {p: (Resource(own.id, own.id) if p == "bank_id" else r) for p, r in resources.items()}
-            url = path
-            for p, r in resources.items():
-                url = re.sub(rf"<(?:\w+:)?{p}>", str(r.value), url)
-            scoped_elsewhere = any(r.bank_id is not None and r.bank_id != own.id for r in resources.values())
-            body = {} if method in ("POST", "PUT", "PATCH") else None
-            anon = client.open(url, method=method, json=body)
+            bank = own if scope == "own" else other
+            url, scoped_elsewhere = _resolve(op, providers, factory, own, bank, scope)
+            anon = _send(app, client, op, url, factory, bank, None, None, failures)
             if PUBLIC not in rule and anon.status_code != 401:
                 failures.append(f"{method} {url} without a token answered {anon.status_code}, not 401")
             for role in ALL_ROLES:  # a fresh token each time: DELETE /auth/token revokes the one it is called with
-                r = client.open(url, method=method, json=body, headers=factory.headers(users[role]))
                 allowed = PUBLIC in rule or ANY in rule or role in rule
-                if not allowed:
+                if allowed and params:  # fresh resources: an earlier role's action must not decide this answer
+                    url, scoped_elsewhere = _resolve(op, providers, factory, own, bank, scope)
+                r = _send(app, client, op, url, factory, bank, role, factory.headers(users[role]), failures)
+                what = f"{method} {url} as {role}"
+                if not allowed:  # refused by role before any lookup, at the boundary and in the service alike
                     if r.status_code != 403:
-                        failures.append(f"{method} {url} as {role}: {r.status_code}, expected 403")
+                        failures.append(f"{what}: {r.status_code}, expected 403")
                 elif role == "bank_officer" and scoped_elsewhere:
-                    if r.status_code not in (404, 403):
-                        failures.append(f"{method} {url} as officer of another bank: {r.status_code}, expected 404")
-                elif r.status_code in (401, 403):
-                    failures.append(f"{method} {url} as {role}: {r.status_code} although the rule allows {rule}")
+                    if r.status_code != 404:
+                        failures.append(f"{what} of another bank: {r.status_code}, expected exactly 404")
+                elif r.status_code != matrix_providers.EXPECTED.get(name, r.status_code if r.status_code < 300 else 0):
+                    failures.append(f"{what}: {r.status_code} although the rule allows {rule} and the request is "
+                                    f"valid (expected {matrix_providers.EXPECTED.get(name, '2xx')}): "
+                                    f"{r.get_data(as_text=True)[:300]}")
                 if r.status_code >= 500:
-                    failures.append(f"{method} {url} as {role}: server error {r.status_code}")
+                    failures.append(f"{what}: server error {r.status_code}")
                 if r.status_code >= 400 and r.content_type != "application/problem+json":
-                    failures.append(f"{method} {url} as {role}: error without problem+json ({r.content_type})")
+                    failures.append(f"{what}: error without problem+json ({r.content_type})")
     assert not failures, "\n".join(failures)
 
 

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from bridgefund.models import AuditEvent, Bank, Enterprise, Guarantor
 from bridgefund.services import bank_terms
+from tests.api_support import assert_problem
 from tests.conftest import audit_count
 
 REAL_USCC = "91350200776049653A"
@@ -14,19 +15,6 @@ REAL_USCC = "91350200776049653A"
 
 def rows(db, model) -> int:  # noqa: ANN001
     return db.scalar(select(func.count()).select_from(model))
-
-
-def assert_problem(r, status: int, field: str | None = None) -> dict:  # noqa: ANN001
-    assert r.status_code == status, r.get_data(as_text=True)
-    assert r.content_type == "application/problem+json"
-    body = r.get_json()
-    assert body["status"] == status and body["title"] and body["detail"] and body["type"].startswith("https://")
-    if field is not None:
-        assert field in body.get("errors", {}), body
-    # never a stack trace or SQL in an error body
-    text = r.get_data(as_text=True)
-    assert "Traceback" not in text and "SELECT " not in text and "INSERT " not in text
-    return body
 
 
 # --- banks -----------------------------------------------------------------------------------------

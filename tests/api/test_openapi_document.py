@@ -5,6 +5,7 @@ declares it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -138,8 +139,7 @@ def test_the_declared_header_is_the_one_the_service_honours(client, factory) -> 
 
 
 def test_the_readme_points_to_the_document_not_to_a_missing_file() -> None:
-    from tests.test_readme import README
-
-    text = README.read_text(encoding="utf-8")
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    text = readme.read_text(encoding="utf-8")
     assert "/api/docs" in text
     assert not re.search(r"follow\s+API\.md", text), "API.md is not in the repository: link /api/docs"

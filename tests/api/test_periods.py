@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.api.test_foundation import assert_problem
+from tests.api_support import assert_problem
 from tests.conftest import audit_count
 
 

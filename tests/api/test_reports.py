@@ -30,7 +30,7 @@ from bridgefund.reports.render import RenderError, pct, wan, yuan
 from bridgefund.services import reports as report_service
 from bridgefund.services.actor import SYSTEM
 from tests.conftest import Factory
-from tests.unit.test_render import embedded_fonts
+from tests.pdf_support import embedded_fonts
 
 TODAY = "2020-04-15"
 MARCH = "2020-03"

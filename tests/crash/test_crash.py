@@ -62,6 +62,19 @@ class Env:
 APP_NAME = "bridgefund_crash_app"
 
 
+@pytest.fixture
+def crash_seed(request) -> int:  # noqa: ANN001
+    """The random plan's seed: ``BRIDGEFUND_CRASH_SEED`` when set (to replay a failure), else a fresh one.
+
+    Printed before the load starts, so a failing run's captured output names the seed that reproduces its plan.
+    """
+    given = os.environ.get("BRIDGEFUND_CRASH_SEED", "")
+    seed = int(given) if given else random.SystemRandom().randrange(2**32)
+    print(f"\n{request.node.name}: crash seed {seed} (replay: BRIDGEFUND_CRASH_SEED={seed})")
+    request.node.user_properties.append(("crash_seed", seed))
+    return seed
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):  # noqa: ANN001, ANN201
     """One scratch database, seeded once, and one gunicorn for both scenarios (starting one costs seconds)."""
@@ -78,13 +91,14 @@ def env(tmp_path_factory):  # noqa: ANN001, ANN201
         harness.drop_scratch_db(url)
 
 
-def _plan(world: harness.World, n: int, seed: int, approved: list[int]) -> list[Op]:
+def _plan(world: harness.World, n: int, seed: int, approved: list[int], tag: str) -> list[Op]:
+    """``n`` random requests from ``seed``; ``tag`` keeps two plans of the same seed apart (keys, references)."""
     rnd = random.Random(seed)
     ops: list[Op] = []
     approved = list(approved)
     rnd.shuffle(approved)
     for i in range(n):
-        key = f"crash-{seed}-{i}"
+        key = f"crash-{tag}-{seed}-{i}"
         kind = rnd.choice(["disburse", "repay", "repay", "capital_in", "capital_out"])
         if kind == "disburse" and approved:
             loan = approved.pop()
@@ -190,9 +204,10 @@ def _load(port: int, world: harness.World, ops: list[Op], *, threads: int = 8) -
         list(pool.map(lambda op: _send(port, world, op), ops))
 
 
-def test_connections_cut_mid_transaction(env):  # noqa: ANN001
+def test_connections_cut_mid_transaction(env, crash_seed):  # noqa: ANN001
     """pg_terminate_backend on the server's connections, again and again, while it moves money."""
-    ops = _plan(env.world, 160, seed=int(time.time()), approved=env.world.approved[:40])
+    ops = _plan(env.world, 160, seed=crash_seed, approved=env.world.approved[:40], tag="cut")
+    pauses = random.Random(crash_seed + 1)
     stop = threading.Event()
     killed = [0]
     admin = create_engine(env.url, isolation_level="AUTOCOMMIT")
@@ -203,7 +218,7 @@ def test_connections_cut_mid_transaction(env):  # noqa: ANN001
                 killed[0] += c.execute(text(
                     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE application_name = :n AND pid <> pg_backend_pid()"), {"n": APP_NAME}).scalar() or 0
-                time.sleep(random.uniform(0.05, 0.25))
+                time.sleep(pauses.uniform(0.05, 0.25))
 
     k = threading.Thread(target=cutter)
     k.start()
@@ -215,15 +230,15 @@ def test_connections_cut_mid_transaction(env):  # noqa: ANN001
         admin.dispose()
     statuses = Counter(op.status for op in ops)
     # a lost connection answers a problem (500), never a 2xx without the write (the books are checked below)
-    assert set(statuses) <= {200, 201, 409, 422, 500}, statuses
+    assert set(statuses) <= {200, 201, 409, 422, 500}, (statuses, f"crash seed {crash_seed}")
     tally = _verify(env.url, env.server.port, env.world, ops)
     print(f"\nconnections cut: {killed[0]} backends terminated; statuses {dict(statuses)}; {tally}")
-    assert killed[0] > 0 and statuses.get(500, 0) > 0, "no transaction was cut"
+    assert killed[0] > 0 and statuses.get(500, 0) > 0, f"no transaction was cut (crash seed {crash_seed})"
 
 
-def test_sigkill_mid_load(env):  # noqa: ANN001
+def test_sigkill_mid_load(env, crash_seed):  # noqa: ANN001
     """SIGKILL master and workers while requests are in flight; restart; the books hold every answer given."""
-    ops = _plan(env.world, 240, seed=int(time.time()) + 1, approved=env.world.approved[40:])
+    ops = _plan(env.world, 240, seed=crash_seed, approved=env.world.approved[40:], tag="kill")
     server = env.server
 
     def killer() -> None:  # kill once a good share of the requests has been answered
@@ -240,4 +255,5 @@ def test_sigkill_mid_load(env):  # noqa: ANN001
     server.start()  # same port, same database
     tally = _verify(env.url, server.port, env.world, ops)
     print(f"\nSIGKILL mid-load: {len(ops)} requests, {dict(answered)}; {tally}")
-    assert tally.get("acknowledged", 0) > 0 and answered["unanswered"] > 0, "the kill did not land mid-load"
+    assert tally.get("acknowledged", 0) > 0 and answered["unanswered"] > 0, \
+        f"the kill did not land mid-load (crash seed {crash_seed})"

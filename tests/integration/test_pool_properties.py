@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bridgefund.errors import RuleViolation
 from bridgefund.finance.pool import Classification, classify
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.services import pool, pool_loans
@@ -57,11 +59,15 @@ def test_sql_figures_agree_with_the_finance_rules(db, factory, method, term, ste
         amount = amount.quantize(D("0.01"))
         if amount <= 0:
             continue
-        try:
-            pool_loans.record_repayment(db, SYSTEM, TODAY, loan.id, amount=amount, value_date=on,
-                                        external_ref=f"R{loan.id}-{n}")
-        except Exception:  # noqa: BLE001, S112 - an overpayment near payoff is refused; skip that step
+        if amount > v.payoff_amount:  # more than settles the loan: refused on the amount, nothing applied
+            with pytest.raises(RuleViolation) as refused:
+                pool_loans.record_repayment(db, SYSTEM, TODAY, loan.id, amount=amount, value_date=on,
+                                            external_ref=f"R{loan.id}-{n}")
+            assert list(refused.value.errors) == ["amount"], refused.value.errors
+            assert pool_loans.get_pool_loan(db, SYSTEM, loan.id, on) == v
             continue
+        pool_loans.record_repayment(db, SYSTEM, TODAY, loan.id, amount=amount, value_date=on,
+                                    external_ref=f"R{loan.id}-{n}")
     for offset in probes:
         as_of = START + dt.timedelta(days=offset)
         v = pool_loans.get_pool_loan(db, SYSTEM, loan.id, as_of)

@@ -28,6 +28,7 @@ from bridgefund.reports.render import (
     wan_axis,
     yuan,
 )
+from tests.pdf_support import embedded_fonts
 
 EVIL = "<script>alert(1)</script></td></tr></table>"
 
@@ -65,19 +66,6 @@ def zh_pdf() -> bytes:
 
 def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
-
-
-def embedded_fonts(pdf: bytes) -> dict[str, TTFont | None]:
-    """BaseFont name → the embedded font program (parsed) of every font the PDF uses."""
-    fonts = {}
-    for page in PdfReader(io.BytesIO(pdf)).pages:
-        for ref in page["/Resources"]["/Font"].values():
-            font = ref.get_object()
-            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
-            key = next((k for k in descriptor if k.startswith("/FontFile")), None)
-            data = descriptor[key].get_object().get_data() if key else None
-            fonts[str(font["/BaseFont"])] = TTFont(io.BytesIO(data)) if data and data[:4] == b"OTTO" else None
-    return fonts
 
 
 # ------------------------------------------------------------------------------------------------- font
