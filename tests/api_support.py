@@ -5,8 +5,13 @@ Tests import helpers from here (or from the other ``*_support`` modules), never 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from bridgefund.web import ANY, access_rule
+
+API = "/api/v1"
 
 
 def assert_problem(r, status: int, field: str | None = None) -> dict:  # noqa: ANN001
@@ -38,3 +43,19 @@ class Resource:
 
     value: int | str
     bank_id: int | None
+
+
+def officer_gets(app: Any) -> tuple[list[str], list[tuple[str, str]]]:
+    """GET routes an officer may call: lists (no path parameter) and detail routes (one parameter)."""
+    lists, details = [], []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(API) or "GET" not in (rule.methods or ()):
+            continue
+        if ANY not in (access_rule(app.view_functions[rule.endpoint]) or ()):
+            continue
+        params = re.findall(r"<(?:\w+:)?(\w+)>", rule.rule)
+        if not params:
+            lists.append(rule.rule)
+        elif len(params) == 1:
+            details.append((rule.rule, params[0]))
+    return sorted(lists), sorted(details)

@@ -149,6 +149,8 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/pool-loans/<int:pool_loan_id>/claims": lambda f, bank, role: {"claimed_on": "2020-06-01"},
     "POST /api/v1/pool-loans/<int:pool_loan_id>/recoveries": lambda f, bank, role: {
         "amount": "1000.00", "value_date": "2020-09-30", "external_ref": _unique(f, "PV-")},
+    "POST /api/v1/pool-loans/<int:pool_loan_id>/write-off": lambda f, bank, role: {"value_date": "2020-09-30",
+                                                                                    "reason": "matrix"},
     "POST /api/v1/claims/<int:claim_id>/approve": lambda f, bank, role: {"comment": "matrix"},
     "POST /api/v1/claims/<int:claim_id>/reject": lambda f, bank, role: {"reason": "matrix"},
     "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},

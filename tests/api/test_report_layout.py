@@ -23,7 +23,7 @@ from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import keep_words, render_document, render_html, wan
 from bridgefund.services import reports as report_service
 from bridgefund.services.actor import SYSTEM
-from tests.unit.test_report_layout import (
+from tests.report_support import (
     RARE_NAME,
     cell_lines,
     embedded_programs,

@@ -19,8 +19,8 @@ from pypdf import PdfReader
 
 from bridgefund.services import bridge_loans, pool_loans
 from bridgefund.services.actor import SYSTEM, Actor
+from tests.api_support import officer_gets
 from tests.fuzz import seed as seeding
-from tests.security.test_security import _officer_gets
 
 API = "/api/v1"
 D = Decimal
@@ -147,7 +147,7 @@ def test_no_officer_answer_carries_a_figure_of_another_bank(app, client, db, sha
         call("POST", f"{API}/pool-loans/{pid}/recoveries",
              json={"amount": "99999999.00", "value_date": "2020-12-31", "external_ref": f"Y-{pid}"})
     # every GET an officer may call, with every id of both banks and the shared enterprise
-    lists, details = _officer_gets(app)
+    lists, details = officer_gets(app)
     for url in lists:
         call("GET", url, query_string={"page_size": 500})
     ids = {"loan_id": shared.ids["loan_id"] + [mine["id"], shared.b_loan_id],

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bridgefund.models import BridgeLoan, Claim, PoolLoan
-from bridgefund.web import ANY, access_rule
+from tests.api_support import officer_gets
 from tests.fuzz import seed as seeding
 
 API = "/api/v1"
@@ -59,22 +59,6 @@ def _leaks(body: Any, marks: dict[str, set[Any]], path: str = "$") -> list[str]:
     return found
 
 
-def _officer_gets(app: Any) -> tuple[list[str], list[tuple[str, str]]]:
-    """GET routes an officer may call: lists (no path parameter) and detail routes (one parameter)."""
-    lists, details = [], []
-    for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(API) or "GET" not in (rule.methods or ()):
-            continue
-        if ANY not in (access_rule(app.view_functions[rule.endpoint]) or ()):
-            continue
-        params = re.findall(r"<(?:\w+:)?(\w+)>", rule.rule)
-        if not params:
-            lists.append(rule.rule)
-        elif len(params) == 1:
-            details.append((rule.rule, params[0]))
-    return sorted(lists), sorted(details)
-
-
 def test_another_banks_records_are_unreachable_through_every_list_and_filter(app, client, db, world):  # noqa: ANN001
     marks = _other_bank_marks(db, world)
     h = world.headers["bank_officer"]
@@ -82,7 +66,7 @@ def test_another_banks_records_are_unreachable_through_every_list_and_filter(app
     filters = [{}, {"bank_id": b}, {"page_size": 500}]
     for key in ("loan_id", "pool_loan_id"):
         filters += [{key: i} for i in sorted(world.other_bank_ids[key])[:1]]
-    lists, _ = _officer_gets(app)
+    lists, _ = officer_gets(app)
     spec = client.get("/api/openapi.json").get_json()["paths"]
     documented = {re.sub(r"\{(\w+)\}", r"<\1>", p): {x["name"] for x in ops.get("get", {}).get("parameters", [])}
                   for p, ops in spec.items()}
@@ -111,7 +95,7 @@ def test_another_banks_records_are_unreachable_through_every_list_and_filter(app
 
 def test_another_banks_records_answer_404_on_every_detail_route(app, client, world):  # noqa: ANN001
     h = world.headers["bank_officer"]
-    _, details = _officer_gets(app)
+    _, details = officer_gets(app)
     ids = {"loan_id": world.other_bank_ids["loan_id"], "pool_loan_id": world.other_bank_ids["pool_loan_id"],
            "claim_id": world.other_bank_ids["claim_id"], "bank_id": world.other_bank_ids["bank_id"]}
     failures, checked = [], 0
@@ -128,7 +112,7 @@ def test_another_banks_records_answer_404_on_every_detail_route(app, client, wor
 def test_own_records_carry_no_other_bank_ids_in_nested_fields(app, client, db, world):  # noqa: ANN001
     marks = _other_bank_marks(db, world)
     h = world.headers["bank_officer"]
-    _, details = _officer_gets(app)
+    _, details = officer_gets(app)
     own = {"loan_id": sorted(set(world.ids["loan_id"]) - world.other_bank_ids["loan_id"]),
            "pool_loan_id": sorted(set(world.ids["pool_loan_id"]) - world.other_bank_ids["pool_loan_id"]),
            "claim_id": sorted(set(world.ids["claim_id"]) - world.other_bank_ids["claim_id"]),
