@@ -28,7 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import QuotaExceeded, RuleViolation
-from bridgefund.messages import money
+from bridgefund.messages import money, percent
 from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
@@ -209,8 +209,8 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
         before = bank.snapshot()
         bank.status = BankStatus.suspended.value
         bank.suspended_on = as_of
-        bank.status_reason = (f"NPL ratio {figures.npl_ratio} on {as_of} exceeds the threshold "
-                              f"{s.bank_npl_threshold}")[:500]
+        bank.status_reason = (f"NPL ratio {percent(figures.npl_ratio, 2)} on {as_of} exceeds the threshold "
+                              f"{percent(s.bank_npl_threshold, 2)}")[:500]
         session.flush()
         audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="suspend")
     elif bank.status == BankStatus.active and not breached and bank.status_reason is not None:
