@@ -31,3 +31,15 @@ def test_a_suspension_reason_prints_the_npl_ratio_and_threshold_as_percentages(w
     reason = bank["status_reason"]
     assert not UGLY.search(reason), reason
     assert re.search(r"NPL ratio \d+(\.\d+)?% on 2020-09-30 exceeds the threshold 5%$", reason), reason
+
+
+def test_a_refused_recovery_on_a_written_off_loan_names_no_code_module(world):  # noqa: ANN001
+    w = world
+    loan = w.loan(principal="1200000.00", start_date="2020-01-15")
+    r = w.post(f"/pool-loans/{loan['id']}/write-off", {"value_date": "2020-09-30", "reason": "破产核销"}, w.officer)
+    assert r.status_code == 200, r.get_json()
+    r = w.post(f"/pool-loans/{loan['id']}/recoveries",
+               {"amount": "10.00", "value_date": "2020-10-01", "external_ref": "RC-1"}, w.officer)
+    body = r.get_json()
+    assert r.status_code == 409 and "status" in body["errors"], body
+    assert "services." not in body["detail"] and "written off" in body["detail"], body
