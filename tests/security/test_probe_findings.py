@@ -43,3 +43,60 @@ def test_a_refused_recovery_on_a_written_off_loan_names_no_code_module(world):  
     body = r.get_json()
     assert r.status_code == 409 and "status" in body["errors"], body
     assert "services." not in body["detail"] and "written off" in body["detail"], body
+
+
+# --- the import: a small upload that unpacks into a sheet too big to parse in time ------------------
+
+
+def _workbook(rows: list[list], *, dimension: str | None = None, filler: str = "") -> bytes:
+    """An XLSX of the template's columns and ``rows``; ``dimension`` overrides the sheet's stated size,
+    ``filler`` is raw XML appended to the sheet's data (it compresses to almost nothing)."""
+    import io
+    import zipfile
+
+    import openpyxl
+
+    from tests.api.test_pool_import import HEADERS
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADERS)
+    for row in rows:
+        ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in src.namelist():
+            data = src.read(name)
+            if name == "xl/worksheets/sheet1.xml":
+                xml = data.decode()
+                if dimension is not None:
+                    xml = re.sub(r'<dimension ref="[^"]*"\s*/>', f'<dimension ref="{dimension}"/>', xml)
+                xml = xml.replace("</sheetData>", filler + "</sheetData>")
+                data = xml.encode()
+            zf.writestr(name, data)
+    return out.getvalue()
+
+
+def _upload(w: PoolWorld, data: bytes):  # noqa: ANN202
+    import io
+
+    return w.client.post(f"{API}/pool-loans/import", data={"file": (io.BytesIO(data), "loans.xlsx")},
+                         headers=w.officer, content_type="multipart/form-data")
+
+
+def test_a_small_xlsx_that_unpacks_to_a_huge_sheet_is_413_before_it_is_parsed(world, db):  # noqa: ANN001
+    # 300 KB on the wire, a 20 MB sheet of blank cells whose stated dimension covers them all: parsing it took
+    # longer than gunicorn's 30 s worker timeout at 95 MB (the worker was killed: an HTML 500)
+    row = "<row>" + '<c t="inlineStr"><is><t> </t></is></c>' * 200 + "</row>"
+    data = _workbook([], dimension="A1:GR3000", filler=row * (20_000_000 // len(row)))
+    assert len(data) < 1_000_000
+    from tests.pool_support import counts
+
+    before = counts(db)
+    r = _upload(world, data)
+    assert r.status_code == 413, r.get_json()
+    assert r.content_type == "application/problem+json" and "file" in r.get_json()["errors"]
+    assert counts(db) == before
