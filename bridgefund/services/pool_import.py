@@ -129,6 +129,8 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[Any]]]:
         raise RuleViolation.on("file", f"not a readable XLSX workbook ({type(exc).__name__})") from None
     try:
         ws = wb.worksheets[0]
+        # The sheet's stated <dimension> is the writer's claim, often stale: read the rows that are there.
+        ws.reset_dimensions()
         for number, row in enumerate(ws.iter_rows(values_only=True), start=1):
             cells = list(row)
             if any(c is not None and str(c).strip() for c in cells):

@@ -100,3 +100,19 @@ def test_a_small_xlsx_that_unpacks_to_a_huge_sheet_is_413_before_it_is_parsed(wo
     assert r.status_code == 413, r.get_json()
     assert r.content_type == "application/problem+json" and "file" in r.get_json()["errors"]
     assert counts(db) == before
+
+
+def test_an_xlsx_whose_stated_dimension_is_stale_imports_every_row_not_the_first_few(world, db):  # noqa: ANN001
+    # some writers leave <dimension ref="A1:I2"/> (or "A1") whatever the sheet holds; openpyxl's read-only mode
+    # believed it and the import stored the first row and silently dropped the others
+    import datetime as dt
+
+    from sqlalchemy import func, select
+
+    from bridgefund.models import PoolLoan
+
+    rows = [[world.enterprise.uscc, f"DIM-{i}", 100000.0, 0.04, dt.date(2020, 2, 10), 6, "等额本金", None, None]
+            for i in range(3)]
+    r = _upload(world, _workbook(rows, dimension="A1:I2"))
+    assert r.status_code == 201, r.get_json()
+    assert db.scalar(select(func.count()).select_from(PoolLoan).where(PoolLoan.contract_no.like("DIM-%"))) == 3
