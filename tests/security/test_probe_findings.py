@@ -116,3 +116,21 @@ def test_an_xlsx_whose_stated_dimension_is_stale_imports_every_row_not_the_first
     r = _upload(world, _workbook(rows, dimension="A1:I2"))
     assert r.status_code == 201, r.get_json()
     assert db.scalar(select(func.count()).select_from(PoolLoan).where(PoolLoan.contract_no.like("DIM-%"))) == 3
+
+
+# --- bodies: a member named twice -----------------------------------------------------------------------
+
+
+def test_a_json_body_that_names_a_member_twice_is_400_and_books_nothing(client, db, factory):  # noqa: ANN001
+    # {"amount": "1.00", ..., "amount": "2000000.00"} booked 2,000,000.00 (the last one wins in Python, the first
+    # in other parsers: a reviewer, log or gateway reading the first saw another amount than the one booked)
+    from tests.conftest import audit_count
+
+    admin = factory.as_role("admin")
+    n = audit_count(db)
+    raw = '{"amount": "1.00", "value_date": "2020-06-30", "amount": "2000000.00"}'
+    r = client.post(f"{API}/pool/contributions", data=raw, content_type="application/json", headers=admin)
+    assert r.status_code == 400, r.get_json()
+    body = r.get_json()
+    assert r.mimetype == "application/problem+json" and "body" in body["errors"] and "amount" in body["detail"], body
+    assert audit_count(db) == n
