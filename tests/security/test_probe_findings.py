@@ -134,3 +134,35 @@ def test_a_json_body_that_names_a_member_twice_is_400_and_books_nothing(client, 
     body = r.get_json()
     assert r.mimetype == "application/problem+json" and "body" in body["errors"] and "amount" in body["detail"], body
     assert audit_count(db) == n
+
+
+# --- text that prints as nothing -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["\u3164", "\u2800\u2800", "示例\u3164公司", "\u115f\u1160", "\uffa0", "公司\ufffe",
+                                  "公司\U0010ffff", "公司\ufdd0"])
+def test_names_of_fillers_that_print_blank_or_of_noncharacters_are_422(client, db, factory, name):  # noqa: ANN001
+    # U+3164 (Hangul filler) and U+2800 (braille blank) are letters and symbols to Unicode but print as blank
+    # space: "ㅤ" was stored as an enterprise's and a guarantor's name; noncharacters are not text to interchange
+    from bridgefund.finance.uscc import demo_uscc
+    from tests.conftest import audit_count
+
+    officer = factory.as_role("bank_officer", factory.make_bank())
+    admin = factory.as_role("admin")
+    n = audit_count(db)
+    r = client.post(f"{API}/enterprises", headers=officer,
+                    json={"uscc": demo_uscc(31_000_000), "name": name, "size": "small", "in_zone": True})
+    assert r.status_code == 422 and "name" in r.get_json()["errors"], r.get_json()
+    r = client.post(f"{API}/guarantors", headers=admin, json={"name": name, "guarantee_share": "0.10"})
+    assert r.status_code == 422 and "name" in r.get_json()["errors"], r.get_json()
+    assert audit_count(db) == n
+
+
+def test_ordinary_names_still_pass(client, factory):  # noqa: ANN001
+    from bridgefund.finance.uscc import demo_uscc
+
+    officer = factory.as_role("bank_officer", factory.make_bank())
+    for i, name in enumerate(["郑州𠀀𪚥科技有限公司", "한국상사 유한회사", "Café Zhengzhou Ltd."]):
+        r = client.post(f"{API}/enterprises", headers=officer,
+                        json={"uscc": demo_uscc(32_000_000 + i), "name": name, "size": "small", "in_zone": True})
+        assert r.status_code == 201, r.get_json()
