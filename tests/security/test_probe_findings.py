@@ -166,3 +166,21 @@ def test_ordinary_names_still_pass(client, factory):  # noqa: ANN001
         r = client.post(f"{API}/enterprises", headers=officer,
                         json={"uscc": demo_uscc(32_000_000 + i), "name": name, "size": "small", "in_zone": True})
         assert r.status_code == 201, r.get_json()
+
+
+# --- date bounds: a month that ended before the fund existed ----------------------------------------------
+
+
+@pytest.mark.parametrize("period", ["0001-01", "1899-12", "1999-12"])
+def test_closing_a_month_that_ended_before_the_fund_was_established_is_422(client, db, factory, period):  # noqa: ANN001
+    # "0001-01" and "1999-12" (the default established_on is 2000-01-01) were closed with 201 and an audit event
+    from tests.conftest import audit_count
+
+    admin = factory.as_role("admin")
+    n = audit_count(db)
+    r = client.post(f"{API}/periods/{period}/close", headers=admin)
+    assert r.status_code == 422 and "period" in r.get_json()["errors"], r.get_json()
+    assert audit_count(db) == n
+    assert client.get(f"{API}/periods", headers=admin).get_json()["total"] == 0
+    r = client.post(f"{API}/periods/2000-01/close", headers=admin)  # the first month of the fund closes
+    assert r.status_code == 201, r.get_json()
