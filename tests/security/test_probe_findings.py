@@ -184,3 +184,25 @@ def test_closing_a_month_that_ended_before_the_fund_was_established_is_422(clien
     assert client.get(f"{API}/periods", headers=admin).get_json()["total"] == 0
     r = client.post(f"{API}/periods/2000-01/close", headers=admin)  # the first month of the fund closes
     assert r.status_code == 201, r.get_json()
+
+
+# --- the write-off: what a written-off loan says is due ------------------------------------------------
+
+
+def test_a_written_off_loan_shows_nothing_due_as_it_takes_no_repayments(world):  # noqa: ANN001
+    # after the write-off: payoff_amount 0.00, principal_outstanding 0.00, repayments refused (409), yet amount_due
+    # still showed the written-off principal with its interest and penalty (29,965,016.80 on the demo's PL-2020-000147)
+    from decimal import Decimal
+
+    w = world
+    loan = w.loan(principal="1200000.00", start_date="2020-01-15")
+    r = w.post(f"/pool-loans/{loan['id']}/write-off", {"value_date": "2020-09-30", "reason": "破产核销"}, w.officer)
+    assert r.status_code == 200, r.get_json()
+    before = w.get(f"/pool-loans/{loan['id']}", w.officer, as_of="2020-09-29").get_json()
+    assert Decimal(before["amount_due"]) > 0
+    for as_of in ("2020-09-30", "2020-12-31", "2199-12-31"):
+        shown = w.get(f"/pool-loans/{loan['id']}", w.officer, as_of=as_of).get_json()
+        assert (shown["amount_due"], shown["payoff_amount"], shown["principal_outstanding"]) == \
+            ("0.00", "0.00", "0.00"), (as_of, shown["amount_due"])
+    r = w.repay(loan["id"], "10.00", "2020-10-01")
+    assert r.status_code == 409
