@@ -230,3 +230,23 @@ def test_a_login_for_an_unknown_username_hashes_nothing_once_warm(client, app, m
     for _ in range(3):
         assert client.post(f"{API}/auth/token", json=body).status_code == 401
     assert calls == []
+
+
+# --- path ids: ASCII digits only -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("zero", ["\uff10", "\u0660", "\u06f0", "\u0966"])  # full-width, Arabic-Indic, …
+def test_a_path_id_in_other_digits_is_not_an_alias_of_the_record(client, factory, zero):  # noqa: ANN001
+    # GET /banks/１ (full-width), /enterprises/١ (Arabic-Indic) … answered record 1: werkzeug's \d matches every
+    # Unicode digit, so each record had many URLs (a path rule in a gateway or cache saw another URL than the app)
+    from urllib.parse import quote
+
+    bank = factory.make_bank()
+    officer = factory.as_role("bank_officer", bank)
+    ent = factory.make_enterprise()
+    assert client.get(f"{API}/banks/{bank.id}", headers=officer).status_code == 200
+    for kind, record_id in (("banks", bank.id), ("enterprises", ent.id)):
+        alias = f"/{kind}/" + "".join(chr(ord(zero) + int(d)) for d in str(record_id))
+        r = client.get(API + quote(alias), headers=officer)
+        assert r.status_code == 404, (alias, r.status_code)
+        assert r.mimetype == "application/problem+json"
