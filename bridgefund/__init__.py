@@ -12,12 +12,13 @@ __version__ = "0.1.0"
 
 
 class BoundedInt(IntegerConverter):
-    """``<int:…>`` path segments: digits only. A number beyond a 32-bit id column is simply not found (404,
-    raised by :mod:`bridgefund.web` before any query) — not refused by routing, where werkzeug would answer
-    405 for a PATCH or POST because it checks the method before the converter (found by the contract fuzzer).
+    """``<int:…>`` path segments: ASCII digits only (a regex ``\\d`` would take ``１`` or ``١`` too: another URL
+    of record 1). A number beyond a 32-bit id column is simply not found (404, raised by :mod:`bridgefund.web`
+    before any query) — not refused by routing, where werkzeug would answer 405 for a PATCH or POST because it
+    checks the method before the converter (found by the contract fuzzer).
     """
 
-    regex = r"\d{1,18}"
+    regex = r"[0-9]{1,18}"
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

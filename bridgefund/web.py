@@ -316,13 +316,24 @@ def _parse_constant(text: str) -> float:
     raise ValueError(f"{text} is not JSON")
 
 
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object whose members are named once: another parser would read the first of two, Python the last."""
+    doc: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in doc:
+            raise ValueError(f"the member {key[:40]!r} appears twice in one object")
+        doc[key] = value
+    return doc
+
+
 def _check_json_body() -> None:
     """Refuse, before any parsing by the view, the JSON bodies that would otherwise fail badly.
 
     415 for another content type (a body that is not declared JSON); 413 above :data:`MAX_JSON_BYTES`; 400 for
-    bodies that are not JSON, nest deeper than :data:`MAX_JSON_DEPTH`, carry integer literals longer than
-    :data:`MAX_INT_DIGITS` digits or numbers beyond a float; 422 naming the field for text that is not valid
-    Unicode (lone surrogates cannot be stored). The bytes read are cached for the view's own parsing.
+    bodies that are not JSON, name a member twice in one object, nest deeper than :data:`MAX_JSON_DEPTH`, carry
+    integer literals longer than :data:`MAX_INT_DIGITS` digits or numbers beyond a float; 422 naming the field for
+    text that is not valid Unicode (lone surrogates cannot be stored). The bytes read are cached for the view's
+    own parsing.
     """
     mimetype = request.mimetype
     has_body = bool(request.content_length) or "chunked" in request.headers.get("Transfer-Encoding", "").lower()
@@ -343,7 +354,7 @@ def _check_json_body() -> None:
         return
     try:
         doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
-                         parse_constant=_parse_constant)
+                         parse_constant=_parse_constant, object_pairs_hook=_unique_members)
     except RecursionError:
         raise _bad_body(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from None
     except json.JSONDecodeError as exc:

@@ -95,7 +95,8 @@ def login(
         if user is None:
             # Spend the same time as a real verification so timing does not reveal which names exist.
             key = id(cfg.hasher)
-            _DUMMY_HASHES.setdefault(key, cfg.hasher.hash(secrets.token_hex(8)))
+            if key not in _DUMMY_HASHES:  # hashed once (setdefault would hash on every call: twice the time)
+                _DUMMY_HASHES[key] = cfg.hasher.hash(secrets.token_hex(8))
             _verify(cfg, _DUMMY_HASHES[key], password)
             ok = False
         else:

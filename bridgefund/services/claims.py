@@ -178,8 +178,8 @@ def record_recovery(
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
     if loan.status == PoolLoanStatus.written_off:
-        raise InvalidTransition(f"pool loan {loan.reference} is written off: it takes no recoveries "
-                                "(services.pool_write_off)", {"status": ["is written_off"]})
+        raise InvalidTransition(f"pool loan {loan.reference} is written off: it takes no recoveries",
+                                {"status": ["is written_off"]})
     claim = session.scalar(select(Claim).where(Claim.loan_id == loan.id, Claim.status == ClaimStatus.paid.value))
     if claim is None:
         raise InvalidTransition(f"pool loan {loan.reference} has no paid claim: recoveries follow a payout")

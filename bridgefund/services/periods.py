@@ -14,7 +14,7 @@ from bridgefund.errors import Conflict, RuleViolation
 from bridgefund.models import ClosedPeriod
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, last_closed_day, paginate
+from bridgefund.services.common import Page, established_on, last_closed_day, paginate
 
 
 def parse_period(text: str, field: str = "period") -> tuple[dt.date, dt.date]:
@@ -35,6 +35,9 @@ def close_period(session: Session, actor: Actor, period: str, *, today: dt.date)
     _first, last = parse_period(period)
     if last >= today:
         raise RuleViolation.on("period", f"{period} has not ended yet (today is {today})")
+    established = established_on(session)
+    if last < established:
+        raise RuleViolation.on("period", f"{period} ended before the fund was established ({established})")
     # Serialise closes: the check and the insert must not interleave with another close.
     closed = last_closed_day(session)
     if closed is not None and last <= closed:

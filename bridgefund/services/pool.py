@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import QuotaExceeded, RuleViolation
-from bridgefund.messages import money
+from bridgefund.messages import money, percent
 from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
@@ -219,7 +219,8 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
     overridden = bank.status_reason is not None and bank.latest_status == BankStatus.active
     if breached and not overridden:
         before = {"status": terms.status, "status_reason": bank.status_reason}
-        reason = (f"NPL ratio {figures.npl_ratio} on {as_of} exceeds the threshold {s.bank_npl_threshold}")[:500]
+        reason = (f"NPL ratio {percent(figures.npl_ratio, 2)} on {as_of} exceeds the threshold "
+                  f"{percent(s.bank_npl_threshold, 2)}")[:500]
         bank.status_reason = reason
         bank_terms.change(session, None, bank, as_of, {"status": BankStatus.suspended.value}, reason,
                           check_dates=False)

@@ -510,6 +510,8 @@ class LoanView:
 
     @property
     def amount_due(self) -> Decimal:
+        if self.written_off_principal:  # written off by as_of: it takes no repayments, nothing is due to the pool
+            return ZERO
         return sum((st.unpaid for st in self.states if st.due_date <= self.as_of), ZERO)
 
     @property
