@@ -318,3 +318,22 @@ class BridgeLoan:
         self.fee_paid += tf
         self.principal -= left
         return tp, tf, left
+
+
+# --- claims and recoveries --------------------------------------------------------------------------------
+
+
+def claim_amount(unpaid_principal: int, share: F) -> int:
+    """claim = unpaid principal × pool_share, half-up to the fen."""
+    return fen(F(unpaid_principal, 100) * share)
+
+
+def recovery_shares(amounts: list[int], share: F) -> list[int]:
+    """The pool's share of each recovery: its share of the cumulative amount, less what was already credited."""
+    out, total, credited = [], 0, 0
+    for a in amounts:
+        total += a
+        now = fen(F(total, 100) * share)
+        out.append(now - credited)
+        credited = now
+    return out
