@@ -9,6 +9,7 @@ that receives the count of loans and figures compared (for docs/reliability.md).
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from datetime import date, timedelta
@@ -70,11 +71,19 @@ def compare_loan(tally: dict, oracle: PoolLoan, body: dict, on: date) -> None:
     compare(tally, classify(dpd), body["classification"], "classification")
 
 
-def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method: str, history: list) -> None:
+def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method: str, history: list,
+        penalty: tuple[str, bool] = ("0.50", True)) -> None:
     tally = {"figures": 0, "repayments": 0, "views": 0}
+    markup, compound = penalty
+    body = {k: v for k, v in world.get("/pool/settings").get_json().items() if k != "updated_at"}
+    if (body["penalty_rate_markup"], body["compound_overdue_interest"]) != penalty:  # a loan keeps its own
+        r = world.client.put("/api/v1/pool/settings", json={**body, "penalty_rate_markup": markup,
+                                                            "compound_overdue_interest": compound}, headers=world.admin)
+        assert r.status_code == 200, r.get_json()
     loan = world.loan(principal=text(principal), annual_rate=rate, start_date=start.isoformat(), term_months=n,
                       repayment_method=method)
-    oracle = PoolLoan(principal, F(rate), start, n, method)
+    oracle = PoolLoan(principal, F(rate), start, n, method, markup=F(markup), compound=compound)
+    snapshots = [(start, copy.deepcopy(oracle))]  # the books after each repayment day, to re-read the past
     compare_loan(tally, oracle, loan, date.fromisoformat(loan["as_of"]))
     on = start
     for gap, kind, part in history:
@@ -111,9 +120,19 @@ def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method
                 f"allocation on {on}")
         compare_loan(tally, oracle, r.get_json()["loan"], on)
         tally["repayments"] += 1
+        if snapshots[-1][0] == on:
+            snapshots.pop()
+        snapshots.append((on, copy.deepcopy(oracle)))
         # one fen more than the payoff is refused
         r = world.repay(loan["id"], text(oracle.payoff(on) + 1), on.isoformat())
         compare(tally, True, r.status_code in ((422,) if oracle.payoff(on) else (409, 422)), f"overpayment on {on}")
+    # any past date re-evaluates to what it was: the day before each later repayment day
+    for (_day, book), (nxt, _b) in zip(snapshots, snapshots[1:], strict=False):
+        past = nxt - timedelta(days=1)
+        if past >= _day:
+            r = world.get(f"/pool-loans/{loan['id']}", as_of=past.isoformat())
+            compare_loan(tally, book, r.get_json(), past)
+            tally["views"] += 1
     later = on + timedelta(days=400)
     r = world.get(f"/pool-loans/{loan['id']}", as_of=min(later, date(2026, 12, 1)).isoformat())
     compare_loan(tally, oracle, r.get_json(), min(later, date(2026, 12, 1)))
@@ -126,16 +145,19 @@ def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method
                                                                         HealthCheck.too_slow])
 @given(principals, rates, st.dates(min_value=date(2019, 7, 1), max_value=date(2024, 12, 31)),
        st.integers(min_value=1, max_value=36), st.sampled_from(["equal_installment", "equal_principal",
-                                                                "interest_only", "bullet"]), events)
-@example(100000000, "0.0435", date(2020, 1, 15), 12, "equal_installment", [(1, "prepay", F(1, 2)), (30, "view", 0)])
-@example(100000000, "0.0435", date(2020, 1, 15), 12, "bullet", [(1, "payoff", 0)])
-@example(156000, "0.0385", date(2020, 4, 20), 1, "interest_only", [(30, "view", 0)])
-@example(120000000, "0.06", date(2020, 1, 15), 12, "interest_only", [(121, "view", 0), (0, "due", 0)])
-def test_pool_loans_match_the_oracle(world, principal, rate, start, n, method, history):  # noqa: ANN001
+                                                                "interest_only", "bullet"]), events,
+       st.tuples(st.sampled_from(["0.50", "0.30", "0.00", "0.45"]), st.booleans()))
+@example(100000000, "0.0435", date(2020, 1, 15), 12, "equal_installment", [(1, "prepay", F(1, 2)), (30, "view", 0)],
+         ("0.50", True))
+@example(100000000, "0.0435", date(2020, 1, 15), 12, "bullet", [(1, "payoff", 0)], ("0.50", True))
+@example(156000, "0.0385", date(2020, 4, 20), 1, "interest_only", [(30, "view", 0)], ("0.50", True))
+@example(120000000, "0.06", date(2020, 1, 15), 12, "interest_only", [(121, "view", 0), (0, "due", 0)],
+         ("0.50", True))
+def test_pool_loans_match_the_oracle(world, principal, rate, start, n, method, history, penalty):  # noqa: ANN001
     try:
-        run(world, principal, rate, start, n, method, history)
+        run(world, principal, rate, start, n, method, history, penalty)
     except AssertionError as e:
-        raise AssertionError(f"{e}\n  loan: {(principal, rate, start, n, method, history)!r}") from None
+        raise AssertionError(f"{e}\n  loan: {(principal, rate, start, n, method, history, penalty)!r}") from None
 
 
 def teardown_module() -> None:
