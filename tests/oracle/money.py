@@ -163,6 +163,8 @@ class PoolLoan:
         if cur is None:
             return 0
         bal = self.balance_after(on)
+        if bal == 0:  # all principal prepaid: what is left of the interest fixed to that day
+            return sum(r.interest - r.interest_paid for r in self.live() if r.due > on)
         if self.touched == cur.seq:
             return fen((self.segments + F(bal, 100) * (on - self.seg_from).days) * self.rate / 360)
         return fen(F(bal, 100) * (on - cur.start).days * self.rate / 360)
@@ -193,7 +195,6 @@ class PoolLoan:
         """Allocate ``amount`` fen received on ``on``; returns the split. Raises Overpaid beyond the payoff."""
         if amount > self.payoff(on):
             raise Overpaid
-        payoff = amount == self.payoff(on)
         accrued = self.accrued(on)
         for r in self.due_rows(on):  # charge penalty to the day
             if r.due < on:
@@ -219,22 +220,22 @@ class PoolLoan:
         cur = self.current(on)
         if left and cur is not None:
             bal = self.balance_after(on)
-            if payoff:  # settles: the current period's interest to this day, the rest cancelled
+            if left >= bal:  # all principal: the current period's interest runs to this day, the rest cancelled;
+                # money beyond the principal pays that interest in advance (the whole of it: a payoff)
                 cur.interest = accrued
                 cur.principal = cur.principal_paid + bal
-                cur.interest_paid = accrued
+                cur.interest_paid += left - bal
                 cur.principal_paid = cur.principal
-                self.touched = None  # settled: nothing accrues any more
+                self.touched = None  # no principal left: nothing accrues any more
                 for r in self.live():
                     if r.due > cur.due:
                         r.cancelled = True
                         r.principal = r.interest = 0
-                split["interest"] += accrued
+                split["interest"] += left - bal
                 split["principal"] += bal
                 split["prepaid_principal"] = bal
-                split["allocation"].append((cur.seq, 0, accrued, bal))
+                split["allocation"].append((cur.seq, 0, left - bal, bal))
             else:
-                assert left < bal, "a prepayment between the balance and the payoff is not modelled"
                 if self.touched != cur.seq:
                     self.touched, self.segments, self.seg_from = cur.seq, F(0), cur.start
                 self.segments += F(bal, 100) * (on - self.seg_from).days

@@ -1,8 +1,9 @@
 """The service's pool-loan figures, through the HTTP API, against the independent oracle (tests/oracle/money.py).
 
-Hypothesis draws a loan and a history of repayments (instalments paid, short-paid, prepaid, paid off; on due dates,
-between them, late) and compares every figure the API shows: each schedule row, the split of each repayment,
-``payoff_amount``, ``amount_due``, ``principal_outstanding``, ``days_past_due`` and the classification.
+Hypothesis draws a loan and a history of repayments (instalments paid, short-paid, prepaid, all principal
+prepaid with part of the interest accrued, paid off; on due dates, between them, late) and compares every
+figure the API shows: each schedule row, the split of each repayment, ``payoff_amount``, ``amount_due``,
+``principal_outstanding``, ``days_past_due`` and the classification, also re-read on past dates.
 ``BRIDGEFUND_ORACLE_EXAMPLES`` sets the number of loans (default 40); ``BRIDGEFUND_ORACLE_STATS`` names a file
 that receives the count of loans and figures compared (for docs/reliability.md).
 """
@@ -30,7 +31,7 @@ principals = st.one_of(st.integers(min_value=1, max_value=2 * 10**8),
 rates = st.one_of(st.sampled_from(["0.0385", "0.0415", "0.0435", "0.0475", "0.0405", "0.06525", "0"]),
                   st.integers(min_value=0, max_value=65250).map(lambda n: f"0.{n:06d}"))
 events = st.lists(st.tuples(st.integers(min_value=0, max_value=75),
-                            st.sampled_from(["due", "short", "prepay", "payoff", "view", "view"]),
+                            st.sampled_from(["due", "short", "prepay", "all_principal", "payoff", "view", "view"]),
                             st.fractions(min_value=0, max_value=1)), max_size=6)
 
 
@@ -105,6 +106,8 @@ def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method
             amount = int(due * part)
         elif kind == "prepay":
             amount = due + int((balance - 1) * part) if balance > 1 else due
+        elif kind == "all_principal":  # all principal and part of the interest accrued to this day
+            amount = due + balance + int((payoff - due - balance) * part)
         else:
             amount = payoff
         if amount <= 0:
