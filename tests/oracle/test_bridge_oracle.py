@@ -2,7 +2,7 @@
 
 Hypothesis draws the fund's fee tiers and penalty rate, a loan (amount, term, value date) and a history of
 repayments and views; every figure the API shows is compared with tests/oracle/money.py (DOMAIN.md, "Fee math").
-``BRIDGEFUND_ORACLE_EXAMPLES`` sets the number of loans (default 40).
+``BRIDGEFUND_ORACLE_EXAMPLES`` sets the number of loans (default 30).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from tests.bridge_support import World
 from tests.oracle.money import BridgeLoan, text
 
-EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "30"))
 TODAY = date(2026, 12, 1)
 STATS = {"loans": 0, "repayments": 0, "views": 0, "figures": 0}
 

@@ -4,7 +4,7 @@ Hypothesis draws a loan and a history of repayments (instalments paid, short-pai
 prepaid with part of the interest accrued, paid off; on due dates, between them, late) and compares every
 figure the API shows: each schedule row, the split of each repayment, ``payoff_amount``, ``amount_due``,
 ``principal_outstanding``, ``days_past_due`` and the classification, also re-read on past dates.
-``BRIDGEFUND_ORACLE_EXAMPLES`` sets the number of loans (default 40); ``BRIDGEFUND_ORACLE_STATS`` names a file
+``BRIDGEFUND_ORACLE_EXAMPLES`` sets the number of loans (default 30); ``BRIDGEFUND_ORACLE_STATS`` names a file
 that receives the count of loans and figures compared (for docs/reliability.md).
 """
 
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from tests.oracle.money import PoolLoan, classify, text, to_fen
 from tests.pool_support import PoolWorld
 
-EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "30"))
 STATS = {"loans": 0, "repayments": 0, "views": 0, "figures": 0}
 
 principals = st.one_of(st.integers(min_value=1, max_value=2 * 10**8),

@@ -14,7 +14,7 @@ from tests.oracle.money import claim_amount, recovery_shares, text
 from tests.oracle.test_pool_oracle import world  # noqa: F401  (the same world)
 from tests.pool_support import PoolWorld
 
-EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "40")) // 2 or 1
+EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "30")) // 2 or 1
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
