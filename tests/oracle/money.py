@@ -222,7 +222,8 @@ class PoolLoan:
             bal = self.balance_after(on)
             if left >= bal:  # all principal: the current period's interest runs to this day, the rest cancelled;
                 # money beyond the principal pays that interest in advance (the whole of it: a payoff)
-                cur.interest = accrued
+                if bal:  # (with no principal left the interest was fixed by the earlier prepayment)
+                    cur.interest = accrued
                 cur.principal = cur.principal_paid + bal
                 cur.interest_paid += left - bal
                 cur.principal_paid = cur.principal

@@ -156,6 +156,9 @@ def run(world: PoolWorld, principal: int, rate: str, start: date, n: int, method
 @example(156000, "0.0385", date(2020, 4, 20), 1, "interest_only", [(30, "view", 0)], ("0.50", True))
 @example(120000000, "0.06", date(2020, 1, 15), 12, "interest_only", [(121, "view", 0), (0, "due", 0)],
          ("0.50", True))
+@example(500607, "0.0385", date(2022, 1, 3), 24, "equal_installment",
+         [(63, "due", 0), (54, "due", 0), (29, "due", 0), (75, "due", 0), (33, "all_principal", F(1605, 15646)),
+          (0, "payoff", 0)], ("0.50", False))  # all principal, then the rest of the interest the same day
 def test_pool_loans_match_the_oracle(world, principal, rate, start, n, method, history, penalty):  # noqa: ANN001
     try:
         run(world, principal, rate, start, n, method, history, penalty)
