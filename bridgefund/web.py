@@ -428,18 +428,29 @@ def _idempotency_begin(a: Actor) -> Response | None:
 
 
 def _body_fingerprint() -> bytes:
-    """What the body says, for comparing two requests: the raw bytes, except for a multipart form, whose
+    """What the body says, for comparing two requests: a JSON body's members (in any order, any white space), the
+    raw bytes of any other body, except for a multipart form, whose
     boundary every client draws at random per request — there, its fields and files (name, filename, a hash
     of the content), so that a retried upload (``POST /pool-loans/import``) is recognised as the same."""
+    if _is_json(request.mimetype or ""):
+        data = request.get_data(cache=True)
+        try:  # the same members in another order, or other white space, are the same request
+            doc = json.loads(data.decode("utf-8"))
+        except ValueError:
+            return data
+        return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace")
     if request.mimetype != "multipart/form-data":
         return request.get_data(cache=True)
-    parts = [f"{k}={v}".encode() for k, v in sorted(request.form.items(multi=True))]
-    for name, upload in sorted(request.files.items(multi=True), key=lambda item: (item[0], item[1].filename or "")):
+    # (a malformed part may come without a name: werkzeug then keys it None, so sort on the printed form)
+    parts = [f"{k}={v}".encode("utf-8", "replace") for k, v in
+             sorted(request.form.items(multi=True), key=lambda item: (str(item[0]), str(item[1])))]
+    for name, upload in sorted(request.files.items(multi=True),
+                               key=lambda item: (str(item[0]), str(item[1].filename))):
         content = hashlib.sha256()
         for chunk in iter(functools.partial(upload.stream.read, 1 << 20), b""):
             content.update(chunk)
         upload.stream.seek(0)
-        parts.append(f"{name}:{upload.filename}:{content.hexdigest()}".encode())
+        parts.append(f"{name}:{upload.filename}:{content.hexdigest()}".encode("utf-8", "replace"))
     return b"\0".join([b"multipart", *parts])
 
 

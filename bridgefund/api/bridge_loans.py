@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import url_for
-from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from bridgefund.api import paging
+from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
     BridgeLoanAsOfArgs,

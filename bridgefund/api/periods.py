@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from bridgefund.api import paging
+from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.services import periods
 from bridgefund.web import access, actor, session, today

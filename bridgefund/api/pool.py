@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request
-from flask_smorest import Blueprint
 
 from bridgefund.api import paging
+from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, url_for
-from flask_smorest import Blueprint
 
 from bridgefund.api import paging
+from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
     LangArgs,

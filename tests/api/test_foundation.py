@@ -212,13 +212,15 @@ def test_failed_request_does_not_burn_the_key(client, factory, db):  # noqa: ANN
 
 def test_key_in_flight_answers_409(client, factory, db):  # noqa: ANN001
     import hashlib
+    import json
 
     from bridgefund.models import IdempotencyRecord
 
     user = factory.make_user("admin")
     h = factory.headers(user) | {"Idempotency-Key": "in-flight"}
     body = b'{"code": "FLY1", "name": "n"}'
-    digest = hashlib.sha256(b"\0".join([b"POST", b"/api/v1/banks?", body])).hexdigest()
+    canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    digest = hashlib.sha256(b"\0".join([b"POST", b"/api/v1/banks?", canonical])).hexdigest()
     db.add(IdempotencyRecord(user_id=user.id, key="in-flight", request_hash=digest))
     db.commit()
     r = client.post("/api/v1/banks", headers=h, data=body, content_type="application/json")
