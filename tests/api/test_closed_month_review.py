@@ -1,0 +1,174 @@
+"""Review of the dated rules (issue 10 items 8–10): a closed month's figures and reports never change, whatever is
+edited later; every endpoint that takes ``as_of`` bounds it alike (DOMAIN.md "Ledgers and invariants")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pytest
+
+from bridgefund.models import Bank, ClosedPeriod
+from bridgefund.reports.data import bank_statement_data, monthly_report_data
+from tests.api_support import assert_problem
+from tests.bridge_support import World
+from tests.pool_support import PoolWorld
+
+LAST = "2020-05-31"
+
+
+@pytest.fixture
+def pool_world(client, factory, settings):  # noqa: ANN001, ANN201
+    settings.today = "2020-12-31"
+    return PoolWorld(client, factory)
+
+
+def close(db, period: str, last_day: str) -> None:  # noqa: ANN001
+    db.add(ClosedPeriod(period=period, last_day=dt.date.fromisoformat(last_day)))
+    db.flush()
+
+
+def snapshot(w: PoolWorld, db) -> dict[str, Any]:  # noqa: ANN001
+    """Everything that shows the closed month: report data, the bank's statement data, the as-of answers."""
+    db.expire_all()
+    bank = db.get(Bank, w.bank.id)
+    out = {
+        "report": monthly_report_data(db, "2020-05"),
+        "statement": bank_statement_data(db, bank, "2020-05"),
+        "fund": w.get("/fund", w.manager, as_of=LAST).get_json(),
+        "pool": w.get("/pool", w.manager, as_of=LAST).get_json(),
+        "banks": w.get("/banks", w.manager, as_of=LAST).get_json(),
+        "bank": w.get(f"/banks/{w.bank.id}", w.manager, as_of=LAST).get_json(),
+        "officer_banks": w.get("/banks", w.officer, as_of=LAST).get_json(),
+        "pool_loans": w.get("/pool-loans", w.manager, as_of=LAST).get_json(),
+    }
+    return json.loads(json.dumps(out, default=str))
+
+
+def diff(a: Any, b: Any, path: str = "") -> list[str]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for k in sorted(set(a) | set(b), key=str) for d in diff(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in diff(x, y, f"{path}[{i}]")]
+    return [] if a == b or _same_number(a, b) else [f"{path}: {a!r} → {b!r}"]
+
+
+def _same_number(a: Any, b: Any) -> bool:
+    """'0.05' and '0.05000000' are the same rate (a default and the stored NUMERIC); the figure did not move."""
+    try:
+        return isinstance(a, str) and isinstance(b, str) and Decimal(a) == Decimal(b)
+    except InvalidOperation:
+        return False
+
+
+@pytest.fixture
+def closed_may(pool_world, db, factory):  # noqa: ANN001, ANN201
+    """May 2020 closed with: a loan 106 days past due and claimed (paid), a loan 60 days past due, a healthy loan,
+    a bridge loan out; the bank suspension sweep leaves figures as they are."""
+    w = pool_world
+    bridge = World(w.client, factory)
+    bridge.capital("5000000.00", "2020-02-07")
+    bridge.disbursed("1000000.00")
+    w.claimed_loan = w.loan(principal="1200000.00", start_date="2020-01-15")
+    r = w.post(f"/pool-loans/{w.claimed_loan['id']}/claims", {"claimed_on": "2020-05-20"}, w.officer)
+    assert r.status_code == 201, r.get_json()
+    w.claim = r.get_json()
+    r = w.post(f"/claims/{w.claim['id']}/approve", {"decided_on": "2020-05-21"}, w.manager)
+    assert r.status_code == 200, r.get_json()
+    r = w.post(f"/claims/{w.claim['id']}/pay", {"value_date": "2020-05-22"}, w.manager2)
+    assert r.status_code == 200, r.get_json()
+    w.late_loan = w.loan(principal="600000.00", start_date="2020-03-01")  # first due 04-01: 60 days on 05-31
+    w.good_loan = w.loan(principal="300000.00", start_date="2020-05-10", repayment_method="interest_only")
+    w.pending_claim_loan = w.loan(principal="100000.00", start_date="2020-01-20")
+    r = w.post(f"/pool-loans/{w.pending_claim_loan['id']}/claims", {"claimed_on": "2020-05-25"}, w.officer)
+    assert r.status_code == 201, r.get_json()
+    w.pending_claim = r.get_json()
+    close(db, "2020-05", LAST)
+    w.before = snapshot(w, db)
+    return w
+
+
+def assert_unchanged(w: PoolWorld, db, what: str) -> None:  # noqa: ANN001
+    moved = diff(w.before, snapshot(w, db))
+    assert not moved, f"after {what} the closed month moved:\n" + "\n".join(moved[:20])
+
+
+POOL_SETTINGS_EDITS = {
+    "leverage": "20", "default_pool_share": "0.40", "claim_after_days_overdue": 60, "bank_npl_threshold": "0.01",
+    "pool_loss_threshold": "0.0001", "max_loan_amount": "2000000.00", "max_annual_rate": "0.06",
+    "penalty_rate_markup": "0.30", "compound_overdue_interest": False,
+}
+
+
+@pytest.mark.parametrize("field", sorted(POOL_SETTINGS_EDITS))
+def test_a_pool_settings_change_leaves_the_closed_month(closed_may, db, field) -> None:  # noqa: ANN001
+    w = closed_may
+    body = w.get("/pool/settings", w.admin).get_json()
+    body = {k: v for k, v in body.items() if k not in ("updated_at", "updated_by")}
+    body[field] = POOL_SETTINGS_EDITS[field]
+    r = w.client.put("/api/v1/pool/settings", json=body, headers=w.admin)
+    if r.status_code == 200:
+        assert_unchanged(w, db, f"PUT /pool/settings {field}")
+    else:  # refusing the edit is the other way to keep the month
+        assert r.status_code == 409, r.get_json()
+        assert_unchanged(w, db, f"refused PUT /pool/settings {field}")
+
+
+FUND_SETTINGS_EDITS = {
+    "fee_tiers": [{"from_day": 1, "daily_rate": "0.0003"}],
+    "penalty_daily_rate": "0.001", "max_term_days": 5, "per_enterprise_cap": "2000000.00",
+    "max_share_of_renewal": "0.5", "dual_approval_threshold": "100000.00", "default_after_days": 1,
+    "established_on": "2001-01-01",
+}
+
+
+@pytest.mark.parametrize("field", sorted(FUND_SETTINGS_EDITS))
+def test_a_fund_settings_change_leaves_the_closed_month(closed_may, db, field) -> None:  # noqa: ANN001
+    w = closed_may
+    body = w.get("/fund/settings", w.admin).get_json()
+    body = {k: v for k, v in body.items() if k not in ("updated_at", "updated_by")}
+    body[field] = FUND_SETTINGS_EDITS[field]
+    r = w.client.put("/api/v1/fund/settings", json=body, headers=w.admin)
+    assert r.status_code in (200, 409), r.get_json()
+    assert_unchanged(w, db, f"PUT /fund/settings {field}")
+
+
+@pytest.mark.parametrize("change", [
+    {"name": "改名银行"}, {"pool_quota": "1000.00"}, {"pool_share": "0.10"}, {"status": "suspended", "reason": "x"},
+])
+def test_a_bank_change_after_the_closed_month_leaves_it(closed_may, db, change) -> None:  # noqa: ANN001
+    w = closed_may
+    for effective_from in ("2020-05-31", "2020-05-01", "2019-12-31"):
+        r = w.client.patch(f"/api/v1/banks/{w.bank.id}", json={**change, "effective_from": effective_from},
+                           headers=w.admin)
+        assert_problem(r, 409, "effective_from")
+    r = w.client.patch(f"/api/v1/banks/{w.bank.id}", json={**change, "effective_from": "2020-06-01"},
+                       headers=w.admin)
+    assert r.status_code in (200, 409), r.get_json()
+    r = w.client.patch(f"/api/v1/banks/{w.bank.id}", json=change, headers=w.admin)  # default: today
+    assert r.status_code in (200, 409), r.get_json()
+    assert_unchanged(w, db, f"PATCH /banks {change}")
+
+
+def test_new_bank_enterprise_edit_and_later_money_leave_the_closed_month(closed_may, db) -> None:  # noqa: ANN001
+    w = closed_may
+    r = w.post("/banks", {"code": "LATE-9", "name": "后来银行", "pool_quota": "1000000.00"}, w.admin)
+    assert r.status_code == 201, r.get_json()
+    assert_unchanged(w, db, "POST /banks")
+    r = w.client.patch(f"/api/v1/enterprises/{w.enterprise.id}", json={"size": "medium", "in_zone": False},
+                       headers=w.admin)
+    assert r.status_code == 200, r.get_json()
+    assert_unchanged(w, db, "PATCH /enterprises")
+    r = w.post(f"/claims/{w.pending_claim['id']}/reject", {"reason": "no", "decided_on": "2020-06-02"},
+               w.manager)
+    assert r.status_code in (200, 201), r.get_json()
+    assert_unchanged(w, db, "claim rejection")
+    assert w.repay(w.good_loan["id"], "1000.00", "2020-06-10").status_code == 201
+    assert w.repay(w.late_loan["id"], "700000.00", "2020-06-10").status_code == 201
+    assert_unchanged(w, db, "repayments dated after")
+    r = w.post(f"/pool-loans/{w.claimed_loan['id']}/write-off", {"value_date": "2020-06-15", "reason": "gone"},
+               w.officer)
+    assert r.status_code in (200, 201), r.get_json()
+    assert_unchanged(w, db, "write-off dated after")
