@@ -17,6 +17,8 @@ from tests.bridge_support import World
 from tests.pool_support import PoolWorld
 
 LAST = "2020-05-31"
+AS_OF_LOAN_FIGURES = ("id", "as_of", "classification", "principal_outstanding", "days_past_due", "amount_due",
+                      "penalty_accrued", "payoff_amount", "recovered", "written_off_principal")
 
 
 @pytest.fixture
@@ -42,7 +44,9 @@ def snapshot(w: PoolWorld, db) -> dict[str, Any]:  # noqa: ANN001
         "banks": w.get("/banks", w.manager, as_of=LAST).get_json(),
         "bank": w.get(f"/banks/{w.bank.id}", w.manager, as_of=LAST).get_json(),
         "officer_banks": w.get("/banks", w.officer, as_of=LAST).get_json(),
-        "pool_loans": w.get("/pool-loans", w.manager, as_of=LAST).get_json(),
+        # the as-of figures of each loan (status, repaid_on, written_off_on are the record's current facts)
+        "pool_loans": [{k: loan[k] for k in AS_OF_LOAN_FIGURES}
+                       for loan in w.get("/pool-loans", w.manager, as_of=LAST).get_json()["items"]],
     }
     return json.loads(json.dumps(out, default=str))
 
@@ -166,7 +170,7 @@ def test_new_bank_enterprise_edit_and_later_money_leave_the_closed_month(closed_
     assert r.status_code in (200, 201), r.get_json()
     assert_unchanged(w, db, "claim rejection")
     assert w.repay(w.good_loan["id"], "1000.00", "2020-06-10").status_code == 201
-    assert w.repay(w.late_loan["id"], "700000.00", "2020-06-10").status_code == 201
+    assert w.repay(w.late_loan["id"], "300000.00", "2020-06-10").status_code == 201
     assert_unchanged(w, db, "repayments dated after")
     r = w.post(f"/pool-loans/{w.claimed_loan['id']}/write-off", {"value_date": "2020-06-15", "reason": "gone"},
                w.officer)
