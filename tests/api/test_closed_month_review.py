@@ -284,3 +284,19 @@ def test_officer_sees_only_their_banks_terms_and_figures(closed_may, db) -> None
     mine = w.get(f"/banks/{w.bank.id}/terms", w.officer)
     assert mine.status_code == 200 and all(t.get("bank_id", w.bank.id) == w.bank.id for t in mine.get_json()["items"])
     assert w.get(f"/banks/{other}/terms", w.other_officer).status_code == 200
+
+
+def test_a_reinstatement_after_the_closed_month_leaves_its_status_reason(closed_may, db) -> None:  # noqa: ANN001
+    """The sweep suspended the bank on 2020-05-20 (in May, closed); reinstating it from 2020-06-01 with a reason
+    must not rewrite the reason shown as of May's last day, while today's answer shows the reinstatement."""
+    w = closed_may
+    suspended = w.before["bank"]
+    assert suspended["status"] == "suspended" and suspended["suspended_on"] == "2020-05-20"
+    assert "2020-05-20" in suspended["status_reason"]
+    r = w.client.patch(f"/api/v1/banks/{w.bank.id}", json={"status": "active", "reason": "整改完毕复牌",
+                                                           "effective_from": "2020-06-01"}, headers=w.admin)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["status_reason"] == "整改完毕复牌"
+    assert_unchanged(w, db, "a reinstatement from 2020-06-01")
+    on_june = w.get(f"/banks/{w.bank.id}", w.manager, as_of="2020-06-01").get_json()
+    assert (on_june["status"], on_june["status_reason"]) == ("active", "整改完毕复牌")
