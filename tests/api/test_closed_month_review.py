@@ -75,7 +75,7 @@ def closed_may(pool_world, db, factory):  # noqa: ANN001, ANN201
     w = pool_world
     bridge = World(w.client, factory)
     bridge.capital("5000000.00", "2020-02-07")
-    bridge.disbursed("1000000.00")
+    w.bridge, w.bridge_loan = bridge, bridge.disbursed("1000000.00")
     w.claimed_loan = w.loan(principal="1200000.00", start_date="2020-01-15")
     r = w.post(f"/pool-loans/{w.claimed_loan['id']}/claims", {"claimed_on": "2020-05-20"}, w.officer)
     assert r.status_code == 201, r.get_json()
@@ -300,3 +300,19 @@ def test_a_reinstatement_after_the_closed_month_leaves_its_status_reason(closed_
     assert_unchanged(w, db, "a reinstatement from 2020-06-01")
     on_june = w.get(f"/banks/{w.bank.id}", w.manager, as_of="2020-06-01").get_json()
     assert (on_june["status"], on_june["status_reason"]) == ("active", "整改完毕复牌")
+
+
+def test_later_bridge_money_and_a_partner_from_the_next_day_leave_the_closed_month(closed_may, db) -> None:  # noqa: ANN001
+    w = closed_may
+    r = w.post("/banks", {"code": "JUNE-1", "name": "六月银行", "pool_quota": "1000000.00",
+                          "effective_from": "2020-06-01"}, w.admin)  # the first day after the closed month
+    assert r.status_code == 201, r.get_json()
+    lid = w.bridge_loan["id"]
+    assert w.bridge.repay(lid, "100000.00", "2020-06-05", "BR-1").status_code in (200, 201)
+    r = w.post(f"/bridge-loans/{lid}/default", {"value_date": "2020-06-10"}, w.bridge.li)
+    assert r.status_code == 200, r.get_json()
+    r = w.post(f"/bridge-loans/{lid}/write-off", {"value_date": "2020-06-15", "reason": "破产"}, w.bridge.li)
+    assert r.status_code == 200, r.get_json()
+    r = w.post(f"/bridge-loans/{lid}/recoveries", {"amount": "5000.00", "value_date": "2020-06-20"}, w.bridge.li)
+    assert r.status_code in (200, 201), r.get_json()
+    assert_unchanged(w, db, "bridge money dated after the closed month")
