@@ -399,7 +399,8 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
             state = bridge_status_on(r, last)
             rows.append({
                 "reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
-                "disbursed_on": r.disbursed_on, "due_date": r.due_date, "defaulted_on": r.defaulted_on,
+                "disbursed_on": r.disbursed_on, "due_date": r.due_date,
+                "defaulted_on": r.defaulted_on if r.defaulted_on is not None and r.defaulted_on <= last else None,
                 "days_overdue": (last - r.due_date).days if r.due_date and r.due_date < last else 0,
                 "outstanding": ZERO if state == "written_off" else _money(r.outstanding),
                 "written_off": r.written_off_amount if state == "written_off" else ZERO,
