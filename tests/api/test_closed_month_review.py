@@ -40,6 +40,8 @@ def snapshot(w: PoolWorld, db) -> dict[str, Any]:  # noqa: ANN001
     out = {
         "report": monthly_report_data(db, "2020-05"),
         "statement": bank_statement_data(db, bank, "2020-05"),
+        "statements": [bank_statement_data(db, db.get(Bank, b), "2020-05")
+                       for b in (w.other_bank.id, *([w.bridge.bank.id] if hasattr(w, "bridge") else []))],
         "fund": w.get("/fund", w.manager, as_of=LAST).get_json(),
         "pool": w.get("/pool", w.manager, as_of=LAST).get_json(),
         "banks": w.get("/banks", w.manager, as_of=LAST).get_json(),
