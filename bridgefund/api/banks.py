@@ -38,7 +38,8 @@ def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
         out.append({
             "id": b.id, "code": b.code, "name": t.name, "status": t.status, "pool_quota": t.pool_quota,
             "pool_quota_used": used, "pool_share": t.pool_share, "npl_ratio": npl, "suspended_on": t.suspended_on,
-            "status_reason": b.status_reason, "created_at": b.created_at, "partner_since": t.partner_since,
+            "status_reason": b.status_reason if t.newest_status else t.status_reason,
+            "created_at": b.created_at, "partner_since": t.partner_since,
             "terms_effective_from": t.effective_from,
         })
     return out

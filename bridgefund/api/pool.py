@@ -113,7 +113,9 @@ def put_settings(body: dict):  # noqa: ANN201
     """Replace the pool's rules.
 
     The whole settings object is sent. Lowering `leverage` below what the banks' quotas already use answers 409;
-    `default_pool_share` above 1 is a 422. Writes an `update_settings` audit event with the old and new rules.
+    `default_pool_share` above 1 is a 422. The rules are not dated, so a `claim_after_days_overdue` or
+    `pool_loss_threshold` that would change a figure as of a day of a closed month answers 409 (period-closed).
+    Writes an `update_settings` audit event with the old and new rules.
     """
     return pool.put_settings(session(), actor(), body)
 

@@ -41,7 +41,6 @@ from bridgefund.models import (
     BridgeLoan,
     BridgeRepayment,
     Claim,
-    ClaimStatus,
     Enterprise,
     FundLedgerEntry,
     Guarantor,
@@ -400,7 +399,8 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
             state = bridge_status_on(r, last)
             rows.append({
                 "reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
-                "disbursed_on": r.disbursed_on, "due_date": r.due_date, "defaulted_on": r.defaulted_on,
+                "disbursed_on": r.disbursed_on, "due_date": r.due_date,
+                "defaulted_on": r.defaulted_on if r.defaulted_on is not None and r.defaulted_on <= last else None,
                 "days_overdue": (last - r.due_date).days if r.due_date and r.due_date < last else 0,
                 "outstanding": ZERO if state == "written_off" else _money(r.outstanding),
                 "written_off": r.written_off_amount if state == "written_off" else ZERO,
@@ -441,7 +441,7 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
     stmt = (
         select(PoolLoan.reference, Enterprise.name.label("enterprise"), terms.c.name.label("bank"), PoolLoan.principal,
                PoolLoan.start_date, outstanding, oldest_unpaid.label("oldest_unpaid"),
-               shown.reference.label("claim"), shown.status.label("claim_status"), shown.paid_on, shown.amount)
+               shown.reference.label("claim"), shown.rejected_on, shown.paid_on, shown.amount)
         .select_from(PoolLoan).join(Enterprise, Enterprise.id == PoolLoan.enterprise_id)
         .outerjoin(terms, terms.c.bank_id == PoolLoan.bank_id).outerjoin(shown, shown.id == latest_claim)
         .where(condition).order_by(oldest_unpaid, PoolLoan.id).limit(LIST_LIMIT)
@@ -451,7 +451,7 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
         claim_state = None
         if r.claim is not None:
             claim_state = "paid" if r.paid_on is not None and r.paid_on <= last else (
-                "rejected" if r.claim_status == ClaimStatus.rejected.value else "filed")
+                "rejected" if r.rejected_on is not None and r.rejected_on <= last else "filed")
         rows.append({
             "reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "principal": r.principal,
             "start_date": r.start_date, "outstanding": _money(r.outstanding),
@@ -625,7 +625,7 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
     claims = []
     for r in session.execute(
         select(Claim.reference, PoolLoan.reference.label("loan"), Claim.filed_on, Claim.days_past_due,
-               Claim.unpaid_principal, Claim.pool_share, Claim.amount, Claim.status, Claim.paid_on)
+               Claim.unpaid_principal, Claim.pool_share, Claim.amount, Claim.rejected_on, Claim.paid_on)
         .join(PoolLoan, PoolLoan.id == Claim.loan_id)
         .where(Claim.bank_id == bank.id, Claim.filed_on <= last,
                or_(Claim.filed_on >= first, Claim.paid_on.is_(None), Claim.paid_on >= first))
@@ -633,7 +633,8 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
     ):
         row = dict(r._mapping)
         row["status"] = "paid" if r.paid_on is not None and r.paid_on <= last else (
-            "rejected" if r.status == ClaimStatus.rejected.value else "filed")
+            "rejected" if r.rejected_on is not None and r.rejected_on <= last else "filed")
+        del row["rejected_on"]
         row["paid_on"] = r.paid_on if r.paid_on is not None and r.paid_on <= last else None
         claims.append(row)
     recoveries = [dict(r._mapping) for r in session.execute(

@@ -49,6 +49,11 @@ class Terms:
     partner_since: dt.date
     #: First day of the suspension in force (None while active).
     suspended_on: dt.date | None
+    #: The reason recorded with the status change that began the status in force (None: since the partnership).
+    status_reason: str | None = None
+    #: No later row changes the status: the bank's current ``status_reason`` (which also carries the
+    #: reinstatement override) is the one to show.
+    newest_status: bool = True
 
     @property
     def suspended(self) -> bool:
@@ -78,15 +83,14 @@ def resolve(rows: list[BankTerms], on: dt.date) -> Terms | None:
     if at is None:
         return None
     row = rows[at]
-    suspended_on = None
-    if row.status == BankStatus.suspended:
-        start = at
-        while start > 0 and rows[start - 1].status == BankStatus.suspended:
-            start -= 1
-        suspended_on = rows[start].effective_from
+    start = at  # the first row of the status in force
+    while start > 0 and rows[start - 1].status == row.status:
+        start -= 1
+    suspended_on = rows[start].effective_from if row.status == BankStatus.suspended else None
     return Terms(bank_id=row.bank_id, effective_from=row.effective_from, name=row.name, status=row.status,
                  pool_quota=row.pool_quota, pool_share=row.pool_share, partner_since=rows[0].effective_from,
-                 suspended_on=suspended_on)
+                 suspended_on=suspended_on, status_reason=rows[start].reason if start > 0 else None,
+                 newest_status=all(r.status == row.status for r in rows[at + 1:]))
 
 
 def terms_on(session: Session, bank_ids: Iterable[int] | None, on: dt.date) -> dict[int, Terms]:

@@ -25,12 +25,21 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bridgefund.errors import QuotaExceeded, RuleViolation
+from bridgefund.errors import PeriodClosed, QuotaExceeded, RuleViolation
 from bridgefund.messages import money, percent
-from bridgefund.models import Bank, BankStatus, PoolAccount, PoolEntryKind, PoolLedgerEntry, PoolSettings, Role
+from bridgefund.models import (
+    Bank,
+    BankStatus,
+    PoolAccount,
+    PoolEntryKind,
+    PoolInstallment,
+    PoolLedgerEntry,
+    PoolSettings,
+    Role,
+)
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import check_value_date, last_closed_day
@@ -89,6 +98,7 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
         if key in values:  # every field is required but compound_overdue_interest (absent: kept as it is)
             setattr(row, key, values[key])
     row.updated_by = actor.id
+    _keep_closed_months(session, before, row)
     contributions = ledger_totals(session).contributions
     quotas = _total_quota(session)  # the largest Σ of any day: the settings are not dated
     if contributions > 0 and quotas > row.leverage * contributions:
@@ -100,6 +110,50 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
     session.flush()
     audit.record_update(session, actor, "pool", POOL_ENTITY_ID, before, row.snapshot(), action="update_settings")
     return row
+
+
+def _keep_closed_months(session: Session, before: dict[str, Any], row: PoolSettings) -> None:
+    """409 when the new rules would change a figure as of a day of a closed month (DOMAIN.md "Ledgers and
+    invariants": the settings are not dated, so a change that rewrites a closed month is refused).
+
+    * ``claim_after_days_overdue`` t → t': a loan is non-performing on D from ``due + t`` until the installment is
+      settled, so the two rules differ on some D ≤ the last closed day iff an installment due on or before
+      ``closed − min(t, t')`` was still unsettled on ``due + min(t, t')``.
+    * ``pool_loss_threshold`` τ → τ': the pool is stopped on D when claims paid > τ × contributions; the rules
+      differ on a closed day iff on some ledger date ≤ it claims paid lie between τ × and τ' × contributions.
+    """
+    closed = last_closed_day(session)
+    if closed is None:
+        return
+    old_days, new_days = int(before["claim_after_days_overdue"]), row.claim_after_days_overdue
+    if new_days != old_days:
+        after = dt.timedelta(days=min(old_days, new_days))
+        rows = session.execute(select(PoolInstallment.due_date, PoolInstallment.settled_on).where(
+            PoolInstallment.due_date <= closed - after,
+            or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > PoolInstallment.due_date)))
+        if any(settled is None or settled > due + after for due, settled in rows):
+            raise PeriodClosed(
+                f"claim_after_days_overdue {new_days} would change the non-performing loans of closed months "
+                f"(closed up to {closed:%Y-%m})", {"claim_after_days_overdue": ["changes a closed month's figures"]})
+    old_limit, new_limit = Decimal(before["pool_loss_threshold"]), row.pool_loss_threshold
+    if new_limit != old_limit:
+        low, high = sorted((old_limit, new_limit))
+        contributions = claims_paid = Decimal("0.00")
+        days: dict[dt.date, dict[str, Decimal]] = {}
+        for day, kind, amount in session.execute(
+                select(PoolLedgerEntry.value_date, PoolLedgerEntry.kind, func.sum(PoolLedgerEntry.amount))
+                .where(PoolLedgerEntry.value_date <= closed,
+                       PoolLedgerEntry.kind.in_([PoolEntryKind.contribution.value, PoolEntryKind.claim_payout.value]))
+                .group_by(PoolLedgerEntry.value_date, PoolLedgerEntry.kind)):
+            days.setdefault(day, {})[kind] = Decimal(amount)
+        for day in sorted(days):  # the flag of each day, on that day's totals
+            contributions += days[day].get(PoolEntryKind.contribution.value, Decimal("0.00"))
+            claims_paid += days[day].get(PoolEntryKind.claim_payout.value, Decimal("0.00"))
+            if low * contributions < claims_paid <= high * contributions:
+                raise PeriodClosed(
+                    f"pool_loss_threshold {new_limit.normalize():f} would change whether the pool took loans in "
+                    f"closed months (closed up to {closed:%Y-%m})",
+                    {"pool_loss_threshold": ["changes a closed month's figures"]})
 
 
 def _plain(v: Any) -> Any:

@@ -196,11 +196,12 @@ def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
 def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None, *,
                after_id: int | None = None, count_limit: int | None = None,
                as_of: dt.date | None = None) -> Page[Bank]:
-    """Banks, newest first; ``status`` filters on the status in force on ``as_of`` (default today)."""
-    stmt = bank_scoped(select(Bank).order_by(Bank.id.desc()), Bank.id, actor)
+    """Banks that were partners on ``as_of`` (default today), newest first; ``status`` filters on the status in
+    force then. A bank that became a partner after ``as_of`` is not listed (DOMAIN.md "Dated terms")."""
+    terms = bank_terms.in_force(as_of or _today())
+    stmt = bank_scoped(select(Bank).join(terms, terms.c.bank_id == Bank.id).order_by(Bank.id.desc()), Bank.id, actor)
     if status:
-        terms = bank_terms.in_force(as_of or _today())
-        stmt = stmt.join(terms, terms.c.bank_id == Bank.id).where(terms.c.status == status)
+        stmt = stmt.where(terms.c.status == status)
     return paginate(session, stmt, page, page_size, key=Bank.id, after_id=after_id, count_limit=count_limit)
 
 
