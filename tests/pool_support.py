@@ -82,3 +82,8 @@ def pool_balance(db: Session) -> Decimal:
     for e in db.scalars(select(PoolLedgerEntry)):
         total += e.signed_amount
     return total
+
+
+#: The pool-loan import's column headers (the template's first row).
+IMPORT_HEADERS = ["企业信用代码", "合同编号", "本金", "年利率", "起始日", "期限(月)", "还款方式", "担保机构",
+                  "补偿比例"]

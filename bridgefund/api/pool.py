@@ -131,7 +131,7 @@ def contribute(body: dict):  # noqa: ANN201
     (422) or in a closed month (409). Writes an audit event with the ledger entry.
     """
     entry = pool.contribute(session(), actor(), today(), **body)
-    entry.balance_after = None
+    entry.balance_after = pool.balance_after(session(), entry)
     return entry
 
 

@@ -196,6 +196,25 @@ def contribute(
     return entry
 
 
+def balance_after(session: Session, entry: PoolLedgerEntry) -> Decimal:
+    """The pool's balance right after ``entry`` in value-date order (as the ledger list shows it)."""
+    return _balance_before(session, entry) + entry.signed_amount
+
+
+def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
+    """Σ of the entries before ``first`` in (value date, id) order."""
+    from sqlalchemy import case, type_coerce
+
+    from bridgefund.db import Money
+
+    sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
+    before = session.scalar(
+        select(func.coalesce(func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())), 0)).where(
+            (PoolLedgerEntry.value_date < first.value_date)
+            | ((PoolLedgerEntry.value_date == first.value_date) & (PoolLedgerEntry.id < first.id))))
+    return Decimal(before or 0).quantize(Decimal("0.01"))
+
+
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, count_limit: int | None = None) -> Any:
     """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
     from bridgefund.services.common import paginate
@@ -205,17 +224,7 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, co
                                                                  PoolLedgerEntry.id.desc()), page, page_size,
                       count_limit=count_limit)
     if result.items:
-        from sqlalchemy import case, type_coerce
-
-        from bridgefund.db import Money
-
-        sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
-        first = result.items[-1]
-        before = session.scalar(
-            select(func.coalesce(func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())), 0)).where(
-                (PoolLedgerEntry.value_date < first.value_date)
-                | ((PoolLedgerEntry.value_date == first.value_date) & (PoolLedgerEntry.id < first.id))))
-        balance = Decimal(before or 0).quantize(Decimal("0.01"))
+        balance = _balance_before(session, result.items[-1])
         for entry in reversed(result.items):
             balance += entry.signed_amount
             entry.balance_after = balance  # type: ignore[attr-defined]

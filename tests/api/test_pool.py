@@ -332,3 +332,13 @@ def test_actions_without_a_body(world):  # noqa: ANN001
     assert_problem(r, 422, "value_date")
     shown = world.get(f"/claims/{claim['id']}", world.manager).get_json()
     assert shown["status"] == "approved" and shown["paid_on"] is None
+
+
+def test_a_contribution_answers_with_the_pool_balance_after_it(client, factory, settings):  # noqa: ANN001
+    """The created ledger entry carries ``balance_after`` as the ledger shows it (was null: a schema violation)."""
+    settings.today = "2020-12-31"
+    w = PoolWorld(client, factory, contribute="100000000.00")  # booked on its own date
+    later = w.post("/pool/contributions", {"amount": "1000.00", "value_date": "2020-06-30", "note": "x"}, w.admin)
+    assert later.status_code == 201 and later.get_json()["balance_after"] == "100001000.00", later.get_json()
+    ledger = w.get("/pool/ledger").get_json()["items"]
+    assert next(e for e in ledger if e["id"] == later.get_json()["id"])["balance_after"] == "100001000.00"

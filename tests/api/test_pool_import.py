@@ -13,9 +13,8 @@ from sqlalchemy import func, select, text
 
 from bridgefund.models import AuditEvent, Bank, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
 from bridgefund.services import bank_terms, pool_import, summaries
+from tests.pool_support import IMPORT_HEADERS as HEADERS
 from tests.pool_support import PoolWorld, counts
-
-HEADERS = ["企业信用代码", "合同编号", "本金", "年利率", "起始日", "期限(月)", "还款方式", "担保机构", "补偿比例"]
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import os
 from datetime import date, timedelta
 from fractions import Fraction as F
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -33,17 +32,6 @@ rates = st.one_of(st.sampled_from(["0.0385", "0.0415", "0.0435", "0.0475", "0.04
 events = st.lists(st.tuples(st.integers(min_value=0, max_value=75),
                             st.sampled_from(["due", "short", "prepay", "all_principal", "payoff", "view", "view"]),
                             st.fractions(min_value=0, max_value=1)), max_size=6)
-
-
-@pytest.fixture
-def world(client, factory, settings):  # noqa: ANN001, ANN201
-    settings.today = "2026-12-01"
-    w = PoolWorld(client, factory, contribute="100000000000.00", quota="900000000000.00")
-    # loans left unpaid on purpose would suspend the bank (NPL ratio): not what this test is about
-    body = {k: v for k, v in w.get("/pool/settings").get_json().items() if k != "updated_at"}
-    r = client.put("/api/v1/pool/settings", json={**body, "bank_npl_threshold": "1.00"}, headers=w.admin)
-    assert r.status_code == 200, r.get_json()
-    return w
 
 
 def compare(tally: dict, want: object, got: object, what: str) -> None:

@@ -11,7 +11,6 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.oracle.money import claim_amount, recovery_shares, text
-from tests.oracle.test_pool_oracle import world  # noqa: F401  (the same world)
 from tests.pool_support import PoolWorld
 
 EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "30")) // 2 or 1
@@ -23,7 +22,7 @@ EXAMPLES = int(os.environ.get("BRIDGEFUND_ORACLE_EXAMPLES", "30")) // 2 or 1
        st.lists(st.integers(min_value=1, max_value=999), min_size=1, max_size=6),
        st.sampled_from(["equal_installment", "equal_principal", "interest_only", "bullet"]))
 @example(120000000, 50, [1, 1, 1], "equal_principal")
-def test_claims_and_recoveries_match_the_oracle(world: PoolWorld, principal, share, recoveries, method):  # noqa: ANN001, F811
+def test_claims_and_recoveries_match_the_oracle(world: PoolWorld, principal, share, recoveries, method):  # noqa: ANN001
     loan = world.loan(principal=text(principal), pool_share=text(share),
                       start_date="2020-01-15", term_months=3, repayment_method=method)
     r = world.post(f"/pool-loans/{loan['id']}/claims", {"claimed_on": "2020-08-01"}, world.officer)

@@ -56,7 +56,7 @@ def _workbook(rows: list[list], *, dimension: str | None = None, filler: str = "
 
     import openpyxl
 
-    from tests.api.test_pool_import import HEADERS
+    from tests.pool_support import IMPORT_HEADERS as HEADERS
 
     wb = openpyxl.Workbook()
     ws = wb.active
