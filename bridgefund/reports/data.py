@@ -33,9 +33,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
-from bridgefund.db import Money
+from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Bank,
     BridgeLoan,
@@ -55,11 +56,9 @@ from bridgefund.models import (
 from bridgefund.services import bank_terms
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.fund import money_sum
 from bridgefund.services.fund_figures import fund_position
 from bridgefund.services.pool_figures import bank_pool_figures, ledger_totals, non_performing, ratio
 
-ZERO = Decimal("0.00")
 #: Overdue, default and non-performing lists show at most this many rows (oldest due first); the totals
 #: above them always cover every loan.
 LIST_LIMIT = 200

@@ -19,6 +19,7 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from bridgefund.db import money_sum
 from bridgefund.errors import (
     BankSuspended,
     Conflict,
@@ -29,6 +30,7 @@ from bridgefund.errors import (
     RuleViolation,
 )
 from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -54,7 +56,6 @@ from bridgefund.services.common import (
 from bridgefund.services.fund import (
     current_settings,
     lock_fund,
-    money_sum,
     post,
     require_cash,
     tiers_from_json,
@@ -63,7 +64,6 @@ from bridgefund.services.fund import (
 )
 
 S = BridgeLoanStatus
-ZERO = Decimal("0.00")
 ENTITY = "bridge_loan"
 
 

@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridgefund.db import money_sum
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, Role
 from bridgefund.services import summaries
 from bridgefund.services.actor import Actor
-from bridgefund.services.fund import money_sum, yuan
+from bridgefund.services.fund import yuan
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:

@@ -25,7 +25,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import QuotaExceeded, RuleViolation
@@ -151,14 +151,14 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, co
                                                                  PoolLedgerEntry.id.desc()), page, page_size,
                       count_limit=count_limit)
     if result.items:
-        from sqlalchemy import case, type_coerce
+        from sqlalchemy import case
 
-        from bridgefund.db import Money
+        from bridgefund.db import money_sum
 
         sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
         first = result.items[-1]
         before = session.scalar(
-            select(func.coalesce(func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())), 0)).where(
+            select(money_sum(PoolLedgerEntry.amount * sign)).where(
                 (PoolLedgerEntry.value_date < first.value_date)
                 | ((PoolLedgerEntry.value_date == first.value_date) & (PoolLedgerEntry.id < first.id))))
         balance = Decimal(before or 0).quantize(Decimal("0.01"))

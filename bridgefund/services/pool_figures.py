@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.db import Money
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Claim,
     PoolEntryKind,
@@ -34,8 +35,6 @@ from bridgefund.models import (
     PoolRepayment,
 )
 from bridgefund.services import summaries
-
-ZERO = Decimal("0.00")
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:

@@ -45,6 +45,7 @@ from bridgefund.errors import (
 )
 from bridgefund.finance.money import ZERO, Overpayment, Repayment
 from bridgefund.finance.pool import (
+    CLASSIFICATION_BANDS,
     Classification,
     InstallmentState,
     allocate_pool_repayment,
@@ -521,15 +522,19 @@ class LoanView:
         return [c for c in self.loan.claims if c.filed_on <= self.as_of]
 
 
-def states_of(loan: PoolLoan) -> list[InstallmentState]:
-    return [_state(i, loan.start_date) for i in loan.installments]
+def states_of(rows: Iterable[PoolInstallment], start_date: dt.date) -> list[InstallmentState]:
+    """The installment rows as finance sees them; the first installment's interest period starts on the loan's
+    start date."""
+    return [InstallmentState(row.seq, row.due_date, row.principal, row.interest, row.principal_paid,
+                             row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to,
+                             row.accrual_basis, start_date if row.seq == 1 else None) for row in rows]
 
 
 def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
     """Evaluate a loan on ``as_of`` (installments, repayments, recoveries and claims must be loaded)."""
     repayments = [r for r in loan.repayments if r.value_date <= as_of]
     if loan.last_repayment_on is None or as_of >= loan.last_repayment_on:
-        states = states_of(loan)
+        states = states_of(loan.installments, loan.start_date)
     else:
         schedule = build_schedule(loan.principal, loan.annual_rate, loan.start_date, loan.term_months,
                                   loan.repayment_method)
@@ -578,19 +583,10 @@ def get_pool_loan(session: Session, actor: Actor, loan_id: int, as_of: dt.date) 
     return view(loan, as_of)
 
 
-#: Days-past-due bounds of each grade (inclusive); ``None`` = unbounded.
-_GRADES: dict[str, tuple[int, int | None]] = {
-    Classification.NORMAL.value: (0, 0),
-    Classification.SPECIAL_MENTION.value: (1, 90),
-    Classification.SUBSTANDARD.value: (91, 270),
-    Classification.DOUBTFUL.value: (271, 360),
-    Classification.LOSS.value: (361, None),
-}
-
-
 def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL condition on PoolLoan
-    """Loans of ``grade`` on ``as_of``: the oldest installment unpaid then is due between two dates."""
-    low, high = _GRADES[grade]
+    """Loans of ``grade`` on ``as_of``: the oldest installment unpaid then is due between two dates — the band of
+    finance.pool.CLASSIFICATION_BANDS, so SQL and :func:`classify` cannot disagree."""
+    low, high = CLASSIFICATION_BANDS[Classification(grade)]
     unpaid = and_(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date < as_of,
                   or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
     if low == 0:
@@ -649,7 +645,7 @@ def record_repayment(
                                 .order_by(PoolInstallment.seq)))
     try:
         result = allocate_pool_repayment(
-            [_state(r, loan.start_date) for r in rows], amount, value_date, annual_rate=loan.annual_rate,
+            states_of(rows, loan.start_date), amount, value_date, annual_rate=loan.annual_rate,
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
             compound=loan.compound_overdue_interest)
     except Overpayment as exc:
@@ -689,13 +685,6 @@ def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> No
         if found is not None:
             raise Duplicate(f"external_ref {external_ref} is already booked for this bank",
                             {"external_ref": ["already used by this bank"]}, existing_id=found)
-
-
-def _state(row: PoolInstallment, start_date: dt.date) -> InstallmentState:
-    """The row as finance sees it; the first installment's interest period starts on the loan's start date."""
-    return InstallmentState(row.seq, row.due_date, row.principal, row.interest, row.principal_paid,
-                            row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to,
-                            row.accrual_basis, start_date if row.seq == 1 else None)
 
 
 def _write_state(row: PoolInstallment, state: InstallmentState, value_date: dt.date) -> None:
