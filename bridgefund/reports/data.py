@@ -154,18 +154,6 @@ def _repaid_by(as_of: dt.date) -> Any:
             .group_by(E.bridge_loan_id).subquery())
 
 
-def _overdue_on(as_of: dt.date, repaid: Any) -> ColumnElement[bool]:
-    """The condition ``fund_position`` counts as overdue on ``as_of`` (kept identical on purpose)."""
-    loan = BridgeLoan
-    return and_(
-        loan.disbursed_on <= as_of,
-        loan.due_date < as_of,
-        or_(loan.repaid_on.is_(None), loan.repaid_on > as_of),
-        or_(loan.written_off_on.is_(None), loan.written_off_on > as_of),
-        loan.amount - func.coalesce(repaid.c.repaid, 0) > 0,
-    )
-
-
 # ------------------------------------------------------------------------------------ the monthly report
 
 
@@ -259,7 +247,7 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
             select(loan.bank_id, func.count(loan.id),
                    money_sum(loan.amount - func.coalesce(repaid.c.repaid, 0)))
             .select_from(loan).outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
-            .where(_overdue_on(last, repaid)).group_by(loan.bank_id)
+            .where(BridgeLoan.overdue_on(last, repaid.c.repaid)).group_by(loan.bank_id)
         )
     }
     started = and_(PoolLoan.start_date >= first, PoolLoan.start_date <= last)
@@ -407,7 +395,7 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
             })
         return rows, int(count), _money(amount)
 
-    od_rows, od_count, od_amount = listed(and_(_overdue_on(last, repaid), ~defaulted))
+    od_rows, od_count, od_amount = listed(and_(BridgeLoan.overdue_on(last, repaid.c.repaid), ~defaulted))
     df_rows, df_count, df_amount = listed(defaulted)
     return ({"rows": od_rows, "count": od_count, "amount": od_amount},
             {"rows": df_rows, "count": df_count, "amount": df_amount})

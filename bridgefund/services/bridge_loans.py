@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -561,12 +561,7 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
         stmt = stmt.where(loan.disbursed_on <= disbursed_to)
     if overdue is not None:
         # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
-        on = as_of or today
-        is_overdue = and_(
-            loan.disbursed_on.is_not(None), loan.disbursed_on <= on, loan.due_date < on,
-            or_(loan.repaid_on.is_(None), loan.repaid_on > on),
-            or_(loan.written_off_on.is_(None), loan.written_off_on > on),
-        )
+        is_overdue = loan.overdue_on(as_of or today)
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
     result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
     with_figures(result.items, as_of or today)
