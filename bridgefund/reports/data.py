@@ -39,6 +39,7 @@ from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Bank,
+    BankStatus,
     BridgeLoan,
     BridgeRepayment,
     Claim,
@@ -288,7 +289,7 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
         disbursed = b.disbursed if b else ZERO
         rows.append({
             "id": bank.id, "code": bank.code, "name": terms.name,
-            "status": "suspended" if terms.suspended else "active",
+            "status": BankStatus(terms.status).value,
             "bridge_count": int(b.count) if b else 0,
             "bridge_amount": disbursed,
             "bridge_outstanding": disbursed - (b.reduced if b else ZERO),
@@ -635,7 +636,7 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
     return {
         "period": period, "first_day": first, "as_of": last,
         "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
-                 "status": "suspended" if terms.suspended else "active", "suspended_on": terms.suspended_on},
+                 "status": BankStatus(terms.status).value, "suspended_on": terms.suspended_on},
         "bridge": {
             "loans": bridge_rows,
             "repayments": repayments,

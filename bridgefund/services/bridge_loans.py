@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from bridgefund.db import money_sum
 from bridgefund.errors import (
-    BankSuspended,
     Conflict,
     Duplicate,
     Forbidden,
@@ -103,12 +102,7 @@ def check_visible(session: Session, actor: Actor, loan_id: int) -> None:
 
 def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) -> None:
     """409 unless the bank is a partner and active on ``on`` (the terms in force that day, services.bank_terms)."""
-    terms = bank_terms.require_partner(session, bank, on, field)
-    if terms.suspended:
-        raise BankSuspended(
-            f"bank {bank.code} is suspended since {terms.suspended_on}: it takes no new bridge loans",
-            {"bank_id": ["bank suspended"]},
-        )
+    bank_terms.check_open(bank, bank_terms.require_partner(session, bank, on, field), "it takes no new bridge loans")
 
 
 # --- submit -------------------------------------------------------------------------------------------------

@@ -63,7 +63,6 @@ from bridgefund.finance.schedule import Installment, RepaymentMethod, build_sche
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
-    BankStatus,
     Claim,
     ClaimStatus,
     Enterprise,
@@ -463,10 +462,8 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
 def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date,
                      batch: Batch | None = None) -> None:
     """409 when the bank is suspended on ``on``: by the terms in force that day, or by its NPL ratio that day."""
-    if terms.suspended:
-        raise BankSuspended(f"bank {bank.code} is suspended since {terms.suspended_on}: no new loans dated from then",
-                            {"bank_id": ["bank suspended"]})
-    if bank.status_reason is not None and bank.latest_status == BankStatus.active:
+    bank_terms.check_open(bank, terms, "no new loans dated from then")
+    if bank.npl_override:
         return  # reinstated by an admin: the override holds (services.pool docstring)
     if batch is not None:
         breached, npl_ratio = batch.breaches(bank.id, on, s)
@@ -635,8 +632,8 @@ def record_repayment(
     if loan.last_repayment_on is not None and value_date < loan.last_repayment_on:
         raise RuleViolation.on("value_date", f"repayments are applied in date order; the latest is dated "
                                              f"{loan.last_repayment_on}")
-    if loan.status != PoolLoanStatus.active:
-        raise InvalidTransition(f"pool loan {loan.reference} is {loan.status}: it takes no repayments")
+    loan.state.check(PoolLoanStatus.repaid, "repay",
+                     detail=f"pool loan {loan.reference} is {loan.status}: it takes no repayments")
     open_claim = session.scalar(select(Claim.reference).where(
         Claim.loan_id == loan.id, Claim.status.in_([ClaimStatus.filed.value, ClaimStatus.approved.value])))
     if open_claim is not None:
@@ -666,7 +663,8 @@ def record_repayment(
     loan.penalty_repaid += result.penalty
     loan.last_repayment_on = value_date
     if all(r.settled_on is not None and r.penalty_paid == r.penalty_charged for r in rows):
-        loan.status, loan.repaid_on = PoolLoanStatus.repaid.value, value_date
+        loan.move_to(PoolLoanStatus.repaid, "repay")
+        loan.repaid_on = value_date
     session.flush()
     audit.record(session, actor, "repay", "pool_loan", loan.id, after={
         "repayment_id": repayment.id, "amount": str(amount), "value_date": value_date.isoformat(),
