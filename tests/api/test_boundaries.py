@@ -309,7 +309,6 @@ def test_bank_suspended_on_its_first_day_to_the_day_before_its_reinstatement(poo
 def test_overdue_in_sql_and_in_python_on_the_due_date_and_the_day_after(bridge, db):  # noqa: ANN001
     """BridgeLoan.overdue_on (the list filter, /fund, the reports) and finance.bridge.is_overdue (the loan view,
     the summaries) on the due date and the day after, with and without the principal repaid by then."""
-    from decimal import Decimal
 
     from sqlalchemy import func, literal_column, select
 
