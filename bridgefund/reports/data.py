@@ -404,10 +404,10 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
 
 def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> dict[str, Any]:
     """Non-performing pool loans on ``last`` (the NPL ratio's numerator), most days past due first."""
-    repaid = (select(func.coalesce(func.sum(PoolRepayment.principal), 0))
+    repaid = (select(money_sum(PoolRepayment.principal))
               .where(PoolRepayment.loan_id == PoolLoan.id, PoolRepayment.value_date <= last)
               .correlate(PoolLoan).scalar_subquery())
-    recovered = (select(func.coalesce(func.sum(PoolRecovery.amount), 0))
+    recovered = (select(money_sum(PoolRecovery.amount))
                  .where(PoolRecovery.loan_id == PoolLoan.id, PoolRecovery.value_date <= last)
                  .correlate(PoolLoan).scalar_subquery())
     oldest_unpaid = (select(func.min(PoolInstallment.due_date))

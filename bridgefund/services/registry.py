@@ -310,7 +310,5 @@ def bank_figures(
     from bridgefund.services import pool
 
     if as_of is None:
-        from zoneinfo import ZoneInfo
-
-        as_of = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        as_of = _today()
     return pool.bank_figures(session, bank_ids, as_of)
