@@ -13,8 +13,7 @@ from bridgefund.cli import in_transaction
 
 
 def _today() -> dt.date:
-    s = current_app.config["BRIDGEFUND"]
-    return dt.date.fromisoformat(s.today) if s.today else dt.datetime.now(s.tz).date()
+    return current_app.config["BRIDGEFUND"].business_date()
 
 
 def _fail(exc: Exception) -> click.ClickException:

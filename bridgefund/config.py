@@ -6,6 +6,7 @@ that overrides these (the tests use it); nothing else in the code reads the envi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 from dataclasses import dataclass, field, fields
@@ -55,6 +56,11 @@ class Settings:
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def business_date(self) -> dt.date:
+        """Today's business date in the fund's timezone (``BRIDGEFUND_TODAY`` pins it for demos and tests): the one
+        definition of "today" (web.today, the CLIs, the demo and the services' defaults use it)."""
+        return dt.date.fromisoformat(self.today) if self.today else dt.datetime.now(self.tz).date()
 
 
 _ENV = {

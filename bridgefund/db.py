@@ -14,7 +14,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, func, type_coerce
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -74,6 +74,12 @@ class ScaledDecimal(TypeDecorator[Decimal]):
 def Money() -> ScaledDecimal:  # noqa: N802 - reads like a type in column definitions
     """Yuan with two decimals, stored as integer fen."""
     return ScaledDecimal(2)
+
+
+def money_sum(expr: Any) -> Any:
+    """``COALESCE(SUM(expr), 0)`` over fen columns read back as yuan: the result is typed ``Money`` whatever the
+    dialect returns. The one money SUM of the code base."""
+    return type_coerce(func.coalesce(func.sum(expr), 0), Money())
 
 
 def Rate() -> ScaledDecimal:  # noqa: N802

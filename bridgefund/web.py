@@ -116,10 +116,7 @@ def auth_config() -> auth.AuthConfig:
 
 def today() -> dt.date:
     """Today's business date in the fund's timezone (``BRIDGEFUND_TODAY`` pins it for demos)."""
-    s = settings()
-    if s.today:
-        return dt.date.fromisoformat(s.today)
-    return dt.datetime.now(s.tz).date()
+    return settings().business_date()
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:

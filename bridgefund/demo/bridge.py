@@ -131,7 +131,7 @@ def _actor(user: Any) -> Actor:
 def load(session: Session, story: dict[str, Any]) -> None:
     app = story["app"]
     s = app.config["BRIDGEFUND"]
-    today = dt.date.fromisoformat(s.today) if s.today else dt.datetime.now(s.tz).date()
+    today = s.business_date()
     users = story["users"]
     admin, li, wang = _actor(users["admin"]), _actor(users["manager-li"]), _actor(users["manager-wang"])
     fund.put_settings(session, admin, SETTINGS)

@@ -82,8 +82,7 @@ def _actor(user: Any) -> Actor:
 
 
 def _today(story: dict[str, Any]) -> dt.date:
-    s = story["app"].config["BRIDGEFUND"]
-    return dt.date.fromisoformat(s.today) if s.today else dt.datetime.now(s.tz).date()
+    return story["app"].config["BRIDGEFUND"].business_date()
 
 
 def load(session: Session, story: dict[str, Any]) -> None:

@@ -166,13 +166,20 @@ def allocate_next(terms: BridgeTerms, prior: Sequence[Repayment], new: Repayment
         raise
 
 
+def is_overdue(due_date: date, day: date, principal_outstanding: Decimal) -> bool:
+    """The one rule of "a bridge loan is overdue on ``day``": after its due date (the due date itself is still a fee
+    day) with principal outstanding that day. finance.profiles.bridge_on adds the loan's life (disbursed by then,
+    not repaid or written off by then); its SQL twin is ``BridgeLoan.overdue_on`` (models.bridge_loan)."""
+    return day > due_date and principal_outstanding > 0
+
+
 def position(terms: BridgeTerms, repayments: Sequence[Repayment], as_of: date) -> BridgePosition:
     """Evaluate the loan on ``as_of``, counting only repayments with ``value_date ≤ as_of``."""
     if as_of < terms.value_date:
         raise ValueError("as_of is before the loan's value date")
     with localcontext(EXACT):
         book = _charge(terms, _replay(terms, [r for r in repayments if r.value_date <= as_of]), as_of)
-    overdue = as_of > terms.due_date and book.principal > 0
+    overdue = is_overdue(terms.due_date, as_of, book.principal)
     return BridgePosition(
         as_of=as_of,
         principal_outstanding=book.principal,

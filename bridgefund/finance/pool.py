@@ -353,19 +353,26 @@ class Classification(StrEnum):
     LOSS = "loss"
 
 
+#: The one table of the five grades: each grade's days-past-due band, inclusive (``None`` = unbounded), in order.
+#: :func:`classify` reads it, and the SQL filter of ``GET /pool/loans?classification=`` is generated from it
+#: (services.pool_loans).
+CLASSIFICATION_BANDS: dict[Classification, tuple[int, int | None]] = {
+    Classification.NORMAL: (0, 0),
+    Classification.SPECIAL_MENTION: (1, 90),
+    Classification.SUBSTANDARD: (91, 270),
+    Classification.DOUBTFUL: (271, 360),
+    Classification.LOSS: (361, None),
+}
+
+
 def classify(days_past_due: int) -> Classification:
     """0 → normal, 1–90 → special mention, 91–270 → substandard, 271–360 → doubtful, over 360 → loss."""
     if days_past_due < 0:
         raise ValueError(f"days past due cannot be negative: {days_past_due}")
-    if days_past_due == 0:
-        return Classification.NORMAL
-    if days_past_due <= 90:
-        return Classification.SPECIAL_MENTION
-    if days_past_due <= 270:
-        return Classification.SUBSTANDARD
-    if days_past_due <= 360:
-        return Classification.DOUBTFUL
-    return Classification.LOSS
+    for grade, (low, high) in CLASSIFICATION_BANDS.items():
+        if low <= days_past_due and (high is None or days_past_due <= high):
+            return grade
+    raise AssertionError(f"no band holds {days_past_due} days")  # the bands cover 0…∞ without a gap
 
 
 def claim_amount(unpaid_principal: Decimal, pool_share: Decimal) -> Decimal:

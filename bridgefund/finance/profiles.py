@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
 
+from .bridge import is_overdue
 from .money import ZERO
 
 ONE_DAY = dt.timedelta(days=1)
@@ -74,7 +75,7 @@ def bridge_on(loan: BridgeLoanDates, day: dt.date) -> BridgeDay:
     if loan.disbursed_on is None or loan.disbursed_on > day:
         return BridgeDay()
     outstanding = loan.amount - sum((p for d, p in loan.principal_paid if d <= day), ZERO)
-    overdue = (loan.due_date is not None and loan.due_date < day and outstanding > 0
+    overdue = (loan.due_date is not None and is_overdue(loan.due_date, day, outstanding)
                and (loan.repaid_on is None or loan.repaid_on > day)
                and (loan.written_off_on is None or loan.written_off_on > day))
     repaid = loan.repaid_on is not None and loan.repaid_on <= day

@@ -5,16 +5,34 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
+from bridgefund.models import states
 
 
 class BankStatus(enum.StrEnum):
     active = "active"
     suspended = "suspended"
+
+    @property
+    def next_states(self) -> frozenset[BankStatus]:
+        return BANK_TRANSITIONS[self]
+
+    def check(self, target: BankStatus, action: str, **wording: Any) -> None:
+        """409 naming the current status unless ``self → target`` is allowed (models.states.check)."""
+        states.check(BANK_TRANSITIONS, self, target, action, "bank", **wording)
+
+
+#: A bank is suspended by the NPL rule (services.pool.evaluate_bank) and reinstated by an admin
+#: (services.registry.update_bank); the status is effective-dated (services.bank_terms.move_to).
+BANK_TRANSITIONS: dict[BankStatus, frozenset[BankStatus]] = {
+    BankStatus.active: frozenset({BankStatus.suspended}),
+    BankStatus.suspended: frozenset({BankStatus.active}),
+}
 
 
 def _dated(field: str) -> property:
@@ -59,6 +77,11 @@ class Bank(Base):
     #: overrides the NPL rule until the ratio is back within the threshold (services.pool docstring).
     status_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def npl_override(self) -> bool:
+        """An admin's reinstatement holds: the NPL rule does not suspend the bank (services.pool docstring)."""
+        return self.status_reason is not None and self.latest_status == BankStatus.active
 
     name = _dated("name")
     status = _dated("status")

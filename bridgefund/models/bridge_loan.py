@@ -12,7 +12,18 @@ import enum
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    or_,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -180,6 +191,19 @@ class BridgeLoan(Base):
         """Change status through the state machine (409 naming the current state if not allowed)."""
         self.state.check(target, action)
         self.status = target.value
+
+    @classmethod
+    def overdue_on(cls, on: dt.date, principal_repaid: Any = None) -> ColumnElement[bool]:
+        """SQL for "overdue on ``on``" (finance.bridge.is_overdue within finance.profiles.bridge_on): disbursed by
+        then, due date before it, not repaid and not written off by then, and — given ``principal_repaid``, the
+        principal repaid by ``on`` per loan — principal still outstanding. The list filter passes no
+        ``principal_repaid`` and goes by the dates alone (as it always has)."""
+        cond = [cls.disbursed_on.is_not(None), cls.disbursed_on <= on, cls.due_date < on,
+                or_(cls.repaid_on.is_(None), cls.repaid_on > on),
+                or_(cls.written_off_on.is_(None), cls.written_off_on > on)]
+        if principal_repaid is not None:
+            cond.append(cls.amount - func.coalesce(principal_repaid, 0) > 0)
+        return and_(*cond)
 
     @property
     def principal_outstanding_now(self) -> Decimal:

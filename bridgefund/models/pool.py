@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
+from bridgefund.models import states
 
 
 class PoolEntryKind(enum.StrEnum):
@@ -54,6 +55,14 @@ class PoolLoanStatus(enum.StrEnum):
     #: The bank wrote its unpaid principal off (``written_off_on``): no longer outstanding, still non-performing.
     written_off = "written_off"
 
+    @property
+    def next_states(self) -> frozenset[PoolLoanStatus]:
+        return POOL_LOAN_TRANSITIONS[self]
+
+    def check(self, target: PoolLoanStatus, action: str, **wording: Any) -> None:
+        """409 naming the current status unless ``self → target`` is allowed (models.states.check)."""
+        states.check(POOL_LOAN_TRANSITIONS, self, target, action, "pool loan", **wording)
+
 
 class ClaimStatus(enum.StrEnum):
     filed = "filed"
@@ -61,11 +70,24 @@ class ClaimStatus(enum.StrEnum):
     rejected = "rejected"
     paid = "paid"
 
-    def can_become(self, target: ClaimStatus) -> bool:
-        return target in _CLAIM_TRANSITIONS[self]
+    @property
+    def next_states(self) -> frozenset[ClaimStatus]:
+        return CLAIM_TRANSITIONS[self]
+
+    def check(self, target: ClaimStatus, action: str, **wording: Any) -> None:
+        """409 naming the current status unless ``self → target`` is allowed (models.states.check)."""
+        states.check(CLAIM_TRANSITIONS, self, target, action, "claim", **wording)
 
 
-_CLAIM_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
+#: Where a pool loan may go: repaid by its last installment, claimed when the pool pays a claim on it, written off
+#: by the bank while active or after a claim (DOMAIN.md, "Pool").
+POOL_LOAN_TRANSITIONS: dict[PoolLoanStatus, frozenset[PoolLoanStatus]] = {
+    PoolLoanStatus.active: frozenset({PoolLoanStatus.repaid, PoolLoanStatus.claimed, PoolLoanStatus.written_off}),
+    PoolLoanStatus.claimed: frozenset({PoolLoanStatus.written_off}),
+    PoolLoanStatus.repaid: frozenset(),
+    PoolLoanStatus.written_off: frozenset(),
+}
+CLAIM_TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     ClaimStatus.filed: frozenset({ClaimStatus.approved, ClaimStatus.rejected}),
     ClaimStatus.approved: frozenset({ClaimStatus.paid}),
     ClaimStatus.rejected: frozenset(),
@@ -220,6 +242,15 @@ class PoolLoan(Base):
         order_by="(PoolRecovery.value_date, PoolRecovery.id)", lazy="raise_on_sql", viewonly=True)
     claims: Mapped[list[Claim]] = relationship(order_by="Claim.id", lazy="raise_on_sql", viewonly=True)
 
+    @property
+    def state(self) -> PoolLoanStatus:
+        return PoolLoanStatus(self.status)
+
+    def move_to(self, target: PoolLoanStatus, action: str) -> None:
+        """Change status through the state machine (409 naming the current state if not allowed)."""
+        self.state.check(target, action)
+        self.status = target.value
+
     def snapshot(self) -> dict[str, Any]:
         return {
             "reference": self.reference, "bank_id": self.bank_id, "enterprise_id": self.enterprise_id,
@@ -346,6 +377,15 @@ class Claim(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     loan: Mapped[PoolLoan] = relationship(lazy="raise_on_sql", viewonly=True)
+
+    @property
+    def state(self) -> ClaimStatus:
+        return ClaimStatus(self.status)
+
+    def move_to(self, target: ClaimStatus, action: str) -> None:
+        """Change status through the state machine (409 naming the current state if not allowed)."""
+        self.state.check(target, action)
+        self.status = target.value
 
     def snapshot(self) -> dict[str, Any]:
         return {"reference": self.reference, "loan_id": self.loan_id, "status": self.status,

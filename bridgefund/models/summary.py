@@ -23,8 +23,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, UTCDateTime, utcnow
-
-ZERO = Decimal("0.00")
+from bridgefund.finance.money import ZERO
 
 
 class FundDay(Base):

@@ -52,8 +52,7 @@ def archive_monthly(app: Flask, period: str, lang: str) -> Path:
 
 
 def _today_of(app: Flask) -> dt.date:
-    s = app.config["BRIDGEFUND"]
-    return dt.date.fromisoformat(s.today) if s.today else dt.datetime.now(s.tz).date()
+    return app.config["BRIDGEFUND"].business_date()
 
 
 def demo_report(app: Flask, echo: Any = print) -> Path | None:

@@ -33,11 +33,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, type_coerce, union_all
 from sqlalchemy.orm import Session, aliased
 
-from bridgefund.db import Money
+from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Bank,
+    BankStatus,
     BridgeLoan,
     BridgeRepayment,
     Claim,
@@ -54,11 +56,9 @@ from bridgefund.models import (
 from bridgefund.services import bank_terms
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.fund import money_sum
 from bridgefund.services.fund_figures import fund_position
 from bridgefund.services.pool_figures import bank_pool_figures, ledger_totals, non_performing, ratio
 
-ZERO = Decimal("0.00")
 #: Overdue, default and non-performing lists show at most this many rows (oldest due first); the totals
 #: above them always cover every loan.
 LIST_LIMIT = 200
@@ -154,18 +154,6 @@ def _repaid_by(as_of: dt.date) -> Any:
             .group_by(E.bridge_loan_id).subquery())
 
 
-def _overdue_on(as_of: dt.date, repaid: Any) -> ColumnElement[bool]:
-    """The condition ``fund_position`` counts as overdue on ``as_of`` (kept identical on purpose)."""
-    loan = BridgeLoan
-    return and_(
-        loan.disbursed_on <= as_of,
-        loan.due_date < as_of,
-        or_(loan.repaid_on.is_(None), loan.repaid_on > as_of),
-        or_(loan.written_off_on.is_(None), loan.written_off_on > as_of),
-        loan.amount - func.coalesce(repaid.c.repaid, 0) > 0,
-    )
-
-
 # ------------------------------------------------------------------------------------ the monthly report
 
 
@@ -259,7 +247,7 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
             select(loan.bank_id, func.count(loan.id),
                    money_sum(loan.amount - func.coalesce(repaid.c.repaid, 0)))
             .select_from(loan).outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
-            .where(_overdue_on(last, repaid)).group_by(loan.bank_id)
+            .where(BridgeLoan.overdue_on(last, repaid.c.repaid)).group_by(loan.bank_id)
         )
     }
     started = and_(PoolLoan.start_date >= first, PoolLoan.start_date <= last)
@@ -300,7 +288,7 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
         disbursed = b.disbursed if b else ZERO
         rows.append({
             "id": bank.id, "code": bank.code, "name": terms.name,
-            "status": "suspended" if terms.suspended else "active",
+            "status": BankStatus(terms.status).value,
             "bridge_count": int(b.count) if b else 0,
             "bridge_amount": disbursed,
             "bridge_outstanding": disbursed - (b.reduced if b else ZERO),
@@ -408,7 +396,7 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
             })
         return rows, int(count), _money(amount)
 
-    od_rows, od_count, od_amount = listed(and_(_overdue_on(last, repaid), ~defaulted))
+    od_rows, od_count, od_amount = listed(and_(BridgeLoan.overdue_on(last, repaid.c.repaid), ~defaulted))
     df_rows, df_count, df_amount = listed(defaulted)
     return ({"rows": od_rows, "count": od_count, "amount": od_amount},
             {"rows": df_rows, "count": df_count, "amount": df_amount})
@@ -416,10 +404,10 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
 
 def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> dict[str, Any]:
     """Non-performing pool loans on ``last`` (the NPL ratio's numerator), most days past due first."""
-    repaid = (select(func.coalesce(func.sum(PoolRepayment.principal), 0))
+    repaid = (select(money_sum(PoolRepayment.principal))
               .where(PoolRepayment.loan_id == PoolLoan.id, PoolRepayment.value_date <= last)
               .correlate(PoolLoan).scalar_subquery())
-    recovered = (select(func.coalesce(func.sum(PoolRecovery.amount), 0))
+    recovered = (select(money_sum(PoolRecovery.amount))
                  .where(PoolRecovery.loan_id == PoolLoan.id, PoolRecovery.value_date <= last)
                  .correlate(PoolLoan).scalar_subquery())
     oldest_unpaid = (select(func.min(PoolInstallment.due_date))
@@ -649,7 +637,7 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
     return {
         "period": period, "first_day": first, "as_of": last,
         "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
-                 "status": "suspended" if terms.suspended else "active", "suspended_on": terms.suspended_on},
+                 "status": BankStatus(terms.status).value, "suspended_on": terms.suspended_on},
         "bridge": {
             "loans": bridge_rows,
             "repayments": repayments,

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from bridgefund.errors import Conflict, RuleViolation
+from bridgefund.errors import BankSuspended, Conflict, RuleViolation
 from bridgefund.models import Bank, BankStatus, BankTerms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import check_period_open, last_closed_day
@@ -58,6 +58,14 @@ class Terms:
     @property
     def suspended(self) -> bool:
         return self.status == BankStatus.suspended
+
+
+def check_open(bank: Bank, terms: Terms, consequence: str) -> None:
+    """409 when ``terms`` (the bank's terms in force on a new loan's date) say suspended: the one check of
+    "bank suspended on D" for new business (bridge and pool loans); ``consequence`` ends the message."""
+    if terms.suspended:
+        raise BankSuspended(f"bank {bank.code} is suspended since {terms.suspended_on}: {consequence}",
+                            {"bank_id": ["bank suspended"]})
 
 
 def _rows(session: Session, bank_ids: Iterable[int] | None) -> dict[int, list[BankTerms]]:
@@ -189,6 +197,9 @@ def change(session: Session, actor: Actor | None, bank: Bank, effective_from: dt
         since = rows[0].effective_from
         raise Conflict(f"bank {bank.code} became a partner on {since}: no terms to change on {effective_from}",
                        {"effective_from": [f"before the bank's partnership ({since})"]})
+    if "status" in changes:  # the bank's status moves through its state machine (models.bank.BANK_TRANSITIONS)
+        target = BankStatus(changes["status"])
+        BankStatus(before.status).check(target, "suspend" if target == BankStatus.suspended else "reinstate")
     row = next((r for r in rows if r.effective_from == effective_from), None)
     if row is None:
         row = BankTerms(bank_id=bank.id, effective_from=effective_from, name=before.name, status=before.status,

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from bridgefund.db import money_sum
 from bridgefund.errors import (
-    BankSuspended,
     Conflict,
     Duplicate,
     Forbidden,
@@ -29,6 +29,7 @@ from bridgefund.errors import (
     RuleViolation,
 )
 from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -54,7 +55,6 @@ from bridgefund.services.common import (
 from bridgefund.services.fund import (
     current_settings,
     lock_fund,
-    money_sum,
     post,
     require_cash,
     tiers_from_json,
@@ -63,7 +63,6 @@ from bridgefund.services.fund import (
 )
 
 S = BridgeLoanStatus
-ZERO = Decimal("0.00")
 ENTITY = "bridge_loan"
 
 
@@ -103,12 +102,7 @@ def check_visible(session: Session, actor: Actor, loan_id: int) -> None:
 
 def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) -> None:
     """409 unless the bank is a partner and active on ``on`` (the terms in force that day, services.bank_terms)."""
-    terms = bank_terms.require_partner(session, bank, on, field)
-    if terms.suspended:
-        raise BankSuspended(
-            f"bank {bank.code} is suspended since {terms.suspended_on}: it takes no new bridge loans",
-            {"bank_id": ["bank suspended"]},
-        )
+    bank_terms.check_open(bank, bank_terms.require_partner(session, bank, on, field), "it takes no new bridge loans")
 
 
 # --- submit -------------------------------------------------------------------------------------------------
@@ -561,12 +555,7 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
         stmt = stmt.where(loan.disbursed_on <= disbursed_to)
     if overdue is not None:
         # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
-        on = as_of or today
-        is_overdue = and_(
-            loan.disbursed_on.is_not(None), loan.disbursed_on <= on, loan.due_date < on,
-            or_(loan.repaid_on.is_(None), loan.repaid_on > on),
-            or_(loan.written_off_on.is_(None), loan.written_off_on > on),
-        )
+        is_overdue = loan.overdue_on(as_of or today)
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
     result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
     with_figures(result.items, as_of or today)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.db import utcnow
 from bridgefund.errors import InsufficientFunds, InvalidTransition, NotFound, RuleViolation
+from bridgefund.finance.money import ZERO
 from bridgefund.finance.pool import claim_amount, recovery_share
 from bridgefund.messages import money
 from bridgefund.models import (
@@ -42,8 +43,6 @@ from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
 from bridgefund.services.pool_figures import lowest_balance_from
 from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
 
-ZERO = Decimal("0.00")
-
 
 def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> Claim:
     """File a claim for the pool's share of a defaulted loan's unpaid principal (the bank's officer)."""
@@ -54,9 +53,8 @@ def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, 
         raise RuleViolation.on("claimed_on", f"before the loan's start date {loan.start_date}")
     if loan.last_repayment_on is not None and claimed_on < loan.last_repayment_on:
         raise RuleViolation.on("claimed_on", f"before the loan's latest repayment ({loan.last_repayment_on})")
-    if loan.status != PoolLoanStatus.active:
-        raise InvalidTransition(f"pool loan {loan.reference} is {loan.status}: nothing to claim",
-                                {"claimed_on": [f"loan is {loan.status}"]})
+    loan.state.check(PoolLoanStatus.claimed, "claim", detail=f"pool loan {loan.reference} is {loan.status}: nothing to "
+                     "claim", errors={"claimed_on": [f"loan is {loan.status}"]})
     live = session.scalar(select(Claim.reference).where(Claim.loan_id == loan.id,
                                                         Claim.status != ClaimStatus.rejected.value))
     if live is not None:
@@ -92,8 +90,8 @@ def _claim_for_update(session: Session, actor: Actor, claim_id: int) -> Claim:
 
 
 def _transition(claim: Claim, target: ClaimStatus) -> None:
-    if not ClaimStatus(claim.status).can_become(target):
-        raise InvalidTransition(f"claim {claim.reference} is {claim.status}; it cannot become {target.value}")
+    claim.state.check(target, target.value, detail=f"claim {claim.reference} is {claim.status}; it cannot become "
+                      f"{target.value}")
 
 
 def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str | None = None,
@@ -105,7 +103,7 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
     _transition(claim, ClaimStatus.approved)
     decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
     before = claim.snapshot()
-    claim.status = ClaimStatus.approved.value
+    claim.move_to(ClaimStatus.approved, "approve")
     claim.approved_by, claim.approved_at, claim.approved_on = actor.id, utcnow(), decided_on
     claim.approval_comment = (comment or "").strip() or None
     session.flush()
@@ -127,7 +125,8 @@ def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, 
         raise RuleViolation.on("reason", "a reason is required to reject a claim")
     _transition(claim, ClaimStatus.rejected)
     decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
-    claim.status, claim.reason = ClaimStatus.rejected.value, reason
+    claim.move_to(ClaimStatus.rejected, "reject")
+    claim.reason = reason
     claim.rejected_by, claim.rejected_at, claim.rejected_on = actor.id, utcnow(), decided_on
     session.flush()
     audit.record(session, actor, "reject", "claim", claim.id, before={"status": ClaimStatus.filed.value},
@@ -156,8 +155,9 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
     entry = PoolLedgerEntry(value_date=value_date, kind=PoolEntryKind.claim_payout.value, amount=claim.amount,
                             claim_id=claim.id, note=f"claim {claim.reference}", created_by=actor.id)
     session.add(entry)
-    claim.status, claim.paid_on, claim.paid_by = ClaimStatus.paid.value, value_date, actor.id
-    loan.status = PoolLoanStatus.claimed.value
+    claim.move_to(ClaimStatus.paid, "pay")
+    claim.paid_on, claim.paid_by = value_date, actor.id
+    loan.move_to(PoolLoanStatus.claimed, "pay a claim on")
     session.flush()
     audit.record(session, actor, "pay", "claim", claim.id, before={"status": ClaimStatus.approved.value},
                  after={"status": claim.status, "paid_on": value_date.isoformat(), "amount": str(claim.amount),

@@ -17,8 +17,10 @@ from sqlalchemy import BigInteger, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money as MoneyType
+from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
 from bridgefund.finance import FeeTier, validate_fee_tiers
+from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
 from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
 from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
@@ -32,8 +34,6 @@ from bridgefund.services.common import (
     established_on_subquery,
     paginate,
 )
-
-ZERO = Decimal("0.00")
 
 #: The settings in force until an admin first saves some (DOMAIN.md: 0.2‰ days 1–5 then 0.4‰; ≤ 10 days;
 #: ≤ 10 million per enterprise; ≤ 95% of the renewal).
@@ -223,13 +223,8 @@ def _cash_headroom_direct(session: Session, from_date: dt.date) -> tuple[Decimal
     return base, from_date
 
 
-def money_sum(expr: Any) -> Any:
-    """``COALESCE(SUM(expr), 0)`` read back as yuan: the result is typed ``Money`` whatever the dialect returns."""
-    return type_coerce(func.coalesce(func.sum(expr), 0), MoneyType())
-
-
 def yuan(v: Any) -> Decimal:
-    """An aggregate typed ``Money`` (see :func:`money_sum`): Decimal yuan, or None for no rows."""
+    """An aggregate typed ``Money`` (see :func:`bridgefund.db.money_sum`): Decimal yuan, or None for no rows."""
     if v is None:
         return ZERO
     if not isinstance(v, Decimal):  # pragma: no cover - a programming error: an untyped aggregate

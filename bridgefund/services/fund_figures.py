@@ -16,14 +16,15 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from bridgefund.db import money_sum
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, Role
 from bridgefund.services import summaries
 from bridgefund.services.actor import Actor
-from bridgefund.services.fund import money_sum, yuan
+from bridgefund.services.fund import yuan
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
@@ -90,13 +91,7 @@ def fund_position_direct(session: Session, as_of: dt.date) -> dict[str, Any]:
     overdue_count, overdue_amount = session.execute(
         select(func.count(loan.id), money_sum(loan.amount - func.coalesce(repaid_by.c.repaid, 0)))
         .select_from(loan).outerjoin(repaid_by, repaid_by.c.bridge_loan_id == loan.id)
-        .where(
-            loan.disbursed_on <= as_of,
-            loan.due_date < as_of,
-            or_(loan.repaid_on.is_(None), loan.repaid_on > as_of),
-            or_(loan.written_off_on.is_(None), loan.written_off_on > as_of),
-            and_(loan.amount - func.coalesce(repaid_by.c.repaid, 0) > 0),
-        )
+        .where(loan.overdue_on(as_of, repaid_by.c.repaid))
     ).one()
     return _position(as_of, m, cash, disbursed_count=sums["disbursed_count"], enterprises=sums["enterprises"],
                      days_sum=days_sum, repaid_count=repaid_count, overdue_count=overdue_count,

@@ -203,13 +203,13 @@ def balance_after(session: Session, entry: PoolLedgerEntry) -> Decimal:
 
 def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
     """Σ of the entries before ``first`` in (value date, id) order."""
-    from sqlalchemy import case, type_coerce
+    from sqlalchemy import case
 
-    from bridgefund.db import Money
+    from bridgefund.db import money_sum
 
     sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
     before = session.scalar(
-        select(func.coalesce(func.sum(type_coerce(PoolLedgerEntry.amount * sign, Money())), 0)).where(
+        select(money_sum(PoolLedgerEntry.amount * sign)).where(
             (PoolLedgerEntry.value_date < first.value_date)
             | ((PoolLedgerEntry.value_date == first.value_date) & (PoolLedgerEntry.id < first.id))))
     return Decimal(before or 0).quantize(Decimal("0.01"))
@@ -271,7 +271,7 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
     """Suspend the bank from ``as_of`` (a dated terms row) if its NPL ratio that day exceeds the threshold
     (see the module docstring); the status read is the one in force on ``as_of``."""
     terms = bank_terms.bank_terms_on(session, bank, as_of)
-    if terms is None or terms.status != BankStatus.active:
+    if terms is None or terms.suspended:
         return
     closed = last_closed_day(session)
     if closed is not None and as_of <= closed:
@@ -279,7 +279,7 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
     s = current_settings(session)
     figures = bank_pool_figures(session, as_of, [bank.id], s.claim_after_days_overdue)[bank.id]
     breached = figures.breaches(s.bank_npl_threshold)
-    overridden = bank.status_reason is not None and bank.latest_status == BankStatus.active
+    overridden = bank.npl_override
     if breached and not overridden:
         before = {"status": terms.status, "status_reason": bank.status_reason}
         reason = (f"NPL ratio {percent(figures.npl_ratio, 2)} on {as_of} exceeds the threshold "
@@ -299,7 +299,7 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
 def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Bank]:
     """Evaluate every bank active on ``as_of`` (daily job); returns the banks suspended now."""
     actor.require(Role.admin)
-    active = [b for b, t in bank_terms.terms_on(session, None, as_of).items() if t.status == BankStatus.active]
+    active = [b for b, t in bank_terms.terms_on(session, None, as_of).items() if not t.suspended]
     banks = list(session.scalars(select(Bank).where(Bank.id.in_(active)).order_by(Bank.id).with_for_update()))
     suspended = []
     for bank in banks:

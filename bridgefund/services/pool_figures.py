@@ -22,8 +22,9 @@ from decimal import Decimal
 from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
-from bridgefund.db import Money
+from bridgefund.db import Money, money_sum
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Claim,
     PoolEntryKind,
@@ -34,8 +35,6 @@ from bridgefund.models import (
     PoolRepayment,
 )
 from bridgefund.services import summaries
-
-ZERO = Decimal("0.00")
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -58,13 +57,13 @@ class BankPoolFigures:
 
 
 def _repaid_by(as_of: dt.date):  # noqa: ANN202 - a correlated scalar subquery
-    return (select(func.coalesce(func.sum(PoolRepayment.principal), 0))
+    return (select(money_sum(PoolRepayment.principal))
             .where(PoolRepayment.loan_id == PoolLoan.id, PoolRepayment.value_date <= as_of)
             .correlate(PoolLoan).scalar_subquery())
 
 
 def _recovered_by(as_of: dt.date):  # noqa: ANN202
-    return (select(func.coalesce(func.sum(PoolRecovery.amount), 0))
+    return (select(money_sum(PoolRecovery.amount))
             .where(PoolRecovery.loan_id == PoolLoan.id, PoolRecovery.value_date <= as_of)
             .correlate(PoolLoan).scalar_subquery())
 
@@ -200,7 +199,7 @@ def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Deci
                 later = running if later is None else max(later, running)
         return _money(max(at, later if later is not None else at))
     events = _outstanding_deltas(bank_id)
-    at = session.scalar(select(func.coalesce(func.sum(events.c.delta), 0)).where(events.c.d <= as_of))
+    at = session.scalar(select(money_sum(events.c.delta)).where(events.c.d <= as_of))
     daily = select(events.c.d, func.sum(events.c.delta).label("delta")).group_by(events.c.d).subquery()
     running = select(daily.c.d, func.sum(daily.c.delta).over(order_by=daily.c.d).label("running")).subquery()
     later = session.scalar(select(func.max(running.c.running)).where(running.c.d > as_of))
@@ -275,7 +274,7 @@ def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_
     from bridgefund.services.bank_terms import in_force
 
     terms = in_force(as_of)  # the quotas in force on as_of (DOMAIN.md "Dated terms")
-    total_quota = _money(session.scalar(select(func.coalesce(func.sum(terms.c.pool_quota), 0))) or 0)
+    total_quota = _money(session.scalar(select(money_sum(terms.c.pool_quota))) or 0)
     return PoolPosition(
         as_of=as_of,
         capital=totals.contributions,

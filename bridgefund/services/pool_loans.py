@@ -45,6 +45,7 @@ from bridgefund.errors import (
 )
 from bridgefund.finance.money import ZERO, Overpayment, Repayment
 from bridgefund.finance.pool import (
+    CLASSIFICATION_BANDS,
     Classification,
     InstallmentState,
     allocate_pool_repayment,
@@ -62,7 +63,6 @@ from bridgefund.finance.schedule import Installment, RepaymentMethod, build_sche
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
-    BankStatus,
     Claim,
     ClaimStatus,
     Enterprise,
@@ -462,10 +462,8 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
 def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date,
                      batch: Batch | None = None) -> None:
     """409 when the bank is suspended on ``on``: by the terms in force that day, or by its NPL ratio that day."""
-    if terms.suspended:
-        raise BankSuspended(f"bank {bank.code} is suspended since {terms.suspended_on}: no new loans dated from then",
-                            {"bank_id": ["bank suspended"]})
-    if bank.status_reason is not None and bank.latest_status == BankStatus.active:
+    bank_terms.check_open(bank, terms, "no new loans dated from then")
+    if bank.npl_override:
         return  # reinstated by an admin: the override holds (services.pool docstring)
     if batch is not None:
         breached, npl_ratio = batch.breaches(bank.id, on, s)
@@ -523,15 +521,19 @@ class LoanView:
         return [c for c in self.loan.claims if c.filed_on <= self.as_of]
 
 
-def states_of(loan: PoolLoan) -> list[InstallmentState]:
-    return [_state(i, loan.start_date) for i in loan.installments]
+def states_of(rows: Iterable[PoolInstallment], start_date: dt.date) -> list[InstallmentState]:
+    """The installment rows as finance sees them; the first installment's interest period starts on the loan's
+    start date."""
+    return [InstallmentState(row.seq, row.due_date, row.principal, row.interest, row.principal_paid,
+                             row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to,
+                             row.accrual_basis, start_date if row.seq == 1 else None) for row in rows]
 
 
 def view(loan: PoolLoan, as_of: dt.date) -> LoanView:
     """Evaluate a loan on ``as_of`` (installments, repayments, recoveries and claims must be loaded)."""
     repayments = [r for r in loan.repayments if r.value_date <= as_of]
     if loan.last_repayment_on is None or as_of >= loan.last_repayment_on:
-        states = states_of(loan)
+        states = states_of(loan.installments, loan.start_date)
     else:
         schedule = build_schedule(loan.principal, loan.annual_rate, loan.start_date, loan.term_months,
                                   loan.repayment_method)
@@ -580,19 +582,10 @@ def get_pool_loan(session: Session, actor: Actor, loan_id: int, as_of: dt.date) 
     return view(loan, as_of)
 
 
-#: Days-past-due bounds of each grade (inclusive); ``None`` = unbounded.
-_GRADES: dict[str, tuple[int, int | None]] = {
-    Classification.NORMAL.value: (0, 0),
-    Classification.SPECIAL_MENTION.value: (1, 90),
-    Classification.SUBSTANDARD.value: (91, 270),
-    Classification.DOUBTFUL.value: (271, 360),
-    Classification.LOSS.value: (361, None),
-}
-
-
 def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL condition on PoolLoan
-    """Loans of ``grade`` on ``as_of``: the oldest installment unpaid then is due between two dates."""
-    low, high = _GRADES[grade]
+    """Loans of ``grade`` on ``as_of``: the oldest installment unpaid then is due between two dates — the band of
+    finance.pool.CLASSIFICATION_BANDS, so SQL and :func:`classify` cannot disagree."""
+    low, high = CLASSIFICATION_BANDS[Classification(grade)]
     unpaid = and_(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date < as_of,
                   or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
     if low == 0:
@@ -641,8 +634,8 @@ def record_repayment(
     if loan.last_repayment_on is not None and value_date < loan.last_repayment_on:
         raise RuleViolation.on("value_date", f"repayments are applied in date order; the latest is dated "
                                              f"{loan.last_repayment_on}")
-    if loan.status != PoolLoanStatus.active:
-        raise InvalidTransition(f"pool loan {loan.reference} is {loan.status}: it takes no repayments")
+    loan.state.check(PoolLoanStatus.repaid, "repay",
+                     detail=f"pool loan {loan.reference} is {loan.status}: it takes no repayments")
     open_claim = session.scalar(select(Claim.reference).where(
         Claim.loan_id == loan.id, Claim.status.in_([ClaimStatus.filed.value, ClaimStatus.approved.value])))
     if open_claim is not None:
@@ -651,7 +644,7 @@ def record_repayment(
                                 .order_by(PoolInstallment.seq)))
     try:
         result = allocate_pool_repayment(
-            [_state(r, loan.start_date) for r in rows], amount, value_date, annual_rate=loan.annual_rate,
+            states_of(rows, loan.start_date), amount, value_date, annual_rate=loan.annual_rate,
             penalty_markup=loan.penalty_rate_markup, method=loan.repayment_method,
             compound=loan.compound_overdue_interest)
     except Overpayment as exc:
@@ -672,7 +665,8 @@ def record_repayment(
     loan.penalty_repaid += result.penalty
     loan.last_repayment_on = value_date
     if all(r.settled_on is not None and r.penalty_paid == r.penalty_charged for r in rows):
-        loan.status, loan.repaid_on = PoolLoanStatus.repaid.value, value_date
+        loan.move_to(PoolLoanStatus.repaid, "repay")
+        loan.repaid_on = value_date
     session.flush()
     audit.record(session, actor, "repay", "pool_loan", loan.id, after={
         "repayment_id": repayment.id, "amount": str(amount), "value_date": value_date.isoformat(),
@@ -691,13 +685,6 @@ def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> No
         if found is not None:
             raise Duplicate(f"external_ref {external_ref} is already booked for this bank",
                             {"external_ref": ["already used by this bank"]}, existing_id=found)
-
-
-def _state(row: PoolInstallment, start_date: dt.date) -> InstallmentState:
-    """The row as finance sees it; the first installment's interest period starts on the loan's start date."""
-    return InstallmentState(row.seq, row.due_date, row.principal, row.interest, row.principal_paid,
-                            row.interest_paid, row.penalty_charged, row.penalty_paid, row.penalty_accrued_to,
-                            row.accrual_basis, start_date if row.seq == 1 else None)
 
 
 def _write_state(row: PoolInstallment, state: InstallmentState, value_date: dt.date) -> None:

@@ -42,10 +42,10 @@ def write_off(session: Session, actor: Actor, today: dt.date, loan_id: int, *, v
     reason = (reason or "").strip()
     if not reason:
         raise RuleViolation.on("reason", "a reason is required to write a loan off")
-    if loan.status in (PoolLoanStatus.written_off, PoolLoanStatus.repaid):
-        raise InvalidTransition(
-            f"pool loan {loan.reference} is {loan.status}: nothing to write off",
-            {"status": [f"is {loan.status}; a write-off needs active or claimed"]}, current_status=loan.status)
+    loan.state.check(PoolLoanStatus.written_off, "write off",
+                     detail=f"pool loan {loan.reference} is {loan.status}: nothing to write off",
+                     errors={"status": [f"is {loan.status}; a write-off needs active or claimed"]},
+                     current_status=loan.status)
     check_value_date(session, value_date, today)
     latest = [(loan.start_date, "the loan's start date")]
     if loan.last_repayment_on is not None:
@@ -70,7 +70,7 @@ def write_off(session: Session, actor: Actor, today: dt.date, loan_id: int, *, v
     bank = session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
     assert bank is not None
     before = loan.snapshot()
-    loan.status = PoolLoanStatus.written_off.value
+    loan.move_to(PoolLoanStatus.written_off, "write off")
     loan.written_off_on, loan.written_off_principal, loan.write_off_reason = value_date, unpaid, reason
     session.flush()
     b, a = audit.changes(before, loan.snapshot())

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bridgefund.config import Settings
 from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
 from bridgefund.finance.uscc import validate_uscc
@@ -175,9 +176,9 @@ def _plain(value: Any) -> Any:
 
 
 def _today() -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    """The default date when a caller outside the HTTP layer gives none: today in the default business timezone
+    (Asia/Shanghai, not pinned: the API always passes its own today)."""
+    return Settings().business_date()
 
 
 def bank_terms_history(session: Session, actor: Actor, bank_id: int) -> list[Any]:
@@ -310,7 +311,5 @@ def bank_figures(
     from bridgefund.services import pool
 
     if as_of is None:
-        from zoneinfo import ZoneInfo
-
-        as_of = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+        as_of = _today()
     return pool.bank_figures(session, bank_ids, as_of)

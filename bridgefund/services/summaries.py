@@ -35,7 +35,8 @@ from sqlalchemy import BigInteger, Connection, delete, event, func, inspect, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from bridgefund.db import Money
+from bridgefund.db import Money, money_sum
+from bridgefund.finance.money import ZERO
 from bridgefund.finance.profiles import (
     BridgeDay,
     BridgeLoanDates,
@@ -61,7 +62,6 @@ from bridgefund.models import (
     SummaryState,
 )
 
-ZERO = Decimal("0.00")
 FUND, POOL = "fund", "pool"
 #: Loans read per query when contributions are loaded in bulk.
 CHUNK = 500
@@ -426,8 +426,9 @@ def fund_totals(session: Session, as_of: dt.date) -> dict[str, Any]:
 
 def _sum(column: Any) -> Any:
     """``COALESCE(SUM(column), 0)`` typed like the column: yuan for money (stored as fen), int for counts."""
-    return type_coerce(func.coalesce(func.sum(column), 0),
-                       Money() if column.name in MONEY_COLUMNS + ("outstanding", "npl_principal") else BigInteger())
+    if column.name in MONEY_COLUMNS + ("outstanding", "npl_principal"):
+        return money_sum(column)
+    return type_coerce(func.coalesce(func.sum(column), 0), BigInteger())
 
 
 def fund_days(session: Session) -> list[tuple[dt.date, Decimal]]:

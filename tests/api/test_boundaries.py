@@ -275,3 +275,54 @@ def test_max_term_days(bridge, term_days, ok):  # noqa: ANN001
         assert r.get_json()["term_days"] == term_days
     else:
         problem(r, 422, "term_days")
+
+
+# --- one definition per predicate (issue 12): each rule's edge in Python and in SQL -----------------------------
+
+
+def test_bank_suspended_on_its_first_day_to_the_day_before_its_reinstatement(pool, db):  # noqa: ANN001
+    """Suspended from 2020-03-01, reinstated from 2020-04-01: new pool loans dated 02-29 and 04-01 are taken, 03-01
+    and 03-31 answer 409 (bank_terms.check_open); GET /banks?status= (the SQL of the terms in force) agrees."""
+    from bridgefund.models import Bank
+    from bridgefund.services import bank_terms
+
+    bank = db.get(Bank, pool.bank.id)
+    bank_terms.change(db, None, bank, dt.date(2020, 3, 1), {"status": "suspended"}, "test", check_dates=False)
+    db.commit()
+    r = pool.client.patch(f"/api/v1/banks/{pool.bank.id}", headers=pool.admin,
+                          json={"status": "active", "reason": "整改完成", "effective_from": "2020-04-01"})
+    assert r.status_code == 200, r.get_json()
+    for on, suspended in (("2020-02-29", False), ("2020-03-01", True), ("2020-03-31", True), ("2020-04-01", False)):
+        listed = [b["id"] for b in pool.get("/banks", pool.admin, status="suspended", as_of=on).get_json()["items"]]
+        assert (pool.bank.id in listed) is suspended, on
+        assert pool.get(f"/banks/{pool.bank.id}", pool.admin, as_of=on).get_json()["status"] == (
+            "suspended" if suspended else "active")
+        before = counts(db)
+        r = pool.post("/pool-loans", pool.loan_body(start_date=on), pool.officer)
+        if suspended:
+            problem(r, 409, "bank_id")
+            assert counts(db) == before
+        else:
+            assert r.status_code == 201, (on, r.get_json())
+
+
+def test_overdue_in_sql_and_in_python_on_the_due_date_and_the_day_after(bridge, db):  # noqa: ANN001
+    """BridgeLoan.overdue_on (the list filter, /fund, the reports) and finance.bridge.is_overdue (the loan view,
+    the summaries) on the due date and the day after, with and without the principal repaid by then."""
+
+    from sqlalchemy import func, literal_column, select
+
+    from bridgefund.finance.bridge import is_overdue
+    from bridgefund.models import BridgeLoan
+
+    loan = bridge.disbursed("1000000.00", term_days=10)
+    # principal repaid by then, in the stored unit (fen) as the ledger subqueries sum it: none, nothing, all of it
+    cases = ((None, D("1000000.00")), (literal_column("0"), D("1000000.00")), (literal_column("100000000"), D("0.00")))
+    for days in (0, 1):
+        on = DUE + dt.timedelta(days=days)
+        for repaid, outstanding in cases:
+            expected = is_overdue(DUE, on, outstanding)
+            assert expected is (days == 1 and outstanding > 0)
+            n = db.scalar(select(func.count()).select_from(BridgeLoan)
+                          .where(BridgeLoan.id == loan["id"], BridgeLoan.overdue_on(on, repaid)))
+            assert n == (1 if expected else 0), (on, repaid)

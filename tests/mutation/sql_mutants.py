@@ -41,12 +41,15 @@ class Mutant:
 POOL_LOANS = "bridgefund/services/pool_loans.py"
 POOL_FIGURES = "bridgefund/services/pool_figures.py"
 BRIDGE = "bridgefund/services/bridge_loans.py"
-FUND_FIGURES = "bridgefund/services/fund_figures.py"
+#: The one table of the five grades (issue 12): classify() and the SQL filter both read it.
+GRADE_TABLE = "bridgefund/finance/pool.py"
+#: The one SQL definition of "bridge loan overdue on D" (the list filter, /fund, the reports).
+BRIDGE_MODEL = "bridgefund/models/bridge_loan.py"
 
 
 def _grade(name: str, value: str, bounds: str, mutated: str) -> Mutant:
-    return Mutant(f"SQL grade {name} {bounds} -> {mutated}", POOL_LOANS,
-                  f"Classification.{value}.value: {bounds},", f"Classification.{value}.value: {mutated},")
+    return Mutant(f"grade {name} {bounds} -> {mutated}", GRADE_TABLE,
+                  f"Classification.{value}: {bounds},", f"Classification.{value}: {mutated},")
 
 
 MUTANTS: tuple[Mutant, ...] = (
@@ -73,18 +76,11 @@ MUTANTS: tuple[Mutant, ...] = (
            "cond = oldest <= as_of -", "cond = oldest < as_of -"),
     Mutant("SQL grade: oldest >= as_of - high -> >", POOL_LOANS,
            "cond = and_(cond, oldest >= as_of -", "cond = and_(cond, oldest > as_of -"),
-    # --- the bridge overdue list filter (GET /bridge-loans?overdue=) ---
-    Mutant("SQL ?overdue: due_date < on -> <=", BRIDGE, "loan.due_date < on,", "loan.due_date <= on,"),
-    Mutant("SQL ?overdue: repaid_on > on -> >=", BRIDGE,
-           "or_(loan.repaid_on.is_(None), loan.repaid_on > on)", "or_(loan.repaid_on.is_(None), loan.repaid_on >= on)"),
+    # --- BridgeLoan.overdue_on: GET /bridge-loans?overdue=, and the whole-history figures (summaries check) ---
+    Mutant("SQL overdue: due_date < on -> <=", BRIDGE_MODEL, "cls.due_date < on,", "cls.due_date <= on,"),
+    Mutant("SQL overdue: repaid_on > on -> >=", BRIDGE_MODEL,
+           "or_(cls.repaid_on.is_(None), cls.repaid_on > on)", "or_(cls.repaid_on.is_(None), cls.repaid_on >= on)"),
     # --- the whole-history figures (summaries check compares them with the summary tables) ---
-    Mutant("SQL fund overdue: due_date < as_of -> <=", FUND_FIGURES,
-           "loan.due_date < as_of,", "loan.due_date <= as_of,"),
-    Mutant("SQL fund overdue: repaid_on > as_of -> >=", FUND_FIGURES,
-           "or_(loan.repaid_on.is_(None), loan.repaid_on > as_of),",
-           "or_(loan.repaid_on.is_(None), loan.repaid_on >= as_of),",
-           equivalent="a loan is repaid only when its principal is, so on repaid_on the query's own condition "
-                      "'amount - principal repaid by as_of > 0' already leaves it out"),
     Mutant("SQL pool NPL: due_date <= cutoff -> <", POOL_FIGURES,
            "PoolInstallment.due_date <= cutoff,", "PoolInstallment.due_date < cutoff,"),
     Mutant("SQL pool NPL: settled_on > as_of -> >=", POOL_FIGURES,

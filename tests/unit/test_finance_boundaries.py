@@ -429,3 +429,29 @@ def test_money_and_schedule_errors_name_the_argument():
         build_schedule(D("100"), D("-0.01"), START, 12, RepaymentMethod.EQUAL_PRINCIPAL)
     with pytest.raises(ValueError, match="^term_months must be a positive integer: 0$"):
         build_schedule(D("100"), RATE, START, 0, RepaymentMethod.EQUAL_PRINCIPAL)
+
+
+# --- one definition per predicate (issue 12): the rule itself on its edge and the day after ---------------------
+
+
+def test_is_overdue_is_the_one_rule_on_the_due_date_the_day_after_and_at_zero_principal():
+    from bridgefund.finance.bridge import is_overdue
+
+    due = date(2020, 2, 20)
+    assert is_overdue(due, due, D("0.01")) is False                      # the due date is still a fee day
+    assert is_overdue(due, due + timedelta(days=1), D("0.01")) is True   # the day after: overdue
+    assert is_overdue(due, due + timedelta(days=1), D("0.00")) is False  # nothing outstanding: never overdue
+
+
+def test_classify_reads_the_band_table_on_every_edge_and_the_bands_leave_no_gap():
+    from bridgefund.finance.pool import CLASSIFICATION_BANDS, Classification
+
+    bands = list(CLASSIFICATION_BANDS.items())
+    assert [g for g, _ in bands] == list(Classification)
+    assert bands[0][1][0] == 0 and bands[-1][1][1] is None
+    for (_, (_, high)), (_, (low, _)) in zip(bands, bands[1:], strict=False):
+        assert low == high + 1  # each band starts the day after the previous one ends
+    for grade, (low, high) in bands:
+        assert classify(low) is grade
+        if high is not None:
+            assert classify(high) is grade and classify(high + 1) is not grade
