@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from bridgefund.api.problems import _PARAM
+from bridgefund.api.problems import spec_operations
 from bridgefund.web import ANY, PUBLIC, access_rule
 
 #: Where flask-smorest's Swagger UI page loads ``swagger-ui-bundle.js`` and friends from (``OPENAPI_SWAGGER_UI_URL``).
@@ -180,32 +180,25 @@ def document_operations(api: Any, app: Flask) -> None:
     """
     spec = api.spec
     spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
-    views: dict[tuple[str, str], Any] = {}
-    for r in app.url_map.iter_rules():
-        for m in r.methods or ():
-            views[(_PARAM.sub(r"{\1}", r.rule), m.lower())] = app.view_functions[r.endpoint]
-    for path, operations in spec.to_dict()["paths"].items():
-        for method, op in operations.items():
-            if method not in ("get", "post", "put", "patch", "delete") or not isinstance(op, dict):
-                continue
-            rule = access_rule(views.get((path, method)))
-            if method == "post" and path.startswith("/api/v1/") and rule is not None and PUBLIC not in rule:
-                op.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
-            example = EXAMPLES.get(f"{method.upper()} {path}")
-            if example is not None and "requestBody" in op:
-                for media in op["requestBody"].get("content", {}).values():
-                    media.setdefault("example", example)
-            # Docstrings use reST ``code``: Markdown's `code` in descriptions, plain text in the one-line summaries.
-            if op.get("summary"):
-                op["summary"] = op["summary"].replace("``", "").replace("`", "")
-            if op.get("description"):
-                op["description"] = op["description"].replace("``", "`")
-            text = (op.get("description") or "").strip()
-            if not text:
-                continue
-            errors = sorted(int(s) for s in op.get("responses", {}) if s.isdigit() and int(s) >= 400)
-            lines = [text, "", f"**Who may call:** {who_may_call(rule)}."]
-            if errors:
-                lines += ["", "**Errors:** " + ", ".join(map(str, errors))
-                          + " — RFC 9457 problems (`application/problem+json`), each status explained under Responses."]
-            op["description"] = "\n".join(lines)
+    for path, method, op, view in spec_operations(app, spec):
+        rule = access_rule(view)
+        if method == "post" and path.startswith("/api/v1/") and rule is not None and PUBLIC not in rule:
+            op.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+        example = EXAMPLES.get(f"{method.upper()} {path}")
+        if example is not None and "requestBody" in op:
+            for media in op["requestBody"].get("content", {}).values():
+                media.setdefault("example", example)
+        # Docstrings use reST ``code``: Markdown's `code` in descriptions, plain text in the one-line summaries.
+        if op.get("summary"):
+            op["summary"] = op["summary"].replace("``", "").replace("`", "")
+        if op.get("description"):
+            op["description"] = op["description"].replace("``", "`")
+        text = (op.get("description") or "").strip()
+        if not text:
+            continue
+        errors = sorted(int(s) for s in op.get("responses", {}) if s.isdigit() and int(s) >= 400)
+        lines = [text, "", f"**Who may call:** {who_may_call(rule)}."]
+        if errors:
+            lines += ["", "**Errors:** " + ", ".join(map(str, errors))
+                      + " — RFC 9457 problems (`application/problem+json`), each status explained under Responses."]
+        op["description"] = "\n".join(lines)

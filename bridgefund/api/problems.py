@@ -36,6 +36,21 @@ REASONS = {
     429: "Too many failed logins for this username: retry after ``Retry-After`` seconds.",
 }
 _PARAM = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+def spec_operations(app: Flask, spec: Any) -> list[tuple[str, str, dict, Any]]:
+    """(OpenAPI path, method, operation dict, view function) of every operation of the document (the operation
+    dicts are the document's own, so changes to them are changes to the document)."""
+    views: dict[tuple[str, str], Any] = {}
+    for r in app.url_map.iter_rules():
+        for m in r.methods or ():
+            views[(_PARAM.sub(r"{\1}", r.rule), m.lower())] = app.view_functions[r.endpoint]
+    out = []
+    for path, operations in spec.to_dict()["paths"].items():
+        for method, op in operations.items():
+            if method in ("get", "post", "put", "patch", "delete") and isinstance(op, dict):
+                out.append((path, method, op, views.get((path, method))))
+    return out
 _WRITE = {"post", "put", "patch", "delete"}
 
 
@@ -74,17 +89,10 @@ def document_problems(api: Api, app: Flask) -> None:
             "description": reason,
             "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         })
-    views: dict[tuple[str, str], Any] = {}
-    for r in app.url_map.iter_rules():
-        for m in r.methods or ():
-            views[(_PARAM.sub(r"{\1}", r.rule), m.lower())] = app.view_functions[r.endpoint]
-    for path, operations in spec.to_dict()["paths"].items():
-        for method, op in operations.items():
-            if method not in ("get", "post", "put", "patch", "delete") or not isinstance(op, dict):
-                continue
-            responses = op.setdefault("responses", {})
-            responses.pop("default", None)
-            rule = access_rule(views.get((path, method)))
-            for status in _statuses(op, method, rule, path):
-                responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
-            op["responses"] = dict(sorted(responses.items()))
+    for path, method, op, view in spec_operations(app, spec):
+        responses = op.setdefault("responses", {})
+        responses.pop("default", None)
+        rule = access_rule(view)
+        for status in _statuses(op, method, rule, path):
+            responses[str(status)] = {"$ref": f"#/components/responses/Problem{status}"}
+        op["responses"] = dict(sorted(responses.items()))
