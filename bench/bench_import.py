@@ -117,7 +117,8 @@ class World:
         need = Decimal(rows) * Decimal("600000.00") * 2 * (rounds + 1)  # every round's XLSX and CSV loans
         with self.db.sessionmaker() as s:
             pool.contribute(s, SYSTEM, dt.date(2020, 12, 31), amount=need, value_date=dt.date(2019, 6, 28))
-            bank = registry.create_bank(s, SYSTEM, code="BENCH", name="基准银行", pool_quota=need)
+            bank = registry.create_bank(s, SYSTEM, code="BENCH", name="基准银行", pool_quota=need,
+                                        effective_from=dt.date(2019, 6, 28))
             self.bank_id = bank.id
             self.usccs = [registry.create_enterprise(s, SYSTEM, uscc=demo_uscc(70_000_000 + i * 13, "410100"),
                                                      name=f"基准企业{i}", size="small", in_zone=True).uscc

@@ -40,7 +40,8 @@ def _loopback(url: str) -> None:
 
 
 def steps(n: int, k: int, columns: set[str] | frozenset[str] = frozenset()) -> list[tuple[str, str]]:
-    """The load, statement by statement; ``columns``: the bridge_loans columns of the migrated schema."""
+    """The load, statement by statement; ``columns``: the bridge_loans columns and the tables of the migrated
+    schema."""
     ents = min(ENTERPRISES, max(100, n // 10))
     # Newer schemas split the reference into year and number; fill them when they are there.
     ref_cols, ref_vals = ("reference_year, reference_no, ", "extract(year FROM d - 1)::int, i, ") \
@@ -49,6 +50,11 @@ def steps(n: int, k: int, columns: set[str] | frozenset[str] = frozenset()) -> l
         ("banks", f"""INSERT INTO banks (code, name, status, pool_quota, pool_share, created_at)
             SELECT 'B' || b, '规模测试银行' || b || '号支行', 'active', 200000000000000, 50000000, now()
             FROM generate_series(1, {BANKS}) b"""),
+        # (schemas with dated bank terms: each bank a partner from the fund's default established date)
+        *([("bank_terms", """INSERT INTO bank_terms (bank_id, effective_from, name, status, pool_quota, pool_share,
+                changed_fields, created_at)
+            SELECT id, DATE '2000-01-01', name, status, pool_quota, pool_share, 'name,status,pool_quota,pool_share',
+                now() FROM banks""")] if "bank_terms" in columns else []),
         ("users", """INSERT INTO users (username, password_hash, role, active, created_at, updated_at)
             VALUES ('scale-manager', 'x', 'fund_manager', true, now(), now())"""),
         ("enterprises", f"""INSERT INTO enterprises (uscc, name, size, industry, in_zone, created_at)
@@ -162,6 +168,8 @@ def load(url: str, loans: int, installments: int = 10, echo: bool = True) -> flo
         conn.exec_driver_sql("SET session_replication_role = replica")
         columns = set(conn.exec_driver_sql(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'bridge_loans'").scalars())
+        columns |= set(conn.exec_driver_sql(  # and the tables, for schemas that added one (bank_terms)
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").scalars())
         for name, sql in steps(loans, installments, columns):
             t = time.perf_counter()
             conn.exec_driver_sql(sql.replace("%", "%%"))  # no parameters: % is the modulo operator
