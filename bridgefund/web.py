@@ -19,6 +19,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
@@ -62,6 +63,8 @@ MAX_JSON_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 #: Longest integer literal in a JSON body (ids and counts need 10 digits); longer is a 400.
 MAX_INT_DIGITS = 40
+#: The largest finite IEEE double: a number beyond it (1e400) would overflow a double-reading client; refused.
+MAX_NUMBER = Decimal("1.7976931348623157e308")
 _BODY_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 #: The app's own limits on the request head, below gunicorn's (bridgefund/gunicorn_conf.py) so the app answers.
 MAX_URL_BYTES = 4096
@@ -302,14 +305,16 @@ def _parse_int(text: str) -> int:
     return int(text)
 
 
-def _parse_float(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
+def _parse_number(text: str) -> Decimal:
+    """A JSON number with a fraction or exponent, read exactly (no binary float anywhere near a request); refused
+    when it lies beyond what any JSON library reading it as a double could hold (it would turn into infinity)."""
+    value = Decimal(text)
+    if value.is_nan() or abs(value) > MAX_NUMBER:
         raise ValueError(f"the number {text[:20]}… is out of range")
     return value
 
 
-def _parse_constant(text: str) -> float:
+def _parse_constant(text: str) -> Decimal:
     raise ValueError(f"{text} is not JSON")
 
 
@@ -350,7 +355,7 @@ def _check_json_body() -> None:
     if not data:
         return
     try:
-        doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_float,
+        doc = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_float=_parse_number,
                          parse_constant=_parse_constant, object_pairs_hook=_unique_members)
     except RecursionError:
         raise _bad_body(f"the JSON body nests deeper than {MAX_JSON_DEPTH} levels") from None

@@ -71,3 +71,14 @@ def test_a_retried_upload_with_a_nameless_form_part_is_a_problem_not_a_500(world
                "Content-Type": f"multipart/form-data; boundary={boundary}"}
     r = client.post("/api/v1/pool-loans/import", headers=headers, data=body)
     assert 400 <= r.status_code < 500 and r.content_type == "application/problem+json", r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("literal", "status"), [("1.7976931348623157e308", 422), ("1.8e308", 400), ("-2e308", 400),
+                                                 ("1e-400", 422)])
+def test_numbers_are_read_exactly_and_refused_only_beyond_a_double(world, client, literal, status):  # noqa: ANN001
+    """JSON numbers are parsed as exact decimals: one just inside a double's range reaches the schema (422, money is
+    a string), one beyond it is a 400 before any view runs."""
+    body = '{"amount": ' + literal + ', "value_date": "2020-03-02", "note": "n"}'
+    r = client.post("/api/v1/pool/contributions", headers={**world.admin, "Content-Type": "application/json"},
+                    data=body)
+    assert_problem(r, status)
