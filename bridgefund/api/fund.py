@@ -13,7 +13,7 @@ from bridgefund.schemas.fund import (
     FundPositionSchema,
     FundSettingsSchema,
 )
-from bridgefund.services import fund, fund_figures
+from bridgefund.services import fund
 from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: position, capital, ledger, settings")
@@ -29,7 +29,7 @@ def get_fund(args: dict):  # noqa: ANN201
     Capital, cash, outstanding principal, cumulative disbursements, fee and penalty income, losses, turnover and average
     days used, all as of the end of `as_of` (the same figures as the monthly report). Changes nothing.
     """
-    return fund_figures.position(session(), actor(), args.get("as_of") or today())
+    return fund.position(session(), actor(), args.get("as_of") or today())
 
 
 @blp.post("/fund/capital")

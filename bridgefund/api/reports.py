@@ -10,6 +10,7 @@ from flask import Response, url_for
 
 from bridgefund.api import paging
 from bridgefund.api.blueprint import Blueprint
+from bridgefund.reports import service as reports
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
     LangArgs,
@@ -18,7 +19,7 @@ from bridgefund.schemas.report import (
     ReportSchema,
     StatementArgs,
 )
-from bridgefund.services import bridge_loans, reports
+from bridgefund.services import bridge_loans
 from bridgefund.web import access, actor, session, settings, today
 
 blp = Blueprint("reports", __name__, description="Reports: monthly fund report, bank statements, approval forms")

@@ -35,6 +35,8 @@ from sqlalchemy.orm import Session, aliased
 
 from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
+from bridgefund.figures.fund import fund_position
+from bridgefund.figures.pool import bank_pool_figures, ledger_totals, non_performing, ratio
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
@@ -56,8 +58,6 @@ from bridgefund.models import (
 from bridgefund.services import bank_terms
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.fund_figures import fund_position
-from bridgefund.services.pool_figures import bank_pool_figures, ledger_totals, non_performing, ratio
 
 #: Overdue, default and non-performing lists show at most this many rows (oldest due first); the totals
 #: above them always cover every loan.

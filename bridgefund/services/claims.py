@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.db import utcnow
 from bridgefund.errors import InsufficientFunds, InvalidTransition, NotFound, RuleViolation
+from bridgefund.figures.pool import lowest_balance_from
 from bridgefund.finance.money import ZERO
 from bridgefund.finance.pool import claim_amount, recovery_share
 from bridgefund.messages import money
@@ -40,7 +41,6 @@ from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_figures import lowest_balance_from
 from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
 
 

@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
+from bridgefund.figures.fund import fund_position, yuan
+from bridgefund.figures.read import cash_before, fund_days, fund_totals, is_fresh
+from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
 from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
 from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
-from bridgefund.services import audit, summaries
+from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -85,6 +88,12 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
         rate = t.daily_rate.normalize()
         out.append({"from_day": t.from_day, "daily_rate": f"{rate:f}"})
     return out
+
+
+def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
+    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    return fund_position(session, as_of)
 
 
 def current_settings(session: Session) -> Settings:
@@ -178,8 +187,8 @@ def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str 
 
 def cash_balance(session: Session, as_of: dt.date) -> Decimal:
     """Cash on ``as_of``: the sum of signed entries dated on or before it."""
-    if summaries.is_fresh(session, summaries.FUND):
-        return yuan(summaries.fund_totals(session, as_of)["cash_delta"])
+    if is_fresh(session, FUND):
+        return yuan(fund_totals(session, as_of)["cash_delta"])
     return yuan(session.scalar(
         select(money_sum(FundLedgerEntry.cash_delta)).where(FundLedgerEntry.value_date <= as_of)))
 
@@ -190,11 +199,11 @@ def cash_headroom(session: Session, from_date: dt.date) -> tuple[Decimal, dt.dat
     Returns the amount and the date where the minimum is reached: a running sum over the per-day cash
     changes of the summary (one row per business day with entries, whatever the number of loans).
     """
-    if not summaries.is_fresh(session, summaries.FUND):
+    if not is_fresh(session, FUND):
         return _cash_headroom_direct(session, from_date)
     balance, base = ZERO, ZERO
     low: tuple[Decimal, dt.date] | None = None
-    for day, delta in summaries.fund_days(session):
+    for day, delta in fund_days(session):
         balance += delta
         if day <= from_date:
             base = balance
@@ -221,15 +230,6 @@ def _cash_headroom_direct(session: Session, from_date: dt.date) -> tuple[Decimal
     if row[1] is not None and yuan(row[1]) < base:
         return yuan(row[1]), row[2]
     return base, from_date
-
-
-def yuan(v: Any) -> Decimal:
-    """An aggregate typed ``Money`` (see :func:`bridgefund.db.money_sum`): Decimal yuan, or None for no rows."""
-    if v is None:
-        return ZERO
-    if not isinstance(v, Decimal):  # pragma: no cover - a programming error: an untyped aggregate
-        raise TypeError(f"untyped money aggregate: {v!r}")
-    return v.quantize(Decimal("0.01"))
 
 
 def require_cash(session: Session, amount: Decimal, value_date: dt.date, field: str = "amount") -> None:
@@ -308,11 +308,11 @@ def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict
     if not entries:
         return {}
     wanted = [i for i, _ in entries]
-    if not summaries.is_fresh(session, summaries.FUND):
+    if not is_fresh(session, FUND):
         led = ledger_with_balance()
         return dict(session.execute(select(led.c.id, led.c.balance_after).where(led.c.id.in_(wanted))).all())
     days = sorted({d for _, d in entries})
-    before = summaries.cash_before(session, days)
+    before = cash_before(session, days)
     e = FundLedgerEntry
     same_day = select(e.id, e.value_date, type_coerce(
         func.sum(e.cash_delta).over(partition_by=e.value_date, order_by=e.id), MoneyType()).label("run")
@@ -350,7 +350,7 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     if to is not None:
         stmt = stmt.where(e.value_date <= to)
     known_total = None
-    if kind is None and bridge_loan_id is None and summaries.is_fresh(session, summaries.FUND):
+    if kind is None and bridge_loan_id is None and is_fresh(session, FUND):
         day = FundDay.__table__.c
         count = select(type_coerce(func.coalesce(func.sum(day.entry_count), 0), BigInteger()))
         count = count.where(day.value_date >= from_) if from_ is not None else count

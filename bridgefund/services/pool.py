@@ -29,6 +29,13 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import PeriodClosed, QuotaExceeded, RuleViolation
+from bridgefund.figures.pool import (
+    PoolPosition,
+    bank_pool_figures,
+    ledger_totals,
+    pool_position,
+    ratio,
+)
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -43,13 +50,6 @@ from bridgefund.models import (
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import check_value_date, last_closed_day
-from bridgefund.services.pool_figures import (
-    PoolPosition,
-    bank_pool_figures,
-    ledger_totals,
-    pool_position,
-    ratio,
-)
 
 #: The rules before an admin first saves settings.
 DEFAULTS: dict[str, Any] = {

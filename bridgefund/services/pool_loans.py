@@ -43,6 +43,14 @@ from bridgefund.errors import (
     QuotaExceeded,
     RuleViolation,
 )
+from bridgefund.figures.capture import add_new_pool_loans
+from bridgefund.figures.pool import (
+    bank_pool_figures,
+    is_stopped,
+    ledger_totals,
+    max_outstanding_from,
+    outstanding_events,
+)
 from bridgefund.finance.money import ZERO, Overpayment, Repayment
 from bridgefund.finance.pool import (
     CLASSIFICATION_BANDS,
@@ -74,7 +82,7 @@ from bridgefund.models import (
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit, bank_terms, bulk, summaries
+from bridgefund.services import audit, bank_terms, bulk
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -86,13 +94,6 @@ from bridgefund.services.common import (
     paginate,
 )
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_figures import (
-    bank_pool_figures,
-    is_stopped,
-    ledger_totals,
-    max_outstanding_from,
-    outstanding_events,
-)
 
 MAX_TERM_MONTHS = 360
 
@@ -439,7 +440,7 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
     bulk.insert_rows(conn, PoolInstallment.__table__, [row for loan in installments for row in loan])
     audit.record_many(session, actor, "create", "pool_loan", [
         (loan_id, None, PoolLoan.snapshot(SimpleNamespace(**row))) for loan_id, row in zip(ids, rows, strict=True)])
-    summaries.add_new_pool_loans(session, [
+    add_new_pool_loans(session, [
         PoolLoanDates(bank_id=p.values["bank_id"], principal=p.values["principal"], start_date=p.values["start_date"],
                       installments=tuple((i["due_date"], i["settled_on"]) for i in loan))
         for p, loan in zip(planned, installments, strict=True)])

@@ -33,9 +33,9 @@ def _bridge_loan(f: Any, bank: Any) -> Resource:
 
 def _pool_loan(f: Any, bank: Any) -> Resource:
     """A pool loan of ``bank`` started 2020-01-15 that never pays (the pool funded, the bank given quota)."""
+    from bridgefund.figures.pool import ledger_totals
     from bridgefund.services import bank_terms, pool, pool_loans
     from bridgefund.services.actor import SYSTEM
-    from bridgefund.services.pool_figures import ledger_totals
 
     today = dt.date(2020, 12, 31)
     if ledger_totals(f.session).contributions == 0:

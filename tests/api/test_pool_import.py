@@ -11,8 +11,9 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
+from bridgefund.figures.check import summary_differences
 from bridgefund.models import AuditEvent, Bank, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
-from bridgefund.services import bank_terms, pool_import, summaries
+from bridgefund.services import bank_terms, pool_import
 from tests.pool_support import IMPORT_HEADERS as HEADERS
 from tests.pool_support import PoolWorld, counts
 
@@ -275,7 +276,7 @@ def test_import_stores_exactly_what_single_posts_store(world, db, factory):  # n
     for part in single:
         assert bulk[part] == single[part], part
     assert any(day[2] for day in bulk["days"])  # the window reaches non-performing dates: the comparison covers them
-    assert summaries.check(db, [dt.date(2020, m, 28) for m in range(1, 13)]) == []
+    assert summary_differences(db, [dt.date(2020, m, 28) for m in range(1, 13)]) == []
     # the answers about them agree too
     for bank, headers in ((bulk_bank, bulk_officer), (single_bank, single_officer)):
         assert world.get(f"/banks/{bank.id}", headers).status_code == 200

@@ -1,11 +1,12 @@
 """Reports: generating and archiving the monthly fund report, serving archived PDFs, and the on-demand
-bank statement and approval form — each scoped like the records it shows.
+bank statement and approval form — each scoped like the records it shows. What ``api/reports.py`` and
+``bridgefund report …`` call; it sits above the services and the figures it reads (``reports.data``).
 
 **File after commit.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises before
 anything is added, so it leaves no record), then adds the :class:`Report` row and its audit event, and
-registers the file write with :func:`after_commit`. The boundary commits once; only if that commit succeeds
-does the session's ``after_commit`` event write the file — to a temporary name in the same folder, then
-``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
+registers the file write with ``services.unit_of_work.after_commit``. The boundary commits once; only if that
+commit succeeds does the unit of work's ``after_commit`` hook write the file — to a temporary name in the same
+folder, then ``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
 
 **The crash window.** Between the commit and the rename (a crash, a full disk), a row can exist without its
 file. Such a row answers 410 Gone on download, never a 500; generating the report again makes a new version.
@@ -24,8 +25,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bridgefund.errors import Conflict, DomainError, NotFound, RuleViolation
 from bridgefund.models import Bank, Report, ReportKind, Role
@@ -40,12 +41,12 @@ from bridgefund.reports.render import FontMissing, RenderError
 from bridgefund.services import audit, bridge_loans
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, paginate
+from bridgefund.services.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
 
 ENTITY = "report"
 LANGS = ("zh", "en")
-_AFTER_COMMIT = "bridgefund.after_commit"
 
 
 # --------------------------------------------------------------------------------------------- errors
@@ -71,31 +72,7 @@ class ArchiveMissing(DomainError):
     status, code, title = 410, "archive-missing", "Archived report file is missing"
 
 
-# ------------------------------------------------------------------------------------- after commit
-
-
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's current transaction has committed; drop it on rollback.
-
-    Callbacks run after the data is durable, so they must not touch the database; an exception in one is
-    logged, not raised (the commit has happened: the request's answer must not claim otherwise).
-    """
-    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_AFTER_COMMIT, []):
-        try:
-            callback()
-        except Exception:
-            log.exception("an after-commit action failed (the database change is committed)")
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_after_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended without a commit: forget its actions
-        session.info.pop(_AFTER_COMMIT, None)
+# ------------------------------------------------------------------------------------------ archive
 
 
 def write_atomically(path: Path, data: bytes) -> None:
