@@ -25,8 +25,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
     # Imported here, not at the top: importing the package (``bridgefund.finance`` alone, the migrations) must not
     # load Flask and the whole application.
-    from bridgefund import api, web
+    from bridgefund import web
     from bridgefund.api import docs
+    from bridgefund.api.app import register as register_api
     from bridgefund.api.problems import document_problems
     from bridgefund.cli import register_commands
     from bridgefund.config import load_settings
@@ -64,7 +65,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["bridgefund.db"] = Database(engine, unit_of_work.sessionmaker(engine))
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
-    smorest_api = api.register(app)
+    smorest_api = register_api(app)
     document_problems(smorest_api, app)
     docs.document_operations(smorest_api, app)
     docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])

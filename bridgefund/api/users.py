@@ -16,7 +16,7 @@ from bridgefund.schemas.registry import (
     UserSchema,
 )
 from bridgefund.services import auth, registry
-from bridgefund.web import ANY, PUBLIC, access, actor, auth_config, current_api_token, g, session
+from bridgefund.web import ANY, PUBLIC, access, actor, auth_config, current_api_token, db, g, session
 
 blp = Blueprint("users", __name__, description="Authentication and users")
 
@@ -33,8 +33,6 @@ def login(body: dict):  # noqa: ANN201
     (never saying which); after `BRIDGEFUND_LOGIN_MAX_FAILURES` failures for one username, 429 with `Retry-After` until
     the lock expires.
     """
-    from bridgefund.web import db
-
     issued = auth.login(auth_config(), db().sessionmaker, body["username"], body["password"], now=g.started,
                         request_id=g.request_id, ip=request.remote_addr)
     return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user}

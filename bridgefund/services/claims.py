@@ -41,7 +41,7 @@ from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
+from bridgefund.services.pool_loans import _check_external_ref, get_pool_loan, next_reference, visible_loan
 
 
 def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> Claim:
@@ -170,8 +170,6 @@ def record_recovery(
     external_ref: str,
 ) -> PoolRecovery:
     """Book money recovered on a claimed loan; the pool's share returns to the pool ledger."""
-    from bridgefund.services.pool_loans import _check_external_ref
-
     actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = (external_ref or "").strip()

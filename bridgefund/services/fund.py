@@ -25,7 +25,18 @@ from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
-from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
+from bridgefund.models import (
+    BridgeLoan,
+    ClosedPeriod,
+    FundAccount,
+    FundDay,
+    FundLedgerEntry,
+    FundSettings,
+    LedgerKind,
+    PoolLedgerEntry,
+    PoolLoan,
+    Role,
+)
 from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
@@ -145,8 +156,6 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 def _check_established_on(session: Session, established: dt.date) -> None:
     """409 when a business date already booked falls before the new ``established_on`` (the books would break it)."""
-    from bridgefund.models import BridgeLoan, PoolLedgerEntry, PoolLoan
-
     earliest = [d for d in (
         session.scalar(select(func.min(FundLedgerEntry.value_date))),
         session.scalar(select(func.min(BridgeLoan.submitted_on))),

@@ -25,9 +25,10 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridgefund.db import money_sum
 from bridgefund.errors import PeriodClosed, QuotaExceeded, RuleViolation
 from bridgefund.figures.pool import (
     PoolPosition,
@@ -49,7 +50,7 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import check_value_date, last_closed_day
+from bridgefund.services.common import check_value_date, last_closed_day, paginate
 
 #: The rules before an admin first saves settings.
 DEFAULTS: dict[str, Any] = {
@@ -203,10 +204,6 @@ def balance_after(session: Session, entry: PoolLedgerEntry) -> Decimal:
 
 def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
     """Σ of the entries before ``first`` in (value date, id) order."""
-    from sqlalchemy import case
-
-    from bridgefund.db import money_sum
-
     sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
     before = session.scalar(
         select(money_sum(PoolLedgerEntry.amount * sign)).where(
@@ -217,8 +214,6 @@ def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
 
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, count_limit: int | None = None) -> Any:
     """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
-    from bridgefund.services.common import paginate
-
     actor.require(Role.admin, Role.fund_manager, Role.auditor)
     result = paginate(session, select(PoolLedgerEntry).order_by(PoolLedgerEntry.value_date.desc(),
                                                                  PoolLedgerEntry.id.desc()), page, page_size,

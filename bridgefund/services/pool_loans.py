@@ -78,6 +78,7 @@ from bridgefund.models import (
     PoolInstallment,
     PoolLoan,
     PoolLoanStatus,
+    PoolRecovery,
     PoolRepayment,
     PoolSettings,
     Role,
@@ -679,8 +680,6 @@ def record_repayment(
 
 
 def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> None:
-    from bridgefund.models import PoolRecovery
-
     for model in (PoolRepayment, PoolRecovery):
         found = session.scalar(select(model.id).where(model.bank_id == bank_id, model.external_ref == external_ref))
         if found is not None:

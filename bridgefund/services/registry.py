@@ -14,7 +14,7 @@ from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
 from bridgefund.finance.uscc import validate_uscc
 from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
-from bridgefund.services import audit, bank_terms
+from bridgefund.services import audit, bank_terms, pool
 from bridgefund.services.actor import Actor
 from bridgefund.services.auth import AuthConfig, hash_password, validate_password
 from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
@@ -111,8 +111,6 @@ def create_bank(
     if existing is not None:
         raise Duplicate(f"bank code {code} is taken by bank {existing.id}", {"code": ["already taken"]},
                         existing_id=existing.id)
-    from bridgefund.services import pool
-
     since = effective_from or _today()
     bank_terms.check_effective_from(session, since)
     quota = pool_quota or Decimal("0.00")
@@ -159,8 +157,6 @@ def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str,
     if dated:
         bank_terms.change(session, actor, bank, since, dated, reason, check_dates=False)
         if "pool_quota" in dated and dated["pool_quota"] > was.pool_quota:
-            from bridgefund.services import pool
-
             pool.check_quota_total(session, since)
     # The event records the dated change: the terms in force on effective_from before and after it.
     before = {**{k: _plain(getattr(was, k)) for k in dated}, "status_reason": before_reason}
@@ -308,8 +304,6 @@ def bank_figures(
     SQL aggregates over the pool's loans, repayments and recoveries: a constant number of queries for
     any number of banks (services.pool_figures).
     """
-    from bridgefund.services import pool
-
     if as_of is None:
         as_of = _today()
     return pool.bank_figures(session, bank_ids, as_of)
