@@ -100,7 +100,7 @@ def without_jit(session: Session) -> None:
 
     * The correlated per-loan subqueries look expensive to the planner, so PostgreSQL compiles them with LLVM,
       which costs more than running them (6.9 s → 1.6 s at 2·10⁴ loans of each kind).
-    * "Non-performing" (``pool_figures.non_performing``) is an EXISTS on the installments inside an OR; with the
+    * "Non-performing" (``figures.pool.non_performing``) is an EXISTS on the installments inside an OR; with the
       default 4 MB of work_mem PostgreSQL cannot hash it and probes the installments once per loan — 174 s at
       10⁶ pool loans (10⁷ installments) against 27 s hashed with 64 MB.
 

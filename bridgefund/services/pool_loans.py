@@ -189,7 +189,7 @@ class Batch:
         return self._events[bank_id]
 
     def max_outstanding_from(self, bank_id: int, on: dt.date) -> Decimal:
-        """:func:`pool_figures.max_outstanding_from` with the batch's loans (in C-speed list operations: a
+        """:func:`figures.pool.max_outstanding_from` with the batch's loans (in C-speed list operations: a
         bank's history may have thousands of dates and a batch thousands of rows)."""
         days, deltas = self._outstanding(bank_id)
         running = list(accumulate(deltas))

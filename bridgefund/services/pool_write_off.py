@@ -2,7 +2,7 @@
 
 On its value date D the loan's unpaid principal on D (``written_off_principal``) leaves the bank's outstanding
 pool principal — so ``pool_quota_used`` and the pool's guaranteed outstanding fall by it — and counts as
-non-performing from D on (``finance.profiles.pool_on``, ``services.pool_figures``). Nothing accrues after D.
+non-performing from D on (``finance.profiles.pool_on``, ``figures.pool``). Nothing accrues after D.
 No pool money moves: the pool pays only claims.
 
 Rules chosen where the docs are silent:

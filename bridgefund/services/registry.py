@@ -302,7 +302,7 @@ def bank_figures(
     """``{bank_id: (pool_quota_used, npl_ratio)}`` on ``as_of`` (default: today in the fund's timezone).
 
     SQL aggregates over the pool's loans, repayments and recoveries: a constant number of queries for
-    any number of banks (services.pool_figures).
+    any number of banks (figures.pool).
     """
     if as_of is None:
         as_of = _today()

@@ -1,4 +1,4 @@
-"""The per-day summaries (services.summaries) agree with the whole-history figures, however they were built."""
+"""The per-day summaries (bridgefund.figures) agree with the whole-history figures, however they were built."""
 
 from __future__ import annotations
 
