@@ -42,6 +42,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 
 from bridgefund.errors import DomainError
+from bridgefund.figures import fund as fund_figures
 from bridgefund.figures.check import summary_differences
 from bridgefund.finance import Repayment, add_months, build_schedule, replay_pool_repayments
 from bridgefund.models import (
@@ -63,7 +64,6 @@ from bridgefund.services import (
     bridge_loans,
     claims,
     fund,
-    fund_figures,
     periods,
     pool,
     pool_loans,
