@@ -74,7 +74,7 @@ from bridgefund.models import (
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit, bank_terms, bulk, summaries
+from bridgefund.services import audit, bank_terms, bulk, references, summaries
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -95,25 +95,6 @@ from bridgefund.services.pool_figures import (
 )
 
 MAX_TERM_MONTHS = 360
-
-
-# --- references ------------------------------------------------------------------------------------
-
-
-def next_reference(session: Session, model: type, prefix: str, year: int) -> str:
-    """``PL-2020-000123``: the next number of the year. The caller holds the pool lock, so the numbers of
-    one transaction are handed out from a counter kept for that transaction."""
-    txn = session.get_transaction()
-    if session.info.get("pool_refs_txn") is not txn:  # a new transaction: counters start from the database
-        session.info["pool_refs_txn"], session.info["pool_refs"] = txn, {}
-    counters = session.info["pool_refs"]
-    key = (prefix, year)
-    if key not in counters:
-        head = f"{prefix}-{year}-"
-        last = session.scalar(select(func.max(model.reference)).where(model.reference.like(head + "%")))
-        counters[key] = int(last[len(head):]) if last else 0
-    counters[key] += 1
-    return f"{prefix}-{year}-{counters[key]:06d}"
 
 
 # --- creating --------------------------------------------------------------------------------------
@@ -268,7 +249,7 @@ def create_pool_loan(
         term_months=term_months, repayment_method=repayment_method, guarantor_id=guarantor_id,
         pool_share=pool_share)
     start_date = planned.values["start_date"]
-    loan = PoolLoan(reference=next_reference(session, PoolLoan, "PL", start_date.year), **planned.values)
+    loan = PoolLoan(reference=references.next_reference(session, "PL", start_date.year), **planned.values)
     session.add(loan)
     session.flush()
     session.execute(PoolInstallment.__table__.insert(), _installment_rows(loan.id, planned))
@@ -427,10 +408,10 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
         return []
     session.flush()  # what the ORM holds goes first
     conn = session.connection()
-    rows, references = [], []
+    rows, numbers = [], []
     for p in planned:
-        reference = next_reference(session, PoolLoan, "PL", p.values["start_date"].year)
-        references.append(reference)
+        reference = references.next_reference(session, "PL", p.values["start_date"].year)
+        numbers.append(reference)
         # the columns a new loan takes from the model's defaults, so the bulk rows equal what create_pool_loan stores
         rows.append({"reference": reference, "written_off_on": None, "written_off_principal": ZERO,
                      "write_off_reason": None, **p.values})
@@ -443,7 +424,7 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
         PoolLoanDates(bank_id=p.values["bank_id"], principal=p.values["principal"], start_date=p.values["start_date"],
                       installments=tuple((i["due_date"], i["settled_on"]) for i in loan))
         for p, loan in zip(planned, installments, strict=True)])
-    return list(zip(ids, references, strict=True))
+    return list(zip(ids, numbers, strict=True))
 
 
 def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term_months: int, method: str) -> None:
