@@ -35,7 +35,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridgefund.errors import DomainError, RuleViolation
+from bridgefund.errors import DomainError, PayloadTooLarge, RuleViolation
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import Enterprise, Guarantor
 from bridgefund.services.actor import Actor
@@ -49,10 +49,6 @@ MAX_UNZIPPED = 100 * 1024 * 1024
 #: upload well inside gunicorn's 30 s worker timeout (a 300 KB upload of 95 MB of blank cells took 60 s).
 MAX_PART = 16 * 1024 * 1024
 MAX_ROWS = 10_000
-
-
-class PayloadTooLarge(DomainError):
-    status, code, title = 413, "payload-too-large", "Payload too large"
 
 
 #: Canonical column → accepted headers (compared after :func:`_norm`).
