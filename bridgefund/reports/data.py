@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, aliased
 from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.bridge import is_overdue
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Bank,
@@ -131,10 +132,11 @@ def _money(value: Any) -> Decimal:
 # ------------------------------------------------------------------------------------- bridge loan state
 
 
-def bridge_status_on(loan: Any, as_of: dt.date) -> str:
+def bridge_status_on(loan: Any, as_of: dt.date, principal_outstanding: Decimal) -> str:
     """A bridge loan's state on ``as_of`` from its own dates (not its current status): a past month's report
     shows the loan as it was then. ``loan`` needs disbursed_on, due_date, repaid_on, defaulted_on,
-    written_off_on."""
+    written_off_on; ``principal_outstanding`` is its principal outstanding on ``as_of`` (overdue is
+    finance.bridge.is_overdue, the one rule)."""
     if loan.written_off_on is not None and loan.written_off_on <= as_of:
         return "written_off"
     if loan.repaid_on is not None and loan.repaid_on <= as_of:
@@ -143,7 +145,7 @@ def bridge_status_on(loan: Any, as_of: dt.date) -> str:
         return "defaulted"
     if loan.disbursed_on is None or loan.disbursed_on > as_of:
         return "not_disbursed"
-    if loan.due_date is not None and loan.due_date < as_of:
+    if loan.due_date is not None and is_overdue(loan.due_date, as_of, principal_outstanding):
         return "overdue"
     return "outstanding"
 
@@ -408,7 +410,7 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
         count, amount = session.execute(select(func.count(), money_sum(sub.c.outstanding)).select_from(sub)).one()
         rows = []
         for r in session.execute(base.order_by(loan.due_date, loan.id).limit(LIST_LIMIT)):
-            state = bridge_status_on(r, last)
+            state = bridge_status_on(r, last, _money(r.outstanding))
             rows.append({
                 "reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
                 "disbursed_on": r.disbursed_on, "due_date": r.due_date,
@@ -542,7 +544,7 @@ def _month_bridge_loans(session: Session, first: dt.date, last: dt.date) -> list
     )
     out = []
     for r in rows:
-        state = bridge_status_on(r, last)
+        state = bridge_status_on(r, last, _money(r.out))
         out.append({"reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
                     "term_days": r.term_days, "disbursed_on": r.disbursed_on, "due_date": r.due_date,
                     "outstanding": ZERO if state == "written_off" else _money(r.out), "status": state})
@@ -627,7 +629,7 @@ def _statement_bridge_loans(session: Session, bank_id: int, first: dt.date, last
         "disbursed_in_month": first <= r.disbursed_on <= last,
         "month_principal": _money(r.month_principal), "month_income": _money(r.month_income),
         "outstanding": r.amount - _money(r.repaid) - _money(r.written_off),
-        "status": bridge_status_on(r, last),
+        "status": bridge_status_on(r, last, r.amount - _money(r.repaid) - _money(r.written_off)),
     } for r in session.execute(
         select(loan.id, loan.reference, Enterprise.name.label("enterprise"), loan.amount, loan.term_days,
                loan.disbursed_on, loan.due_date, loan.repaid_on, loan.defaulted_on, loan.written_off_on,
