@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from bridgefund.errors import BankSuspended, Conflict, RuleViolation
+from bridgefund.finance.money import ZERO
 from bridgefund.models import Bank, BankStatus, BankTerms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import check_period_open, last_closed_day
@@ -147,7 +148,7 @@ def in_force(on: dt.date):  # noqa: ANN201 - a Subquery of (bank_id, effective_f
 
 def total_quota(session: Session, on: dt.date) -> Decimal:
     """Σ of the quotas in force on ``on``."""
-    return sum((t.pool_quota for t in terms_on(session, None, on).values()), Decimal("0.00"))
+    return sum((t.pool_quota for t in terms_on(session, None, on).values()), ZERO)
 
 
 def quota_change_dates(session: Session, since: dt.date | None = None) -> list[dt.date]:
