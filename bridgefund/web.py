@@ -52,7 +52,6 @@ log = logging.getLogger("bridgefund")
 #: Access rules a view can declare; every API view must declare one (a test walks the URL map).
 PUBLIC = "public"
 ANY = "any"
-ALL_ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 #: Ids are 32-bit columns; a larger id in a path is simply not found.
 MAX_ID = 2**31 - 1
@@ -542,13 +541,3 @@ def _teardown(exc: BaseException | None) -> None:
             _idempotency_release()
         except Exception:  # pragma: no cover - best effort after a crash
             log.exception("could not release idempotency key")
-
-
-def with_session(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Pass (session, actor) to a view as its first two arguments."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(session(), actor(), *args, **kwargs)
-
-    return wrapper

@@ -11,6 +11,7 @@ from flask import Response, request
 from bridgefund.api import paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation
+from bridgefund.schemas import pool_file
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (
     AsOfArgs,
@@ -290,7 +291,7 @@ def import_pool_loans():  # noqa: ANN201
         if not raw_bank.isdigit() or not 1 <= int(raw_bank) < 2**31:
             raise RuleViolation.on("bank_id", "not a valid id")
         bank_id = int(raw_bank)
-    data = upload.stream.read(pool_import.MAX_BYTES + 1)
+    data = upload.stream.read(pool_file.MAX_BYTES + 1)
     return pool_import.import_pool_loans(session(), actor(), today(), data, filename=upload.filename,
                                          bank_id=bank_id)
 
@@ -304,7 +305,7 @@ def import_template() -> Response:
 
     The header row in Chinese, as banks' staff know it, ready for `POST /pool-loans/import`. Changes nothing.
     """
-    return Response(pool_import.template_xlsx(), mimetype=XLSX,
+    return Response(pool_file.template_xlsx(), mimetype=XLSX,
                     headers={"Content-Disposition": 'attachment; filename="pool-loans-template.xlsx"'})
 
 

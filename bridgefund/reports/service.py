@@ -28,7 +28,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridgefund.errors import Conflict, DomainError, NotFound, RuleViolation
+from bridgefund.errors import (
+    ArchiveMissing,
+    ArchiveTampered,
+    NotFound,
+    RenderFailed,
+    ReportUnavailable,
+    RuleViolation,
+)
 from bridgefund.models import Bank, Report, ReportKind, Role
 from bridgefund.reports import documents
 from bridgefund.reports.data import (
@@ -47,29 +54,6 @@ log = logging.getLogger(__name__)
 
 ENTITY = "report"
 LANGS = ("zh", "en")
-
-
-# --------------------------------------------------------------------------------------------- errors
-
-
-class ReportUnavailable(DomainError):
-    """Rendering cannot run on this server (e.g. the CJK font is not installed)."""
-
-    status, code, title = 503, "report-unavailable", "Report rendering unavailable"
-
-
-class RenderFailed(DomainError):
-    """The PDF could not be rendered (a template or resource error: a bug, logged with its cause)."""
-
-    status, code, title = 500, "render-failed", "Report rendering failed"
-
-
-class ArchiveTampered(Conflict):
-    code, title = "archive-tampered", "Archived report does not match its record"
-
-
-class ArchiveMissing(DomainError):
-    status, code, title = 410, "archive-missing", "Archived report file is missing"
 
 
 # ------------------------------------------------------------------------------------------ archive

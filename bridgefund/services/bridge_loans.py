@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -42,7 +42,7 @@ from bridgefund.models import (
     Role,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms
+from bridgefund.services import audit, bank_terms, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -198,22 +198,11 @@ def _check_enterprise_cap(session: Session, loan: BridgeLoan, cap: Decimal) -> N
             enterprise_open_amount=money(committed))
 
 
-#: Key of the PostgreSQL advisory lock that numbers one year's applications one at a time ("BL").
-REFERENCE_LOCK = 0x424C
-
-
 def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
-    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application).
-
-    Numbering is serialised per year: a transaction-scoped advisory lock on PostgreSQL (held to the commit),
-    SQLite's single writer otherwise. The unique (year, number) constraint stays as the safety net.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK, loan.reference_year)))
-    last = session.scalar(select(func.max(BridgeLoan.reference_no))
-                          .where(BridgeLoan.reference_year == loan.reference_year))
-    loan.reference_no = (last or 0) + 1
-    loan.reference = f"BL-{loan.reference_year}-{loan.reference_no:06d}"
+    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application;
+    :mod:`services.references` serialises the numbering)."""
+    loan.reference_no = references.next_number(session, "BL", loan.reference_year)
+    loan.reference = references.format_reference("BL", loan.reference_year, loan.reference_no)
     session.add(loan)
     session.flush()
 

@@ -37,11 +37,11 @@ from bridgefund.models import (
     PoolRecovery,
     Role,
 )
-from bridgefund.services import audit
+from bridgefund.services import audit, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_loans import _check_external_ref, get_pool_loan, next_reference, visible_loan
+from bridgefund.services.pool_loans import _check_external_ref, get_pool_loan, visible_loan
 
 
 def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> Claim:
@@ -71,7 +71,7 @@ def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, 
         raise InvalidTransition(f"{loan.reference} has no claimable principal", {"claimed_on": ["nothing to claim"]})
     session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
     lock_pool(session)
-    claim = Claim(reference=next_reference(session, Claim, "CL", claimed_on.year), loan_id=loan.id,
+    claim = Claim(reference=references.next_reference(session, "CL", claimed_on.year), loan_id=loan.id,
                   bank_id=loan.bank_id, status=ClaimStatus.filed.value, filed_on=claimed_on,
                   days_past_due=v.days_past_due, unpaid_principal=v.principal_outstanding,
                   pool_share=loan.pool_share, amount=amount, filed_by=actor.id)

@@ -37,6 +37,7 @@ from bridgefund.figures.pool import (
     pool_position,
     ratio,
 )
+from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -139,7 +140,7 @@ def _keep_closed_months(session: Session, before: dict[str, Any], row: PoolSetti
     old_limit, new_limit = Decimal(before["pool_loss_threshold"]), row.pool_loss_threshold
     if new_limit != old_limit:
         low, high = sorted((old_limit, new_limit))
-        contributions = claims_paid = Decimal("0.00")
+        contributions = claims_paid = ZERO
         days: dict[dt.date, dict[str, Decimal]] = {}
         for day, kind, amount in session.execute(
                 select(PoolLedgerEntry.value_date, PoolLedgerEntry.kind, func.sum(PoolLedgerEntry.amount))
@@ -148,8 +149,8 @@ def _keep_closed_months(session: Session, before: dict[str, Any], row: PoolSetti
                 .group_by(PoolLedgerEntry.value_date, PoolLedgerEntry.kind)):
             days.setdefault(day, {})[kind] = Decimal(amount)
         for day in sorted(days):  # the flag of each day, on that day's totals
-            contributions += days[day].get(PoolEntryKind.contribution.value, Decimal("0.00"))
-            claims_paid += days[day].get(PoolEntryKind.claim_payout.value, Decimal("0.00"))
+            contributions += days[day].get(PoolEntryKind.contribution.value, ZERO)
+            claims_paid += days[day].get(PoolEntryKind.claim_payout.value, ZERO)
             if low * contributions < claims_paid <= high * contributions:
                 raise PeriodClosed(
                     f"pool_loss_threshold {new_limit.normalize():f} would change whether the pool took loans in "
@@ -235,7 +236,7 @@ def _total_quota(session: Session, since: dt.date | None = None) -> Decimal:
     totals = [bank_terms.total_quota(session, day) for day in bank_terms.quota_change_dates(session, since)]
     if since is not None:
         totals.append(bank_terms.total_quota(session, since))
-    return max(totals, default=Decimal("0.00"))
+    return max(totals, default=ZERO)
 
 
 def check_quota_total(session: Session, since: dt.date) -> None:

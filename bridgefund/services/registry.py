@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from bridgefund.config import Settings
 from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
+from bridgefund.finance.money import ZERO
 from bridgefund.finance.uscc import validate_uscc
 from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
 from bridgefund.services import audit, bank_terms, pool
@@ -113,7 +114,7 @@ def create_bank(
                         existing_id=existing.id)
     since = effective_from or _today()
     bank_terms.check_effective_from(session, since)
-    quota = pool_quota or Decimal("0.00")
+    quota = pool_quota or ZERO
     share = pool_share if pool_share is not None else pool.default_pool_share(session)
     bank = Bank(code=code, latest_name=name.strip(), latest_pool_quota=quota, latest_pool_share=share)
     session.add(bank)

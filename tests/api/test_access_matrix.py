@@ -18,7 +18,8 @@ import pytest
 from marshmallow import ValidationError
 
 from bridgefund import web
-from bridgefund.web import ALL_ROLES, ANY, PUBLIC, access_rule
+from bridgefund.models.user import ROLE_VALUES as ALL_ROLES
+from bridgefund.web import ANY, PUBLIC, access_rule
 from tests.api import matrix_providers
 from tests.api_support import Resource, api_routes
 
