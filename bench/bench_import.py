@@ -46,7 +46,7 @@ from bridgefund import create_app  # noqa: E402
 from bridgefund.finance.uscc import demo_uscc  # noqa: E402
 from bridgefund.migrate import upgrade  # noqa: E402
 from bridgefund.models import ApiToken  # noqa: E402
-from bridgefund.schemas import pool_file  # noqa: E402
+from bridgefund.parsing import pool_file  # noqa: E402
 from bridgefund.services import pool, registry  # noqa: E402
 from bridgefund.services.actor import SYSTEM  # noqa: E402
 from bridgefund.services.auth import token_hash  # noqa: E402

@@ -27,7 +27,7 @@ BASE, FINANCE, MODELS, FIGURES, SERVICES, REPORTS, TOP = range(7)
 LAYERS = {
     "db": BASE, "errors": BASE, "messages": BASE, "text": BASE, "config": BASE, "migrate": BASE,
     "gunicorn_conf": BASE,
-    "finance": FINANCE, "models": MODELS, "figures": FIGURES, "services": SERVICES,
+    "finance": FINANCE, "models": MODELS, "figures": FIGURES, "parsing": FIGURES, "services": SERVICES,
     "reports": REPORTS, "schemas": REPORTS,
     "api": TOP, "cli": TOP, "web": TOP, "demo": TOP, "console": TOP, "jobs": TOP, "notify": TOP,
 }

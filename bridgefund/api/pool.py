@@ -11,7 +11,7 @@ from flask import Response, request
 from bridgefund.api import paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation
-from bridgefund.schemas import pool_file
+from bridgefund.parsing import pool_file
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (
     AsOfArgs,

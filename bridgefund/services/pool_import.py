@@ -1,7 +1,7 @@
 """Bulk import of pool loans from CSV or XLSX: all rows or none.
 
 A bank officer reports loans in batches. The file is read and its cells parsed by
-:mod:`bridgefund.schemas.pool_file` (the columns, the guards, the template); each row then goes through the same
+:mod:`bridgefund.parsing.pool_file` (the columns, the guards, the template); each row then goes through the same
 checks as ``POST /pool-loans`` (``services.pool_loans.plan_pool_loan``: quota, suspension and caps are judged row
 by row, in file order, as of each row's start date, each row seeing the rows before it); only when every row
 passes are the loans, their schedules, audit events and summaries stored, in bulk (``store_pool_loans``). Any
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.models import Enterprise, Guarantor
-from bridgefund.schemas import pool_file
+from bridgefund.parsing import pool_file
 from bridgefund.services.actor import Actor
 from bridgefund.services.pool_loan_checks import Batch
 from bridgefund.services.pool_loans import PlannedLoan, plan_pool_loan, store_pool_loans

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text
 
 from bridgefund.figures.check import summary_differences
 from bridgefund.models import AuditEvent, Bank, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
-from bridgefund.schemas import pool_file
+from bridgefund.parsing import pool_file
 from bridgefund.services import bank_terms
 from tests.pool_support import IMPORT_HEADERS as HEADERS
 from tests.pool_support import PoolWorld, counts
