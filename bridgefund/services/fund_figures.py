@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import money_sum
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, Role
@@ -44,9 +45,9 @@ def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     return finance_ratio(numerator, denominator, 4)
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
     """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return fund_position(session, as_of)
 
 

@@ -35,9 +35,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.schedule import RepaymentMethod
-from bridgefund.models import Enterprise, Guarantor
+from bridgefund.models import Enterprise, Guarantor, Role
 from bridgefund.services.actor import Actor
 from bridgefund.services.pool_loans import Batch, PlannedLoan, plan_pool_loan, store_pool_loans
 from bridgefund.text import BadText, clean
@@ -259,12 +260,12 @@ def _text(value: Any, max_length: int) -> str:
 # --- the import ------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def import_pool_loans(
     session: Session, actor: Actor, today: dt.date, data: bytes, *, filename: str | None = None,
     bank_id: int | None = None,
 ) -> ImportResult:
     """Create every loan of the file or none (raise 422 with all row errors; the caller rolls back)."""
-    actor.require("bank_officer", "fund_manager")
     rows = read_rows(data, filename)
     header = next(rows, None)
     if header is None:
@@ -392,6 +393,7 @@ def _parse_row(
     return values, errors
 
 
+@allows(SIGNED_IN)
 def template_xlsx() -> bytes:
     """The import template: the Chinese header row, a method drop-down, and an instructions sheet."""
     import openpyxl

@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import ARRAY, Connection, String, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
     BankSuspended,
     Conflict,
@@ -255,6 +256,7 @@ def _stored_contract(session: Session, bank_id: int, contract_no: str) -> int | 
     return session.scalar(select(PoolLoan.id).where(PoolLoan.bank_id == bank_id, PoolLoan.contract_no == contract_no))
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def create_pool_loan(
     session: Session, actor: Actor, today: dt.date, *, enterprise_id: int | None = None,
     enterprise: Enterprise | None = None, bank_id: int | None = None, contract_no: str, principal: Decimal,
@@ -287,7 +289,6 @@ def plan_pool_loan(
     With a ``batch``, the loan joins the batch's figures (the next loan is judged as if this one were stored):
     :func:`store_pool_loans` stores the batch's loans.
     """
-    actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
     if batch is not None and bank_id in batch.banks:
         bank = batch.banks[bank_id]  # a batch locks each bank once and keeps it (the identity map holds it weakly)
@@ -575,6 +576,7 @@ def visible_loan(session: Session, actor: Actor, loan_id: int, *, for_update: bo
     return loan
 
 
+@allows(SIGNED_IN)
 def get_pool_loan(session: Session, actor: Actor, loan_id: int, as_of: dt.date) -> LoanView:
     visible_loan(session, actor, loan_id)
     loan = session.scalars(select(PoolLoan).where(PoolLoan.id == loan_id).options(*_LOADS)
@@ -597,6 +599,7 @@ def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL 
     return cond
 
 
+@allows(SIGNED_IN)
 def list_pool_loans(
     session: Session, actor: Actor, as_of: dt.date, page: int, page_size: int, *, status: str | None = None,
     bank_id: int | None = None, classification: str | None = None, enterprise_id: int | None = None,
@@ -617,12 +620,12 @@ def list_pool_loans(
 # --- repayments ------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def record_repayment(
     session: Session, actor: Actor, today: dt.date, loan_id: int, *, amount: Decimal, value_date: dt.date,
     external_ref: str,
 ) -> tuple[PoolRepayment, LoanView]:
     """Apply a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = external_ref.strip()
     if not external_ref:
