@@ -10,6 +10,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
+from bridgefund.models.user import Role
+
 T = TypeVar("T")
 
 
@@ -125,7 +127,7 @@ def db_revision(message: str) -> None:
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "fund_manager", "bank_officer", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--bank", "bank_code", help="Bank code, for a bank_officer.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext

@@ -273,3 +273,22 @@ QUERIES: dict[str, str] = {
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
 }
+
+
+# --- operations no route performs -----------------------------------------------------------------------------------
+#
+# A declared operation the API does not expose (the command line calls it) is called here directly, as each role, so
+# that its permission is exercised like every routed one's (``test_routes_and_declarations_match`` keeps this list
+# exactly the declared operations without a route).
+
+
+def _sweep_suspensions(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool
+
+    return pool.sweep_suspensions(f.session, actor, _TODAY)
+
+
+#: Operation name (``bridgefund.authority``) → how to call it as ``actor``.
+UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
+    "pool.sweep_suspensions": _sweep_suspensions,
+}
