@@ -252,3 +252,31 @@ def test_officer_lists_never_show_another_banks_records(client, factory, path): 
         assert client.get(f"/api/v1/banks/{other.id}", headers=h).status_code == 404
     else:  # shared master data is visible to every bank
         assert body["total"] == len(body["items"])
+
+
+def test_refusal_comes_before_the_body_is_read(app, client, factory):  # noqa: ANN001
+    """No token → 401 and a role the operation refuses → 403, whatever the body: a refused caller learns nothing
+    from validation (the boundary asks the operation's permission before it parses the body or looks a row up)."""
+    bank = factory.make_bank()
+    failures = []
+    for path, method, view in api_routes(app):
+        if not path.startswith("/api/v1") or _json_schema(view) is None:
+            continue
+        permission = view_permission(view)
+        url = re.sub(r"<(?:\w+:)?\w+>", "999999", path)
+        for body in ({"no_such_field": 1}, "[1, 2"):
+            data = body if isinstance(body, str) else None
+            kwargs = {"data": data, "content_type": "application/json"} if data else {"json": body}
+            if PUBLIC in permission.rule:
+                continue
+            r = client.open(url, method=method, **kwargs)
+            if r.status_code != 401:
+                failures.append(f"{method} {url} without a token, body {body!r}: {r.status_code}, expected 401")
+            for role in Role:
+                user = factory.make_user(role, bank if role is Role.bank_officer else None)
+                if authority.may(Actor(id=user.id, username=user.username, role=role), permission.operation):
+                    continue
+                r = client.open(url, method=method, headers=factory.headers(user), **kwargs)
+                if r.status_code != 403:
+                    failures.append(f"{method} {url} as {role}, body {body!r}: {r.status_code}, expected 403")
+    assert not failures, "\n".join(failures)
