@@ -84,9 +84,10 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
 # --- valid request bodies ------------------------------------------------------------------------------------------
 #
 # The matrix sends every operation a body its schema accepts (the test loads each through the view's own schema), so
-# a refusal comes from the access rule or the service's own check, never from a 422 of the body. Each starts from the
-# operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or must name the test's
-# own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the caller's role.
+# a refusal comes from the operation's declared permission (``bridgefund.authority``), never from a 422 of the body.
+# Each starts from the operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or
+# must name the test's own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the
+# caller's role.
 
 Body = Callable[[Any, Any, str], dict[str, Any]]
 
