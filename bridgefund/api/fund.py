@@ -20,7 +20,7 @@ blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: p
 
 
 @blp.get("/fund")
-@access("admin", "fund_manager", "auditor")
+@access(fund.position)
 @blp.arguments(FundAsOfArgs, location="query")
 @blp.response(200, FundPositionSchema)
 def get_fund(args: dict):  # noqa: ANN201
@@ -33,7 +33,7 @@ def get_fund(args: dict):  # noqa: ANN201
 
 
 @blp.post("/fund/capital")
-@access("admin")
+@access(fund.move_capital)
 @blp.arguments(FundCapitalSchema)
 @blp.response(201, FundLedgerEntrySchema)
 def move_capital(body: dict):  # noqa: ANN201
@@ -47,7 +47,7 @@ def move_capital(body: dict):  # noqa: ANN201
 
 
 @blp.get("/fund/ledger")
-@access("admin", "fund_manager", "auditor")
+@access(fund.list_ledger)
 @blp.arguments(FundLedgerListArgs, location="query")
 @blp.response(200, page_of(FundLedgerEntrySchema, keyset=True))
 def list_ledger(args: dict):  # noqa: ANN201
@@ -60,7 +60,7 @@ def list_ledger(args: dict):  # noqa: ANN201
 
 
 @blp.get("/fund/settings")
-@access("admin", "fund_manager", "auditor")
+@access(fund.get_settings)
 @blp.response(200, FundSettingsSchema)
 def get_settings():  # noqa: ANN201
     """Show the fund's fee tiers, penalty rate, limits and approval rules.
@@ -72,7 +72,7 @@ def get_settings():  # noqa: ANN201
 
 
 @blp.put("/fund/settings")
-@access("admin")
+@access(fund.put_settings)
 @blp.arguments(FundSettingsSchema)
 @blp.response(200, FundSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201

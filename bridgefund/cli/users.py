@@ -12,14 +12,14 @@ from sqlalchemy.orm import Session
 
 from bridgefund.cli.common import fail, in_transaction
 from bridgefund.errors import DomainError
-from bridgefund.models import Bank, User
+from bridgefund.models import Bank, Role, User
 from bridgefund.services import registry
 from bridgefund.services.actor import SYSTEM
 
 
 @click.command("create-user")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "fund_manager", "bank_officer", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--bank", "bank_code", help="Bank code, for a bank_officer.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @with_appcontext

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
     ArchiveMissing,
     ArchiveTampered,
@@ -106,11 +107,11 @@ def check_period_ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
 # ---------------------------------------------------------------------------------- monthly reports
 
 
+@allows(Role.admin, Role.fund_manager)
 def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date,
                             reports_dir: str | Path, tz: dt.tzinfo) -> Report:
     """Render the monthly report of ``period`` in ``lang``, archive it as the next version (written after
     the commit) and record the audit event. Admin and fund managers."""
-    actor.require(Role.admin, Role.fund_manager)
     check_lang(lang)
     check_period_ended(period, today)
     kind = ReportKind.monthly.value
@@ -131,10 +132,10 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     return report
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, period: str | None = None,
                  lang: str | None = None, after_id: int | None = None,
                  count_limit: int | None = None) -> Page[Report]:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     stmt = select(Report).order_by(Report.id.desc())
     if period is not None:
         parse_period(period)
@@ -144,14 +145,15 @@ def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, p
     return paginate(session, stmt, page, page_size, key=Report.id, after_id=after_id, count_limit=count_limit)
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_report(session: Session, actor: Actor, report_id: int) -> Report:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound(f"report {report_id} does not exist")
     return report
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def report_pdf(session: Session, actor: Actor, report_id: int, reports_dir: str | Path) -> tuple[Report, bytes]:
     """The archived bytes of a report, after checking them against the record's SHA-256."""
     report = get_report(session, actor, report_id)
@@ -187,10 +189,10 @@ def check_bank_visible(session: Session, actor: Actor, bank_id: int) -> Bank:
     return bank
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
 def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str,
                        today: dt.date, tz: dt.tzinfo) -> tuple[str, bytes]:
     """One bank's month as a PDF: staff, auditors and that bank's officers (another bank's → 404)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
     bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
     check_period_ended(period, today)
@@ -199,6 +201,7 @@ def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: 
     return f"statement-{bank.code}-{period}-{lang}.pdf", pdf
 
 
+@allows(SIGNED_IN)
 def approval_form_pdf(session: Session, actor: Actor, loan_id: int, *, lang: str, today: dt.date,
                       tz: dt.tzinfo) -> tuple[str, bytes]:
     """A bridge loan's approval form (审批表), scoped like the loan (another bank's officer → 404)."""

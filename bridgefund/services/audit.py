@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import utcnow
-from bridgefund.models import AuditEvent
+from bridgefund.models import AuditEvent, Role
 from bridgefund.services.actor import Actor
 from bridgefund.services.bulk import insert_rows
 from bridgefund.services.common import paginate
@@ -75,11 +76,11 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+@allows(Role.admin, Role.auditor)
 def list_events(  # noqa: ANN201
     session: Session, actor: Actor, page: int, page_size: int, *, after_id: int | None = None,
     count_limit: int | None = None, **filters: Any,
 ):
-    actor.require("admin", "auditor")
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     for name in ("entity_type", "entity_id", "actor_id", "action", "request_id"):
         if filters.get(name) is not None:

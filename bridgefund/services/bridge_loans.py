@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import money_sum
 from bridgefund.errors import (
     Conflict,
@@ -108,13 +109,13 @@ def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) ->
 # --- submit -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def submit(
     session: Session, actor: Actor, *, enterprise_id: int, maturing_loan: dict[str, Any], amount: Decimal,
     term_days: int, renewal: dict[str, Any], today: dt.date, bank_id: int | None = None,
     purpose: str | None = None, submitted_on: dt.date | None = None,
 ) -> BridgeLoan:
     """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
     check_value_date(session, on, today, "submitted_on")
@@ -210,6 +211,7 @@ def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
 # --- review -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.fund_manager)
 def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None,
             today: dt.date | None = None, decided_on: dt.date | None = None) -> BridgeLoan:
     """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves.
@@ -217,7 +219,6 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
     ``decided_on`` is the decision's business date (default today): not before the application, not in the
     future, not in a closed month (``services.common.decision_date``).
     """
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.approved, "approve")
     decided_on = decision_date(session, decided_on, today, loan.submitted_on, "the application")
@@ -262,10 +263,10 @@ def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target:
     return loan
 
 
+@allows(Role.fund_manager)
 def reject(session: Session, actor: Actor, loan_id: int, *, reason: str, today: dt.date | None = None,
            decided_on: dt.date | None = None) -> BridgeLoan:
     """Reject an application on ``decided_on`` (business date, default today; rules as for an approval)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.rejected, "reject")
@@ -278,15 +279,15 @@ def authorised_on(loan: BridgeLoan) -> dt.date | None:
     return max((a.decided_on for a in loan.approvals), default=None)
 
 
+@allows(Role.bank_officer)
 def withdraw(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
     """The submitting bank's officer withdraws an application that is still ``submitted``."""
-    actor.require(Role.bank_officer)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.withdrawn, "withdraw", (reason or "").strip() or None)
 
 
+@allows(Role.fund_manager)
 def cancel(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.cancelled, "cancel", (reason or "").strip() or None)
 
@@ -313,9 +314,9 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
     return [Repayment(r.value_date, r.amount) for r in loan.repayments]
 
 
+@allows(Role.fund_manager)
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
-    actor.require(Role.fund_manager)
     check_not_future(value_date, today)
     # Lock order everywhere: the loan row, then the fund row (held only for the cash check and the writes).
     loan = _load(session, actor, loan_id, lock=True)
@@ -349,10 +350,10 @@ class RepaymentResult:
     loan: BridgeLoan
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
           external_ref: str, today: dt.date) -> RepaymentResult:
     """Record money received for a loan, split penalty → fee → principal; the loan is ``repaid`` once settled."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     external_ref = external_ref.strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
@@ -407,10 +408,10 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     return RepaymentResult(repayment=rep, loan=loan)
 
 
+@allows(Role.fund_manager)
 def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date,
                     today: dt.date) -> BridgeLoan:
     """Declare a disbursed loan in default, once it is at least ``default_after_days`` overdue on ``value_date``."""
-    actor.require(Role.fund_manager)
     check_value_date(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.defaulted, "default")
@@ -436,10 +437,10 @@ def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date:
     return loan
 
 
+@allows(Role.fund_manager)
 def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, value_date: dt.date,
               today: dt.date) -> BridgeLoan:
     """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     check_not_future(value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
@@ -463,10 +464,10 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
     return loan
 
 
+@allows(Role.fund_manager)
 def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
             today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
-    actor.require(Role.fund_manager)
     lock_fund(session, value_date, today, lock=False)  # money in
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state is not S.written_off:
@@ -522,10 +523,12 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
     return loans
 
 
+@allows(SIGNED_IN)
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
     return with_figures([_load(session, actor, loan_id)], as_of)[0]
 
 
+@allows(SIGNED_IN)
 def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
@@ -101,9 +102,9 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
     return out
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
     """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return fund_position(session, as_of)
 
 
@@ -116,14 +117,14 @@ def current_settings(session: Session) -> Settings:
                     **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_settings(session: Session, actor: Actor) -> Settings:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return current_settings(session)
 
 
+@allows(Role.admin)
 def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Settings:
     """Replace the fund's settings (admin). Loans approved earlier keep their snapshot."""
-    actor.require(Role.admin)
     tiers = tuple(FeeTier(t["from_day"], t["daily_rate"]) for t in values["fee_tiers"])
     problems = validate_fee_tiers(tiers)
     if problems:
@@ -265,10 +266,10 @@ def post(session: Session, kind: LedgerKind, amount: Decimal, value_date: dt.dat
 # --- capital ----------------------------------------------------------------------------------------------
 
 
+@allows(Role.admin)
 def move_capital(session: Session, actor: Actor, *, amount: Decimal, value_date: dt.date, direction: str,
                  today: dt.date, note: str | None = None) -> FundLedgerEntry:
     """Put capital into the fund or take it out (admin); out beyond the cash on any later day → 409."""
-    actor.require(Role.admin)
     if amount <= 0:
         raise RuleViolation.on("amount", "must be greater than 0")
     lock_fund(session, value_date, today)
@@ -337,6 +338,7 @@ def _with_balances(session: Session, entries: list[FundLedgerEntry]) -> list[dic
     return [{c.key: getattr(e, c.key) for c in _ENTRY_COLUMNS} | {"balance_after": balances[e.id]} for e in entries]
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
                 kind: str | None = None, bridge_loan_id: int | None = None, from_: dt.date | None = None,
                 to: dt.date | None = None, after_id: int | None = None,
@@ -347,7 +349,6 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     ``sort`` order (an index range on ``(value_date, id)``, as fast at the end of the ledger as at its start).
     ``total``: from the daily entry counts when only dates filter; otherwise counted up to ``count_limit``.
     """
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     e = FundLedgerEntry
     stmt = select(e).order_by(*LEDGER_SORTS[sort](e.__table__))
     if kind:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import money_sum
 from bridgefund.errors import PeriodClosed, QuotaExceeded, RuleViolation
 from bridgefund.figures.pool import (
@@ -80,14 +81,14 @@ def current_settings(session: Session) -> PoolSettings:
     return row if row is not None else PoolSettings(id=1, **DEFAULTS)
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_settings(session: Session, actor: Actor) -> PoolSettings:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return current_settings(session)
 
 
+@allows(Role.admin)
 def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> PoolSettings:
     """Replace the pool's rules (admin). Lowering leverage below what the quotas need → 409."""
-    actor.require(Role.admin)
     lock_pool(session)
     row = session.get(PoolSettings, 1)
     before = row.snapshot() if row is not None else {k: _plain(v) for k, v in DEFAULTS.items()}
@@ -179,11 +180,11 @@ def lock_pool(session: Session) -> PoolAccount:
     return account
 
 
+@allows(Role.admin)
 def contribute(
     session: Session, actor: Actor, today: dt.date, *, amount: Decimal, value_date: dt.date, note: str | None = None,
 ) -> PoolLedgerEntry:
     """Book fiscal money paid into the pool (admin)."""
-    actor.require(Role.admin)
     if amount <= 0:
         raise RuleViolation.on("amount", "must be greater than 0")
     check_value_date(session, value_date, today)
@@ -213,9 +214,9 @@ def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
     return Decimal(before or 0).quantize(Decimal("0.01"))
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, count_limit: int | None = None) -> Any:
     """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     result = paginate(session, select(PoolLedgerEntry).order_by(PoolLedgerEntry.value_date.desc(),
                                                                  PoolLedgerEntry.id.desc()), page, page_size,
                       count_limit=count_limit)
@@ -292,9 +293,9 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
         audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="override_lapsed")
 
 
+@allows(Role.admin)
 def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Bank]:
     """Evaluate every bank active on ``as_of`` (daily job); returns the banks suspended now."""
-    actor.require(Role.admin)
     active = [b for b, t in bank_terms.terms_on(session, None, as_of).items() if not t.suspended]
     banks = list(session.scalars(select(Bank).where(Bank.id.in_(active)).order_by(Bank.id).with_for_update()))
     suspended = []
@@ -309,8 +310,8 @@ def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Ba
 # --- figures ---------------------------------------------------------------------------------------
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> PoolPosition:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     s = current_settings(session)
     return pool_position(session, as_of, s.claim_after_days_overdue, s.pool_loss_threshold)
 

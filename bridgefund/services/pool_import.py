@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import DomainError, RuleViolation
-from bridgefund.models import Enterprise, Guarantor
+from bridgefund.models import Enterprise, Guarantor, Role
 from bridgefund.parsing import pool_file
 from bridgefund.services.actor import Actor
 from bridgefund.services.pool_loan_checks import Batch
@@ -32,12 +33,14 @@ class ImportResult:
     references: list[str] = field(default_factory=list)
 
 
+
+
+@allows(Role.bank_officer, Role.fund_manager)
 def import_pool_loans(
     session: Session, actor: Actor, today: dt.date, data: bytes, *, filename: str | None = None,
     bank_id: int | None = None,
 ) -> ImportResult:
     """Create every loan of the file or none (raise 422 with all row errors; the caller rolls back)."""
-    actor.require("bank_officer", "fund_manager")
     sheet = pool_file.read_sheet(data, filename)
     enterprises = _enterprises(session, sheet.usccs())
     guarantors = {g.name: g.id for g in session.scalars(select(Guarantor))}
@@ -73,3 +76,9 @@ def _enterprises(session: Session, usccs: set[str]) -> dict[str, Enterprise]:
         for ent in session.scalars(select(Enterprise).where(Enterprise.uscc.in_(listed[start:start + 500]))):
             enterprises[ent.uscc] = ent
     return enterprises
+
+
+@allows(SIGNED_IN)
+def template_xlsx() -> bytes:
+    """The import template (:func:`bridgefund.parsing.pool_file.template_xlsx`), for whoever is signed in."""
+    return pool_file.template_xlsx()

@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
     BankSuspended,
     Conflict,
@@ -123,7 +124,6 @@ def plan_pool_loan(
     join the batch's figures (the next loan is judged as if this one were stored), and :func:`store_pool_loans`
     stores the batch's loans.
     """
-    actor.require(Role.bank_officer, Role.fund_manager)
     checks = checks or LoanChecks(session)
     bank = _reporting_bank(checks, actor.acting_bank(bank_id))
     enterprise = _eligible_enterprise(session, enterprise, enterprise_id)
@@ -394,6 +394,7 @@ def visible_loan(session: Session, actor: Actor, loan_id: int, *, for_update: bo
     return loan
 
 
+@allows(SIGNED_IN)
 def get_pool_loan(session: Session, actor: Actor, loan_id: int, as_of: dt.date) -> LoanView:
     visible_loan(session, actor, loan_id)
     loan = session.scalars(select(PoolLoan).where(PoolLoan.id == loan_id).options(*_LOADS)
@@ -416,6 +417,7 @@ def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL 
     return cond
 
 
+@allows(SIGNED_IN)
 def list_pool_loans(
     session: Session, actor: Actor, as_of: dt.date, page: int, page_size: int, *, status: str | None = None,
     bank_id: int | None = None, classification: str | None = None, enterprise_id: int | None = None,
@@ -436,12 +438,12 @@ def list_pool_loans(
 # --- repayments ------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def record_repayment(
     session: Session, actor: Actor, today: dt.date, loan_id: int, *, amount: Decimal, value_date: dt.date,
     external_ref: str,
 ) -> tuple[PoolRepayment, LoanView]:
     """Apply a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = external_ref.strip()
     if not external_ref:

@@ -25,6 +25,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.errors import InvalidTransition, RuleViolation
 from bridgefund.models import Bank, Claim, ClaimStatus, PoolLoanStatus, PoolRecovery, Role
 from bridgefund.services import audit
@@ -34,10 +35,10 @@ from bridgefund.services.pool import evaluate_bank
 from bridgefund.services.pool_loans import LoanView, get_pool_loan, visible_loan
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def write_off(session: Session, actor: Actor, today: dt.date, loan_id: int, *, value_date: dt.date,
               reason: str) -> LoanView:
     """Write the loan's unpaid principal on ``value_date`` off (the loan's bank's officer or a fund manager)."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     reason = (reason or "").strip()
     if not reason:

@@ -84,9 +84,10 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
 # --- valid request bodies ------------------------------------------------------------------------------------------
 #
 # The matrix sends every operation a body its schema accepts (the test loads each through the view's own schema), so
-# a refusal comes from the access rule or the service's own check, never from a 422 of the body. Each starts from the
-# operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or must name the test's
-# own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the caller's role.
+# a refusal comes from the operation's declared permission (``bridgefund.authority``), never from a 422 of the body.
+# Each starts from the operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or
+# must name the test's own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the
+# caller's role.
 
 Body = Callable[[Any, Any, str], dict[str, Any]]
 
@@ -272,4 +273,23 @@ QUERIES: dict[str, str] = {
 #: The one answer other than a success that an allowed role's valid request gets, and why.
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
+}
+
+
+# --- operations no route performs -----------------------------------------------------------------------------------
+#
+# A declared operation the API does not expose (the command line calls it) is called here directly, as each role, so
+# that its permission is exercised like every routed one's (``test_routes_and_declarations_match`` keeps this list
+# exactly the declared operations without a route).
+
+
+def _sweep_suspensions(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool
+
+    return pool.sweep_suspensions(f.session, actor, _TODAY)
+
+
+#: Operation name (``bridgefund.authority``) → how to call it as ``actor``.
+UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
+    "pool.sweep_suspensions": _sweep_suspensions,
 }
