@@ -91,6 +91,7 @@ MAX_TERM_MONTHS = 360
 # --- creating --------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def create_pool_loan(
     session: Session, actor: Actor, today: dt.date, *, enterprise_id: int | None = None,
     enterprise: Enterprise | None = None, bank_id: int | None = None, contract_no: str, principal: Decimal,
