@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.fund import (
@@ -50,6 +50,7 @@ def move_capital(body: dict):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.arguments(FundLedgerListArgs, location="query")
 @blp.response(200, page_of(FundLedgerEntrySchema, keyset=True))
+@export.exportable(FundLedgerEntrySchema, export.FUND_LEDGER)
 def list_ledger(args: dict):  # noqa: ANN201
     """List ledger entries with the running cash balance (newest value date first by default).
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, url_for
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
@@ -91,6 +91,7 @@ def generate_monthly(body: dict):  # noqa: ANN201
 @access("admin", "fund_manager", "auditor")
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, page_of(ReportSchema, keyset=True))
+@export.exportable(ReportSchema, export.REPORTS)
 def list_reports(args: dict):  # noqa: ANN201
     """List archived reports, newest first (every version is kept).
 
