@@ -91,7 +91,8 @@ EXAMPLES: dict[str, Any] = {
     "PUT /api/v1/fund/settings": {
         "fee_tiers": [{"from_day": 1, "daily_rate": "0.0002"}, {"from_day": 6, "daily_rate": "0.0004"}],
         "penalty_daily_rate": "0.001", "max_term_days": 10, "per_enterprise_cap": "10000000.00",
-        "max_share_of_renewal": "0.95", "dual_approval_threshold": "5000000.00", "default_after_days": 30},
+        "max_share_of_renewal": "0.95", "dual_approval_threshold": "5000000.00", "default_after_days": 30,
+        "market_bridge_daily_rate": "0.001"},
     "POST /api/v1/bridge-loans": {
         "enterprise_id": 169, "amount": "2800000.00", "term_days": 8,
         "maturing_loan": {"contract_no": "BOC-2025-0117", "amount": "3000000.00", "due_date": _S},

@@ -23,7 +23,7 @@ from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
 from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
-from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
+from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, DEFAULT_MARKET_BRIDGE_DAILY_RATE, FUND_ID
 from bridgefund.services import audit, summaries
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
@@ -46,6 +46,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "dual_approval_threshold": Decimal("5000000.00"),
     "default_after_days": 30,
     "established_on": DEFAULT_ESTABLISHED_ON,
+    "market_bridge_daily_rate": DEFAULT_MARKET_BRIDGE_DAILY_RATE,
 }
 SETTING_KEYS = tuple(DEFAULT_SETTINGS)
 
@@ -66,6 +67,8 @@ class Settings:
     default_after_days: int
     #: The day the fund began: the earliest business date it accepts.
     established_on: dt.date = DEFAULT_ESTABLISHED_ON
+    #: The private bridge-lending rate a day (financing cost saved).
+    market_bridge_daily_rate: Decimal = DEFAULT_MARKET_BRIDGE_DAILY_RATE
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -112,6 +115,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
     current = current_settings(session)
     before = _jsonable(current.as_dict())
     values = {**values, "established_on": values.get("established_on") or current.established_on}
+    if values.get("market_bridge_daily_rate") is None:  # a PUT without it keeps the current rate
+        values["market_bridge_daily_rate"] = current.market_bridge_daily_rate
     if values["established_on"] != current.established_on:
         _check_established_on(session, values["established_on"])
     if row is None:
