@@ -21,6 +21,9 @@ from bridgefund.services.fund import cash_balance
 
 #: Longest forecast, days (API.md).
 MAX_FORECAST_DAYS = 90
+#: The statuses of loans that were disbursed (open on a past day, whatever they became since).
+_LENT_ONCE = [s.value for s in (BridgeLoanStatus.disbursed, BridgeLoanStatus.defaulted, BridgeLoanStatus.repaid,
+                                BridgeLoanStatus.written_off)]
 
 
 def forecast(session: Session, actor: Actor, *, start: dt.date | None, days: int, today: dt.date) -> dict[str, Any]:
@@ -75,7 +78,8 @@ def expected_in(session: Session, base: dt.date, end: dt.date) -> list[tuple[dt.
     loan = BridgeLoan
     loans = session.scalars(
         select(loan).options(selectinload(loan.repayments))
-        .where(loan.disbursed_on <= base, loan.due_date >= base, loan.due_date <= end,
+        # the status list lets the (status, due_date) index find the window's loans among millions
+        .where(loan.status.in_(_LENT_ONCE), loan.due_date >= base, loan.due_date <= end, loan.disbursed_on <= base,
                or_(loan.repaid_on.is_(None), loan.repaid_on > base),
                or_(loan.written_off_on.is_(None), loan.written_off_on > base))
     ).all()
