@@ -124,8 +124,16 @@ def _export(fetch: Callable[[dict[str, Any]], Any], args: dict[str, Any], schema
     if args.get("page", 1) > 1 or args.get("after_id") is not None:
         raise RuleViolation.on("query.format", "an XLSX export holds every matching row: leave out page and after_id")
     filters = {k: v for k, v in args.items() if k not in ("page", "page_size", "after_id", "total")}
-    tz = settings().tz
-    book = _Sheet(table, tz)
+    book = _Sheet(table, settings().tz)
+    try:
+        return _fill(book, fetch, schema, filters)
+    except BaseException:
+        book.close()
+        raise
+
+
+def _fill(book: _Sheet, fetch: Callable[[dict[str, Any]], Any], schema: Schema, filters: dict[str, Any]) -> Response:
+    """Write every matching row into ``book``, a page of :data:`CHUNK` rows at a time; answer the file."""
     page_no, after_id, written = 1, None, 0
     while True:
         first = page_no == 1 and after_id is None
@@ -136,12 +144,10 @@ def _export(fetch: Callable[[dict[str, Any]], Any], args: dict[str, Any], schema
             chunk_args["after_id"] = after_id
         page = fetch(chunk_args)
         if first and page.total > MAX_ROWS:
-            book.close()
             raise export_too_large(page.total, exact=page.total_exact)
         rows = schema.dump(page.items, many=True)
         written += len(rows)
         if written > MAX_ROWS:
-            book.close()
             raise export_too_large(written, exact=False)
         for row in rows:
             book.append(row)
