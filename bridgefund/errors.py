@@ -135,3 +135,9 @@ class TooManyRequests(DomainError):
 
 def not_found(entity: str, ident: Any) -> NotFound:
     return NotFound(f"{entity} {ident} does not exist")
+
+
+class ExportTooLarge(DomainError):
+    """An export (``format=xlsx``) would hold more rows than it may; the problem names the limit."""
+
+    status, code, title = 413, "export-too-large", "Too many rows to export"

@@ -2,8 +2,8 @@
 
 Layers, lowest first (a module may import its own layer and the layers below, never above):
 
-    base (db, errors, messages, text, config, migrate) ← finance ← models (and authority) ← figures (and parsing) ← services
-        ← reports, schemas ← api, cli, web, demo, the package's create_app (and console/, jobs/, notify/ later)
+    base (db, errors, messages, text, config, migrate) ← finance ← models (and authority) ← figures (and parsing)
+        ← services ← reports, schemas ← api, cli, web, demo, the package's create_app (and console/, jobs/, notify/ later)
 
 Every import counts, the ones inside functions too. A package importing its own submodules (parent → child,
 e.g. ``create_app`` registering the blueprints) is not an edge, as in ``shared/tools/imports.py``.
@@ -27,7 +27,8 @@ BASE, FINANCE, MODELS, FIGURES, SERVICES, REPORTS, TOP = range(7)
 LAYERS = {
     "db": BASE, "errors": BASE, "messages": BASE, "text": BASE, "config": BASE, "migrate": BASE,
     "gunicorn_conf": BASE,
-    "finance": FINANCE, "models": MODELS, "authority": MODELS, "figures": FIGURES, "parsing": FIGURES, "services": SERVICES,
+    "finance": FINANCE, "models": MODELS, "authority": MODELS, "figures": FIGURES, "parsing": FIGURES,
+    "services": SERVICES,
     "reports": REPORTS, "schemas": REPORTS,
     "api": TOP, "cli": TOP, "web": TOP, "demo": TOP, "console": TOP, "jobs": TOP, "notify": TOP,
 }

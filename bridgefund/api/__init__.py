@@ -19,5 +19,9 @@ def paging(args: dict[str, Any]) -> dict[str, Any]:
     out = {"page": args.pop("page"), "page_size": args.pop("page_size")}
     if "after_id" in args:
         out["after_id"] = args.pop("after_id")
-    out["count_limit"] = None if args.pop("total", "auto") == "exact" else settings().exact_total_limit
+    total = args.pop("total", "auto")
+    if "count_limit" in args:  # set by an export (api.export), never by the query string
+        out["count_limit"] = args.pop("count_limit")
+    else:
+        out["count_limit"] = None if total == "exact" else settings().exact_total_limit
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import KeysetListArgs, page_of
 from bridgefund.schemas.registry import (
@@ -47,6 +47,7 @@ def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
 @access(registry.list_banks)
 @blp.arguments(BankListArgs, location="query")
 @blp.response(200, page_of(BankSchema, keyset=True))
+@export.exportable(BankSchema, export.BANKS)
 def list_banks(args: dict):  # noqa: ANN201
     """List partner banks (a bank officer sees only their own).
 
@@ -124,6 +125,7 @@ def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
 @access(registry.list_guarantors)
 @blp.arguments(KeysetListArgs, location="query")
 @blp.response(200, page_of(GuarantorSchema, keyset=True))
+@export.exportable(GuarantorSchema, export.GUARANTORS)
 def list_guarantors(args: dict):  # noqa: ANN201
     """List guarantee institutions.
 

@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
@@ -77,6 +77,7 @@ def submit(body: dict):  # noqa: ANN201
 @access(bridge_loans.list_loans)
 @blp.arguments(BridgeLoanListArgs, location="query")
 @blp.response(200, page_of(BridgeLoanSchema, keyset=True))
+@export.exportable(BridgeLoanSchema, export.BRIDGE_LOANS)
 def list_loans(args: dict):  # noqa: ANN201
     """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates.
 

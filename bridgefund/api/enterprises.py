@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
@@ -21,6 +21,7 @@ blp = Blueprint("enterprises", __name__, description="Enterprises (borrowers)")
 @access(registry.list_enterprises)
 @blp.arguments(EnterpriseListArgs, location="query")
 @blp.response(200, page_of(EnterpriseSchema, keyset=True))
+@export.exportable(EnterpriseSchema, export.ENTERPRISES)
 def list_enterprises(args: dict):  # noqa: ANN201
     """Search enterprises by name or credit code (``q``) or exact ``uscc``.
 

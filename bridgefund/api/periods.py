@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.services import periods
@@ -25,6 +25,7 @@ class PeriodSchema(Schema):
 @access(periods.list_periods)
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PeriodSchema))
+@export.exportable(PeriodSchema, export.PERIODS)
 def list_periods(args: dict):  # noqa: ANN201
     """List closed months, latest first (every month up to the latest is closed).
 

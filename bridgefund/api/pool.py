@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, request
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation
 from bridgefund.parsing import pool_file
@@ -132,6 +132,7 @@ def contribute(body: dict):  # noqa: ANN201
 @access(pool.list_ledger)
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PoolLedgerEntrySchema))
+@export.exportable(PoolLedgerEntrySchema, export.POOL_LEDGER)
 def list_ledger(args: dict):  # noqa: ANN201
     """List the pool's ledger entries (newest value date first) with the balance after each.
 
@@ -163,6 +164,7 @@ def create_pool_loan(body: dict):  # noqa: ANN201
 @access(pool_loans.list_pool_loans)
 @blp.arguments(PoolLoanListArgs, location="query")
 @blp.response(200, page_of(PoolLoanSummarySchema, keyset=True))
+@export.exportable(PoolLoanSummarySchema, export.POOL_LOANS)
 def list_pool_loans(args: dict):  # noqa: ANN201
     """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``.
 
@@ -308,6 +310,7 @@ def import_template() -> Response:
 @access(claims.list_claims)
 @blp.arguments(ClaimListArgs, location="query")
 @blp.response(200, page_of(ClaimSchema, keyset=True))
+@export.exportable(ClaimSchema, export.CLAIMS)
 def list_claims(args: dict):  # noqa: ANN201
     """List claims (a bank officer sees only their bank's).
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, url_for
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.reports import service as reports
 from bridgefund.schemas.common import page_of
@@ -94,6 +94,7 @@ def generate_monthly(body: dict):  # noqa: ANN201
 @access(reports.list_reports)
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, page_of(ReportSchema, keyset=True))
+@export.exportable(ReportSchema, export.REPORTS)
 def list_reports(args: dict):  # noqa: ANN201
     """List archived reports, newest first (every version is kept).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
@@ -65,6 +65,7 @@ def me():  # noqa: ANN201
 @access(registry.list_users)
 @blp.arguments(UserListArgs, location="query")
 @blp.response(200, page_of(UserSchema, keyset=True))
+@export.exportable(UserSchema, export.USERS)
 def list_users(args: dict):  # noqa: ANN201
     """List users.
 

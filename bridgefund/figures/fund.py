@@ -8,6 +8,10 @@ It reads the per-day summary (``figures.read``): one query over at most one row 
 whatever the number of loans. :func:`fund_position_direct` is the same figures from the whole history (ledger
 sums; loans repaid by ``as_of``; loans overdue on ``as_of`` with their outstanding principal) — the definition
 the summary is checked against, and the answer while a summary awaits its rebuild.
+
+:func:`cost_saved` sums each repaid loan's financing cost saved, fixed on the loan when it was repaid
+(``services.bridge_loans.repay``), so a closed month's figure never changes whatever ``market_bridge_daily_rate``
+becomes.
 """
 
 from __future__ import annotations
@@ -51,6 +55,19 @@ def yuan(v: Any) -> Decimal:
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     """The fund's ratios (utilization, turnover) carry four decimals (average days used: two), rounded half-up."""
     return finance_ratio(numerator, denominator, 4)
+
+
+def cost_saved(session: Session, as_of: dt.date) -> dict[str, Decimal]:
+    """The financing cost saved (融资成本节约, DOMAIN.md), yuan: ``financing_cost_saved`` over loans repaid on or
+    before ``as_of``, ``financing_cost_saved_month`` over those repaid in ``as_of``'s month up to ``as_of``."""
+    loan = BridgeLoan
+    month_start = as_of.replace(day=1)
+    total, month = session.execute(
+        select(money_sum(loan.financing_cost_saved),
+               money_sum(case((loan.repaid_on >= month_start, loan.financing_cost_saved), else_=0)))
+        .where(loan.repaid_on <= as_of, loan.financing_cost_saved.is_not(None))
+    ).one()
+    return {"financing_cost_saved": yuan(total), "financing_cost_saved_month": yuan(month)}
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:

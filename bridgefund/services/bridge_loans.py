@@ -29,7 +29,15 @@ from bridgefund.errors import (
     NotFound,
     RuleViolation,
 )
-from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.finance import (
+    BridgePosition,
+    BridgeTerms,
+    Overpayment,
+    Repayment,
+    allocate_next,
+    financing_cost_saved,
+    position,
+)
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
@@ -392,6 +400,9 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
         # Principal is paid last, so a zero principal means the penalty and fee due are paid too.
         loan.move_to(S.repaid, "repay")
         loan.repaid_on = value_date
+        loan.financing_cost_saved = financing_cost_saved(
+            loan.amount, (value_date - loan.disbursed_on).days, current_settings(session).market_bridge_daily_rate,
+            loan.fee_paid, loan.penalty_paid)
     try:
         session.flush()
     except IntegrityError as exc:

@@ -20,7 +20,7 @@ from bridgefund.authority import allows
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
-from bridgefund.figures.fund import fund_position, yuan
+from bridgefund.figures.fund import cost_saved, fund_position, yuan
 from bridgefund.figures.read import cash_before, fund_days, fund_totals, is_fresh
 from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
@@ -38,7 +38,7 @@ from bridgefund.models import (
     PoolLoan,
     Role,
 )
-from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
+from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, DEFAULT_MARKET_BRIDGE_DAILY_RATE, FUND_ID
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
@@ -61,6 +61,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "dual_approval_threshold": Decimal("5000000.00"),
     "default_after_days": 30,
     "established_on": DEFAULT_ESTABLISHED_ON,
+    "market_bridge_daily_rate": DEFAULT_MARKET_BRIDGE_DAILY_RATE,
 }
 SETTING_KEYS = tuple(DEFAULT_SETTINGS)
 
@@ -81,6 +82,8 @@ class Settings:
     default_after_days: int
     #: The day the fund began: the earliest business date it accepts.
     established_on: dt.date = DEFAULT_ESTABLISHED_ON
+    #: The private bridge-lending rate a day (financing cost saved).
+    market_bridge_daily_rate: Decimal = DEFAULT_MARKET_BRIDGE_DAILY_RATE
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -105,7 +108,7 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
     """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    return fund_position(session, as_of)
+    return {**fund_position(session, as_of), **cost_saved(session, as_of)}
 
 
 def current_settings(session: Session) -> Settings:
@@ -133,6 +136,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
     current = current_settings(session)
     before = _jsonable(current.as_dict())
     values = {**values, "established_on": values.get("established_on") or current.established_on}
+    if values.get("market_bridge_daily_rate") is None:  # a PUT without it keeps the current rate
+        values["market_bridge_daily_rate"] = current.market_bridge_daily_rate
     if values["established_on"] != current.established_on:
         _check_established_on(session, values["established_on"])
     if row is None:
