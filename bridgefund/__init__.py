@@ -59,6 +59,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["bridgefund.db"] = Database(engine or make_engine(settings.database_url))
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
+    from bridgefund import jobs
+
+    jobs.init_app(app)
     from bridgefund.api.problems import document_problems
 
     smorest_api = api.register(app)

@@ -32,6 +32,9 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(import_pool_loans)
     app.cli.add_command(pool_sweep)
+    from bridgefund.jobs.cli import jobs_group
+
+    app.cli.add_command(jobs_group)
 
 
 @click.group("db", help="Database schema migrations (Alembic).")

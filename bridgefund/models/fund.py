@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -96,6 +97,8 @@ class FundSettings(Base):
     #: The day the fund began: no business date (application, decision, value date …) may be earlier.
     established_on: Mapped[dt.date] = mapped_column(default=DEFAULT_ESTABLISHED_ON,
                                                     server_default="2000-01-01")
+    #: A due date (value date + term) on a non-working day moves to the next working day (DOMAIN.md).
+    roll_due_date_to_working_day: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

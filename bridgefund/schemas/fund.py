@@ -32,6 +32,10 @@ class FundSettingsSchema(StrictSchema):
     established_on = BusinessDate(metadata={
         "description": "the day the fund began: no business date may be earlier (default 2000-01-01; a PUT "
                        "without it keeps the current one)"})
+    roll_due_date_to_working_day = fields.Boolean(metadata={
+        "description": "a due date (value date + term) on a non-working day moves to the next working day of the "
+                       "calendar (`GET /calendar/{year}`); fees still count the calendar days used (default true; "
+                       "a PUT without it keeps the current choice)"})
 
 
 class FundCapitalSchema(StrictSchema):

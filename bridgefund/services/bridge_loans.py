@@ -42,7 +42,7 @@ from bridgefund.models import (
     Role,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms
+from bridgefund.services import audit, bank_terms, calendar
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -342,7 +342,9 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
     loan.disbursed_on = value_date
-    loan.due_date = value_date + dt.timedelta(days=loan.term_days)
+    # DOMAIN.md: a due date on a non-working day rolls to the next working day (fund setting, default on).
+    loan.due_date = calendar.roll_due_date(session, value_date + dt.timedelta(days=loan.term_days),
+                                           roll=current_settings(session).roll_due_date_to_working_day)
     entry = post(session, LedgerKind.disbursement, loan.amount, value_date, actor, bridge_loan_id=loan.id,
                  note=loan.reference)
     session.flush()
