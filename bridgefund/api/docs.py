@@ -131,6 +131,7 @@ EXAMPLES: dict[str, Any] = {
     "POST /api/v1/claims/{claim_id}/reject": {"reason": "the loan was not past due long enough on the claim date"},
     "POST /api/v1/claims/{claim_id}/pay": {"value_date": "2020-11-20"},
     "POST /api/v1/reports/monthly": {"period": "2020-03", "lang": "zh"},
+    "PUT /api/v1/calendar/days/{date}": {"kind": "holiday", "name": "国庆节"},
 }
 
 

@@ -54,7 +54,7 @@ def get_job(job_id: int):  # noqa: ANN201
     """Show a background job: its status, progress and result or problem.
 
     `status` moves `queued` → `running` → `succeeded` (with `result`: what was made) or `failed` (with `error`, an
-    RFC 9457 problem). Staff see every job; anyone else only the jobs they started (others answer 404). Changes
-    nothing.
+    RFC 9457 problem). Staff and auditors see every job; a bank officer the jobs started by their bank's officers
+    (another bank's job, or scheduled work, answers 404). Changes nothing.
     """
     return jobs.get(session(), actor(), job_id)

@@ -77,6 +77,8 @@ class Job(Base):
     worker_id: Mapped[str | None] = mapped_column(String(120))
     #: Who asked for it (null: the scheduler or the command line).
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    #: The bank of the officer who asked for it: that bank's officers see the job, other banks' get 404.
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id", ondelete="SET NULL"))
     #: The request that asked for it (joins the job's log lines to the request's).
     request_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

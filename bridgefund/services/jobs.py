@@ -34,8 +34,8 @@ from bridgefund.services import audit
 from bridgefund.services.actor import SYSTEM, Actor
 
 ENTITY = "job"
-#: Staff see every job; anyone else only the jobs they started (others: 404).
-STAFF = (Role.admin, Role.fund_manager)
+#: Staff and auditors see every job; a bank officer only the jobs their bank's officers started (others: 404).
+READERS = (Role.admin, Role.fund_manager, Role.auditor)
 #: Heartbeat rows of consumers gone this long are removed by the sweep.
 FORGET_WORKERS_AFTER = dt.timedelta(days=1)
 
@@ -83,7 +83,8 @@ def create(session: Session, actor: Actor, kind: JobKind, params: dict[str, Any]
            payload: bytes | None = None) -> Job:
     """Record a new queued job (and its audit event); the caller enqueues its id once this commits."""
     job = Job(kind=kind.value, key=key, status=JobStatus.queued.value, params=params, payload=payload, progress=0,
-              attempt=0, created_by=actor.id, request_id=actor.request_id)
+              attempt=0, created_by=actor.id, bank_id=actor.bank_id if actor.is_officer else None,
+              request_id=actor.request_id)
     session.add(job)
     session.flush()
     audit.record(session, actor, "enqueue", ENTITY, job.id, after=job.snapshot())
@@ -118,9 +119,12 @@ def ensure(session: Session, kind: JobKind, key: str, params: dict[str, Any]) ->
 
 
 def get(session: Session, actor: Actor, job_id: int) -> Job:
-    """A job, for staff or whoever started it; anyone else is told it does not exist."""
+    """A job, for staff, auditors, and whoever started it (bank scoping: an officer sees the jobs their bank's
+    officers started); anyone else is told it does not exist."""
     job = session.get(Job, job_id)
-    if job is None or not (actor.role in STAFF or (actor.id is not None and job.created_by == actor.id)):
+    visible = job is not None and (actor.role in READERS or (actor.id is not None and job.created_by == actor.id)
+                                   or (actor.is_officer and job.bank_id is not None and job.bank_id == actor.bank_id))
+    if not visible:
         raise NotFound(f"job {job_id} does not exist")
     return job
 

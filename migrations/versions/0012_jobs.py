@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("attempt", sa.Integer(), nullable=False),
         sa.Column("worker_id", sa.String(length=120), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.Column("bank_id", sa.Integer(), nullable=True),
         sa.Column("request_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", _utc(), nullable=False),
         sa.Column("started_at", _utc(), nullable=True),
@@ -58,6 +59,7 @@ def upgrade() -> None:
                            name=op.f("ck_jobs_finished_iff_done")),
         sa.ForeignKeyConstraint(["created_by"], ["users.id"], name=op.f("fk_jobs_created_by_users"),
                                 ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["bank_id"], ["banks.id"], name=op.f("fk_jobs_bank_id_banks"), ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
         sa.UniqueConstraint("key", name=op.f("uq_jobs_key")),
     )

@@ -73,11 +73,37 @@ def _report(f: Any, bank: Any) -> Resource:
     return Resource(report.id, None)
 
 
+def _job(f: Any, bank: Any) -> Resource:
+    """A queued import job started by an officer of ``bank`` (its bank's officers see it, other banks' do not)."""
+    from bridgefund.models import JobKind
+    from bridgefund.services import jobs
+    from bridgefund.services.actor import Actor
+
+    officer = f.make_user("bank_officer", bank)
+    job = jobs.create(f.session, Actor(id=officer.id, username=officer.username, role="bank_officer",
+                                       bank_id=bank.id), JobKind.pool_import, {"today": "2020-12-31"})
+    f.session.commit()
+    return Resource(job.id, bank.id)
+
+
+def _calendar_day(f: Any, bank: Any) -> Resource:
+    """A weekday of 2031 onwards made a holiday (every call a fresh one): PUT changes it, DELETE removes it."""
+    from bridgefund.models import CalendarDay
+
+    day = dt.date(2031, 1, 6) + dt.timedelta(weeks=f._next())  # a Monday
+    f.session.merge(CalendarDay(day=day, kind="holiday", name="matrix", source="admin"))
+    f.session.commit()
+    return Resource(day.isoformat(), None)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
     "report_id": _report,
+    "job_id": _job,
+    "year": lambda f, bank: Resource(2020, None),
+    "date": _calendar_day,
 }
 
 
@@ -155,6 +181,7 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/claims/<int:claim_id>/reject": lambda f, bank, role: {"reason": "matrix"},
     "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},
     "POST /api/v1/reports/monthly": lambda f, bank, role: {"period": "2020-03", "lang": "zh"},
+    "PUT /api/v1/calendar/days/<string:date>": lambda f, bank, role: {"kind": "holiday", "name": "matrix"},
 }
 
 
