@@ -59,9 +59,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["bridgefund.db"] = Database(engine or make_engine(settings.database_url))
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
-    from bridgefund import jobs
+    from bridgefund import jobs, metrics
 
     jobs.init_app(app)
+    metrics.init_app(app)
     from bridgefund.api.problems import document_problems
 
     smorest_api = api.register(app)
