@@ -64,7 +64,8 @@ def run_reminders(day: dt.datetime | None) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @with_appcontext
 def run_monthly_report(period: str, lang: str) -> None:
-    """The monthly report of a past month, generated and archived (once per month and language)."""
+    """The 07:00 run of the 1st for a past month: its monthly report and every partner bank's statement, archived
+    (once per month, bank and language)."""
     from bridgefund.jobs import tasks
     from bridgefund.services.periods import parse_period
 
@@ -72,7 +73,10 @@ def run_monthly_report(period: str, lang: str) -> None:
         parse_period(period)
     except Exception as exc:
         raise click.BadParameter("must be a month as YYYY-MM", param_hint="--month") from exc
-    _report(tasks.monthly_report_of(_app(), period, lang=lang))
+    done = tasks.month_end_reports(_app(), period, lang=lang)
+    for job in done[1:]:
+        _report(job)
+    _report(done[0])
 
 
 @run_group.command("summaries-check")

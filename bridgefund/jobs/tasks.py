@@ -9,7 +9,8 @@ minute still do the work once:
 when (fund time)       job key                              what
 =====================  ===================================  =====================================================
 08:30, working days    ``reminders:<date>``                 the reminders of the business date (services.reminders)
-07:00 on the 1st       ``monthly_report:<YYYY-MM>:zh``      the previous month's monthly report, archived
+07:00 on the 1st       ``monthly_report:<YYYY-MM>:zh``      the previous month's monthly report, archived (a draft)
+                       ``bank_statement:<YYYY-MM>:<id>:zh`` every partner bank's statement of that month, archived
 02:00 every night      ``summaries_check:<date>``           the summaries compared with the books; result recorded
 every minute           (none)                               the consumer's heartbeat; dead consumers' jobs requeued
 =====================  ===================================  =====================================================
@@ -28,11 +29,12 @@ from huey import Huey, crontab
 
 from bridgefund.jobs import runner
 from bridgefund.models import Job, JobKind
-from bridgefund.services import calendar, jobs, reminders, summaries
+from bridgefund.services import bank_terms, calendar, jobs, reminders, summaries
 from bridgefund.services import pool_import as pool_import_service
 from bridgefund.services import reports as report_service
 from bridgefund.services.actor import Actor
 from bridgefund.services.jobs import Worker
+from bridgefund.services.periods import parse_period
 
 log = logging.getLogger("bridgefund.jobs")
 
@@ -47,7 +49,17 @@ def _monthly_report(session: Any, actor: Actor, job: Job, app: Flask) -> dict[st
         session, actor, period=p["period"], lang=p["lang"], today=dt.date.fromisoformat(p["today"]),
         reports_dir=s.reports_dir, tz=s.tz)
     return {"report_id": report.id, "period": report.period, "lang": report.lang, "version": report.version,
-            "sha256": report.sha256}
+            "sha256": report.sha256, "draft": report.draft}
+
+
+def _bank_statement(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
+    s = app.config["BRIDGEFUND"]
+    p = job.params
+    report = report_service.archive_bank_statement(
+        session, actor, p["bank_id"], period=p["period"], lang=p["lang"], today=dt.date.fromisoformat(p["today"]),
+        reports_dir=s.reports_dir, tz=s.tz)
+    return {"report_id": report.id, "bank_id": report.bank_id, "period": report.period, "lang": report.lang,
+            "version": report.version, "sha256": report.sha256, "draft": report.draft}
 
 
 def _pool_import(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
@@ -79,6 +91,7 @@ def summaries_differ(session: Any, day: dt.date, problems: list[str]) -> None:
 
 HANDLERS: dict[str, runner.Handler] = {
     JobKind.monthly_report.value: _monthly_report,
+    JobKind.bank_statement.value: _bank_statement,
     JobKind.pool_import.value: _pool_import,
     JobKind.reminders.value: _reminders,
     JobKind.summaries_check.value: _summaries_check,
@@ -134,6 +147,30 @@ def monthly_report_of(app: Flask, period: str, *, lang: str = "zh", today: dt.da
                          {"period": period, "lang": lang, "today": today.isoformat()})
 
 
+def bank_statements_of(app: Flask, period: str, *, lang: str = "zh", today: dt.date | None = None) -> list[Job]:
+    """Every bank that was a partner on the month's last day: its statement archived (one job per bank)."""
+    today = today or app.config["BRIDGEFUND"].business_date()
+    _first, last = parse_period(period)
+    with app.extensions["bridgefund.db"].sessionmaker() as s:
+        bank_ids = sorted(bank_terms.terms_on(s, None, last))
+    return [run_scheduled(app, JobKind.bank_statement, f"bank_statement:{period}:{bank_id}:{lang}",
+                          {"bank_id": bank_id, "period": period, "lang": lang, "today": today.isoformat()})
+            for bank_id in bank_ids]
+
+
+def month_end_reports(app: Flask, period: str, *, lang: str = "zh", today: dt.date | None = None) -> list[Job]:
+    """The 07:00 run on the 1st: the month's report and every partner bank's statement, archived (drafts until the
+    month is closed)."""
+    done = [monthly_report_of(app, period, lang=lang, today=today), *bank_statements_of(app, period, lang=lang,
+                                                                                       today=today)]
+    reports_ready(app, period, done)
+    return done
+
+
+def reports_ready(app: Flask, period: str, done: list[Job]) -> None:
+    """Hook for the notifications (a later part of issue 14): tell the fund managers the month's drafts are ready."""
+
+
 def summaries_check_of(app: Flask, day: dt.date) -> Job:
     return run_scheduled(app, JobKind.summaries_check, f"summaries_check:{day.isoformat()}",
                          {"business_date": day.isoformat()})
@@ -180,7 +217,7 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
     @huey.periodic_task(fund_time(tz, hour=7, minute=0, day=1), name="monthly_report_0700")
     def monthly_report_0700() -> None:
         today = app.config["BRIDGEFUND"].business_date()
-        monthly_report_of(app, previous_month(today), lang="zh", today=today)
+        month_end_reports(app, previous_month(today), lang="zh", today=today)
 
     @huey.periodic_task(fund_time(tz, hour=2, minute=0), name="summaries_check_0200")
     def summaries_check_0200() -> None:

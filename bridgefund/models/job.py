@@ -30,6 +30,8 @@ class JobStatus(enum.StrEnum):
 class JobKind(enum.StrEnum):
     #: ``POST /reports/monthly`` with ``Prefer: respond-async``, and the 07:00 run on the 1st.
     monthly_report = "monthly_report"
+    #: One bank's statement of a month, archived by the 07:00 run on the 1st.
+    bank_statement = "bank_statement"
     #: ``POST /pool-loans/import`` with ``Prefer: respond-async`` (the file travels in ``payload``).
     pool_import = "pool_import"
     #: The 08:30 working-day reminders of one business date.

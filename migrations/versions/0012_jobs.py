@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("started_at", _utc(), nullable=True),
         sa.Column("finished_at", _utc(), nullable=True),
         sa.CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name=op.f("ck_jobs_status_known")),
-        sa.CheckConstraint("kind IN ('monthly_report', 'pool_import', 'reminders', 'summaries_check')",
+        sa.CheckConstraint("kind IN ('monthly_report', 'bank_statement', 'pool_import', 'reminders', 'summaries_check')",
                            name=op.f("ck_jobs_kind_known")),
         sa.CheckConstraint("progress >= 0 AND progress <= 100", name=op.f("ck_jobs_progress_is_percent")),
         sa.CheckConstraint("attempt >= 0", name=op.f("ck_jobs_attempt_not_negative")),
@@ -89,6 +89,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("day", name=op.f("pk_calendar_days")),
     )
     op.bulk_insert(calendar, seed_rows(dt.datetime.now(dt.UTC)))
+    # Archived bank statements, and drafts: reports generated while their month was open. Nothing points at reports,
+    # so a batch (a copy on SQLite) is safe here.
+    with op.batch_alter_table("reports") as batch_op:
+        batch_op.add_column(sa.Column("bank_id", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("draft", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.create_foreign_key(op.f("fk_reports_bank_id_banks"), "banks", ["bank_id"], ["id"],
+                                    ondelete="RESTRICT")
+        batch_op.drop_constraint("uq_reports_period_kind_lang_version", type_="unique")
+        batch_op.drop_constraint(op.f("ck_reports_kind_known"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_reports_kind_known"), "kind IN ('monthly', 'bank_statement')")
+        batch_op.create_check_constraint(op.f("ck_reports_statement_names_bank"),
+                                         "(kind = 'bank_statement') = (bank_id IS NOT NULL)")
+    op.execute(sa.text("UPDATE reports SET draft = NOT EXISTS "
+                       "(SELECT 1 FROM closed_periods WHERE closed_periods.period >= reports.period)"))
+    op.create_index("uq_reports_monthly_version", "reports", ["period", "kind", "lang", "version"], unique=True,
+                    sqlite_where=sa.text("bank_id IS NULL"), postgresql_where=sa.text("bank_id IS NULL"))
+    op.create_index("uq_reports_statement_version", "reports", ["period", "bank_id", "lang", "version"],
+                    unique=True, sqlite_where=sa.text("bank_id IS NOT NULL"),
+                    postgresql_where=sa.text("bank_id IS NOT NULL"))
     # A plain ADD COLUMN (no batch copy of fund_settings).
     op.add_column("fund_settings", sa.Column("roll_due_date_to_working_day", sa.Boolean(), server_default=sa.true(),
                                              nullable=False))
@@ -115,6 +134,18 @@ def seed_rows(now: dt.datetime) -> list[dict]:
 
 def downgrade() -> None:
     op.execute(sa.text("ALTER TABLE fund_settings DROP COLUMN roll_due_date_to_working_day"))
+    # archived statements have no place in the older schema: their records go (their files stay on disk)
+    op.execute(sa.text("DELETE FROM reports WHERE kind = 'bank_statement'"))
+    op.drop_index("uq_reports_statement_version", table_name="reports")
+    op.drop_index("uq_reports_monthly_version", table_name="reports")
+    with op.batch_alter_table("reports") as batch_op:
+        batch_op.drop_constraint(op.f("ck_reports_statement_names_bank"), type_="check")
+        batch_op.drop_constraint(op.f("ck_reports_kind_known"), type_="check")
+        batch_op.create_check_constraint(op.f("ck_reports_kind_known"), "kind IN ('monthly')")
+        batch_op.create_unique_constraint("uq_reports_period_kind_lang_version", ["period", "kind", "lang", "version"])
+        batch_op.drop_constraint(op.f("fk_reports_bank_id_banks"), type_="foreignkey")
+        batch_op.drop_column("draft")
+        batch_op.drop_column("bank_id")
     op.drop_table("calendar_days")
     op.drop_index(op.f("ix_worker_heartbeats_last_heartbeat"), table_name="worker_heartbeats")
     op.drop_table("worker_heartbeats")

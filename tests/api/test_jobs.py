@@ -168,16 +168,36 @@ def test_a_failed_scheduled_job_is_retried_by_key_and_a_succeeded_one_is_not(app
     assert again.id == job.id and not runnable
 
 
-def test_monthly_report_by_key_is_archived_once(app, db, settings):  # noqa: ANN001
+def test_month_end_reports_are_archived_once_as_drafts(app, db, settings, factory, client):  # noqa: ANN001
     settings.today = "2020-04-01"
+    banks = [factory.make_bank(), factory.make_bank()]
+    later = factory.make_bank(effective_from=dt.date(2020, 3, 1))  # a partner only from March: no February statement
     runner = app.test_cli_runner()
-    before = db.scalar(select(func.count()).select_from(Report).where(Report.period == "2020-02"))
     for _ in range(2):
         out = runner.invoke(args=["jobs", "run", "monthly-report", "--month", "2020-02"])
         assert out.exit_code == 0, out.output
-    assert db.scalar(select(func.count()).select_from(Report).where(Report.period == "2020-02")) == before + 1
+    reports = db.scalars(select(Report).where(Report.period == "2020-02").order_by(Report.id)).all()
+    assert [(r.kind, r.bank_id, r.version, r.draft) for r in reports] == [
+        ("monthly", None, 1, True), *[("bank_statement", b.id, 1, True) for b in banks]]
+    keys = set(db.scalars(select(Job.key).where(Job.key.like("%2020-02%"))))
+    assert keys == {"monthly_report:2020-02:zh", *{f"bank_statement:2020-02:{b.id}:zh" for b in banks}}
+    assert later.id not in {r.bank_id for r in reports}
+    listed = client.get(f"{API}/reports?period=2020-02", headers=factory.as_role("auditor")).get_json()["items"]
+    assert {(r["kind"], r["bank_id"], r["draft"]) for r in listed} == {(r.kind, r.bank_id, True) for r in reports}
+    pdf = client.get(f"{API}/reports/{reports[1].id}/pdf", headers=factory.as_role("fund_manager"))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
     bad = runner.invoke(args=["jobs", "run", "monthly-report", "--month", "2020-13"])
     assert bad.exit_code != 0
+
+
+def test_a_report_of_a_closed_month_is_final(client, factory, settings):  # noqa: ANN001
+    settings.today = "2020-04-15"
+    admin = factory.as_role("admin")
+    draft = client.post(f"{API}/reports/monthly", json={"period": "2020-03"}, headers=admin).get_json()
+    assert draft["draft"] is True and draft["kind"] == "monthly" and draft["bank_id"] is None
+    assert client.post(f"{API}/periods/2020-03/close", headers=admin).status_code == 201
+    final = client.post(f"{API}/reports/monthly", json={"period": "2020-03"}, headers=admin).get_json()
+    assert final["draft"] is False and final["version"] == draft["version"] + 1
 
 
 def test_a_claimed_job_is_not_claimed_twice_and_a_stale_claim_cannot_finish(db):  # noqa: ANN001
