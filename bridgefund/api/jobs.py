@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request, url_for
+from flask import Response, current_app, jsonify, request, url_for
 
 from bridgefund.api.blueprint import Blueprint
+from bridgefund.jobs import progress
 from bridgefund.models import Job
 from bridgefund.schemas.job import JobSchema
 from bridgefund.services import jobs
@@ -57,4 +58,7 @@ def get_job(job_id: int):  # noqa: ANN201
     RFC 9457 problem). Staff and auditors see every job; a bank officer the jobs started by their bank's officers
     (another bank's job, or scheduled work, answers 404). Changes nothing.
     """
-    return jobs.get(session(), actor(), job_id)
+    job = jobs.get(session(), actor(), job_id)
+    if job.status == "running":  # the work's transaction is open: its progress is published beside the queue
+        job.live_progress = progress.read(current_app, job.id)  # not a column: nothing is written
+    return job

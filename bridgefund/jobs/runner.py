@@ -16,6 +16,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from bridgefund.errors import PROBLEM_BASE, DomainError
+from bridgefund.jobs import progress
 from bridgefund.models import Job
 from bridgefund.services import jobs
 from bridgefund.services.actor import Actor
@@ -69,6 +70,7 @@ def run(app: Flask, job_id: int, worker: Worker, handlers: dict[str, Handler],
             status, extra = _fail(database, job_id, attempt, {
                 "type": PROBLEM_BASE + "internal-error", "title": "Internal server error", "status": 500,
                 "detail": f"the job failed unexpectedly; quote job id {job_id}"}), {}
+        progress.clear(app, job_id)
         log.info(_line("finished", job_id, kind=kind, status=status, attempt=attempt, worker=worker.id,
                        duration_ms=round((time.monotonic() - started) * 1000), **extra))
         return status

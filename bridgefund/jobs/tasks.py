@@ -27,7 +27,7 @@ from typing import Any
 from flask import Flask
 from huey import Huey, crontab
 
-from bridgefund.jobs import runner
+from bridgefund.jobs import progress, runner
 from bridgefund.models import Job, JobKind
 from bridgefund.services import bank_terms, calendar, jobs, reminders, summaries
 from bridgefund.services import pool_import as pool_import_service
@@ -66,7 +66,7 @@ def _pool_import(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, 
     p = job.params
     outcome = pool_import_service.import_pool_loans(
         session, actor, dt.date.fromisoformat(p["today"]), job.payload or b"", filename=p.get("filename"),
-        bank_id=p.get("bank_id"))
+        bank_id=p.get("bank_id"), progress=lambda pct: progress.publish(app, job.id, pct))
     return {"created": outcome.created, "references": outcome.references}
 
 

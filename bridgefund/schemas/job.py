@@ -27,7 +27,8 @@ class JobSchema(Schema):
     id = fields.Integer()
     kind = fields.String(metadata={"enum": ["monthly_report", "pool_import", "reminders", "summaries_check"]})
     status = fields.String(metadata={"enum": STATUSES})
-    progress = fields.Integer(metadata={"description": "per cent done, 0–100"})
+    progress = fields.Function(lambda job: max(job.progress, getattr(job, "live_progress", None) or 0),
+                               metadata={"type": "integer", "description": "per cent done, 0–100"})
     result = fields.Function(_result, metadata={
         "type": "object", "nullable": True,
         "description": "what the job made once it succeeded: a report (`report_id`, `report_url`, `download_url`, "

@@ -370,3 +370,34 @@ def test_metrics_need_the_token_and_show_requests_jobs_and_the_fund(client, fact
     for name in ("bridgefund_queue_depth", "bridgefund_fund_cash_yuan", "bridgefund_bridge_loans_overdue"):
         assert f"\n{name} " in text, name
     assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None or "bridgefund_jobs" in text
+
+
+def test_a_running_jobs_progress_is_read_from_beside_the_queue(app, client, factory, db):  # noqa: ANN001
+    from bridgefund.jobs import progress
+
+    admin = factory.as_role("admin")
+    job = jobs.create(db, SYSTEM, jobs.JobKind.reminders, {"business_date": "2020-03-20"})
+    db.commit()
+    assert client.get(f"{API}/jobs/{job.id}", headers=admin).get_json()["progress"] == 0
+    jobs.claim(db, job.id, "a:1:x")
+    db.commit()
+    progress.publish(app, job.id, 45)
+    shown = client.get(f"{API}/jobs/{job.id}", headers=admin).get_json()
+    assert shown["status"] == "running" and shown["progress"] == 45
+    db.refresh(job)
+    assert job.progress == 0  # nothing written to the row
+    progress.clear(app, job.id)
+    assert progress.read(app, job.id) is None
+
+
+def test_import_reports_progress_to_its_callback(pool_world, db):  # noqa: ANN001
+    from bridgefund.services import pool_import
+    from bridgefund.services.actor import Actor
+
+    w = pool_world
+    seen: list[int] = []
+    rows = [f"{w.enterprise.uscc},PG-{i},100000.00,0.0435,2020-03-02,12,等额本息,,0.50" for i in range(1001)]
+    officer = Actor(id=w.officer_user.id, username=w.officer_user.username, role="bank_officer", bank_id=w.bank.id)
+    result = pool_import.import_pool_loans(db, officer, dt.date(2020, 12, 31), _csv(rows), filename="x.csv",
+                                           progress=seen.append)
+    assert result.created == 1001 and seen == [0, 44, 89, 90]
