@@ -13,6 +13,10 @@ from bridgefund.web import ANY, access, actor, session
 
 blp = Blueprint("calendar", __name__, description="The working-day calendar (holidays and make-up days, 调休)")
 
+#: A year or a date in the path is checked by the view (422 naming it); an edit inside a closed month is 409.
+_INVALID = {"422": {"$ref": "#/components/responses/Problem422"}}
+_CLOSED = {"409": {"$ref": "#/components/responses/Problem409"}}
+
 
 def _day(text: str) -> dt.date:
     try:
@@ -29,6 +33,7 @@ def _day(text: str) -> dt.date:
 @blp.get("/calendar/<int:year>")
 @access(ANY)
 @blp.response(200, CalendarYearSchema)
+@blp.doc(responses=_INVALID)
 def get_year(year: int):  # noqa: ANN201
     """List a year's days that differ from Monday–Friday: holidays on weekdays and make-up working days (调休).
 
@@ -56,6 +61,7 @@ def put_day(body: dict, date: str):  # noqa: ANN201
 @blp.delete("/calendar/days/<string:date>")
 @access("admin")
 @blp.response(204)
+@blp.doc(responses={**_INVALID, **_CLOSED})
 def delete_day(date: str) -> None:
     """Remove a day's exception: it follows Monday–Friday again (admin).
 
