@@ -401,3 +401,33 @@ def test_import_reports_progress_to_its_callback(pool_world, db):  # noqa: ANN00
     result = pool_import.import_pool_loans(db, officer, dt.date(2020, 12, 31), _csv(rows), filename="x.csv",
                                            progress=seen.append)
     assert result.created == 1001 and seen == [0, 44, 89, 90]
+
+
+def test_schedules_run_in_the_funds_timezone() -> None:
+    from zoneinfo import ZoneInfo
+
+    from bridgefund.jobs.tasks import fund_time, previous_month
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    at_0830 = fund_time(shanghai, hour=8, minute=30)
+    assert at_0830(dt.datetime(2020, 3, 20, 0, 30))  # Huey passes naive UTC: 00:30 UTC is 08:30 in Shanghai
+    assert not at_0830(dt.datetime(2020, 3, 20, 8, 30))
+    first_0700 = fund_time(shanghai, hour=7, minute=0, day=1)
+    assert first_0700(dt.datetime(2020, 3, 31, 23, 0))  # 1 April 07:00 in Shanghai is still 31 March in UTC
+    assert not first_0700(dt.datetime(2020, 4, 1, 23, 0))
+    assert previous_month(dt.date(2020, 4, 1)) == "2020-03" and previous_month(dt.date(2020, 1, 1)) == "2019-12"
+
+
+def test_the_heartbeat_task_records_the_consumer_and_recovers(app, db):  # noqa: ANN001
+    from bridgefund.jobs.tasks import heartbeat
+
+    me = app.extensions["bridgefund.worker"]
+    dead = Worker(host=me.host, pid=2**22 + 54321, boot="gone")
+    jobs.beat(db, dead)
+    job = jobs.create(db, SYSTEM, jobs.JobKind.reminders, {"business_date": "2020-03-20"})
+    jobs.claim(db, job.id, dead.id)
+    db.commit()
+    assert heartbeat(app, app.extensions["bridgefund.huey"]) == [job.id]
+    db.refresh(job)
+    assert job.status == "succeeded" and job.attempt == 2  # requeued, then run again (immediate mode)
+    assert db.get(WorkerHeartbeat, me.id) is not None
