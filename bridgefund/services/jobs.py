@@ -179,10 +179,11 @@ def succeed(session: Session, job: Job, result: dict[str, Any]) -> None:
 
 
 def fail(session: Session, job_id: int, attempt: int, problem: dict[str, Any]) -> bool:
-    """``running → failed`` with ``problem`` (its own transaction, after the work rolled back)."""
+    """``running → failed`` with ``problem`` (its own transaction, after the work rolled back). An upload is dropped
+    (its sha256 stays in ``params``): a failed import is sent again as a new request."""
     result = session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.running.value, Job.attempt == attempt)
-        .values(status=JobStatus.failed.value, error=problem, finished_at=utcnow())
+        .values(status=JobStatus.failed.value, error=problem, finished_at=utcnow(), payload=None)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
