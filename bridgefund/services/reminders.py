@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
+from bridgefund.models import Role
 from bridgefund.services.actor import Actor
 
 
@@ -22,7 +24,7 @@ def job_key(business_date: dt.date) -> str:
     return f"reminders:{business_date.isoformat()}"
 
 
+@allows(Role.admin)
 def send_reminders(session: Session, actor: Actor, business_date: dt.date) -> dict[str, Any]:
     """Write the reminders due on ``business_date`` (none yet: the kinds arrive with the notifications)."""
-    actor.require("admin")
     return {"business_date": business_date.isoformat(), "reminders": 0}
