@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 WORKERS ?= 2
+CONSUMER_WORKERS ?= 2
 PYTEST_ARGS ?=
 
 .PHONY: run test lint install install-test system-deps serve demo fuzz bench mutate clean
@@ -36,10 +37,15 @@ system-deps:
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES); }
 
+# The web server and one queue consumer together (the embedded SQLite queue unless BRIDGEFUND_REDIS_URL is set);
+# Ctrl-C stops both: gunicorn on the terminal's SIGINT, the consumer (a background job, which a shell without job
+# control starts with SIGINT ignored — huey sets its own handler) by the EXIT trap, gracefully (its running job ends).
 run: install
 	$(BIN)/bridgefund db upgrade
 	$(BIN)/bridgefund demo --if-empty
-	@echo "BridgeFund API on http://$(HOST):$(PORT)/api/v1 — docs at http://$(HOST):$(PORT)/api/docs"
+	@echo "BridgeFund API on http://$(HOST):$(PORT)/api/v1 — docs at http://$(HOST):$(PORT)/api/docs; a queue consumer alongside (Ctrl-C stops both)"
+	@trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT; \
+	$(BIN)/bridgefund jobs consumer --workers $(CONSUMER_WORKERS) & consumer=$$!; \
 	$(BIN)/gunicorn -c python:bridgefund.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) \
 		--access-logfile - wsgi:app
 

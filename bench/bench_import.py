@@ -2,7 +2,7 @@
 Core insert of as many rows in the same run, on SQLite and PostgreSQL.
 
 Run: ``.venv/bin/python bench/bench_import.py`` (options: ``--rows``, ``--rounds``, ``--pg-url``, ``--no-sqlite``,
-``--no-postgres``, ``--profile``). For each database the script
+``--no-postgres``, ``--profile``, ``--async``: through a background job). For each database the script
 
 * builds a scratch database (SQLite: a temporary file; PostgreSQL: ``bench_importer_run`` on the server of
   ``--pg-url``, dropped at the end), migrates it and seeds a minimal world through the services: the pool's
@@ -109,10 +109,13 @@ def cpu_of(pids: list[int]) -> float:
 class World:
     """A migrated scratch database with a bank, enterprises, pool money and an officer's token."""
 
-    def __init__(self, url: str, rows: int, rounds: int) -> None:
+    def __init__(self, url: str, rows: int, rounds: int, *, asynchronous: bool = False) -> None:
         upgrade(url)
+        # --async: the request stores the file in a job (202) and the job runs inline (Huey's immediate mode),
+        # right after the request's commit, in its own transaction — the consumer's code path, minus the queue hop
+        self.asynchronous = asynchronous
         self.app = create_app({"database_url": url, "secret_key": "bench", "today": TODAY,
-                               "argon2_time_cost": 1, "argon2_memory_cost": 1024})
+                               "argon2_time_cost": 1, "argon2_memory_cost": 1024, "huey_immediate": asynchronous})
         self.db = self.app.extensions["bridgefund.db"]
         self.url = url
         need = Decimal(rows) * Decimal("600000.00") * 2 * (rounds + 1)  # every round's XLSX and CSV loans
@@ -137,8 +140,17 @@ class World:
     def post(self, data: bytes, name: str) -> float:
         """Seconds for one import request (asserting its 201)."""
         started = time.perf_counter()
+        prefer = {"Prefer": "respond-async"} if self.asynchronous else {}
         r = self.client.post("/api/v1/pool-loans/import", data={"file": (io.BytesIO(data), name)},
-                             headers=self.headers, content_type="multipart/form-data")
+                             headers={**self.headers, **prefer}, content_type="multipart/form-data")
+        if self.asynchronous:
+            if r.status_code != 202:
+                raise SystemExit(f"import answered {r.status_code}: {str(r.get_json())[:2000]}")
+            job = self.client.get(r.headers["Location"], headers=self.headers).get_json()
+            elapsed = time.perf_counter() - started
+            if job["status"] != "succeeded":
+                raise SystemExit(f"the import job {job['status']}: {str(job.get('error'))[:2000]}")
+            return elapsed
         elapsed = time.perf_counter() - started
         if r.status_code != 201:
             raise SystemExit(f"import answered {r.status_code}: {str(r.get_json())[:2000]}")
@@ -183,7 +195,8 @@ def baseline(url: str, rows: int) -> tuple[float, float]:
 
 
 def bench(label: str, url: str, args: argparse.Namespace) -> None:
-    world = World(url, args.rows, args.rounds)
+    world = World(url, args.rows, args.rounds, asynchronous=args.asynchronous)
+    label += " — async (Prefer: respond-async → job)" if args.asynchronous else ""
     world.post(xlsx(rows_of(10, world.usccs, "WARM")), "warm.xlsx")  # opens the pool's connection
     pids = backend_pids(url)
     times: dict[str, list[float]] = {"xlsx": [], "csv": [], "baseline": []}
@@ -228,6 +241,8 @@ def main() -> None:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--profile", action="store_true", help="cProfile the first XLSX import of each database")
+    parser.add_argument("--async", dest="asynchronous", action="store_true",
+                        help="import through a background job (202 + GET /jobs/{id}), run inline")
     args = parser.parse_args()
     pool_file.MAX_ROWS = max(pool_file.MAX_ROWS, args.rows)
     if not args.no_sqlite:

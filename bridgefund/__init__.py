@@ -25,7 +25,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
     # Imported here, not at the top: importing the package (``bridgefund.finance`` alone, the migrations) must not
     # load Flask and the whole application.
-    from bridgefund import web
+    from bridgefund import jobs, metrics, web
     from bridgefund.api import docs
     from bridgefund.api.app import register as register_api
     from bridgefund.api.problems import document_problems
@@ -65,6 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["bridgefund.db"] = Database(engine, unit_of_work.sessionmaker(engine))
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
+    jobs.init_app(app)
+    metrics.init_app(app)
     smorest_api = register_api(app)
     document_problems(smorest_api, app)
     docs.document_operations(smorest_api, app)

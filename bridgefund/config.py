@@ -52,6 +52,16 @@ class Settings:
     #: Fixed "today" (YYYY-MM-DD) for demos and tests; empty means the real date in ``timezone``.
     today: str = ""
     instance_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "instance"))
+    #: Redis URL of the task queue (``redis://host:6379/0``); empty means the embedded SQLite queue.
+    redis_url: str = ""
+    #: The embedded queue's SQLite file (used when ``redis_url`` is empty); default ``instance/huey.sqlite3``.
+    huey_sqlite: str = ""
+    #: Run tasks inline where they are enqueued, without a consumer (the tests; never in production).
+    huey_immediate: bool = False
+    #: Bearer token that ``GET /metrics`` requires; empty means the metrics endpoint answers 404.
+    metrics_token: str = ""
+    #: A consumer whose last heartbeat is older than this many seconds is down (``/healthz`` answers 503).
+    worker_stale_seconds: int = 180
 
     @property
     def tz(self) -> ZoneInfo:
@@ -75,6 +85,10 @@ _ENV = {
     "log_level": "BRIDGEFUND_LOG_LEVEL",
     "exact_total_limit": "BRIDGEFUND_EXACT_TOTAL_LIMIT",
     "today": "BRIDGEFUND_TODAY",
+    "redis_url": "BRIDGEFUND_REDIS_URL",
+    "huey_sqlite": "BRIDGEFUND_HUEY_SQLITE",
+    "metrics_token": "BRIDGEFUND_METRICS_TOKEN",
+    "worker_stale_seconds": "BRIDGEFUND_WORKER_STALE_SECONDS",
 }
 
 
@@ -96,6 +110,14 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
     if not s.database_url:
         instance.mkdir(parents=True, exist_ok=True)
         s.database_url = f"sqlite:///{instance / 'bridgefund.sqlite3'}"
+    if not s.huey_sqlite:
+        s.huey_sqlite = str(instance / "huey.sqlite3")
+    if s.redis_url and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("BRIDGEFUND_REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    if s.worker_stale_seconds <= 0:
+        raise ConfigError("BRIDGEFUND_WORKER_STALE_SECONDS must be a positive number of seconds")
+    if s.env == "production" and s.huey_immediate:
+        raise ConfigError("the immediate task mode is for tests: not with BRIDGEFUND_ENV=production")
     if not s.reports_dir:
         s.reports_dir = str(PROJECT_ROOT / "reports")
     if s.env not in ("development", "production"):

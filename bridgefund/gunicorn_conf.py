@@ -23,3 +23,28 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 16380
 timeout = 30
+
+# --- metrics across workers (``GET /metrics``) ----------------------------------------------------------------------
+# prometheus-client's multiprocess mode: each worker writes its counters to files in PROMETHEUS_MULTIPROC_DIR and a
+# scrape, whichever worker answers it, sums them. The variable must be set before a worker imports the app (the
+# master sets it here, before forking); files of a previous run are cleared at start, a dead worker's are marked.
+
+
+def on_starting(server) -> None:  # noqa: ANN001
+    import os
+    import tempfile
+    from pathlib import Path
+
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        folder = tempfile.mkdtemp(prefix="bridgefund-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    for stale in Path(folder).glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:  # noqa: ANN001
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -558,9 +558,20 @@ def _after(resp: Response) -> Response:
         resp.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     if resp.mimetype == "application/json" and "charset" not in resp.content_type:
         resp.content_type = "application/json; charset=utf-8"
-    log.info("%s %s -> %s", request.method, request.path, resp.status_code,
-             extra={"request_id": g.get("request_id")})
+    log.info(_request_line(resp), extra={"request_id": g.get("request_id")})
     return resp
+
+
+def _request_line(resp: Response) -> str:
+    """One JSON line per request: what was asked, by whom, the answer and how long it took."""
+    started = g.get("started")
+    who = g.get("actor")
+    return json.dumps({
+        "event": "request", "request_id": g.get("request_id"), "method": request.method, "path": request.path,
+        "route": request.url_rule.rule if request.url_rule is not None else None, "status": resp.status_code,
+        "duration_ms": round((utcnow() - started).total_seconds() * 1000, 1) if started else None,
+        "user_id": who.id if who is not None else None, "ip": request.remote_addr,
+    }, ensure_ascii=False)
 
 
 def _teardown(exc: BaseException | None) -> None:

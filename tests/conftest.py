@@ -64,6 +64,7 @@ def app(engine: Engine, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN2
         "engine": engine,
         "database_url": str(engine.url.render_as_string(hide_password=False)),
         "testing": True,
+        "huey_immediate": True,
         "secret_key": "test-secret",
         "instance_dir": str(instance),
         "reports_dir": str(instance / "reports"),

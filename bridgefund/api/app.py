@@ -8,7 +8,20 @@ from flask import Flask
 from flask_smorest import Api as _Api
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.api import audit, banks, bridge_loans, enterprises, fund, health, periods, pool, reports, users
+from bridgefund.api import (
+    audit,
+    banks,
+    bridge_loans,
+    calendar,
+    enterprises,
+    fund,
+    health,
+    jobs,
+    periods,
+    pool,
+    reports,
+    users,
+)
 from bridgefund.schemas.common import ExactDecimal
 from bridgefund.web import http_exception_problem
 
@@ -24,7 +37,8 @@ def register(app: Flask) -> Api:
     api = Api(app)
     api.register_field(ExactDecimal, "string", "decimal")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    for module in (users, banks, enterprises, audit, periods, fund, bridge_loans, pool, reports):
+    for module in (users, banks, enterprises, audit, periods, fund, bridge_loans, pool, reports, jobs,
+                   calendar):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

@@ -134,6 +134,7 @@ EXAMPLES: dict[str, Any] = {
     "POST /api/v1/claims/{claim_id}/reject": {"reason": "the loan was not past due long enough on the claim date"},
     "POST /api/v1/claims/{claim_id}/pay": {"value_date": "2020-11-20"},
     "POST /api/v1/reports/monthly": {"period": "2020-03", "lang": "zh"},
+    "PUT /api/v1/calendar/days/{date}": {"kind": "holiday", "name": "国庆节"},
 }
 
 
@@ -158,6 +159,10 @@ writes one audit event in the same transaction.
 
 **Retries.** Every POST by a signed-in user accepts an `Idempotency-Key` header: the same key and request within 24
 hours answers the first successful response again (`Idempotent-Replayed: true`) and does nothing twice.
+
+**Long work.** `POST /reports/monthly` and `POST /pool-loans/import` accept `Prefer: respond-async`: they answer 202
+with `Location: /api/v1/jobs/{id}` and do the work in the background; `GET /jobs/{id}` shows its status, progress and
+result (or its problem). Bad input is refused at once, as without the header.
 
 **Lists** answer `{items, page, page_size, total, total_exact, next_after_id}`; pass `after_id=<next_after_id>` for
 the next page at any depth (lists ordered newest first), or `page`/`page_size`."""

@@ -10,7 +10,9 @@ from flask import Response, request
 
 from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
+from bridgefund.api.jobs import PREFER_DOC, accepted, wants_async
 from bridgefund.errors import RuleViolation
+from bridgefund.jobs import enqueue_after_commit
 from bridgefund.parsing import pool_file
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (
@@ -38,7 +40,7 @@ from bridgefund.schemas.pool import (
     PoolSettingsSchema,
     PoolWriteOffSchema,
 )
-from bridgefund.services import claims, pool, pool_import, pool_loans, pool_write_off
+from bridgefund.services import claims, jobs, pool, pool_import, pool_loans, pool_write_off
 from bridgefund.web import access, actor, check_role, session, today
 
 blp = Blueprint("pool", __name__, description="The risk-compensation pool (风险补偿资金池)")
@@ -268,13 +270,16 @@ def write_off(body: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.response(201, ImportResultSchema)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
-    "properties": {"file": {"type": "string", "format": "binary"}, "bank_id": {"type": "integer"}}}}}})
+    "properties": {"file": {"type": "string", "format": "binary"}, "bank_id": {"type": "integer"}}}}}},
+    parameters=PREFER_DOC["parameters"], responses=PREFER_DOC["responses"])
 def import_pool_loans():  # noqa: ANN201
     """Import pool loans from a CSV or XLSX file: every row or none.
 
     Multipart field `file` (CSV or XLSX, Chinese or English headers as in the template) and, for a fund manager,
     `bank_id`. Every row is checked as `POST /pool-loans` would; any bad row answers 422 naming the row and field and
-    nothing is imported. Writes one audit event per loan created.
+    nothing is imported. Writes one audit event per loan created. With `Prefer: respond-async` it answers 202 at
+    once with `Location: /api/v1/jobs/{id}` and imports in the background (the file is kept with the job); the
+    job's `result` lists the created references, or its `error` is the same 422 problem.
     """
     upload = request.files.get("file")
     if upload is None:
@@ -286,6 +291,11 @@ def import_pool_loans():  # noqa: ANN201
             raise RuleViolation.on("bank_id", "not a valid id")
         bank_id = int(raw_bank)
     data = upload.stream.read(pool_file.MAX_BYTES + 1)
+    if wants_async():
+        job = jobs.start_pool_import(session(), actor(), today=today(), data=data, filename=upload.filename,
+                                     bank_id=bank_id)
+        enqueue_after_commit(session(), job.id)
+        return accepted(job)
     return pool_import.import_pool_loans(session(), actor(), today(), data, filename=upload.filename,
                                          bank_id=bank_id)
 

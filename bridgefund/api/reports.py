@@ -10,6 +10,8 @@ from flask import Response, url_for
 
 from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
+from bridgefund.api.jobs import PREFER_DOC, accepted, wants_async
+from bridgefund.jobs import enqueue_after_commit
 from bridgefund.reports import service as reports
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
@@ -76,15 +78,21 @@ def pdf_response(filename: str, data: bytes, *, inline: bool = False) -> Respons
 @access(reports.generate_monthly_report)
 @blp.arguments(MonthlyReportCreateSchema)
 @blp.response(201, ReportSchema)
-@blp.doc(responses={"503": _UNAVAILABLE})
+@blp.doc(responses={"503": _UNAVAILABLE, **PREFER_DOC["responses"]}, parameters=PREFER_DOC["parameters"])
 def generate_monthly(body: dict):  # noqa: ANN201
     """Render the monthly fund report of a past month and archive it as a new version.
 
     Renders the PDF (WeasyPrint; Chinese `zh` by default or English `en`) from the figures as of the month's last day,
     stores the file under `BRIDGEFUND_REPORTS_DIR` with its SHA-256, and answers the record with its `download_url`. 422
-    for a month that has not ended; 503 when rendering is unavailable (no CJK font). Writes an audit event.
+    for a month that has not ended; 503 when rendering is unavailable (no CJK font). Writes an audit event. With
+    `Prefer: respond-async` it answers 202 at once with `Location: /api/v1/jobs/{id}` and renders in the background
+    (the job's `result` links the report).
     """
     s = settings()
+    if wants_async():
+        job = reports.start_monthly_report(session(), actor(), period=body["period"], lang=body["lang"], today=today())
+        enqueue_after_commit(session(), job.id)
+        return accepted(job)
     report = reports.generate_monthly_report(session(), actor(), period=body["period"], lang=body["lang"],
                                              today=today(), reports_dir=s.reports_dir, tz=s.tz)
     return report, 201, {"Location": url_for("reports.get_report", report_id=report.id)}

@@ -4,6 +4,7 @@
 * :mod:`.uscc` — the unified social credit code check character.
 * :mod:`.bridge` — bridge-loan fee tiers, penalty days, charges and the penalty → fee → principal waterfall.
 * :mod:`.schedule` — pool-loan schedules (four repayment methods) and actual/360 interest.
+* :mod:`.calendar` — working days: Monday–Friday corrected by holidays and make-up days (调休).
 * :mod:`.pool` — pool-loan repayment allocation, prepayment, days past due, classification, claim shares.
 """
 

@@ -3,9 +3,11 @@
 from bridgefund.models.audit import AuditEvent
 from bridgefund.models.bank import Bank, BankStatus, BankTerms, Guarantor
 from bridgefund.models.bridge_loan import BridgeApproval, BridgeLoan, BridgeLoanStatus, BridgeRepayment
+from bridgefund.models.calendar import CalendarDay, DayKind
 from bridgefund.models.enterprise import Enterprise, EnterpriseSize
 from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
 from bridgefund.models.idempotency import IdempotencyRecord
+from bridgefund.models.job import Job, JobKind, JobStatus, WorkerHeartbeat
 from bridgefund.models.period import ClosedPeriod
 from bridgefund.models.pool import (
     Claim,
@@ -34,10 +36,12 @@ __all__ = [
     "BridgeLoan",
     "BridgeLoanStatus",
     "BridgeRepayment",
+    "CalendarDay",
     "Claim",
     "ClaimStatus",
     "ClosedPeriod",
     "Enterprise",
+    "DayKind",
     "EnterpriseSize",
     "FundAccount",
     "FundDay",
@@ -45,6 +49,9 @@ __all__ = [
     "FundSettings",
     "Guarantor",
     "IdempotencyRecord",
+    "Job",
+    "JobKind",
+    "JobStatus",
     "LedgerKind",
     "LoginThrottle",
     "PoolAccount",
@@ -63,4 +70,5 @@ __all__ = [
     "Role",
     "SummaryState",
     "User",
+    "WorkerHeartbeat",
 ]

@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, event
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
@@ -102,6 +103,8 @@ class FundSettings(Base):
     #: is amount × days used × this rate − its fee and penalty (fixed on the loan when it is repaid).
     market_bridge_daily_rate: Mapped[Decimal] = mapped_column(
         Rate(), default=DEFAULT_MARKET_BRIDGE_DAILY_RATE, server_default="100000")
+    #: A due date (value date + term) on a non-working day moves to the next working day (DOMAIN.md).
+    roll_due_date_to_working_day: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, UTCDateTime, utcnow
@@ -25,6 +25,8 @@ from bridgefund.models.pool import Claim, PoolLoan, PoolRepayment
 class ReportKind(enum.StrEnum):
     #: The monthly fund report (月度运行报告).
     monthly = "monthly"
+    #: One bank's month (对账单), archived by the 07:00 run on the 1st (rendered on demand otherwise).
+    bank_statement = "bank_statement"
 
 
 class Report(Base):
@@ -32,9 +34,14 @@ class Report(Base):
 
     __tablename__ = "reports"
     __table_args__ = (
-        # Leading with period: ``GET /reports?period=`` and the next-version lookup use this index.
-        UniqueConstraint("period", "kind", "lang", "version", name="uq_reports_period_kind_lang_version"),
-        CheckConstraint("kind IN ('monthly')", name="kind_known"),
+        # Leading with period: ``GET /reports?period=`` and the next-version lookup use these indexes. Versions
+        # count per (period, kind, lang) for the fund's report, per (period, bank, lang) for a bank's statement.
+        Index("uq_reports_monthly_version", "period", "kind", "lang", "version", unique=True,
+              sqlite_where=text("bank_id IS NULL"), postgresql_where=text("bank_id IS NULL")),
+        Index("uq_reports_statement_version", "period", "bank_id", "lang", "version", unique=True,
+              sqlite_where=text("bank_id IS NOT NULL"), postgresql_where=text("bank_id IS NOT NULL")),
+        CheckConstraint("kind IN ('monthly', 'bank_statement')", name="kind_known"),
+        CheckConstraint("(kind = 'bank_statement') = (bank_id IS NOT NULL)", name="statement_names_bank"),
         CheckConstraint("lang IN ('zh', 'en')", name="lang_known"),
         CheckConstraint("length(period) = 7", name="period_is_yyyy_mm"),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -43,8 +50,12 @@ class Report(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: ``monthly`` (the only kind archived so far; statements and approval forms are rendered on demand).
+    #: ``monthly`` or ``bank_statement`` (statements are archived by the scheduler; approval forms never are).
     kind: Mapped[str] = mapped_column(String(16))
+    #: The bank of a ``bank_statement``; null for the fund's monthly report.
+    bank_id: Mapped[int | None] = mapped_column(ForeignKey("banks.id", ondelete="RESTRICT"))
+    #: Generated while its month was still open: its figures may yet change (a report of a closed month is final).
+    draft: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: The month reported on, ``YYYY-MM``; figures are as of its last day.
     period: Mapped[str] = mapped_column(String(7))
     #: ``zh`` or ``en``.
@@ -62,7 +73,8 @@ class Report(Base):
 
     def snapshot(self) -> dict[str, object]:
         return {"kind": self.kind, "period": self.period, "lang": self.lang, "version": self.version,
-                "sha256": self.sha256, "path": self.path, "byte_size": self.byte_size}
+                "sha256": self.sha256, "path": self.path, "byte_size": self.byte_size, "bank_id": self.bank_id,
+                "draft": self.draft}
 
 
 #: Indexes for the reports' month queries (see bench/bench_reports.py for what each one saves at 10⁶ loans).

@@ -37,7 +37,7 @@ from bridgefund.errors import (
     ReportUnavailable,
     RuleViolation,
 )
-from bridgefund.models import Bank, Report, ReportKind, Role
+from bridgefund.models import Bank, Job, JobKind, Report, ReportKind, Role
 from bridgefund.reports import documents
 from bridgefund.reports.data import (
     approval_form_data,
@@ -46,9 +46,9 @@ from bridgefund.reports.data import (
     parse_period,
 )
 from bridgefund.reports.render import FontMissing, RenderError
-from bridgefund.services import audit, bridge_loans
+from bridgefund.services import audit, bridge_loans, jobs
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, paginate
+from bridgefund.services.common import Page, last_closed_day, paginate
 from bridgefund.services.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     """Render the monthly report of ``period`` in ``lang``, archive it as the next version (written after
     the commit) and record the audit event. Admin and fund managers."""
     check_lang(lang)
-    check_period_ended(period, today)
+    _first, last_day = check_period_ended(period, today)
     kind = ReportKind.monthly.value
     version = (session.scalar(select(func.max(Report.version)).where(
         Report.period == period, Report.kind == kind, Report.lang == lang)) or 0) + 1
@@ -123,7 +123,48 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
                                                          generated_at=generated_at))
     relative = f"{kind}/{period}/{kind}-{period}-{lang}-v{version}.pdf"
     report = Report(kind=kind, period=period, lang=lang, version=version, sha256=hashlib.sha256(pdf).hexdigest(),
-                    path=relative, byte_size=len(pdf), created_by=actor.id)
+                    path=relative, byte_size=len(pdf), created_by=actor.id, draft=_is_draft(session, last_day))
+    session.add(report)
+    session.flush()
+    audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())
+    target = Path(reports_dir) / relative
+    after_commit(session, lambda: write_atomically(target, pdf))
+    return report
+
+
+@allows(Role.admin, Role.fund_manager)
+def start_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date) -> Job:
+    """Queue the monthly report of ``period`` (``POST /reports/monthly`` with ``Prefer: respond-async``): the same
+    checks as the synchronous path first (role, language, a month that has ended), so bad input is still a 4xx."""
+    check_lang(lang)
+    check_period_ended(period, today)
+    return jobs.create(session, actor, JobKind.monthly_report,
+                       {"period": period, "lang": lang, "today": today.isoformat()})
+
+
+def _is_draft(session: Session, last_day: dt.date) -> bool:
+    """A report of a month not yet closed is a draft: bookings dated in it may still change its figures."""
+    closed = last_closed_day(session)
+    return closed is None or last_day > closed
+
+
+@allows(Role.admin, Role.fund_manager)
+def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str, today: dt.date,
+                           reports_dir: str | Path, tz: dt.tzinfo) -> Report:
+    """Render one bank's statement of ``period`` and archive it as the next version of (period, bank, lang), the
+    file written after the commit as for the monthly report (the 07:00 run on the 1st does it for every partner)."""
+    bank = check_bank_visible(session, actor, bank_id)
+    check_lang(lang)
+    _first, last_day = check_period_ended(period, today)
+    kind = ReportKind.bank_statement.value
+    version = (session.scalar(select(func.max(Report.version)).where(
+        Report.period == period, Report.bank_id == bank.id, Report.lang == lang)) or 0) + 1
+    data = bank_statement_data(session, bank, period)
+    pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
+    relative = f"{kind}/{period}/{kind}-{bank.code}-{period}-{lang}-v{version}.pdf"
+    report = Report(kind=kind, bank_id=bank.id, period=period, lang=lang, version=version,
+                    sha256=hashlib.sha256(pdf).hexdigest(), path=relative, byte_size=len(pdf), created_by=actor.id,
+                    draft=_is_draft(session, last_day))
     session.add(report)
     session.flush()
     audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())

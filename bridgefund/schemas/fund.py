@@ -46,6 +46,10 @@ class FundSettingsSchema(StrictSchema):
         "description": "the private bridge-lending rate a day that firms would pay without the fund (default "
                        "0.001, i.e. 1‰ a day): a repaid loan's financing cost saved is amount × days used × this "
                        "rate − its fee and penalty, fixed when it is repaid. A PUT without it keeps the current one"})
+    roll_due_date_to_working_day = fields.Boolean(metadata={
+        "description": "a due date (value date + term) on a non-working day moves to the next working day of the "
+                       "calendar (`GET /calendar/{year}`); fees still count the calendar days used (default true; "
+                       "a PUT without it keeps the current choice)"})
 
 
 class FundCapitalSchema(StrictSchema):

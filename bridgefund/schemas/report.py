@@ -22,6 +22,11 @@ def _lang(**kwargs) -> fields.String:  # noqa: ANN003
 
 class ReportSchema(Schema):
     id = fields.Integer()
+    kind = fields.String(metadata={"enum": ["monthly", "bank_statement"],
+                                   "description": "the fund's monthly report, or one bank's statement"})
+    bank_id = fields.Integer(allow_none=True, metadata={"description": "the bank of a statement; null otherwise"})
+    draft = fields.Boolean(metadata={"description": "generated while its month was open: its figures may still "
+                                                   "change until the month is closed"})
     period = fields.String(metadata={"example": "2020-03"})
     lang = fields.String(metadata={"example": "zh"})
     version = fields.Integer(metadata={"description": "1, then 2, 3 … for each regeneration of (period, lang)"})

@@ -51,7 +51,7 @@ from bridgefund.models import (
     Role,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms, references
+from bridgefund.services import audit, bank_terms, calendar, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -337,10 +337,13 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     _check_bank_active(session, loan.bank, value_date, "value_date")
     lock_fund(session, value_date, today)
     require_cash(session, loan.amount, value_date)
+    # DOMAIN.md: a due date on a non-working day rolls to the next working day (fund setting, default on).
+    due_date = calendar.roll_due_date(session, value_date + dt.timedelta(days=loan.term_days),
+                                      roll=current_settings(session).roll_due_date_to_working_day)
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
     loan.disbursed_on = value_date
-    loan.due_date = value_date + dt.timedelta(days=loan.term_days)
+    loan.due_date = due_date
     entry = post(session, LedgerKind.disbursement, loan.amount, value_date, actor, bridge_loan_id=loan.id,
                  note=loan.reference)
     session.flush()

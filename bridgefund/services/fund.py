@@ -62,6 +62,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "default_after_days": 30,
     "established_on": DEFAULT_ESTABLISHED_ON,
     "market_bridge_daily_rate": DEFAULT_MARKET_BRIDGE_DAILY_RATE,
+    "roll_due_date_to_working_day": True,
 }
 SETTING_KEYS = tuple(DEFAULT_SETTINGS)
 
@@ -84,6 +85,8 @@ class Settings:
     established_on: dt.date = DEFAULT_ESTABLISHED_ON
     #: The private bridge-lending rate a day (financing cost saved).
     market_bridge_daily_rate: Decimal = DEFAULT_MARKET_BRIDGE_DAILY_RATE
+    #: A due date on a non-working day moves to the next working day (the calendar, services.calendar).
+    roll_due_date_to_working_day: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +119,8 @@ def current_settings(session: Session) -> Settings:
     data = DEFAULT_SETTINGS if row is None else {k: getattr(row, k) for k in SETTING_KEYS}
     if data["established_on"] is None:  # a row written before the column had its default
         data = {**data, "established_on": DEFAULT_ESTABLISHED_ON}
+    if data["roll_due_date_to_working_day"] is None:
+        data = {**data, "roll_due_date_to_working_day": True}
     return Settings(fee_tiers=tiers_from_json(data["fee_tiers"]),
                     **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
 
@@ -138,6 +143,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
     values = {**values, "established_on": values.get("established_on") or current.established_on}
     if values.get("market_bridge_daily_rate") is None:  # a PUT without it keeps the current rate
         values["market_bridge_daily_rate"] = current.market_bridge_daily_rate
+    if values.get("roll_due_date_to_working_day") is None:  # a PUT without it keeps the current choice
+        values["roll_due_date_to_working_day"] = current.roll_due_date_to_working_day
     if values["established_on"] != current.established_on:
         _check_established_on(session, values["established_on"])
     if row is None:

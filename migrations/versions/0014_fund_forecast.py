@@ -1,7 +1,7 @@
 """fund forecast and financing cost saved: ``fund_settings.market_bridge_daily_rate``, each repaid loan's figure
 
 Revision ID: 0014_fund_forecast
-Revises: 0011_pool_money
+Revises: 0012_jobs
 Create Date: 2026-12-02
 
 * ``fund_settings.market_bridge_daily_rate`` (Rate, stored ×10⁸): the private bridge-lending rate a day firms
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_fund_forecast"
-down_revision: str | Sequence[str] | None = "0011_pool_money"
+down_revision: str | Sequence[str] | None = "0012_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

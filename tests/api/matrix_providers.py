@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -73,11 +74,37 @@ def _report(f: Any, bank: Any) -> Resource:
     return Resource(report.id, None)
 
 
+def _job(f: Any, bank: Any) -> Resource:
+    """A queued import job started by an officer of ``bank`` (its bank's officers see it, other banks' do not)."""
+    from bridgefund.models import JobKind
+    from bridgefund.services import jobs
+    from bridgefund.services.actor import Actor
+
+    officer = f.make_user("bank_officer", bank)
+    job = jobs.create(f.session, Actor(id=officer.id, username=officer.username, role="bank_officer",
+                                       bank_id=bank.id), JobKind.pool_import, {"today": "2020-12-31"})
+    f.session.commit()
+    return Resource(job.id, bank.id)
+
+
+def _calendar_day(f: Any, bank: Any) -> Resource:
+    """A weekday of 2031 onwards made a holiday (every call a fresh one): PUT changes it, DELETE removes it."""
+    from bridgefund.models import CalendarDay
+
+    day = dt.date(2031, 1, 6) + dt.timedelta(weeks=f._next())  # a Monday
+    f.session.merge(CalendarDay(day=day, kind="holiday", name="matrix", source="admin"))
+    f.session.commit()
+    return Resource(day.isoformat(), None)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
     "report_id": _report,
+    "job_id": _job,
+    "year": lambda f, bank: Resource(2020, None),
+    "date": _calendar_day,
 }
 
 
@@ -156,6 +183,7 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/claims/<int:claim_id>/reject": lambda f, bank, role: {"reason": "matrix"},
     "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},
     "POST /api/v1/reports/monthly": lambda f, bank, role: {"period": "2020-03", "lang": "zh"},
+    "PUT /api/v1/calendar/days/<string:date>": lambda f, bank, role: {"kind": "holiday", "name": "matrix"},
 }
 
 
@@ -289,7 +317,52 @@ def _sweep_suspensions(f: Any, actor: Any) -> Any:
     return pool.sweep_suspensions(f.session, actor, _TODAY)
 
 
-#: Operation name (``bridgefund.authority``) → how to call it as ``actor``.
+def _send_reminders(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.send_reminders(f.session, actor, _TODAY)
+
+
+def _a_bank_id(f: Any) -> int:
+    """A bank of the matrix's books (staff name the bank they act on)."""
+    from sqlalchemy import select
+
+    from bridgefund.models import Bank
+
+    return f.session.scalars(select(Bank.id).order_by(Bank.id).limit(1)).one()
+
+
+def _archive_bank_statement(f: Any, actor: Any) -> Any:
+    """The 07:00 run's statement of one bank (an officer's own bank: the permission, not the scoping, refuses)."""
+    from bridgefund.reports import service
+
+    bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
+    return service.archive_bank_statement(f.session, actor, bank_id, period="2020-03", lang="zh", today=_TODAY,
+                                          reports_dir=tempfile.mkdtemp(prefix="bf-matrix-"),
+                                          tz=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _start_monthly_report(f: Any, actor: Any) -> Any:
+    from bridgefund.reports import service
+
+    return service.start_monthly_report(f.session, actor, period="2020-03", lang="zh", today=_TODAY)
+
+
+def _start_pool_import(f: Any, actor: Any) -> Any:
+    from bridgefund.services import jobs
+
+    bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
+    return jobs.start_pool_import(f.session, actor, today=_TODAY, data=b"contract_no\n", filename="matrix.csv",
+                                  bank_id=bank_id)
+
+
+#: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
+#: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
+#: scheduled work (reminders, the bank statements of the 1st) runs as the system.
 UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "pool.sweep_suspensions": _sweep_suspensions,
+    "reminders.send_reminders": _send_reminders,
+    "reports.service.archive_bank_statement": _archive_bank_statement,
+    "reports.service.start_monthly_report": _start_monthly_report,
+    "jobs.start_pool_import": _start_pool_import,
 }

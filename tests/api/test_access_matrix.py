@@ -31,7 +31,7 @@ from tests.api_support import Resource, api_routes
 
 #: Endpoints outside /api/v1 that are deliberately public.
 PUBLIC_OUTSIDE_API = {
-    "/healthz", "/api/openapi.json", "/api/docs", "/api/docs/<path:filename>", "/static/<path:filename>",
+    "/healthz", "/metrics", "/api/openapi.json", "/api/docs", "/api/docs/<path:filename>", "/static/<path:filename>",
 }
 
 

@@ -103,8 +103,9 @@ def test_settings_read_write_audit_and_snapshot(world, db, client, factory):  # 
            "dual_approval_threshold": "3000000.00", "default_after_days": 20}
     before = audit_count(db, entity_type="fund", action="update_settings")
     r = client.put("/api/v1/fund/settings", json=new, headers=world.admin)
-    assert r.status_code == 200 and r.get_json() == {**new, "established_on": "2000-01-01",
-                                                            "market_bridge_daily_rate": "0.001"}  # kept when absent
+    assert r.status_code == 200 and r.get_json() == {**new, "established_on": "2000-01-01",  # kept when absent
+                                                     "market_bridge_daily_rate": "0.001",
+                                                     "roll_due_date_to_working_day": True}
     assert audit_count(db, entity_type="fund", action="update_settings") == before + 1
     assert client.put("/api/v1/fund/settings", json=new, headers=world.li).status_code == 403
     # the approved loan keeps the settings of its approval

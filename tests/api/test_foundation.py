@@ -264,4 +264,5 @@ def test_openapi_document_and_health(client):  # noqa: ANN001
     spec = client.get("/api/openapi.json").get_json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/banks" in spec["paths"] and "/api/v1/auth/token" in spec["paths"]
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok",
+                                                 "worker": {"status": "immediate", "last_heartbeat": None}}

@@ -214,7 +214,9 @@ def test_user_text_is_escaped_in_the_pdf(w: World) -> None:
 
 def test_archive_record_download_list_and_audit(w: World) -> None:
     body = w.reports["zh"]["body"]
-    assert set(body) == {"id", "period", "lang", "version", "sha256", "created_at", "download_url"}
+    assert set(body) == {"id", "kind", "bank_id", "draft", "period", "lang", "version", "sha256", "created_at",
+                         "download_url"}
+    assert (body["kind"], body["bank_id"], body["draft"]) == ("monthly", None, True)  # March is not closed
     assert (body["period"], body["lang"], body["version"]) == (MARCH, "zh", 1)
     assert body["download_url"] == f"/api/v1/reports/{body['id']}/pdf"
     pdf = w.reports["zh"]["pdf"]
