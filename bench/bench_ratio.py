@@ -13,8 +13,8 @@ same database, and starts two gunicorns on free 127.0.0.1 ports with the same se
 
 * ``POST /api/v1/bridge-loans`` (the officer, 200 enterprises round-robin, unique contract numbers) vs bare ``POST
   /insert`` (one row, commit);
-* ``GET /api/v1/bridge-loans?page_size=50`` (auditor), ``GET /api/v1/fund``, ``GET /api/v1/pool`` vs bare
-  ``GET /hello`` (measured once per round, between them).
+* ``GET /api/v1/bridge-loans?page_size=50`` (auditor; and with ``view=brief``), ``GET /api/v1/fund``,
+  ``GET /api/v1/pool`` vs bare ``GET /hello`` (measured once per round, between them).
 
 It prints requests/s, p50 and p99 and non-2xx answers per phase (medians of the rounds) and the ratios of the issue.
 Then, in process (the Flask test client, SQLite, the demo's data; no HTTP), the median of 20 runs of the list pages and
@@ -131,7 +131,8 @@ def in_process(reps: int = 20) -> list[tuple[str, float, int]]:
         h = {"Authorization": f"Bearer {tok}"}
         client = app.test_client()
         out = []
-        for path in ("/api/v1/bridge-loans?page_size=50", "/api/v1/pool-loans?page_size=50", "/api/v1/banks",
+        for path in ("/api/v1/bridge-loans?page_size=50", "/api/v1/bridge-loans?page_size=50&view=brief",
+                     "/api/v1/pool-loans?page_size=50", "/api/v1/banks",
                      "/api/v1/fund/ledger", "/api/v1/fund", "/api/v1/pool", "/api/v1/me"):
             r = client.get(path, headers=h)
             assert r.status_code == 200, (path, r.status_code, r.get_data(as_text=True)[:300])
@@ -151,6 +152,7 @@ PHASES = (  # (name, side, path, script, token role)
     ("submit", "app", "/api/v1/bridge-loans", WRK_SUBMIT, "bank_officer"),
     ("insert", "bare", "/insert", WRK_INSERT, None),
     ("list", "app", "/api/v1/bridge-loans?page_size=50", WRK_GET, "auditor"),
+    ("brief", "app", "/api/v1/bridge-loans?page_size=50&view=brief", WRK_GET, "auditor"),
     ("hello", "bare", "/hello", WRK_GET, None),
     ("fund", "app", "/api/v1/fund", WRK_GET, "auditor"),
     ("pool", "app", "/api/v1/pool", WRK_GET, "auditor"),
@@ -159,6 +161,7 @@ PHASES = (  # (name, side, path, script, token role)
 RATIOS = (  # (label, numerator, denominator, goal)
     ("POST /bridge-loans ÷ bare POST /insert", "submit", "insert", 0.5),
     ("GET /bridge-loans?page_size=50 ÷ bare GET /hello", "list", "hello", 0.1),
+    ("GET /bridge-loans?page_size=50&view=brief ÷ hello", "brief", "hello", 0.1),
     ("GET /fund ÷ bare GET /hello", "fund", "hello", 0.25),
     ("GET /pool ÷ bare GET /hello", "pool", "hello", 0.25),
 )
@@ -231,7 +234,7 @@ def main() -> None:
     if not args.no_in_process:
         print("\nin process (Flask test client, SQLite, demo data), median of 20:")
         for path, ms, size in in_process():
-            print(f"  GET {path:<36} {ms:7.2f} ms  {size / 1024:6.1f} KB")
+            print(f"  GET {path:<47} {ms:7.2f} ms  {size / 1024:6.1f} KB")
 
 
 if __name__ == "__main__":
