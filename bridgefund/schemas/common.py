@@ -197,12 +197,16 @@ class KeysetListArgs(ListArgs):
 _envelopes: dict[tuple[type[Schema], bool], type[Schema]] = {}
 
 
+class Dumped(dict):
+    """A list item the view has already dumped (a lighter ``view=brief`` item; issue 16): the envelope passes it
+    through as it is. Plain dicts are still dumped by the item schema (some services answer dicts)."""
+
+
 class _Item(fields.Nested):
-    """A list item: dumped by the item schema, or passed through when the view already dumped it (a lighter
-    ``view=brief`` item, dumped by its own smaller schema; issue 16)."""
+    """A list item: dumped by the item schema, or passed through when it is :class:`Dumped`."""
 
     def _serialize(self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        if isinstance(nested_obj, dict):
+        if isinstance(nested_obj, Dumped):
             return nested_obj
         return super()._serialize(nested_obj, attr, obj, **kwargs)
 
