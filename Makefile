@@ -9,7 +9,7 @@ WORKERS ?= 2
 CONSUMER_WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test lint install install-test system-deps serve demo fuzz bench mutate clean
+.PHONY: run test lint install install-test system-deps serve demo fuzz bench bench-deps mutate clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -78,7 +78,15 @@ fuzz: install-test
 
 # Benchmarks (not part of the test run; docs/benchmarks.md): loopback PostgreSQL, scratch databases.
 BENCH_ADMIN_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
-bench: install-test
+# The load generator of bench/bench_ratio.py (bench only; `make test` does not need it).
+BENCH_SYSTEM_PACKAGES := wrk
+bench-deps:
+	@dpkg -s $(BENCH_SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
+		echo "installing $(BENCH_SYSTEM_PACKAGES)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(BENCH_SYSTEM_PACKAGES); }
+bench: install-test bench-deps
+	$(BIN)/python bench/bench_ratio.py --admin-url $(BENCH_ADMIN_URL)
 	$(BIN)/python bench/bench_load.py --admin-url $(BENCH_ADMIN_URL)
 	$(BIN)/python bench/bench_scale.py --admin-url $(BENCH_ADMIN_URL)
 

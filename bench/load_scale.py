@@ -150,6 +150,12 @@ def steps(n: int, k: int, columns: set[str] | frozenset[str] = frozenset()) -> l
                                        (SELECT max(id) FROM bridge_loans)),
                                 setval(pg_get_serial_sequence('pool_loans', 'id'),
                                        (SELECT max(id) FROM pool_loans))"""),
+        # (schemas with reference counters: the services number on from the highest loaded reference)
+        *([("reference counters", """INSERT INTO reference_counters (series, year, last_no)
+            SELECT 'BL', reference_year, max(reference_no) FROM bridge_loans GROUP BY reference_year
+            UNION ALL SELECT 'PL', substr(reference, 4, 4)::int, max(substr(reference, 9)::int) FROM pool_loans
+            WHERE reference LIKE 'PL-____-%' GROUP BY substr(reference, 4, 4)::int""")]
+          if "reference_counters" in columns and "reference_no" in columns else []),
         ("vacuum analyze", "VACUUM ANALYZE"),
     ]
 

@@ -25,6 +25,7 @@ from bridgefund.schemas.bridge_loan import (
     BridgeRepaymentResultSchema,
     BridgeValueDateSchema,
     BridgeWriteOffSchema,
+    brief_items,
 )
 from bridgefund.schemas.common import page_of
 from bridgefund.services import bridge_loans
@@ -81,9 +82,13 @@ def submit(body: dict):  # noqa: ANN201
 def list_loans(args: dict):  # noqa: ANN201
     """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates.
 
-    Each loan with its figures as of today. Keyset paging with `after_id`. Changes nothing.
+    Each loan with its figures as of today (`as_of`); `view=brief` lists each loan's own columns and enterprise
+    only (`BridgeLoanBrief`), without the per-row fee math. Keyset paging with `after_id`. Changes nothing.
     """
-    return bridge_loans.list_loans(session(), actor(), **paging(args), today=today(), **args)
+    page = bridge_loans.list_loans(session(), actor(), **paging(args), today=today(), **args)
+    if args.get("view") == "brief":
+        page.items = brief_items(page.items)
+    return page
 
 
 @blp.get("/bridge-loans/<int:loan_id>")

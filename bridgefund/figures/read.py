@@ -6,11 +6,12 @@ session, whose autoflush makes the transaction's pending ORM changes visible (an
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, func, select, type_coerce
+from sqlalchemy import BigInteger, Date, bindparam, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
@@ -47,11 +48,18 @@ def _pending_for_read(session: Session) -> tuple[dict[dt.date, dict[str, Any]], 
     return pending(session, tx) if tx else ({}, {})
 
 
+@functools.cache
+def _fund_totals_statement() -> Any:
+    """The sums of :func:`fund_totals`, built once: constructing its 16 typed SUMs was a third of ``GET /fund``'s
+    time (issue 16); the date is a bound parameter."""
+    table = FundDay.__table__
+    return (select(*(_sum(table.c[c]).label(c) for c in FUND_COLUMNS))
+            .where(table.c.value_date <= bindparam("as_of", type_=Date())))
+
+
 def fund_totals(session: Session, as_of: dt.date) -> dict[str, Any]:
     """Σ of every :class:`FundDay` column over the days ≤ ``as_of``, this transaction's changes included."""
-    table = FundDay.__table__
-    row = session.connection().execute(
-        select(*(_sum(table.c[c]).label(c) for c in FUND_COLUMNS)).where(table.c.value_date <= as_of)).one()._mapping
+    row = session.connection().execute(_fund_totals_statement(), {"as_of": as_of}).one()._mapping
     totals: dict[str, Any] = dict(row)
     for day, cols in _pending_for_read(session)[0].items():
         if day <= as_of:

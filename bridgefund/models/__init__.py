@@ -22,6 +22,7 @@ from bridgefund.models.pool import (
     PoolRepayment,
     PoolSettings,
 )
+from bridgefund.models.reference import ReferenceCounter
 from bridgefund.models.report import Report, ReportKind
 from bridgefund.models.summary import FundDay, PoolBankDay, PoolBankMonth, SummaryState
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
@@ -65,6 +66,7 @@ __all__ = [
     "PoolRecovery",
     "PoolRepayment",
     "PoolSettings",
+    "ReferenceCounter",
     "Report",
     "ReportKind",
     "Role",

@@ -203,6 +203,24 @@ class KeysetListArgs(ListArgs):
 _envelopes: dict[tuple[type[Schema], bool], type[Schema]] = {}
 
 
+class Dumped(dict):
+    """A list item the view has already dumped (a lighter ``view=brief`` item; issue 16): the envelope passes it
+    through as it is. Plain dicts are still dumped by the item schema (some services answer dicts)."""
+
+
+class _Item(fields.Nested):
+    """A list item: dumped by the item schema, or passed through when it is :class:`Dumped`."""
+
+    def _serialize(self, nested_obj: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(nested_obj, Dumped):
+            return nested_obj
+        return super()._serialize(nested_obj, attr, obj, **kwargs)
+
+
+#: ``view`` of the lists that offer a lighter item: ``full`` (the default, the item as ever) or ``brief``.
+LIST_VIEWS = ("full", "brief")
+
+
 def page_of(item_schema: type[Schema], *, keyset: bool = False) -> type[Schema]:
     """The list envelope ``{items, page, page_size, total, total_exact}`` around ``item_schema``.
 
@@ -212,7 +230,7 @@ def page_of(item_schema: type[Schema], *, keyset: bool = False) -> type[Schema]:
     if key not in _envelopes:
         name = item_schema.__name__.removesuffix("Schema") + ("KeysetPageSchema" if keyset else "PageSchema")
         members: dict[str, fields.Field] = {
-            "items": fields.List(fields.Nested(item_schema), required=True),
+            "items": fields.List(_Item(item_schema), required=True),
             "page": fields.Integer(required=True),
             "page_size": fields.Integer(required=True),
             "total": fields.Integer(required=True, metadata={

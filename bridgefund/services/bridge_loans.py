@@ -547,10 +547,16 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,
                disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
-               after_id: int | None = None, count_limit: int | None = None) -> Page[BridgeLoan]:
-    """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size."""
+               after_id: int | None = None, count_limit: int | None = None, view: str = "full") -> Page[BridgeLoan]:
+    """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size.
+
+    ``view="brief"``: the loans with their enterprise only (one query for the page, no approvals, repayments or
+    accruals computed per row); ``"full"``: each with everything the detail view shows, figures as of ``as_of``.
+    """
     loan = BridgeLoan
-    stmt = bank_scoped(_loan_query().order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
+    query = (select(loan).options(joinedload(loan.enterprise, innerjoin=True)) if view == "brief"
+             else _loan_query())
+    stmt = bank_scoped(query.order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(loan.status == status)
     if enterprise_id is not None:
@@ -564,5 +570,6 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
         is_overdue = loan.overdue_on(as_of or today)
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
     result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
-    with_figures(result.items, as_of or today)
+    if view != "brief":
+        with_figures(result.items, as_of or today)
     return result

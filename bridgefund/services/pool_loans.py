@@ -23,6 +23,7 @@ Rules chosen where the docs are silent:
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -253,8 +254,12 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
     session.flush()  # what the ORM holds goes first
     conn = session.connection()
     rows, numbers = [], []
+    years = Counter(p.values["start_date"].year for p in planned)
+    taken = {year: references.reserve(session, "PL", year, n) for year, n in sorted(years.items())}
     for p in planned:
-        reference = references.next_reference(session, "PL", p.values["start_date"].year)
+        year = p.values["start_date"].year
+        reference = references.format_reference("PL", year, taken[year])
+        taken[year] += 1
         numbers.append(reference)
         # the columns a new loan takes from the model's defaults, so the bulk rows equal what create_pool_loan stores
         rows.append({"reference": reference, "written_off_on": None, "written_off_principal": ZERO,

@@ -76,6 +76,9 @@ class Server:
     extra_env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
     threads: int = 1
+    #: the WSGI application gunicorn serves (``bench/bench_ratio.py`` also serves ``bench.bare_app:app``)
+    app: str = "wsgi:app"
+    health_path: str = "/healthz"
 
     def start(self, timeout: float = 20.0) -> Server:
         env = {**os.environ, "BRIDGEFUND_DATABASE_URL": self.db_url, "BRIDGEFUND_SECRET_KEY": SECRET,
@@ -83,7 +86,7 @@ class Server:
                **self.extra_env}
         log = open(self.log_path or os.devnull, "ab")  # noqa: SIM115 - handed to the child
         args = [GUNICORN, "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.workers),
-                "--threads", str(self.threads), "--timeout", "30", "--graceful-timeout", "2", "--preload", "wsgi:app"]
+                "--threads", str(self.threads), "--timeout", "30", "--graceful-timeout", "2", "--preload", self.app]
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
@@ -91,7 +94,7 @@ class Server:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.proc.returncode} (log: {self.log_path})")
             try:
-                if request(self.port, "GET", "/healthz", timeout=1).status == 200:
+                if request(self.port, "GET", self.health_path, timeout=1).status == 200:
                     return self
             except OSError:
                 pass

@@ -33,3 +33,22 @@ def test_numbers_continue_after_the_stored_ones(client, factory, db: Session) ->
     stored = int(first["reference"].split("-")[2])
     db.rollback()
     assert references.next_reference(db, "PL", year) == references.format_reference("PL", year, stored + 1)
+
+
+def test_reserve_takes_consecutive_numbers_in_one_go(db: Session) -> None:
+    assert references.reserve(db, "CL", 2022, 3) == 1  # 1, 2, 3
+    assert references.next_reference(db, "CL", 2022) == "CL-2022-000004"
+    assert references.reserve(db, "CL", 2022, 2) == 5
+    assert references.next_number(db, "CL", 2023) == 1
+
+
+def test_the_first_counter_of_a_year_starts_after_the_stored_numbers(client, factory, db: Session) -> None:  # noqa: ANN001
+    from sqlalchemy import delete
+
+    from bridgefund.models import ReferenceCounter
+
+    world = PoolWorld(client, factory)
+    first = world.loan()
+    year, stored = int(first["reference"].split("-")[1]), int(first["reference"].split("-")[2])
+    db.execute(delete(ReferenceCounter))  # as after loading behind the services' back
+    assert references.next_reference(db, "PL", year) == references.format_reference("PL", year, stored + 1)

@@ -1,0 +1,55 @@
+"""The bare baseline of ``bench/bench_ratio.py``: Flask + SQLAlchemy Core and nothing else.
+
+Served by the same gunicorn settings as the service (``bench_ratio.py`` starts both) against the same PostgreSQL
+database (``BENCH_BARE_DATABASE_URL``), so a ratio of the two measures what BridgeFund adds on top of the stack:
+
+* ``GET /hello`` — a constant JSON body: routing, WSGI and gunicorn's HTTP handling;
+* ``POST /insert`` — one row inserted with Core and committed (a pool checkout with the same pre-ping as the
+  service's engine, BEGIN, INSERT … RETURNING, COMMIT): the floor of any durable write.
+
+No authentication, validation, audit or ORM: this is the stack's floor, not a competitor.
+"""
+
+from __future__ import annotations
+
+import os
+
+from flask import Flask, jsonify, request
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, create_engine, func, insert
+
+metadata = MetaData()
+
+#: The one table the baseline writes; created by ``bench_ratio.py`` (``create_table``) before the app starts.
+rows = Table("bench_bare_rows", metadata,
+             Column("id", Integer, primary_key=True),
+             Column("n", Integer, nullable=False),
+             Column("note", Text, nullable=False),
+             Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()))
+
+
+def create_table(url: str) -> None:
+    engine = create_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+
+
+def create_app(url: str | None = None) -> Flask:
+    app = Flask(__name__)
+    engine = create_engine(url or os.environ["BENCH_BARE_DATABASE_URL"], pool_pre_ping=True)  # as bridgefund.db
+
+    @app.get("/hello")
+    def hello():
+        return {"hello": "world"}
+
+    @app.post("/insert")
+    def insert_one():
+        body = request.get_json(silent=True) or {}
+        with engine.begin() as conn:
+            new_id = conn.scalar(insert(rows).values(n=int(body.get("n", 0)), note=str(body.get("note", "")))
+                                 .returning(rows.c.id))
+        return jsonify(id=new_id), 201
+
+    return app
+
+
+app = create_app() if "BENCH_BARE_DATABASE_URL" in os.environ else None
