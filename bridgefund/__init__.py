@@ -22,7 +22,7 @@ class BoundedInt(IntegerConverter):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
+    """Build the app: settings, database, auth, request handling, API blueprints, the staff console, CLI."""
     from bridgefund import api, web
     from bridgefund.api import docs
     from bridgefund.cli import register_commands
@@ -65,5 +65,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     document_problems(smorest_api, app)
     docs.document_operations(smorest_api, app)
     docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])
+    from bridgefund import console
+
+    console.init_app(app)
     register_commands(app)
     return app

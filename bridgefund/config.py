@@ -51,7 +51,18 @@ class Settings:
     testing: bool = False
     #: Fixed "today" (YYYY-MM-DD) for demos and tests; empty means the real date in ``timezone``.
     today: str = ""
+    #: The staff console signs a user out after this many minutes without a request.
+    session_idle_minutes: int = 30
+    #: ``Secure`` on the console's session cookie (HTTPS only): "1"/"0"; empty means on in production only.
+    secure_cookies: str = ""
     instance_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "instance"))
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the console's session cookie is sent over HTTPS only (default: in production)."""
+        if self.secure_cookies == "":
+            return self.env == "production"
+        return self.secure_cookies in ("1", "true")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -75,6 +86,8 @@ _ENV = {
     "log_level": "BRIDGEFUND_LOG_LEVEL",
     "exact_total_limit": "BRIDGEFUND_EXACT_TOTAL_LIMIT",
     "today": "BRIDGEFUND_TODAY",
+    "session_idle_minutes": "BRIDGEFUND_SESSION_IDLE_MINUTES",
+    "secure_cookies": "BRIDGEFUND_SECURE_COOKIES",
 }
 
 
@@ -106,6 +119,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise ConfigError(f"BRIDGEFUND_TIMEZONE: unknown timezone {s.timezone!r}") from exc
     if s.token_ttl_minutes <= 0:
         raise ConfigError("BRIDGEFUND_TOKEN_TTL_MINUTES must be a positive number of minutes")
+    if s.session_idle_minutes <= 0:
+        raise ConfigError("BRIDGEFUND_SESSION_IDLE_MINUTES must be a positive number of minutes")
+    if s.secure_cookies not in ("", "0", "1", "true", "false"):
+        raise ConfigError("BRIDGEFUND_SECURE_COOKIES must be 1 or 0 (empty: on in production)")
     if s.exact_total_limit < 0:
         raise ConfigError("BRIDGEFUND_EXACT_TOTAL_LIMIT must be a number of rows, 0 or more")
     if not s.secret_key:

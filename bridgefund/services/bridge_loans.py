@@ -29,6 +29,7 @@ from bridgefund.errors import (
     RuleViolation,
 )
 from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.finance.bridge import scheduled_fee
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
@@ -370,22 +371,7 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     # Money in cannot overdraw the fund: only the loan row is locked (so two repayments never both count).
     lock_fund(session, value_date, today, lock=False)
     loan = _load(session, actor, loan_id, lock=True)
-    if loan.state not in LENT_STATUSES:
-        loan.state.check(S.repaid, "repay")  # raises, naming the current state
-    assert loan.disbursed_on is not None
-    if value_date < loan.disbursed_on:
-        raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
-    last = loan.repayments[-1].value_date if loan.repayments else None
-    if last is not None and value_date < last:
-        raise RuleViolation.on("value_date", f"must not be before the previous repayment on {last}")
-    terms = terms_of(loan)
-    try:
-        split = allocate_next(terms, _paid(loan), Repayment(value_date, amount))
-    except Overpayment as exc:
-        raise RuleViolation(
-            f"amount {money(amount)} exceeds the {money(exc.due)} due on {value_date}",
-            {"amount": [f"exceeds the amount due on {value_date}: {money(exc.due)}"]}, amount_due=money(exc.due),
-        ) from None
+    split = _split(loan, amount, value_date)
     before = loan.snapshot()
     rep = BridgeRepayment(bridge_loan_id=loan.id, bank_id=loan.bank_id, external_ref=external_ref, amount=amount,
                           value_date=value_date, penalty=split.penalty, fee=split.fee, principal=split.principal,
@@ -541,8 +527,14 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,
                disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
+               due_from: dt.date | None = None, due_to: dt.date | None = None, awaiting: str | None = None,
                after_id: int | None = None, count_limit: int | None = None) -> Page[BridgeLoan]:
-    """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size."""
+    """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size.
+
+    ``due_from``/``due_to`` select open lent loans by due date; ``awaiting`` the applications under review that wait
+    for their ``first_approval`` or, at or above the dual-approval threshold, their ``second_approval`` (the work
+    queues of the staff console).
+    """
     loan = BridgeLoan
     stmt = bank_scoped(_loan_query().order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
     if status:
@@ -553,6 +545,17 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
         stmt = stmt.where(loan.disbursed_on >= disbursed_from)
     if disbursed_to is not None:
         stmt = stmt.where(loan.disbursed_on <= disbursed_to)
+    if due_from is not None or due_to is not None:
+        stmt = stmt.where(loan.status.in_([s.value for s in LENT_STATUSES]))
+        if due_from is not None:
+            stmt = stmt.where(loan.due_date >= due_from)
+        if due_to is not None:
+            stmt = stmt.where(loan.due_date <= due_to)
+    if awaiting is not None:
+        approvals = (select(func.count()).where(BridgeApproval.bridge_loan_id == loan.id)
+                     .correlate(loan).scalar_subquery())
+        stmt = stmt.where(loan.status == S.submitted.value,
+                          approvals == 0 if awaiting == "first_approval" else approvals >= 1)
     if overdue is not None:
         # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
         is_overdue = loan.overdue_on(as_of or today)
@@ -560,3 +563,97 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
     result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
     with_figures(result.items, as_of or today)
     return result
+
+
+def count_by_status(session: Session, actor: Actor, *, bank_id: int | None = None) -> dict[str, int]:
+    """How many loans are in each status (an officer: their bank's only), in one aggregate query."""
+    stmt = bank_scoped(select(BridgeLoan.status, func.count()).group_by(BridgeLoan.status), BridgeLoan.bank_id, actor,
+                       bank_id)
+    counts = {s.value: 0 for s in BridgeLoanStatus}
+    counts.update({status: n for status, n in session.execute(stmt).all()})
+    return counts
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What an application would cost if repaid on its due date, under the fund's settings of today."""
+
+    amount: Decimal
+    term_days: int
+    fee: Decimal
+    fee_tiers: tuple[Any, ...]
+    max_term_days: int
+
+
+def quote_fee(session: Session, *, amount: Decimal, term_days: int, value_date: dt.date) -> FeeQuote:
+    """The fee for ``amount`` over ``term_days`` days from ``value_date`` (finance.bridge.scheduled_fee), with the
+    tiers in force now — an application keeps the settings in force at its approval. 422 for a term out of range."""
+    rules = current_settings(session)
+    if not 1 <= term_days <= rules.max_term_days:
+        raise RuleViolation.on("term_days", f"must be between 1 and {rules.max_term_days} days")
+    terms = BridgeTerms(principal=amount, value_date=value_date, due_date=value_date + dt.timedelta(days=term_days),
+                        fee_tiers=rules.fee_tiers, penalty_daily_rate=rules.penalty_daily_rate)
+    return FeeQuote(amount=amount, term_days=term_days, fee=scheduled_fee(terms), fee_tiers=tuple(rules.fee_tiers),
+                    max_term_days=rules.max_term_days)
+
+
+def preview_repayment(session: Session, actor: Actor, loan_id: int, *, amount: Decimal,
+                      value_date: dt.date) -> Any:
+    """How a repayment of ``amount`` on ``value_date`` would be split (penalty → fee → principal), without storing
+    anything: the same allocation :func:`repay` books. 422 for an overpayment or a date before the last movement."""
+    actor.require(Role.bank_officer, Role.fund_manager)
+    return _split(_load(session, actor, loan_id), amount, value_date)
+
+
+def _split(loan: BridgeLoan, amount: Decimal, value_date: dt.date) -> Any:
+    """The allocation of a repayment of ``amount`` on ``value_date``, after the rules every repayment meets."""
+    if loan.state not in LENT_STATUSES:
+        loan.state.check(S.repaid, "repay")  # raises, naming the current state
+    assert loan.disbursed_on is not None
+    if value_date < loan.disbursed_on:
+        raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
+    last = loan.repayments[-1].value_date if loan.repayments else None
+    if last is not None and value_date < last:
+        raise RuleViolation.on("value_date", f"must not be before the previous repayment on {last}")
+    try:
+        return allocate_next(terms_of(loan), _paid(loan), Repayment(value_date, amount))
+    except Overpayment as exc:
+        raise RuleViolation(
+            f"amount {money(amount)} exceeds the {money(exc.due)} due on {value_date}",
+            {"amount": [f"exceeds the amount due on {value_date}: {money(exc.due)}"]}, amount_due=money(exc.due),
+        ) from None
+
+
+def history(session: Session, actor: Actor, loan_id: int) -> list[tuple[Any, str | None]]:
+    """The loan's audit events, oldest first, each with the acting user's name: the timeline of its detail page
+    (scoped like the loan: another bank's loan is 404 for an officer)."""
+    from bridgefund.models import AuditEvent, User
+
+    _load(session, actor, loan_id)
+    stmt = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.entity_type == ENTITY, AuditEvent.entity_id == loan_id).order_by(AuditEvent.id))
+    return [(event, name) for event, name in session.execute(stmt).all()]
+
+
+@dataclass(frozen=True)
+class ApprovalContext:
+    """What a fund manager sees before approving: the enterprise's committed bridge loans at every bank and the
+    fund's cash headroom on a value date."""
+
+    committed_all_banks: Decimal
+    per_enterprise_cap: Decimal
+    cash_headroom: Decimal
+    headroom_on: dt.date
+
+
+def approval_context(session: Session, actor: Actor, loan_id: int, *, on: dt.date) -> ApprovalContext:
+    """The figures beside the approve button (fund managers only: they span every bank)."""
+    from bridgefund.services.fund import cash_headroom
+
+    actor.require(Role.fund_manager)
+    loan = _load(session, actor, loan_id)
+    headroom, headroom_on = cash_headroom(session, on)
+    return ApprovalContext(
+        committed_all_banks=_open_amount(session, loan.enterprise_id, COMMITTED_STATUSES, except_id=loan.id),
+        per_enterprise_cap=current_settings(session).per_enterprise_cap, cash_headroom=headroom,
+        headroom_on=headroom_on)

@@ -293,6 +293,11 @@ def list_enterprises(
     return paginate(session, stmt, page, page_size, key=Enterprise.id, after_id=after_id, count_limit=count_limit)
 
 
+def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
+    """An enterprise's master data (shared by all banks); 404 for an unknown id."""
+    return get_or_404(session, Enterprise, enterprise_id, entity="enterprise")
+
+
 def get_user_self(session: Session, actor: Actor) -> User:
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the token lookup already found the user

@@ -1,0 +1,45 @@
+"""The staff console: server-rendered pages (Jinja + htmx) for the four roles, on the same services as the API.
+
+A console view is as thin as an API view: parse the form with the action's marshmallow schema, call the same
+service, render. Permissions and bank scoping come from the services; which buttons to show comes from
+:mod:`bridgefund.console.may`. Signing in uses :mod:`bridgefund.services.auth` (argon2, throttling, audit); the
+browser holds only a signed, HttpOnly cookie naming a server-side session (an API token row that the server can
+revoke and that expires after ``BRIDGEFUND_SESSION_IDLE_MINUTES`` without a request). Every state-changing request
+carries a CSRF token; pages load scripts only from this host (Content-Security-Policy ``script-src 'self'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+#: Checked explicitly by the console's own ``before_request`` (the JSON API authenticates by bearer token instead).
+csrf = CSRFProtect()
+babel = Babel()
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("zh", "en")
+
+
+def init_app(app: Flask) -> None:
+    """Cookies, CSRF, translations and the console's blueprint (served at ``/``)."""
+    from bridgefund.console import views
+
+    settings = app.config["BRIDGEFUND"]
+    app.config.update(
+        SESSION_COOKIE_NAME="bridgefund_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookies_secure,
+        WTF_CSRF_CHECK_DEFAULT=False,  # the console protects its own POSTs; the API has no cookies to ride on
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the sign-in session (which itself idles out)
+        WTF_CSRF_SSL_STRICT=settings.cookies_secure,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=views.locale)
+    views.register(app)
