@@ -35,7 +35,7 @@ from bridgefund.schemas.bridge_loan import (
     BridgeValueDateSchema,
 )
 from bridgefund.services import bridge_loans, registry
-from bridgefund.web import session, settings, today
+from bridgefund.web import ANY, access, session, settings, today
 
 PAGE_SIZE = 25
 #: The application form's fields, named like the JSON members of ``POST /bridge-loans``.
@@ -86,6 +86,7 @@ def _actions_for(actor: Any, loan: Any) -> list[Action]:
 
 
 @bp.get("/bridge-loans")
+@access(ANY)
 def bridge_loans_list() -> Any:
     """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API."""
     actor = current_actor()
@@ -120,6 +121,7 @@ def _banks(actor: Any) -> list[Any]:
 
 
 @bp.get("/bridge-loans/new")
+@access(ANY)
 def new_bridge_loan() -> Any:
     """The application form: enterprise, maturing loan, renewal commitment, amount and term with the fee."""
     actor = current_actor()
@@ -138,6 +140,7 @@ def _enterprise(ident: Any) -> Any:
 
 
 @bp.post("/bridge-loans/new")
+@access(ANY)
 def submit_bridge_loan() -> Any:
     """Submit the application (``POST /bridge-loans``, the same schema and service)."""
     actor = current_actor()
@@ -159,6 +162,7 @@ def submit_bridge_loan() -> Any:
 
 
 @bp.get("/bridge-loans/enterprises")
+@access(ANY)
 def enterprise_search() -> Any:
     """Fragment: enterprises whose name or credit code contains the text typed (master data, shared by banks)."""
     q = (request.args.get("q") or "").strip()
@@ -167,6 +171,7 @@ def enterprise_search() -> Any:
 
 
 @bp.get("/bridge-loans/uscc-check")
+@access(ANY)
 def uscc_check() -> Any:
     """Fragment: whether a unified social credit code is well formed, its check character verified as typed."""
     code = normalize_uscc(request.args.get("q") or request.args.get("uscc") or "")
@@ -175,6 +180,7 @@ def uscc_check() -> Any:
 
 
 @bp.get("/bridge-loans/fee-preview")
+@access(ANY)
 def fee_preview() -> Any:
     """Fragment: the fee for the amount and term typed, under today's fee tiers, if repaid on the due date."""
     raw = forms.collect(request.args, fields=("amount", "term_days"), money=("amount",), ints=("term_days",))
@@ -200,6 +206,7 @@ def _detail_context(loan_id: int, as_of: dt.date | None = None) -> dict[str, Any
 
 
 @bp.get("/bridge-loans/<int:loan_id>")
+@access(ANY)
 def bridge_loan(loan_id: int) -> Any:
     """A loan: its terms, approvals, amounts due as of a date, repayments, timeline and the actions open to you."""
     try:
@@ -222,6 +229,7 @@ def _load_action(action: Action, form: Any) -> dict[str, Any]:
 
 
 @bp.get("/bridge-loans/<int:loan_id>/confirm/<name>")
+@access(ANY)
 def confirm_action(loan_id: int, name: str) -> Any:
     """The confirmation of an action: what it will do, with the amounts (a repayment's split), before it is sent."""
     action = _action(name)
@@ -248,6 +256,7 @@ def confirm_action(loan_id: int, name: str) -> Any:
 
 
 @bp.post("/bridge-loans/<int:loan_id>/<name>")
+@access(ANY)
 def do_action(loan_id: int, name: str) -> Any:
     """Carry an action out (the same service call as the API), once per confirmation."""
     action = _action(name)

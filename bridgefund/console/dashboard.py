@@ -11,10 +11,11 @@ from bridgefund.console.views import bp, current_actor, page
 from bridgefund.errors import RuleViolation
 from bridgefund.schemas.bridge_loan import BridgeLoanAsOfArgs
 from bridgefund.services import fund_figures, pool
-from bridgefund.web import session, today
+from bridgefund.web import ANY, access, session, today
 
 
 @bp.get("/dashboard")
+@access(ANY)
 def dashboard() -> Any:
     """The fund's and the pool's positions on a date (staff and auditors; the services refuse officers)."""
     actor = current_actor()

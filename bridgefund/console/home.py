@@ -9,7 +9,7 @@ from typing import Any
 from bridgefund.console.may import may
 from bridgefund.console.views import bp, current_actor, page
 from bridgefund.services import bridge_loans, claims, pool_loans, registry
-from bridgefund.web import session, today
+from bridgefund.web import ANY, access, session, today
 
 #: How many rows of each queue the home page lists (the queue's link shows them all).
 QUEUE_ROWS = 5
@@ -20,6 +20,7 @@ def _loans(actor: Any, **filters: Any) -> Any:
 
 
 @bp.get("/")
+@access(ANY)
 def home() -> Any:
     """The signed-in user's home: what needs doing, and the figures of their part of the books."""
     actor = current_actor()

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as cookie
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -21,18 +21,16 @@ from werkzeug.exceptions import HTTPException
 from bridgefund.config import PROJECT_ROOT
 from bridgefund.console import LANGUAGES, csrf, idempotency, labels
 from bridgefund.console.may import may
-from bridgefund.errors import DomainError, NotAuthenticated, TooManyRequests
+from bridgefund.errors import DomainError, Forbidden, NotAuthenticated, TooManyRequests
 from bridgefund.models import ApiToken
 from bridgefund.services import auth
 from bridgefund.services.actor import Actor
-from bridgefund.web import auth_config, db, session, settings, today
+from bridgefund.web import ANY, PUBLIC, access, access_rule, auth_config, db, session, settings, today
 
 bp = Blueprint("console", __name__, template_folder=str(PROJECT_ROOT / "templates"))
 
 #: The cookie's key holding the server-side session's token (an ``api_tokens`` row, revocable, idling out).
 SESSION_ID = "sid"
-#: Pages a visitor may open without signing in.
-OPEN_ENDPOINTS = {"console.sign_in", "console.set_language"}
 #: No inline script, nothing from another host; htmx is configured by a meta tag for exactly this policy.
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")
@@ -77,7 +75,11 @@ def _load_user() -> Response | None:
             _slide_idle_expiry(who.token_id)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
-    if g.console_actor is None and request.endpoint not in OPEN_ENDPOINTS:
+    # Like the API: every console view declares who may open it (web.access); without a declaration, nobody.
+    rule = access_rule(current_app.view_functions.get(request.endpoint or ""))
+    if rule is None:
+        raise Forbidden("this page has no access rule")
+    if g.console_actor is None and PUBLIC not in rule:
         target = url_for("console.sign_in", next=request.full_path if request.method == "GET" else None)
         if htmx():
             return Response(status=204, headers={"HX-Redirect": target})
@@ -175,6 +177,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@access(PUBLIC)
 def sign_in() -> Any:
     """Sign in with a username and password (the API's users, throttling and audit)."""
     if request.method == "GET":
@@ -221,6 +224,7 @@ def _revoke(token: str) -> None:
 
 
 @bp.post("/sign-out")
+@access(ANY)
 def sign_out() -> Any:
     """Sign out: the server-side session is revoked (audited), the cookie emptied."""
     actor = current_actor()
@@ -236,6 +240,7 @@ def sign_out() -> Any:
 
 
 @bp.route("/password", methods=["GET", "POST"])
+@access(ANY)
 def change_password() -> Any:
     """Change one's own password (the current one is asked again); every other session of the user ends."""
     actor = current_actor()
@@ -255,6 +260,7 @@ def change_password() -> Any:
 
 
 @bp.post("/language")
+@access(PUBLIC)
 def set_language() -> Any:
     """Switch the console's language for this browser (中文 / English)."""
     lang = request.form.get("lang", "")
@@ -264,6 +270,7 @@ def set_language() -> Any:
 
 
 @bp.get("/inbox")
+@access(ANY)
 def inbox() -> Any:
     """The notifications inbox (filled by the reminders; empty until they exist)."""
     return page("console/inbox.html", items=[])
