@@ -25,7 +25,7 @@ LANGUAGES = ("zh", "en")
 
 def init_app(app: Flask) -> None:
     """Cookies, CSRF, translations and the console's blueprint (served at ``/``)."""
-    from bridgefund.console import views
+    from bridgefund.console import account, base, bridge, dashboard, home  # noqa: F401 - their routes join base.bp
 
     settings = app.config["BRIDGEFUND"]
     app.config.update(
@@ -41,5 +41,5 @@ def init_app(app: Flask) -> None:
         BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
     )
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=views.locale)
-    views.register(app)
+    babel.init_app(app, locale_selector=base.locale)
+    app.register_blueprint(base.bp)

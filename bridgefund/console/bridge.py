@@ -17,8 +17,8 @@ from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
 from bridgefund.console import forms, idempotency
+from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.console.may import may
-from bridgefund.console.views import bp, current_actor, htmx, page
 from bridgefund.errors import DomainError, Forbidden, RuleViolation
 from bridgefund.finance.uscc import normalize_uscc, validate_uscc
 from bridgefund.models import BridgeLoanStatus

@@ -7,7 +7,7 @@ from typing import Any
 from flask import request
 
 from bridgefund.console import forms
-from bridgefund.console.views import bp, current_actor, page
+from bridgefund.console.base import bp, current_actor, page
 from bridgefund.errors import RuleViolation
 from bridgefund.schemas.bridge_loan import BridgeLoanAsOfArgs
 from bridgefund.services import fund_figures, pool

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
-from bridgefund.console.views import bp, current_actor, page
 from bridgefund.services import bridge_loans, claims, pool_loans, registry
 from bridgefund.web import ANY, access, session, today
 

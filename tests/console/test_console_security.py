@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bridgefund.console.base import CSP
 from bridgefund.console.forms import normalize_int, normalize_money
-from bridgefund.console.views import CSP
 from bridgefund.models import ApiToken, BridgeLoan
 from tests.bridge_support import World, counts
 from tests.conftest import audit_count
