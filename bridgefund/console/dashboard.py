@@ -1,16 +1,21 @@
-"""The dashboard: the fund and the pool as of any date — the same figures as ``GET /fund`` and ``GET /pool``."""
+"""The dashboard: the fund and the pool as of any date — the same figures as ``GET /fund`` and ``GET /pool`` — and
+the 12-month trend drawn by the monthly report's own SVG chart code (so the console and the PDF draw the same
+figures the same way)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import request
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from bridgefund.console import forms
-from bridgefund.console.base import bp, current_actor, page
+from bridgefund.console.base import bp, current_actor, page, wan
 from bridgefund.errors import RuleViolation
+from bridgefund.reports.charts import svg_bar_chart, svg_line_chart
 from bridgefund.schemas.bridge_loan import BridgeLoanAsOfArgs
-from bridgefund.services import fund_figures, pool
+from bridgefund.services import fund_figures, pool, reports
 from bridgefund.web import ANY, access, session, today
 
 
@@ -26,4 +31,19 @@ def dashboard() -> Any:
     as_of = args.get("as_of") or today()
     fund = fund_figures.position(session(), actor, as_of)
     pool_position = pool.position(session(), actor, as_of)
-    return page("console/dashboard.html", fund=fund, pool=pool_position, as_of=as_of, errors={})
+    months = reports.trend(session(), actor, as_of)
+    return page("console/dashboard.html", fund=fund, pool=pool_position, as_of=as_of, errors={},
+                charts=_charts(months))
+
+
+def _charts(months: list[dict[str, Any]]) -> list[Markup]:
+    """Bridge lending per month (bars) and pool loans outstanding at each month end (a line), in 万元."""
+    labels = [f"{m['month_number']}" + ("\n" + str(m["year"]) if m["month_number"] == 1 or i == 0 else "")
+              for i, m in enumerate(months)]
+    return [
+        svg_bar_chart(list(zip(labels, [m["bridge_amount"] for m in months], strict=True)), width=640, height=190,
+                      value_format=wan, tick_format=wan, title=_("Bridge loans disbursed per month (10k yuan)")),
+        svg_line_chart(list(zip(labels, [m["pool_outstanding"] for m in months], strict=True)), width=640,
+                       height=190, value_format=wan, tick_format=wan,
+                       title=_("Pool loans outstanding at month end (10k yuan)")),
+    ]

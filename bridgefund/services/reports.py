@@ -170,6 +170,14 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     return report
 
 
+def trend(session: Session, actor: Actor, as_of: dt.date) -> list[dict[str, Any]]:
+    """The 12-month trend of bridge and pool lending up to ``as_of`` (the roles that see the fund's figures)."""
+    from bridgefund.reports import data
+
+    actor.require(Role.admin, Role.fund_manager, Role.auditor)
+    return data.trend(session, as_of)
+
+
 def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, period: str | None = None,
                  lang: str | None = None, after_id: int | None = None,
                  count_limit: int | None = None) -> Page[Report]:

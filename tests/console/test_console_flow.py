@@ -218,3 +218,23 @@ def test_the_list_filters_live_in_the_url_and_page_by_keyset(app, world) -> None
     assert 'rel="next"' not in second
     bad = li.get("/bridge-loans?status=nonsense")
     assert bad.status_code == 422 and "status" in visible_text(bad.get_data(as_text=True))
+
+
+def test_the_dashboard_shows_the_figures_of_get_fund_and_get_pool(app, world) -> None:  # noqa: ANN001
+    world.disbursed("1000000.00", value_date="2020-03-20")
+    li = signed_in(app, world.li_user)
+    html = li.text("/dashboard?as_of=2020-03-25")
+    fund = world.get("/fund", as_of="2020-03-25").get_json()
+    pool = world.get("/pool", as_of="2020-03-25").get_json()
+    for key in ("capital", "cash_balance", "outstanding_principal", "cumulative_disbursed_amount", "fee_income"):
+        shown = re.search(rf'data-testid="fund-{key}">([^<]+)<', html).group(1)
+        assert shown.replace(",", "") == fund[key], key
+    assert re.search(r'data-testid="fund-cumulative_disbursed_count">(\d+)<', html).group(1) == \
+        str(fund["cumulative_disbursed_count"])
+    for key in ("contributions", "balance", "claims_paid"):
+        shown = re.search(rf'data-testid="pool-{key}">([^<]+)<', html).group(1)
+        assert shown.replace(",", "") == pool[key], key
+    assert html.count('data-testid="chart"') == 2 and html.count("<svg") == 2  # the report's own chart code
+    assert li.get("/dashboard?as_of=1800-01-01").status_code == 422
+    officer = signed_in(app, world.officer_user)
+    assert officer.get("/dashboard").status_code == 403

@@ -80,4 +80,6 @@ ZH = {
         "到期归还的资金使用费（%(days)d 天，按当前费率）：%(fee)s 元",
     "Credit code %(code)s: %(problem)s": "统一社会信用代码 %(code)s：%(problem)s",
     "Credit code %(code)s: check character verified.": "统一社会信用代码 %(code)s：校验位正确。",
+    "The last 12 months": "近 12 个月", "Bridge loans disbursed per month (10k yuan)": "每月转贷放款（万元）",
+    "Pool loans outstanding at month end (10k yuan)": "月末资金池在贷余额（万元）",
 }
