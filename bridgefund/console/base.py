@@ -9,7 +9,7 @@ and :mod:`~bridgefund.console.dashboard`; every view answers a whole page, or on
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
@@ -141,7 +141,15 @@ def localtime(value: dt.datetime) -> str:
     return value.astimezone(settings().tz).strftime("%Y-%m-%d %H:%M")
 
 
+def percent(value: Any, places: int = 2) -> str:
+    """A ratio as a percentage: ``0.30431`` → ``30.43%`` (exact: Decimal, half-up)."""
+    if value is None:
+        return "—"
+    return f"{(Decimal(value) * 100).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)}%"
+
+
 bp.add_app_template_filter(localtime, "localtime")
+bp.add_app_template_filter(percent, "percent")
 bp.add_app_template_filter(money, "money")
 bp.add_app_template_filter(wan, "wan")
 

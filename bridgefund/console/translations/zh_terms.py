@@ -61,7 +61,7 @@ ZH = {
     "Inbox": "消息", "No notifications yet. Reminders of due dates and overdue loans will appear here.":
         "暂无消息。到期与逾期提醒将显示在这里。",
     "BridgeFund": "应急转贷与风险补偿管理系统", "Skip to content": "跳到正文", "Main": "主导航", "Menu": "菜单",
-    "Inbox: unread notifications": "未读消息", "Password": "密码", "Sign out": "退出",
+    "unread": "条未读", "Password": "密码", "Sign out": "退出",
     "Change password": "修改密码",
     "Current password": "当前密码", "New password": "新密码",
     "10 to 128 characters, letters mixed with digits or symbols, not containing your username.":
