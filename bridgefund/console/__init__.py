@@ -43,3 +43,4 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=base.locale)
     app.register_blueprint(base.bp)
+    app.register_error_handler(404, base.not_found_page)

@@ -25,7 +25,7 @@ from bridgefund.errors import DomainError, Forbidden, NotAuthenticated
 from bridgefund.models import ApiToken
 from bridgefund.services import auth
 from bridgefund.services.actor import Actor
-from bridgefund.web import PUBLIC, access_rule, auth_config, session, settings, today
+from bridgefund.web import PUBLIC, access_rule, auth_config, http_exception_problem, session, settings, today
 
 bp = Blueprint("console", __name__, template_folder=str(PROJECT_ROOT / "templates"))
 
@@ -162,10 +162,23 @@ def _domain_error(err: DomainError) -> Any:
     if isinstance(err, NotAuthenticated):
         cookie.clear()
         return redirect(url_for("console.sign_in"))
-    return page("console/error.html", err.status, status=err.status, detail=err.detail, errors=err.errors)
+    return page(_error_template(), err.status, status=err.status, detail=err.detail, errors=err.errors)
+
+
+def _error_template() -> str:
+    """A whole page, or only the message when htmx asked for a fragment (it is swapped in where the fragment goes)."""
+    return "console/partials/error.html" if htmx() else "console/error.html"
 
 
 @bp.errorhandler(HTTPException)
 def _http_error(err: HTTPException) -> Any:
     status = err.code or 500
-    return page("console/error.html", status, status=status, detail=err.description, errors={})
+    return page(_error_template(), status, status=status, detail=err.description, errors={})
+
+
+def not_found_page(err: HTTPException) -> Any:
+    """An address nothing answers: the console's 404 page for a person, a problem (RFC 9457) under /api and
+    /healthz, as before."""
+    if request.path.startswith(("/api/", "/healthz", "/static/")):
+        return http_exception_problem(err)
+    return page("console/error.html", 404, status=404, detail=err.description, errors={})

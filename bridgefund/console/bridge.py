@@ -245,10 +245,13 @@ def confirm_action(loan_id: int, name: str) -> Any:
         if name in ("approve", "disburse"):
             on = body.get("value_date") or body.get("decided_on") or today()
             extra["context"] = bridge_loans.approval_context(session(), actor, loan_id, on=on)
+        if name == "disburse":
+            extra["due_date"] = bridge_loans.due_on(body["value_date"], ctx["loan"].term_days)
     except DomainError as err:
         ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={})
-        if htmx():
-            return page("console/partials/action_form.html", err.status, action=action, **ctx)
+        if htmx():  # the action's own form comes back with its errors, in place of the form that was sent
+            body_, status = page("console/partials/action_form.html", err.status, action=action, **ctx)
+            return body_, status, {"HX-Retarget": f"#action-{name}", "HX-Reswap": "outerHTML"}
         return page("console/bridge_detail.html", err.status, **ctx)
     values = {k: request.args.get(k, "") for k in action.fields}
     return page(template, action=action, body=body, values=values, confirming=action, as_of_errors={}, **extra,

@@ -325,6 +325,11 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
     return [Repayment(r.value_date, r.amount) for r in loan.repayments]
 
 
+def due_on(value_date: dt.date, term_days: int) -> dt.date:
+    """The due date of a loan disbursed on ``value_date`` (what a disbursement's confirmation shows beforehand)."""
+    return value_date + dt.timedelta(days=term_days)
+
+
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
     actor.require(Role.fund_manager)
@@ -343,7 +348,7 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
     loan.disbursed_on = value_date
-    loan.due_date = value_date + dt.timedelta(days=loan.term_days)
+    loan.due_date = due_on(value_date, loan.term_days)
     entry = post(session, LedgerKind.disbursement, loan.amount, value_date, actor, bridge_loan_id=loan.id,
                  note=loan.reference)
     session.flush()

@@ -238,3 +238,27 @@ def test_the_dashboard_shows_the_figures_of_get_fund_and_get_pool(app, world) ->
     assert li.get("/dashboard?as_of=1800-01-01").status_code == 422
     officer = signed_in(app, world.officer_user)
     assert officer.get("/dashboard").status_code == 403
+
+
+def test_fragments_answer_fragments_and_unknown_addresses_a_page(app, world, factory) -> None:  # noqa: ANN001
+    loan = world.submit()
+    li = signed_in(app, world.li_user)
+    # A refused confirmation sends the action's form back with its errors, in place of the form that was sent.
+    r = li.get(f"/bridge-loans/{loan['id']}/confirm/reject", headers={"HX-Request": "true"})
+    assert r.status_code == 422
+    assert r.headers["HX-Retarget"] == "#action-reject" and r.headers["HX-Reswap"] == "outerHTML"
+    assert 'id="reason-error"' in r.get_data(as_text=True) and "<html" not in r.get_data(as_text=True)
+    stranger = signed_in(app, factory.make_user("bank_officer", factory.make_bank()))
+    r = stranger.get(f"/bridge-loans/{loan['id']}/confirm/repay", headers={"HX-Request": "true"})
+    assert r.status_code == 404 and "<html" not in r.get_data(as_text=True)
+    assert 'data-testid="error"' in r.get_data(as_text=True)
+    # An address nothing answers: a page for a person, a problem under /api as before.
+    r = li.get("/no-such-page")
+    assert r.status_code == 404 and r.mimetype == "text/html" and "未找到" in r.get_data(as_text=True)
+    r = li.client.get("/api/v1/no-such-thing")
+    assert r.status_code == 404 and r.mimetype == "application/problem+json"
+    # The disbursement's confirmation shows the due date the service will set.
+    loan = world.approved()
+    html = li.text(f"/bridge-loans/{loan['id']}/confirm/disburse?value_date=2020-03-20",
+                   headers={"HX-Request": "true"})
+    assert re.search(r'data-testid="due-date">2020-03-30<', html)
