@@ -623,7 +623,8 @@ def claim_eligible_count(session: Session, actor: Actor, as_of: dt.date, *, bank
     cutoff = as_of - dt.timedelta(days=days)
     overdue = exists().where(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date <= cutoff,
                              or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
-    live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.rejected_on.is_(None))
+    live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
+                                or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of))
     stmt = bank_scoped(select(func.count()).select_from(PoolLoan), PoolLoan.bank_id, actor, bank_id)
     return session.scalar(stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of,
                                      overdue, ~live_claim)) or 0
