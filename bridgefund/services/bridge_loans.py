@@ -29,7 +29,7 @@ from bridgefund.errors import (
     RuleViolation,
 )
 from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
-from bridgefund.finance.bridge import scheduled_fee
+from bridgefund.finance.bridge import Allocation, scheduled_fee
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
@@ -140,8 +140,9 @@ def submit(
         errors.setdefault("amount", []).append(
             f"must not exceed {percent(rules.max_share_of_renewal)} of the renewal amount, i.e. "
             f"{money(limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN))}")
-    if not 1 <= term_days <= rules.max_term_days:
-        errors.setdefault("term_days", []).append(f"must be between 1 and {rules.max_term_days} days")
+    term = term_problem(rules.max_term_days, term_days)
+    if term:
+        errors.setdefault("term_days", []).append(term)
     # Only the submitting bank's own loans count here: whatever answers an officer may carry no figure of another
     # bank's business. The cap across all banks is judged at approval, where the fund manager sees the figures.
     open_amount = _open_amount(session, ent.id, OPEN_STATUSES, bank_id=bank.id)
@@ -164,6 +165,13 @@ def submit(
     _insert_numbered(session, loan)
     audit.record(session, actor, "submit", ENTITY, loan.id, after=loan.snapshot())
     return loan
+
+
+def term_problem(max_term_days: int, term_days: int) -> str | None:
+    """Why ``term_days`` is not an allowed term (the fund's ``max_term_days``), or None."""
+    if not 1 <= term_days <= max_term_days:
+        return f"must be between 1 and {max_term_days} days"
+    return None
 
 
 #: Loans that count against the per-enterprise cap at approval: those already approved or lent, of every bank.
@@ -594,23 +602,24 @@ def quote_fee(session: Session, *, amount: Decimal, term_days: int, value_date: 
     """The fee for ``amount`` over ``term_days`` days from ``value_date`` (finance.bridge.scheduled_fee), with the
     tiers in force now — an application keeps the settings in force at its approval. 422 for a term out of range."""
     rules = current_settings(session)
-    if not 1 <= term_days <= rules.max_term_days:
-        raise RuleViolation.on("term_days", f"must be between 1 and {rules.max_term_days} days")
-    terms = BridgeTerms(principal=amount, value_date=value_date, due_date=value_date + dt.timedelta(days=term_days),
+    term = term_problem(rules.max_term_days, term_days)
+    if term:
+        raise RuleViolation.on("term_days", term)
+    terms = BridgeTerms(principal=amount, value_date=value_date, due_date=due_on(value_date, term_days),
                         fee_tiers=rules.fee_tiers, penalty_daily_rate=rules.penalty_daily_rate)
     return FeeQuote(amount=amount, term_days=term_days, fee=scheduled_fee(terms), fee_tiers=tuple(rules.fee_tiers),
                     max_term_days=rules.max_term_days)
 
 
 def preview_repayment(session: Session, actor: Actor, loan_id: int, *, amount: Decimal,
-                      value_date: dt.date) -> Any:
+                      value_date: dt.date) -> Allocation:
     """How a repayment of ``amount`` on ``value_date`` would be split (penalty → fee → principal), without storing
     anything: the same allocation :func:`repay` books. 422 for an overpayment or a date before the last movement."""
     actor.require(Role.bank_officer, Role.fund_manager)
     return _split(_load(session, actor, loan_id), amount, value_date)
 
 
-def _split(loan: BridgeLoan, amount: Decimal, value_date: dt.date) -> Any:
+def _split(loan: BridgeLoan, amount: Decimal, value_date: dt.date) -> Allocation:
     """The allocation of a repayment of ``amount`` on ``value_date``, after the rules every repayment meets."""
     if loan.state not in LENT_STATUSES:
         loan.state.check(S.repaid, "repay")  # raises, naming the current state
