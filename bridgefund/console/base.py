@@ -116,7 +116,7 @@ def _context() -> dict[str, Any]:
     return {"actor": current_actor(), "may": may, "today": today, "lang": lang,
             "html_lang": "zh-CN" if lang == "zh" else "en", "new_key": idempotency.new_key,
             "IDEMPOTENCY_FIELD": idempotency.FIELD, "role_name": labels.role_name, "status_name": labels.status_name,
-            "action_name": labels.action_name, "timedelta": dt.timedelta}
+            "action_name": labels.action_name, "message": labels.message}
 
 
 # --- money and dates as people read them -------------------------------------------------------------------------

@@ -24,3 +24,19 @@ def status_name(code: str) -> str:
 
 def action_name(code: str) -> str:
     return str(ACTIONS.get(code, code))
+
+#: The schemas' commonest field messages, shown in the page's language (any other message is shown as it is).
+MESSAGES = {
+    "Missing data for required field.": _l("Required."),
+    "Not a valid date.": _l("Not a valid date (YYYY-MM-DD)."),
+    "Not a valid integer.": _l("Not a whole number."),
+    'Not a valid amount: ASCII digits with exactly two decimals, such as "1500000.00".':
+        _l("Not a valid amount, e.g. 1,500,000.00."),
+    "Must be greater than 0.00.": _l("Must be more than 0.00."),
+    "At most 2 decimal places.": _l("At most 2 decimal places."),
+}
+
+
+def message(text: str) -> str:
+    known = MESSAGES.get(text)
+    return str(known) if known is not None else text

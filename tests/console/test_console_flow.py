@@ -129,6 +129,7 @@ def test_a_refused_form_shows_the_field_errors_and_changes_nothing(app, db, worl
     for field in ("amount", "term_days", "renewal-amount"):
         assert f'id="{field}-error"' in html, field
     assert 'aria-invalid="true"' in html
+    assert re.search(r'id="term_days-error">必填。<', html)  # the schema's message, in the page's language
     assert 'value="1,500,000.005"' in html  # what was typed stays in the form
     # A rule of the service (amount above the maturing loan) names its field too.
     r = submit(officer, world, amount="7,000,000.00")

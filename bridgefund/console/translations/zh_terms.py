@@ -80,6 +80,9 @@ ZH = {
         "到期归还的资金使用费（%(days)d 天，按当前费率）：%(fee)s 元",
     "Credit code %(code)s: %(problem)s": "统一社会信用代码 %(code)s：%(problem)s",
     "Credit code %(code)s: check character verified.": "统一社会信用代码 %(code)s：校验位正确。",
+    "Required.": "必填。", "Not a valid date (YYYY-MM-DD).": "日期无效（格式 YYYY-MM-DD）。",
+    "Not a whole number.": "须为整数。", "Not a valid amount, e.g. 1,500,000.00.": "金额无效，例如 1,500,000.00。",
+    "Must be more than 0.00.": "须大于 0.00。", "At most 2 decimal places.": "最多两位小数。",
     "The last 12 months": "近 12 个月", "Bridge loans disbursed per month (10k yuan)": "每月转贷放款（万元）",
     "Pool loans outstanding at month end (10k yuan)": "月末资金池在贷余额（万元）",
 }
