@@ -28,12 +28,21 @@ def token(base: str, username: str) -> str:
 
 
 class Offline:
-    """Aborts, and remembers, every request a browser context makes to another host."""
+    """Aborts, and remembers, every request a browser context makes to another host; remembers every message of
+    the pages' consoles that reports a Content-Security-Policy refusal or a script error."""
 
     def __init__(self) -> None:
         self.escaped: list[str] = []
+        self.page_errors: list[str] = []
 
     def attach(self, context: Any) -> None:
+        def watch(page: Any) -> None:
+            page.on("console", lambda m: self.page_errors.append(m.text)
+                    if m.type == "error" and ("Content Security Policy" in m.text or "Refused" in m.text) else None)
+            page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+
+        context.on("page", watch)
+
         def route(r: Any) -> None:
             if r.request.url.startswith(("http://127.0.0.1:", "data:", "blob:", "about:")):
                 r.continue_()

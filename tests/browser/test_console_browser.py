@@ -160,3 +160,4 @@ def test_the_bridge_loan_story_in_the_browser(browser, console_url) -> None:  # 
     assert found == {}, "serious or critical accessibility violations:\n" + json.dumps(found, ensure_ascii=False,
                                                                                       indent=1)
     assert offline.escaped == [], "requests to other hosts"
+    assert offline.page_errors == [], "script errors or Content-Security-Policy refusals in the pages"
