@@ -1,4 +1,5 @@
-"""The dashboard: the fund and the pool as of any date — the same figures as ``GET /fund`` and ``GET /pool`` — and
+"""The dashboard: the fund and the pool as of any date — the same figures as ``GET /fund`` and ``GET /pool`` —, a row
+per partner bank (``GET /banks``: quota used, NPL ratio against the suspension threshold) and
 the 12-month trend drawn by the monthly report's own SVG chart code (so the console and the PDF draw the same
 figures the same way)."""
 
@@ -15,7 +16,7 @@ from bridgefund.console.base import bp, current_actor, page, wan
 from bridgefund.errors import RuleViolation
 from bridgefund.reports.charts import svg_bar_chart, svg_line_chart
 from bridgefund.schemas.bridge_loan import BridgeLoanAsOfArgs
-from bridgefund.services import fund_figures, pool, reports
+from bridgefund.services import fund_figures, pool, registry, reports
 from bridgefund.web import ANY, access, session, today
 
 
@@ -32,8 +33,10 @@ def dashboard() -> Any:
     fund = fund_figures.position(session(), actor, as_of)
     pool_position = pool.position(session(), actor, as_of)
     months = reports.trend(session(), actor, as_of)
+    banks = registry.bank_rows(session(), registry.list_banks(session(), actor, 1, 100, as_of=as_of).items, as_of)
     return page("console/dashboard.html", fund=fund, pool=pool_position, as_of=as_of, errors={},
-                charts=_charts(months))
+                charts=_charts(months), banks=banks,
+                npl_threshold=pool.current_settings(session()).bank_npl_threshold)
 
 
 def _charts(months: list[dict[str, Any]]) -> list[Markup]:

@@ -236,6 +236,8 @@ def test_the_dashboard_shows_the_figures_of_get_fund_and_get_pool(app, world) ->
         shown = re.search(rf'data-testid="pool-{key}">([^<]+)<', html).group(1)
         assert shown.replace(",", "") == pool[key], key
     assert html.count('data-testid="chart"') == 2 and html.count("<svg") == 2  # the report's own chart code
+    banks = world.get("/banks", as_of="2020-03-25").get_json()["items"]
+    assert html.count('data-testid="bank-row"') == len(banks) and world.bank.latest_name in html
     assert li.get("/dashboard?as_of=1800-01-01").status_code == 422
     officer = signed_in(app, world.officer_user)
     assert officer.get("/dashboard").status_code == 403

@@ -83,6 +83,9 @@ ZH = {
     "Required.": "必填。", "Not a valid date (YYYY-MM-DD).": "日期无效（格式 YYYY-MM-DD）。",
     "Not a whole number.": "须为整数。", "Not a valid amount, e.g. 1,500,000.00.": "金额无效，例如 1,500,000.00。",
     "Must be more than 0.00.": "须大于 0.00。", "At most 2 decimal places.": "最多两位小数。",
-    "The last 12 months": "近 12 个月", "Bridge loans disbursed per month (10k yuan)": "每月转贷放款（万元）",
+    "The last 12 months": "近 12 个月", "Partner banks": "合作银行", "Pool quota": "授信额度",
+    "Quota used": "已用额度", "Use of quota": "额度使用率",
+    "NPL ratio (suspension above %(threshold)s)": "不良率（高于 %(threshold)s 熔断）", "suspended": "已暂停",
+    "active": "正常", "Bridge loans disbursed per month (10k yuan)": "每月转贷放款（万元）",
     "Pool loans outstanding at month end (10k yuan)": "月末资金池在贷余额（万元）",
 }
