@@ -13,7 +13,7 @@ blp = Blueprint("audit", __name__, description="Audit log (append-only)")
 
 
 @blp.get("/audit-events")
-@access("admin", "auditor")
+@access(audit.list_events)
 @blp.arguments(AuditListArgs, location="query")
 @blp.response(200, page_of(AuditEventSchema, keyset=True))
 def list_audit_events(args: dict):  # noqa: ANN201

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bridgefund.api import paging
 from bridgefund.api.blueprint import Blueprint
-from bridgefund.models import Guarantor
 from bridgefund.schemas.common import KeysetListArgs, page_of
 from bridgefund.schemas.registry import (
     BankAsOfArgs,
@@ -18,8 +17,7 @@ from bridgefund.schemas.registry import (
     GuarantorSchema,
 )
 from bridgefund.services import registry
-from bridgefund.services.common import get_or_404
-from bridgefund.web import ANY, access, actor, session, today
+from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
 
@@ -30,7 +28,7 @@ def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
 
 
 @blp.get("/banks")
-@access(ANY)
+@access(registry.list_banks)
 @blp.arguments(BankListArgs, location="query")
 @blp.response(200, page_of(BankSchema, keyset=True))
 def list_banks(args: dict):  # noqa: ANN201
@@ -47,7 +45,7 @@ def list_banks(args: dict):  # noqa: ANN201
 
 
 @blp.post("/banks")
-@access("admin")
+@access(registry.create_bank)
 @blp.arguments(BankCreateSchema)
 @blp.response(201, BankSchema)
 def create_bank(body: dict):  # noqa: ANN201
@@ -64,7 +62,7 @@ def create_bank(body: dict):  # noqa: ANN201
 
 
 @blp.get("/banks/<int:bank_id>")
-@access(ANY)
+@access(registry.get_bank)
 @blp.arguments(BankAsOfArgs, location="query")
 @blp.response(200, BankSchema)
 def get_bank(args: dict, bank_id: int):  # noqa: ANN201
@@ -77,7 +75,7 @@ def get_bank(args: dict, bank_id: int):  # noqa: ANN201
 
 
 @blp.get("/banks/<int:bank_id>/terms")
-@access(ANY)
+@access(registry.bank_terms_history)
 @blp.response(200, BankTermsListSchema)
 def get_bank_terms(bank_id: int):  # noqa: ANN201
     """List a bank's dated terms, oldest first.
@@ -90,7 +88,7 @@ def get_bank_terms(bank_id: int):  # noqa: ANN201
 
 
 @blp.patch("/banks/<int:bank_id>")
-@access("admin")
+@access(registry.update_bank)
 @blp.arguments(BankPatchSchema)
 @blp.response(200, BankSchema)
 def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
@@ -107,7 +105,7 @@ def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
 
 
 @blp.get("/guarantors")
-@access(ANY)
+@access(registry.list_guarantors)
 @blp.arguments(KeysetListArgs, location="query")
 @blp.response(200, page_of(GuarantorSchema, keyset=True))
 def list_guarantors(args: dict):  # noqa: ANN201
@@ -120,7 +118,7 @@ def list_guarantors(args: dict):  # noqa: ANN201
 
 
 @blp.post("/guarantors")
-@access("admin")
+@access(registry.create_guarantor)
 @blp.arguments(GuarantorCreateSchema)
 @blp.response(201, GuarantorSchema)
 def create_guarantor(body: dict):  # noqa: ANN201
@@ -133,18 +131,18 @@ def create_guarantor(body: dict):  # noqa: ANN201
 
 
 @blp.get("/guarantors/<int:guarantor_id>")
-@access(ANY)
+@access(registry.get_guarantor)
 @blp.response(200, GuarantorSchema)
 def get_guarantor(guarantor_id: int):  # noqa: ANN201
     """Show a guarantee institution.
 
     One guarantor with its share. 404 for an unknown id. Changes nothing.
     """
-    return get_or_404(session(), Guarantor, guarantor_id, entity="guarantor")
+    return registry.get_guarantor(session(), guarantor_id)
 
 
 @blp.patch("/guarantors/<int:guarantor_id>")
-@access("admin")
+@access(registry.update_guarantor)
 @blp.arguments(GuarantorPatchSchema)
 @blp.response(200, GuarantorSchema)
 def patch_guarantor(body: dict, guarantor_id: int):  # noqa: ANN201

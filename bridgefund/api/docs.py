@@ -18,7 +18,8 @@ from typing import Any
 from flask import Flask, Response, request
 
 from bridgefund.api.problems import spec_operations
-from bridgefund.web import ANY, PUBLIC, access_rule
+from bridgefund.models import Role
+from bridgefund.web import ANY, PUBLIC, access_rule, view_permission
 
 #: Where flask-smorest's Swagger UI page loads ``swagger-ui-bundle.js`` and friends from (``OPENAPI_SWAGGER_UI_URL``).
 SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
@@ -61,12 +62,12 @@ IDEMPOTENCY_KEY = {
     "example": "7d3c6a1e-boc-renewal-75",
 }
 
-#: Who may call an operation, from its access rule (``bridgefund.web.access``).
+#: Who may call an operation, from its service operation's permission (``bridgefund.authority``).
 ROLE_NAMES = {
-    "admin": "admin",
-    "fund_manager": "fund manager",
-    "bank_officer": "bank officer",
-    "auditor": "auditor",
+    Role.admin: "admin",
+    Role.fund_manager: "fund manager",
+    Role.bank_officer: "bank officer",
+    Role.auditor: "auditor",
 }
 
 _S = "2020-03-02"  # a business date of the demo's spring 2020
@@ -182,6 +183,11 @@ def document_operations(api: Any, app: Flask) -> None:
     spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
     for path, method, op, view in spec_operations(app, spec):
         rule = access_rule(view)
+        permission = view_permission(view)
+        if permission is not None:  # machine-readable: the roles that may call it, and the service operation asked
+            op["x-roles"] = [r.value for r in Role if permission.allows(r)] if PUBLIC not in rule else []
+            op["x-public"] = PUBLIC in rule
+            op["x-operation"] = permission.operation
         if method == "post" and path.startswith("/api/v1/") and rule is not None and PUBLIC not in rule:
             op.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
         example = EXAMPLES.get(f"{method.upper()} {path}")

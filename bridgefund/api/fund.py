@@ -13,14 +13,14 @@ from bridgefund.schemas.fund import (
     FundPositionSchema,
     FundSettingsSchema,
 )
-from bridgefund.services import fund, fund_figures
+from bridgefund.services import fund
 from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("fund", __name__, description="The emergency bridge-loan fund: position, capital, ledger, settings")
 
 
 @blp.get("/fund")
-@access("admin", "fund_manager", "auditor")
+@access(fund.position)
 @blp.arguments(FundAsOfArgs, location="query")
 @blp.response(200, FundPositionSchema)
 def get_fund(args: dict):  # noqa: ANN201
@@ -29,11 +29,11 @@ def get_fund(args: dict):  # noqa: ANN201
     Capital, cash, outstanding principal, cumulative disbursements, fee and penalty income, losses, turnover and average
     days used, all as of the end of `as_of` (the same figures as the monthly report). Changes nothing.
     """
-    return fund_figures.position(session(), actor(), args.get("as_of") or today())
+    return fund.position(session(), actor(), args.get("as_of") or today())
 
 
 @blp.post("/fund/capital")
-@access("admin")
+@access(fund.move_capital)
 @blp.arguments(FundCapitalSchema)
 @blp.response(201, FundLedgerEntrySchema)
 def move_capital(body: dict):  # noqa: ANN201
@@ -47,7 +47,7 @@ def move_capital(body: dict):  # noqa: ANN201
 
 
 @blp.get("/fund/ledger")
-@access("admin", "fund_manager", "auditor")
+@access(fund.list_ledger)
 @blp.arguments(FundLedgerListArgs, location="query")
 @blp.response(200, page_of(FundLedgerEntrySchema, keyset=True))
 def list_ledger(args: dict):  # noqa: ANN201
@@ -60,7 +60,7 @@ def list_ledger(args: dict):  # noqa: ANN201
 
 
 @blp.get("/fund/settings")
-@access("admin", "fund_manager", "auditor")
+@access(fund.get_settings)
 @blp.response(200, FundSettingsSchema)
 def get_settings():  # noqa: ANN201
     """Show the fund's fee tiers, penalty rate, limits and approval rules.
@@ -72,7 +72,7 @@ def get_settings():  # noqa: ANN201
 
 
 @blp.put("/fund/settings")
-@access("admin")
+@access(fund.put_settings)
 @blp.arguments(FundSettingsSchema)
 @blp.response(200, FundSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201

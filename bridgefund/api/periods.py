@@ -22,7 +22,7 @@ class PeriodSchema(Schema):
 
 
 @blp.get("/periods")
-@access("admin", "fund_manager", "auditor")
+@access(periods.list_periods)
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PeriodSchema))
 def list_periods(args: dict):  # noqa: ANN201
@@ -34,7 +34,7 @@ def list_periods(args: dict):  # noqa: ANN201
 
 
 @blp.post("/periods/<string:period>/close")
-@access("admin")
+@access(periods.close_period)
 @blp.response(201, PeriodSchema)
 def close_period(period: str):  # noqa: ANN201
     """Close a month and every earlier one: no value date may fall in them afterwards.

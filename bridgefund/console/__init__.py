@@ -1,32 +1,28 @@
 """The staff console: server-rendered pages (Jinja + htmx) for the four roles, on the same services as the API.
 
 A console view is as thin as an API view: parse the form with the action's marshmallow schema, call the same
-service, render. Permissions and bank scoping come from the services; which buttons to show comes from
-:mod:`bridgefund.console.may`. Signing in uses :mod:`bridgefund.services.auth` (argon2, throttling, audit); the
-browser holds only a signed, HttpOnly cookie naming a server-side session (an API token row that the server can
-revoke and that expires after ``BRIDGEFUND_SESSION_IDLE_MINUTES`` without a request). Every state-changing request
-carries a CSRF token; pages load scripts only from this host (Content-Security-Policy ``script-src 'self'``).
+service, render. Each view names the service operation it performs (``web.access(bridge_loans.approve)``), whose
+declared permission (:mod:`bridgefund.authority`) decides who may open it; bank scoping comes from the services;
+which buttons to show comes from :mod:`bridgefund.console.may` (which asks ``authority.may``). Signing in uses
+:mod:`bridgefund.services.auth` (argon2, throttling, audit); the browser holds only a signed, HttpOnly cookie naming
+a server-side session (an API token row that the server can revoke and that expires after
+``BRIDGEFUND_SESSION_IDLE_MINUTES`` without a request). Every state-changing request carries a CSRF token; pages
+load scripts only from this host (Content-Security-Policy ``script-src 'self'``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask
-from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
 
-#: Checked explicitly by the console's own ``before_request`` (the JSON API authenticates by bearer token instead).
-csrf = CSRFProtect()
-babel = Babel()
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-LANGUAGES = ("zh", "en")
+# account, bridge, dashboard and home add their routes to base.bp when imported.
+from bridgefund.console import account, base, bridge, dashboard, home  # noqa: F401
+from bridgefund.console.base import LANGUAGES, TRANSLATIONS, babel, csrf
+
+__all__ = ["LANGUAGES", "TRANSLATIONS", "babel", "csrf", "init_app"]
 
 
 def init_app(app: Flask) -> None:
     """Cookies, CSRF, translations and the console's blueprint (served at ``/``)."""
-    from bridgefund.console import account, base, bridge, dashboard, home  # noqa: F401 - their routes join base.bp
-
     settings = app.config["BRIDGEFUND"]
     app.config.update(
         SESSION_COOKIE_NAME="bridgefund_session",

@@ -11,13 +11,12 @@ from flask import session as cookie
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from bridgefund.console import LANGUAGES
-from bridgefund.console.base import SESSION_ID, bp, current_actor, page
+from bridgefund.console.base import LANGUAGES, SESSION_ID, bp, current_actor, page
 from bridgefund.errors import DomainError, NotAuthenticated, TooManyRequests
 from bridgefund.models import ApiToken
-from bridgefund.services import auth
+from bridgefund.services import auth, registry
 from bridgefund.services.actor import Actor
-from bridgefund.web import ANY, PUBLIC, access, auth_config, db, session, settings
+from bridgefund.web import PUBLIC, access, auth_config, db, session, settings
 
 # --- sign in and out, password, language -------------------------------------------------------------------------
 
@@ -80,7 +79,7 @@ def _revoke(token: str) -> None:
 
 
 @bp.post("/sign-out")
-@access(ANY)
+@access(auth.revoke)
 def sign_out() -> Any:
     """Sign out: the server-side session is revoked (audited), the cookie emptied."""
     actor = current_actor()
@@ -96,7 +95,7 @@ def sign_out() -> Any:
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@access(ANY)
+@access(auth.change_password)
 def change_password() -> Any:
     """Change one's own password (the current one is asked again); every other session of the user ends."""
     actor = current_actor()
@@ -126,7 +125,8 @@ def set_language() -> Any:
 
 
 @bp.get("/inbox")
-@access(ANY)
+@access(registry.get_user_self)
 def inbox() -> Any:
-    """The notifications inbox (filled by the reminders; empty until they exist)."""
-    return page("console/inbox.html", items=[])
+    """The signed-in user's notifications inbox (filled by the reminders; empty until they exist)."""
+    user = registry.get_user_self(session(), current_actor())
+    return page("console/inbox.html", items=[], user=user)

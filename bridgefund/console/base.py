@@ -10,24 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
 from flask import session as cookie
-from flask_babel import get_locale
+from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
 
 from bridgefund.config import PROJECT_ROOT
-from bridgefund.console import LANGUAGES, csrf, idempotency, labels
+from bridgefund.console import idempotency, labels
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, Forbidden, NotAuthenticated
 from bridgefund.models import ApiToken
 from bridgefund.services import auth
 from bridgefund.services.actor import Actor
-from bridgefund.web import PUBLIC, access_rule, auth_config, http_exception_problem, session, settings, today
+from bridgefund.web import PUBLIC, auth_config, http_exception_problem, session, settings, today, view_permission
 
 bp = Blueprint("console", __name__, template_folder=str(PROJECT_ROOT / "templates"))
+#: Checked explicitly by the console's own ``before_request`` (the JSON API authenticates by bearer token instead).
+csrf = CSRFProtect()
+babel = Babel()
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = ("zh", "en")
 
 #: The cookie's key holding the server-side session's token (an ``api_tokens`` row, revocable, idling out).
 SESSION_ID = "sid"
@@ -75,15 +82,18 @@ def _load_user() -> Response | None:
             _slide_idle_expiry(who.token_id)
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()
-    # Like the API: every console view declares who may open it (web.access); without a declaration, nobody.
-    rule = access_rule(current_app.view_functions.get(request.endpoint or ""))
-    if rule is None:
+    # Like the API: every console view names the service operation it performs (web.access), whose declared
+    # permission (bridgefund.authority) decides who may open it; without a declaration, nobody.
+    permission = view_permission(current_app.view_functions.get(request.endpoint or ""))
+    if permission is None:
         raise Forbidden("this page has no access rule")
-    if g.console_actor is None and PUBLIC not in rule:
+    if g.console_actor is None and PUBLIC not in permission.rule:
         target = url_for("console.sign_in", next=request.full_path if request.method == "GET" else None)
         if htmx():
             return Response(status=204, headers={"HX-Redirect": target})
         return redirect(target)
+    if g.console_actor is not None and not permission.allows(g.console_actor.role):
+        raise Forbidden(f"role {g.console_actor.role} may not open this page (needs {permission.describe()})")
     return None
 
 

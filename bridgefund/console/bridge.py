@@ -8,18 +8,20 @@ refusal shows the problem's field errors beside the fields and changes nothing (
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
 from bridgefund.console import forms, idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
+from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
-from bridgefund.errors import DomainError, Forbidden, RuleViolation
+from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.uscc import normalize_uscc, validate_uscc
 from bridgefund.models import BridgeLoanStatus
 from bridgefund.models.bridge_loan import LENT_STATUSES
@@ -35,7 +37,7 @@ from bridgefund.schemas.bridge_loan import (
     BridgeValueDateSchema,
 )
 from bridgefund.services import bridge_loans, registry
-from bridgefund.web import ANY, access, session, settings, today
+from bridgefund.web import access, session, settings, today
 
 PAGE_SIZE = 25
 #: The application form's fields, named like the JSON members of ``POST /bridge-loans``.
@@ -49,9 +51,10 @@ LIST_FILTERS = ("status", "awaiting", "overdue", "due_from", "due_to", "disburse
 
 @dataclass(frozen=True)
 class Action:
-    """One action on a loan: the API operation it is (for :func:`may`), its schema, its form's fields."""
+    """One action on a loan: the service operation it performs (its permission opens the action's confirmation and
+    its POST, and :func:`may` shows its button), its schema, its form's fields."""
 
-    name: str
+    name: str  # the name of its operation in services.bridge_loans
     label: Any
     schema: type[Schema]
     fields: tuple[str, ...]
@@ -59,6 +62,18 @@ class Action:
     #: The status it moves the loan to (None: the loan must be lent, as for a repayment).
     target: BridgeLoanStatus | None = None
     danger: bool = False
+
+    @property
+    def operation(self) -> Callable[..., Any]:
+        return getattr(bridge_loans, self.name)
+
+    @property
+    def confirm_endpoint(self) -> str:
+        return f"console.confirm_{self.name}"
+
+    @property
+    def do_endpoint(self) -> str:
+        return f"console.do_{self.name}"
 
     def available(self, loan: Any) -> bool:
         if self.target is None:
@@ -79,14 +94,14 @@ ACTIONS = {a.name: a for a in (
 
 
 def _actions_for(actor: Any, loan: Any) -> list[Action]:
-    return [a for a in ACTIONS.values() if may(actor, f"bridge_loans.{a.name}") and a.available(loan)]
+    return [a for a in ACTIONS.values() if may(actor, a.operation) and a.available(loan)]
 
 
 # --- the list ----------------------------------------------------------------------------------------------------
 
 
 @bp.get("/bridge-loans")
-@access(ANY)
+@access(bridge_loans.list_loans)
 def bridge_loans_list() -> Any:
     """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API."""
     actor = current_actor()
@@ -121,12 +136,10 @@ def _banks(actor: Any) -> list[Any]:
 
 
 @bp.get("/bridge-loans/new")
-@access(ANY)
+@access(bridge_loans.submit)
 def new_bridge_loan() -> Any:
     """The application form: enterprise, maturing loan, renewal commitment, amount and term with the fee."""
     actor = current_actor()
-    if not may(actor, "bridge_loans.submit"):
-        raise Forbidden(f"role {actor.role} may not submit bridge-loan applications")
     values = {"enterprise_id": request.args.get("enterprise_id", "")}
     return page("console/bridge_new.html", values=values, errors={}, banks=_banks(actor),
                 enterprise=_enterprise(values["enterprise_id"]))
@@ -140,7 +153,7 @@ def _enterprise(ident: Any) -> Any:
 
 
 @bp.post("/bridge-loans/new")
-@access(ANY)
+@access(bridge_loans.submit)
 def submit_bridge_loan() -> Any:
     """Submit the application (``POST /bridge-loans``, the same schema and service)."""
     actor = current_actor()
@@ -162,7 +175,7 @@ def submit_bridge_loan() -> Any:
 
 
 @bp.get("/bridge-loans/enterprises")
-@access(ANY)
+@access(registry.list_enterprises)
 def enterprise_search() -> Any:
     """Fragment: enterprises whose name or credit code contains the text typed (master data, shared by banks)."""
     q = (request.args.get("q") or "").strip()
@@ -171,16 +184,18 @@ def enterprise_search() -> Any:
 
 
 @bp.get("/bridge-loans/uscc-check")
-@access(ANY)
+@access(registry.list_enterprises)
 def uscc_check() -> Any:
-    """Fragment: whether a unified social credit code is well formed, its check character verified as typed."""
+    """Fragment: whether a unified social credit code is well formed, its check character verified as typed, and
+    the enterprise registered under it, if any."""
     code = normalize_uscc(request.args.get("q") or request.args.get("uscc") or "")
     problem = validate_uscc(code) if code else None
-    return page("console/partials/uscc_check.html", code=code, problem=problem)
+    known = registry.list_enterprises(session(), 1, 1, uscc=code).items if code and not problem else []
+    return page("console/partials/uscc_check.html", code=code, problem=problem, known=known[0] if known else None)
 
 
 @bp.get("/bridge-loans/fee-preview")
-@access(ANY)
+@access(bridge_loans.quote_fee)
 def fee_preview() -> Any:
     """Fragment: the fee for the amount and term typed, under today's fee tiers, if repaid on the due date."""
     raw = forms.collect(request.args, fields=("amount", "term_days"), money=("amount",), ints=("term_days",))
@@ -206,7 +221,7 @@ def _detail_context(loan_id: int, as_of: dt.date | None = None) -> dict[str, Any
 
 
 @bp.get("/bridge-loans/<int:loan_id>")
-@access(ANY)
+@access(bridge_loans.get)
 def bridge_loan(loan_id: int) -> Any:
     """A loan: its terms, approvals, amounts due as of a date, repayments, timeline and the actions open to you."""
     try:
@@ -217,22 +232,13 @@ def bridge_loan(loan_id: int) -> Any:
     return page("console/bridge_detail.html", **_detail_context(loan_id, args.get("as_of")), as_of_errors={})
 
 
-def _action(name: str) -> Action:
-    action = ACTIONS.get(name)
-    if action is None:
-        abort(404)
-    return action
-
-
 def _load_action(action: Action, form: Any) -> dict[str, Any]:
     return forms.load(action.schema(), forms.collect(form, fields=action.fields, money=action.money))
 
 
-@bp.get("/bridge-loans/<int:loan_id>/confirm/<name>")
-@access(ANY)
-def confirm_action(loan_id: int, name: str) -> Any:
+def confirm_action(loan_id: int, action: Action) -> Any:
     """The confirmation of an action: what it will do, with the amounts (a repayment's split), before it is sent."""
-    action = _action(name)
+    name = action.name
     actor = current_actor()
     ctx = _detail_context(loan_id)
     template = "console/partials/confirm.html" if htmx() else "console/bridge_detail.html"
@@ -258,11 +264,9 @@ def confirm_action(loan_id: int, name: str) -> Any:
                 **ctx)
 
 
-@bp.post("/bridge-loans/<int:loan_id>/<name>")
-@access(ANY)
-def do_action(loan_id: int, name: str) -> Any:
+def do_action(loan_id: int, action: Action) -> Any:
     """Carry an action out (the same service call as the API), once per confirmation."""
-    action = _action(name)
+    name = action.name
     actor = current_actor()
     bridge_loans.check_visible(session(), actor, loan_id)
     replay = idempotency.begin(session(), actor)
@@ -295,6 +299,24 @@ def do_action(loan_id: int, name: str) -> Any:
 
 
 def _status(code: str) -> str:
-    from bridgefund.console.labels import status_name
-
     return status_name(code)
+
+
+def _views(action: Action) -> None:
+    """The confirmation (GET) and the action (POST) of ``action``: two views declaring the action's operation."""
+
+    def confirm(loan_id: int) -> Any:
+        return confirm_action(loan_id, action)
+
+    def do(loan_id: int) -> Any:
+        return do_action(loan_id, action)
+
+    for view, rule, verb, method in ((confirm, f"/bridge-loans/<int:loan_id>/confirm/{action.name}", "confirm", "GET"),
+                                     (do, f"/bridge-loans/<int:loan_id>/{action.name}", "do", "POST")):
+        view.__name__ = view.__qualname__ = f"{verb}_{action.name}"
+        view.__doc__ = f"{(confirm_action if verb == 'confirm' else do_action).__doc__} ({action.name})"
+        bp.add_url_rule(rule, view.__name__, access(action.operation)(view), methods=[method])
+
+
+for _action in ACTIONS.values():
+    _views(_action)

@@ -14,27 +14,29 @@ from markupsafe import Markup
 from bridgefund.console import forms
 from bridgefund.console.base import bp, current_actor, page, wan
 from bridgefund.errors import RuleViolation
+from bridgefund.reports import service as reports
 from bridgefund.reports.charts import svg_bar_chart, svg_line_chart
 from bridgefund.schemas.bridge_loan import BridgeLoanAsOfArgs
-from bridgefund.services import fund_figures, pool, registry, reports
-from bridgefund.web import ANY, access, session, today
+from bridgefund.services import fund, pool, registry
+from bridgefund.web import access, session, today
 
 
 @bp.get("/dashboard")
-@access(ANY)
+@access(fund.position)
 def dashboard() -> Any:
-    """The fund's and the pool's positions on a date (staff and auditors; the services refuse officers)."""
+    """The fund's and the pool's positions on a date (the roles ``fund.position`` allows: admins, fund managers,
+    auditors)."""
     actor = current_actor()
     try:
         args = forms.load(BridgeLoanAsOfArgs(), {k: v for k, v in request.args.items() if v.strip()})
     except RuleViolation as err:
         return page("console/dashboard.html", 422, errors=err.errors, fund=None, pool=None, as_of=None)
     as_of = args.get("as_of") or today()
-    fund = fund_figures.position(session(), actor, as_of)
+    fund_position = fund.position(session(), actor, as_of)
     pool_position = pool.position(session(), actor, as_of)
     months = reports.trend(session(), actor, as_of)
     banks = registry.bank_rows(session(), registry.list_banks(session(), actor, 1, 100, as_of=as_of).items, as_of)
-    return page("console/dashboard.html", fund=fund, pool=pool_position, as_of=as_of, errors={},
+    return page("console/dashboard.html", fund=fund_position, pool=pool_position, as_of=as_of, errors={},
                 charts=_charts(months), banks=banks,
                 npl_threshold=pool.current_settings(session()).bank_npl_threshold)
 

@@ -9,7 +9,7 @@ from typing import Any
 from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
 from bridgefund.services import bridge_loans, claims, pool_loans, registry
-from bridgefund.web import ANY, access, session, today
+from bridgefund.web import access, session, today
 
 #: How many rows of each queue the home page lists (the queue's link shows them all).
 QUEUE_ROWS = 5
@@ -20,13 +20,13 @@ def _loans(actor: Any, **filters: Any) -> Any:
 
 
 @bp.get("/")
-@access(ANY)
+@access(registry.get_user_self)
 def home() -> Any:
     """The signed-in user's home: what needs doing, and the figures of their part of the books."""
     actor = current_actor()
     assert actor is not None
     t = today()
-    context: dict[str, Any] = {"as_of": t}
+    context: dict[str, Any] = {"as_of": t, "user": registry.get_user_self(session(), actor)}
     if actor.is_officer:
         bank = registry.get_bank(session(), actor, actor.bank_id)
         used, npl = registry.bank_figures(session(), [bank.id], t)[bank.id]
@@ -38,7 +38,7 @@ def home() -> Any:
             claim_eligible=pool_loans.claim_eligible_count(session(), actor, t),
         )
         return page("console/home_officer.html", **context)
-    if may(actor, "bridge_loans.approve"):
+    if may(actor, bridge_loans.approve):
         queues = [
             ("first_approval", _loans(actor, awaiting="first_approval")),
             ("second_approval", _loans(actor, awaiting="second_approval")),

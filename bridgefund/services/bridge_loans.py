@@ -19,6 +19,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import money_sum
 from bridgefund.errors import (
     Conflict,
@@ -33,6 +34,7 @@ from bridgefund.finance.bridge import Allocation, scheduled_fee
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
+    AuditEvent,
     Bank,
     BridgeApproval,
     BridgeLoan,
@@ -41,9 +43,10 @@ from bridgefund.models import (
     Enterprise,
     LedgerKind,
     Role,
+    User,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms
+from bridgefund.services import audit, bank_terms, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -54,6 +57,7 @@ from bridgefund.services.common import (
     paginate,
 )
 from bridgefund.services.fund import (
+    cash_headroom,
     current_settings,
     lock_fund,
     post,
@@ -109,13 +113,13 @@ def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) ->
 # --- submit -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def submit(
     session: Session, actor: Actor, *, enterprise_id: int, maturing_loan: dict[str, Any], amount: Decimal,
     term_days: int, renewal: dict[str, Any], today: dt.date, bank_id: int | None = None,
     purpose: str | None = None, submitted_on: dt.date | None = None,
 ) -> BridgeLoan:
     """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
     check_value_date(session, on, today, "submitted_on")
@@ -140,7 +144,7 @@ def submit(
         errors.setdefault("amount", []).append(
             f"must not exceed {percent(rules.max_share_of_renewal)} of the renewal amount, i.e. "
             f"{money(limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN))}")
-    term = term_problem(rules.max_term_days, term_days)
+    term = _term_problem(rules.max_term_days, term_days)
     if term:
         errors.setdefault("term_days", []).append(term)
     # Only the submitting bank's own loans count here: whatever answers an officer may carry no figure of another
@@ -167,7 +171,7 @@ def submit(
     return loan
 
 
-def term_problem(max_term_days: int, term_days: int) -> str | None:
+def _term_problem(max_term_days: int, term_days: int) -> str | None:
     """Why ``term_days`` is not an allowed term (the fund's ``max_term_days``), or None."""
     if not 1 <= term_days <= max_term_days:
         return f"must be between 1 and {max_term_days} days"
@@ -207,22 +211,11 @@ def _check_enterprise_cap(session: Session, loan: BridgeLoan, cap: Decimal) -> N
             enterprise_open_amount=money(committed))
 
 
-#: Key of the PostgreSQL advisory lock that numbers one year's applications one at a time ("BL").
-REFERENCE_LOCK = 0x424C
-
-
 def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
-    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application).
-
-    Numbering is serialised per year: a transaction-scoped advisory lock on PostgreSQL (held to the commit),
-    SQLite's single writer otherwise. The unique (year, number) constraint stays as the safety net.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK, loan.reference_year)))
-    last = session.scalar(select(func.max(BridgeLoan.reference_no))
-                          .where(BridgeLoan.reference_year == loan.reference_year))
-    loan.reference_no = (last or 0) + 1
-    loan.reference = f"BL-{loan.reference_year}-{loan.reference_no:06d}"
+    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application;
+    :mod:`services.references` serialises the numbering)."""
+    loan.reference_no = references.next_number(session, "BL", loan.reference_year)
+    loan.reference = references.format_reference("BL", loan.reference_year, loan.reference_no)
     session.add(loan)
     session.flush()
 
@@ -230,6 +223,7 @@ def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
 # --- review -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.fund_manager)
 def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None,
             today: dt.date | None = None, decided_on: dt.date | None = None) -> BridgeLoan:
     """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves.
@@ -237,7 +231,6 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
     ``decided_on`` is the decision's business date (default today): not before the application, not in the
     future, not in a closed month (``services.common.decision_date``).
     """
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.approved, "approve")
     decided_on = decision_date(session, decided_on, today, loan.submitted_on, "the application")
@@ -282,10 +275,10 @@ def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target:
     return loan
 
 
+@allows(Role.fund_manager)
 def reject(session: Session, actor: Actor, loan_id: int, *, reason: str, today: dt.date | None = None,
            decided_on: dt.date | None = None) -> BridgeLoan:
     """Reject an application on ``decided_on`` (business date, default today; rules as for an approval)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.rejected, "reject")
@@ -298,15 +291,15 @@ def authorised_on(loan: BridgeLoan) -> dt.date | None:
     return max((a.decided_on for a in loan.approvals), default=None)
 
 
+@allows(Role.bank_officer)
 def withdraw(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
     """The submitting bank's officer withdraws an application that is still ``submitted``."""
-    actor.require(Role.bank_officer)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.withdrawn, "withdraw", (reason or "").strip() or None)
 
 
+@allows(Role.fund_manager)
 def cancel(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.cancelled, "cancel", (reason or "").strip() or None)
 
@@ -333,14 +326,15 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
     return [Repayment(r.value_date, r.amount) for r in loan.repayments]
 
 
+@allows(SIGNED_IN)
 def due_on(value_date: dt.date, term_days: int) -> dt.date:
     """The due date of a loan disbursed on ``value_date`` (what a disbursement's confirmation shows beforehand)."""
     return value_date + dt.timedelta(days=term_days)
 
 
+@allows(Role.fund_manager)
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
-    actor.require(Role.fund_manager)
     check_not_future(value_date, today)
     # Lock order everywhere: the loan row, then the fund row (held only for the cash check and the writes).
     loan = _load(session, actor, loan_id, lock=True)
@@ -374,10 +368,10 @@ class RepaymentResult:
     loan: BridgeLoan
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
           external_ref: str, today: dt.date) -> RepaymentResult:
     """Record money received for a loan, split penalty → fee → principal; the loan is ``repaid`` once settled."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     external_ref = external_ref.strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
@@ -417,10 +411,10 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     return RepaymentResult(repayment=rep, loan=loan)
 
 
+@allows(Role.fund_manager)
 def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date,
                     today: dt.date) -> BridgeLoan:
     """Declare a disbursed loan in default, once it is at least ``default_after_days`` overdue on ``value_date``."""
-    actor.require(Role.fund_manager)
     check_value_date(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.defaulted, "default")
@@ -446,10 +440,10 @@ def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date:
     return loan
 
 
+@allows(Role.fund_manager)
 def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, value_date: dt.date,
               today: dt.date) -> BridgeLoan:
     """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     check_not_future(value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
@@ -473,10 +467,10 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
     return loan
 
 
+@allows(Role.fund_manager)
 def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
             today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
-    actor.require(Role.fund_manager)
     lock_fund(session, value_date, today, lock=False)  # money in
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state is not S.written_off:
@@ -532,10 +526,12 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
     return loans
 
 
+@allows(SIGNED_IN)
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
     return with_figures([_load(session, actor, loan_id)], as_of)[0]
 
 
+@allows(SIGNED_IN)
 def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,
@@ -578,6 +574,7 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
     return result
 
 
+@allows(SIGNED_IN)
 def count_by_status(session: Session, actor: Actor, *, bank_id: int | None = None) -> dict[str, int]:
     """How many loans are in each status (an officer: their bank's only), in one aggregate query."""
     stmt = bank_scoped(select(BridgeLoan.status, func.count()).group_by(BridgeLoan.status), BridgeLoan.bank_id, actor,
@@ -598,11 +595,12 @@ class FeeQuote:
     max_term_days: int
 
 
+@allows(SIGNED_IN)
 def quote_fee(session: Session, *, amount: Decimal, term_days: int, value_date: dt.date) -> FeeQuote:
     """The fee for ``amount`` over ``term_days`` days from ``value_date`` (finance.bridge.scheduled_fee), with the
     tiers in force now — an application keeps the settings in force at its approval. 422 for a term out of range."""
     rules = current_settings(session)
-    term = term_problem(rules.max_term_days, term_days)
+    term = _term_problem(rules.max_term_days, term_days)
     if term:
         raise RuleViolation.on("term_days", term)
     terms = BridgeTerms(principal=amount, value_date=value_date, due_date=due_on(value_date, term_days),
@@ -611,11 +609,11 @@ def quote_fee(session: Session, *, amount: Decimal, term_days: int, value_date: 
                     max_term_days=rules.max_term_days)
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def preview_repayment(session: Session, actor: Actor, loan_id: int, *, amount: Decimal,
                       value_date: dt.date) -> Allocation:
     """How a repayment of ``amount`` on ``value_date`` would be split (penalty → fee → principal), without storing
     anything: the same allocation :func:`repay` books. 422 for an overpayment or a date before the last movement."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     return _split(_load(session, actor, loan_id), amount, value_date)
 
 
@@ -638,11 +636,10 @@ def _split(loan: BridgeLoan, amount: Decimal, value_date: dt.date) -> Allocation
         ) from None
 
 
+@allows(SIGNED_IN)
 def history(session: Session, actor: Actor, loan_id: int) -> list[tuple[Any, str | None]]:
     """The loan's audit events, oldest first, each with the acting user's name: the timeline of its detail page
     (scoped like the loan: another bank's loan is 404 for an officer)."""
-    from bridgefund.models import AuditEvent, User
-
     _load(session, actor, loan_id)
     stmt = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
             .where(AuditEvent.entity_type == ENTITY, AuditEvent.entity_id == loan_id).order_by(AuditEvent.id))
@@ -660,11 +657,9 @@ class ApprovalContext:
     headroom_on: dt.date
 
 
+@allows(Role.fund_manager)
 def approval_context(session: Session, actor: Actor, loan_id: int, *, on: dt.date) -> ApprovalContext:
     """The figures beside the approve button (fund managers only: they span every bank)."""
-    from bridgefund.services.fund import cash_headroom
-
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id)
     headroom, headroom_on = cash_headroom(session, on)
     return ApprovalContext(

@@ -33,9 +33,9 @@ def _bridge_loan(f: Any, bank: Any) -> Resource:
 
 def _pool_loan(f: Any, bank: Any) -> Resource:
     """A pool loan of ``bank`` started 2020-01-15 that never pays (the pool funded, the bank given quota)."""
+    from bridgefund.figures.pool import ledger_totals
     from bridgefund.services import bank_terms, pool, pool_loans
     from bridgefund.services.actor import SYSTEM
-    from bridgefund.services.pool_figures import ledger_totals
 
     today = dt.date(2020, 12, 31)
     if ledger_totals(f.session).contributions == 0:
@@ -84,9 +84,10 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
 # --- valid request bodies ------------------------------------------------------------------------------------------
 #
 # The matrix sends every operation a body its schema accepts (the test loads each through the view's own schema), so
-# a refusal comes from the access rule or the service's own check, never from a 422 of the body. Each starts from the
-# operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or must name the test's
-# own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the caller's role.
+# a refusal comes from the operation's declared permission (``bridgefund.authority``), never from a 422 of the body.
+# Each starts from the operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or
+# must name the test's own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the
+# caller's role.
 
 Body = Callable[[Any, Any, str], dict[str, Any]]
 
@@ -272,4 +273,118 @@ QUERIES: dict[str, str] = {
 #: The one answer other than a success that an allowed role's valid request gets, and why.
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
+}
+
+
+# --- operations no route performs -----------------------------------------------------------------------------------
+#
+# A declared operation the API does not expose (the command line calls it) is called here directly, as each role, so
+# that its permission is exercised like every routed one's (``test_routes_and_declarations_match`` keeps this list
+# exactly the declared operations without a route).
+
+
+def _sweep_suspensions(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool
+
+    return pool.sweep_suspensions(f.session, actor, _TODAY)
+
+
+# The staff console's operations (bridgefund/console performs them; the API has no route for them).
+
+
+def _active_bank(f: Any, actor: Any) -> Any:
+    """The officer's own bank; for the other roles the test's first bank, a partner since before the provider's loans
+    (a new one could not start in a period the matrix has closed)."""
+    from sqlalchemy import select
+
+    from bridgefund.models import Bank
+
+    if actor.bank_id:
+        return f.session.get(Bank, actor.bank_id)
+    return f.session.scalars(select(Bank).order_by(Bank.id)).first()
+
+
+def _loan_of(f: Any, actor: Any) -> int:
+    """A submitted bridge loan the actor sees (of the officer's own bank)."""
+    return _bridge_loan(f, _active_bank(f, actor)).value
+
+
+def _change_password(f: Any, actor: Any) -> Any:
+    from bridgefund.services import auth
+
+    return auth.change_password(f.app.extensions["bridgefund.auth"], f.session, actor,
+                                current_password="Test-pass-123", new_password="Changed-pass-456",
+                                keep_token_id=None, now=dt.datetime.now(dt.UTC))
+
+
+def _approval_context(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.approval_context(f.session, actor, _loan_of(f, actor), on=_FIRST)
+
+
+def _preview_repayment(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    loan_id = _loan_of(f, actor)
+    _disbursed(f, loan_id)
+    return bridge_loans.preview_repayment(f.session, actor, loan_id, amount=Decimal("100.00"),
+                                          value_date=_FIRST + dt.timedelta(days=1))
+
+
+def _history(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.history(f.session, actor, _loan_of(f, actor))
+
+
+def _count_by_status(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.count_by_status(f.session, actor)
+
+
+def _due_on(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.due_on(_FIRST, 7)
+
+
+def _quote_fee(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.quote_fee(f.session, amount=Decimal("1000000.00"), term_days=7, value_date=_FIRST)
+
+
+def _claim_eligible_count(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool_loans
+
+    return pool_loans.claim_eligible_count(f.session, actor, _TODAY)
+
+
+def _bank_rows(f: Any, actor: Any) -> Any:
+    from bridgefund.services import registry
+
+    return registry.bank_rows(f.session, [_active_bank(f, actor)], _TODAY)
+
+
+def _trend(f: Any, actor: Any) -> Any:
+    from bridgefund.reports import service
+
+    return service.trend(f.session, actor, _TODAY)
+
+
+#: Operation name (``bridgefund.authority``) → how to call it as ``actor``.
+UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
+    "pool.sweep_suspensions": _sweep_suspensions,
+    "auth.change_password": _change_password,
+    "bridge_loans.approval_context": _approval_context,
+    "bridge_loans.preview_repayment": _preview_repayment,
+    "bridge_loans.history": _history,
+    "bridge_loans.count_by_status": _count_by_status,
+    "bridge_loans.due_on": _due_on,
+    "bridge_loans.quote_fee": _quote_fee,
+    "pool_loans.claim_eligible_count": _claim_eligible_count,
+    "registry.bank_rows": _bank_rows,
+    "reports.service.trend": _trend,
 }

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bridgefund import authority
 from bridgefund.console.base import CSP
+from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
 from bridgefund.models import ApiToken, BridgeLoan
 from tests.bridge_support import World, counts
@@ -183,8 +185,15 @@ ROLE_PAGES = {
                                                                                "admin", "auditor")},
     "/bridge-loans/{loan}": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
                              "other_officer": 404},
-    "/bridge-loans/{loan}/confirm/approve": {"bank_officer": 403, "fund_manager": 200, "other_officer": 404},
+    "/bridge-loans/{loan}/confirm/approve": {"bank_officer": 403, "fund_manager": 200, "other_officer": 403},
     "/bridge-loans/{loan}/confirm/nonsense": {"fund_manager": 404},
+    # Every action's confirmation: a role its operation does not allow gets 403 before the loan is looked up (also
+    # for another bank's loan); an officer it allows gets 404 for another bank's loan.
+    **{f"/bridge-loans/{{loan}}/confirm/{name}": {
+        **{role: 403 for role in ("bank_officer", "fund_manager", "admin", "auditor")
+           if not authority.permission_of(action.operation).allows(role)},
+        "other_officer": 404 if authority.permission_of(action.operation).allows("bank_officer") else 403,
+    } for name, action in ACTIONS.items() if name != "approve"},
 }
 
 
@@ -197,8 +206,7 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
     browsers = {role: signed_in(app, user) for role, user in users.items()}
     console_gets = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")
                     and "GET" in (r.methods or ())}
-    covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("/approve", "/<name>")
-               .replace("/nonsense", "/<name>") for p in ROLE_PAGES}
+    covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>") for p in ROLE_PAGES}
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():
