@@ -187,6 +187,9 @@ ROLE_PAGES = {
                              "other_officer": 404},
     "/bridge-loans/{loan}/confirm/approve": {"bank_officer": 403, "fund_manager": 200, "other_officer": 403},
     "/bridge-loans/{loan}/confirm/nonsense": {"fund_manager": 404},
+    "/pool-loans": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    # Every role may open a pool loan's page (tests/console/test_console_pool.py); this world has none: 404.
+    "/pool-loans/{loan}": {"bank_officer": 404, "fund_manager": 404, "admin": 404, "auditor": 404},
     # Every action's confirmation: a role its operation does not allow gets 403 before the loan is looked up (also
     # for another bank's loan); an officer it allows gets 404 for another bank's loan.
     **{f"/bridge-loans/{{loan}}/confirm/{name}": {

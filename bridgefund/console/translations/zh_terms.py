@@ -88,4 +88,8 @@ ZH = {
     "NPL ratio (suspension above %(threshold)s)": "不良率（高于 %(threshold)s 熔断）", "suspended": "已暂停",
     "active": "正常", "Bridge loans disbursed per month (10k yuan)": "每月转贷放款（万元）",
     "Pool loans outstanding at month end (10k yuan)": "月末资金池在贷余额（万元）",
+    "Pool loans": "风险补偿资金池贷款", "Pool loan": "资金池贷款", "Contract": "合同编号", "Annual rate": "年利率",
+    "Start date": "起始日", "%(n)d months": "%(n)d 个月", "Pool share": "资金池分担比例", "Classification": "五级分类",
+    "Schedule": "还款计划", "Interest": "利息", "Principal paid": "已还本金", "Interest paid": "已还利息",
+    "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
 }
