@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tests.console_support import signed_in, visible_text
+from bridgefund.models import PoolRepayment
+from tests.console_support import one_time_key, signed_in, visible_text
 from tests.pool_support import PoolWorld
 
 
@@ -64,3 +65,47 @@ def test_bad_filters_are_field_errors_not_500(app, world) -> None:  # noqa: ANN0
 def test_signed_out_is_sent_to_sign_in(client, world) -> None:  # noqa: ANN001
     r = client.get("/pool-loans")
     assert r.status_code == 302 and "/sign-in" in r.headers["Location"]
+
+
+def test_recording_a_repayment_confirms_first_and_acts_once(app, db, world) -> None:  # noqa: ANN001
+    loan = world.loan()
+    officer = signed_in(app, world.officer_user)
+    page = officer.text(f"/pool-loans/{loan['id']}")
+    assert 'data-testid="action-repay"' in page
+    form = {"amount": "１００,０００.００", "value_date": "2020-02-15", "external_ref": "R-<i>9</i>"}
+    confirm = officer.text(f"/pool-loans/{loan['id']}/confirm/repay", query_string=form)
+    assert 'data-testid="confirm-repay"' in confirm and "100,000.00" in confirm
+    assert "<i>9</i>" not in confirm and "R-&lt;i&gt;9&lt;/i&gt;" in confirm
+    assert db.query(PoolRepayment).count() == 0  # the confirmation stores nothing
+    data = {**form, "idempotency_key": one_time_key(confirm)}
+    r = officer.post(f"/pool-loans/{loan['id']}/repay", data)
+    assert r.status_code == 303
+    again = officer.post(f"/pool-loans/{loan['id']}/repay", data)  # a double submit: replayed, not booked twice
+    assert again.status_code == 303 and again.headers.get("Idempotent-Replayed") == "true"
+    assert db.query(PoolRepayment).count() == 1
+    api = world.get(f"/pool-loans/{loan['id']}").get_json()
+    assert [(x["amount"], x["external_ref"]) for x in api["repayments"]] == [("100000.00", "R-<i>9</i>")]
+
+
+def test_a_refused_repayment_shows_the_field_and_changes_nothing(app, db, world, factory) -> None:  # noqa: ANN001
+    loan = world.loan()
+    officer = signed_in(app, world.officer_user)
+    r = officer.get(f"/pool-loans/{loan['id']}/confirm/repay",
+                    query_string={"amount": "abc", "value_date": "2020-02-15", "external_ref": "R1"})
+    assert r.status_code == 422 and 'id="amount-error"' in r.get_data(as_text=True)
+    valid = {"amount": "100.00", "value_date": "2020-02-15", "external_ref": "R1"}
+    key = one_time_key(officer.text(f"/pool-loans/{loan['id']}/confirm/repay", query_string=valid))
+    r = officer.post(f"/pool-loans/{loan['id']}/repay",
+                     {"amount": "100.00", "value_date": "2019-12-01", "external_ref": "R1", "idempotency_key": key})
+    assert r.status_code == 422 and 'id="value_date-error"' in r.get_data(as_text=True)
+    assert officer.post(f"/pool-loans/{loan['id']}/repay", {"amount": "100.00"}, csrf=False).status_code == 400
+    # An auditor has no button and is refused; another bank's officer gets 404.
+    auditor = signed_in(app, factory.make_user("auditor"))
+    assert 'data-testid="action-repay"' not in auditor.text(f"/pool-loans/{loan['id']}")
+    assert auditor.get(f"/pool-loans/{loan['id']}/confirm/repay").status_code == 403
+    other = signed_in(app, factory.make_user("bank_officer", world.other_bank))
+    key = one_time_key(other.text("/bridge-loans/new"))
+    r = other.post(f"/pool-loans/{loan['id']}/repay",
+                   {"amount": "100.00", "value_date": "2020-02-15", "external_ref": "R2", "idempotency_key": key})
+    assert r.status_code == 404
+    assert db.query(PoolRepayment).count() == 0

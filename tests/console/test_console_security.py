@@ -190,6 +190,7 @@ ROLE_PAGES = {
     "/pool-loans": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     # Every role may open a pool loan's page (tests/console/test_console_pool.py); this world has none: 404.
     "/pool-loans/{loan}": {"bank_officer": 404, "fund_manager": 404, "admin": 404, "auditor": 404},
+    "/pool-loans/{loan}/confirm/repay": {"bank_officer": 404, "fund_manager": 404, "admin": 403, "auditor": 403},
     # Every action's confirmation: a role its operation does not allow gets 403 before the loan is looked up (also
     # for another bank's loan); an officer it allows gets 404 for another bank's loan.
     **{f"/bridge-loans/{{loan}}/confirm/{name}": {

@@ -92,4 +92,5 @@ ZH = {
     "Start date": "起始日", "%(n)d months": "%(n)d 个月", "Pool share": "资金池分担比例", "Classification": "五级分类",
     "Schedule": "还款计划", "Interest": "利息", "Principal paid": "已还本金", "Interest paid": "已还利息",
     "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
+    "Repayment of %(amount)s recorded on %(reference)s.": "已为 %(reference)s 记录回款 %(amount)s 元。",
 }
