@@ -145,7 +145,16 @@ def test_the_bridge_loan_story_in_the_browser(browser, console_url) -> None:  # 
     assert ENTERPRISE not in stranger.content()
     axe["loan list"] = axe_violations(stranger)
 
-    # 7. The language switch turns the pages to English.
+    # 7. The officer's pool loans: the list, and a loan's schedule and repayment form.
+    officer.goto("/pool-loans")
+    axe["pool loans"] = axe_violations(officer)
+    officer.locator("main table tbody a").first.click()
+    officer.wait_for_load_state()
+    assert officer.get_by_test_id("schedule").count() == 1
+    axe["pool loan"] = axe_violations(officer)
+    officer.goto(loan_url)
+
+    # 8. The language switch turns the pages to English.
     officer.get_by_role("button", name="English").click()
     officer.wait_for_load_state()
     assert officer.locator("html").get_attribute("lang") == "en"
