@@ -28,9 +28,10 @@ install: system-deps $(VENV)/.installed
 install-test: system-deps $(VENV)/.installed-test
 
 # Operating-system packages the project needs, skipped when present: the CJK font embedded in the PDF reports, the
-# fallback face for rare ideographs of names (HanaMinB: CJK Extensions B-F), and HarfBuzz's subsetter (WeasyPrint
-# subsets fonts 6x faster with it; see docs/rendering.md).
-SYSTEM_PACKAGES := fonts-noto-cjk fonts-hanazono libharfbuzz-subset0
+# fallback face for rare ideographs of names (HanaMinB: CJK Extensions B-F), HarfBuzz's subsetter (WeasyPrint
+# subsets fonts 6x faster with it; see docs/rendering.md), and Debian's Chromium for the console's browser tests
+# (tests/browser; `playwright install` would download a browser, which an intranet machine cannot).
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-hanazono libharfbuzz-subset0 chromium
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 		echo "installing $(SYSTEM_PACKAGES)"; \
@@ -43,7 +44,7 @@ system-deps:
 run: install
 	$(BIN)/bridgefund db upgrade
 	$(BIN)/bridgefund demo --if-empty
-	@echo "BridgeFund API on http://$(HOST):$(PORT)/api/v1 — docs at http://$(HOST):$(PORT)/api/docs; a queue consumer alongside (Ctrl-C stops both)"
+	@echo "BridgeFund console on http://$(HOST):$(PORT)/ — API on http://$(HOST):$(PORT)/api/v1, docs at /api/docs; a queue consumer alongside (Ctrl-C stops both)"
 	@trap 'kill -INT $$consumer 2>/dev/null; wait $$consumer' EXIT; \
 	$(BIN)/bridgefund jobs consumer --workers $(CONSUMER_WORKERS) & consumer=$$!; \
 	$(BIN)/gunicorn -c python:bridgefund.gunicorn_conf --bind $(HOST):$(PORT) --workers $(WORKERS) \
@@ -52,13 +53,14 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 
-# The whole suite on SQLite (the variable emptied, PostgreSQL-only tests deselected), then again on PostgreSQL
-# when BRIDGEFUND_TEST_DATABASE_URL is set (crash tests included), then the dependency audit.
+# The whole suite on SQLite (the variable emptied, PostgreSQL-only tests deselected; the console's browser tests
+# run here, against their own demo server), then again on PostgreSQL when BRIDGEFUND_TEST_DATABASE_URL is set
+# (crash tests included, browser tests not repeated), then the dependency audit.
 test: install-test lint
 	BRIDGEFUND_TEST_DATABASE_URL= $(BIN)/pytest -q -m "not postgres" $(PYTEST_ARGS)
 	@if [ -n "$$BRIDGEFUND_TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL: $$BRIDGEFUND_TEST_DATABASE_URL"; \
-		$(BIN)/pytest -q $(PYTEST_ARGS) tests --ignore=tests/unit; \
+		$(BIN)/pytest -q $(PYTEST_ARGS) tests --ignore=tests/unit --ignore=tests/browser; \
 	else \
 		echo "BRIDGEFUND_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi

@@ -22,10 +22,10 @@ class BoundedInt(IntegerConverter):
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
+    """Build the app: settings, database, auth, request handling, API blueprints, the staff console, CLI."""
     # Imported here, not at the top: importing the package (``bridgefund.finance`` alone, the migrations) must not
     # load Flask and the whole application.
-    from bridgefund import jobs, metrics, web
+    from bridgefund import console, jobs, metrics, web
     from bridgefund.api import docs
     from bridgefund.api.app import register as register_api
     from bridgefund.api.problems import document_problems
@@ -71,5 +71,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     document_problems(smorest_api, app)
     docs.document_operations(smorest_api, app)
     docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])
+    console.init_app(app)
     register_commands(app)
     return app

@@ -51,6 +51,10 @@ class Settings:
     testing: bool = False
     #: Fixed "today" (YYYY-MM-DD) for demos and tests; empty means the real date in ``timezone``.
     today: str = ""
+    #: The staff console signs a user out after this many minutes without a request.
+    session_idle_minutes: int = 30
+    #: ``Secure`` on the console's session cookie (HTTPS only): "1"/"0"; empty means on in production only.
+    secure_cookies: str = ""
     instance_dir: str = field(default_factory=lambda: str(PROJECT_ROOT / "instance"))
     #: Redis URL of the task queue (``redis://host:6379/0``); empty means the embedded SQLite queue.
     redis_url: str = ""
@@ -62,6 +66,13 @@ class Settings:
     metrics_token: str = ""
     #: A consumer whose last heartbeat is older than this many seconds is down (``/healthz`` answers 503).
     worker_stale_seconds: int = 180
+
+    @property
+    def cookies_secure(self) -> bool:
+        """Whether the console's session cookie is sent over HTTPS only (default: in production)."""
+        if self.secure_cookies == "":
+            return self.env == "production"
+        return self.secure_cookies in ("1", "true")
 
     @property
     def tz(self) -> ZoneInfo:
@@ -89,6 +100,8 @@ _ENV = {
     "huey_sqlite": "BRIDGEFUND_HUEY_SQLITE",
     "metrics_token": "BRIDGEFUND_METRICS_TOKEN",
     "worker_stale_seconds": "BRIDGEFUND_WORKER_STALE_SECONDS",
+    "session_idle_minutes": "BRIDGEFUND_SESSION_IDLE_MINUTES",
+    "secure_cookies": "BRIDGEFUND_SECURE_COOKIES",
 }
 
 
@@ -128,6 +141,10 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise ConfigError(f"BRIDGEFUND_TIMEZONE: unknown timezone {s.timezone!r}") from exc
     if s.token_ttl_minutes <= 0:
         raise ConfigError("BRIDGEFUND_TOKEN_TTL_MINUTES must be a positive number of minutes")
+    if s.session_idle_minutes <= 0:
+        raise ConfigError("BRIDGEFUND_SESSION_IDLE_MINUTES must be a positive number of minutes")
+    if s.secure_cookies not in ("", "0", "1", "true", "false"):
+        raise ConfigError("BRIDGEFUND_SECURE_COOKIES must be 1 or 0 (empty: on in production)")
     if s.exact_total_limit < 0:
         raise ConfigError("BRIDGEFUND_EXACT_TOTAL_LIMIT must be a number of rows, 0 or more")
     if not s.secret_key:

@@ -3,8 +3,8 @@
 Layers, lowest first (a module may import its own layer and the layers below, never above):
 
     base (db, errors, messages, text, config, migrate) ← finance ← models (and authority) ← figures (and parsing)
-        ← services ← reports, schemas ← api, cli, web, demo, jobs/, metrics, the package's create_app
-        (and console/, notify/ later)
+        ← services ← reports, schemas ← api, cli, web, demo, console, jobs/, metrics, the package's create_app
+        (and notify/ later)
 
 Every import counts, the ones inside functions too. A package importing its own submodules (parent → child,
 e.g. ``create_app`` registering the blueprints) is not an edge, as in ``shared/tools/imports.py``.

@@ -16,31 +16,15 @@ from bridgefund.schemas.registry import (
     GuarantorPatchSchema,
     GuarantorSchema,
 )
-from bridgefund.services import bank_terms, registry
+from bridgefund.services import registry
 from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
 
 
 def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
-    """Each bank as a record: the terms in force on ``as_of`` (default today; services.bank_terms) and its pool
-    figures that day (quota used, NPL ratio), each computed in one query for the whole page."""
-    on = as_of or today()
-    ids = [b.id for b in banks]
-    figures = registry.bank_figures(session(), ids, on)
-    terms = bank_terms.shown_terms(session(), ids, on)
-    out = []
-    for b in banks:
-        t = terms[b.id]
-        used, npl = figures[b.id]
-        out.append({
-            "id": b.id, "code": b.code, "name": t.name, "status": t.status, "pool_quota": t.pool_quota,
-            "pool_quota_used": used, "pool_share": t.pool_share, "npl_ratio": npl, "suspended_on": t.suspended_on,
-            "status_reason": b.status_reason if t.newest_status else t.status_reason,
-            "created_at": b.created_at, "partner_since": t.partner_since,
-            "terms_effective_from": t.effective_from,
-        })
-    return out
+    """Each bank as a record: the terms in force on ``as_of`` (default today) and its pool figures that day."""
+    return registry.bank_rows(session(), banks, as_of or today())
 
 
 @blp.get("/banks")

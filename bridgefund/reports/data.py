@@ -476,6 +476,12 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
     return {"rows": rows, "count": int(count), "amount": _money(amount)}
 
 
+def trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
+    """The 12 months ending with ``last``'s month, as the monthly report's trend chart and table show them (the
+    staff console's dashboard draws the same)."""
+    return _trend(session, last)
+
+
 def _trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
     """The 12 months ending with the period: bridge lending per month and outstanding at month end, pool
     lending per month and pool outstanding at month end (5 grouped queries)."""

@@ -45,6 +45,7 @@ from bridgefund.reports.data import (
     monthly_report_data,
     parse_period,
 )
+from bridgefund.reports.data import trend as trend_data
 from bridgefund.reports.render import FontMissing, RenderError
 from bridgefund.services import audit, bridge_loans, jobs
 from bridgefund.services.actor import Actor
@@ -171,6 +172,12 @@ def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, peri
     target = Path(reports_dir) / relative
     after_commit(session, lambda: write_atomically(target, pdf))
     return report
+
+
+@allows(Role.admin, Role.fund_manager, Role.auditor)
+def trend(session: Session, actor: Actor, as_of: dt.date) -> list[dict[str, Any]]:
+    """The 12-month trend of bridge and pool lending up to ``as_of`` (the roles that see the fund's figures)."""
+    return trend_data(session, as_of)
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)

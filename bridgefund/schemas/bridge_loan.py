@@ -232,6 +232,11 @@ class BridgeLoanListArgs(KeysetListArgs):
     overdue = fields.Boolean()
     disbursed_from = BusinessDate()
     disbursed_to = BusinessDate()
+    due_from = BusinessDate(metadata={"description": "lent loans (disbursed or defaulted) due on or after this date"})
+    due_to = BusinessDate(metadata={"description": "lent loans (disbursed or defaulted) due on or before this date"})
+    awaiting = fields.String(validate=validate.OneOf(["first_approval", "second_approval"]), metadata={
+        "description": "applications under review waiting for their first approval, or for the second one (dual "
+                       "approval at or above the threshold)"})
     as_of = BusinessDate(metadata={"description": "evaluate accruals (and `overdue`) on this date"})
     view = fields.String(validate=validate.OneOf(LIST_VIEWS), metadata={
         "description": "`full` (default): each loan as `GET /bridge-loans/{id}` shows it, accruals as of `as_of` "
@@ -242,6 +247,8 @@ class BridgeLoanListArgs(KeysetListArgs):
     def _range(self, data: dict, **_kw: object) -> None:
         if data.get("disbursed_from") and data.get("disbursed_to") and data["disbursed_from"] > data["disbursed_to"]:
             raise ValidationError("must not be after disbursed_to", "disbursed_from")
+        if data.get("due_from") and data.get("due_to") and data["due_from"] > data["due_to"]:
+            raise ValidationError("must not be after due_to", "due_from")
 
 
 class BridgeLoanAsOfArgs(StrictSchema):

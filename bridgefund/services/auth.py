@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridgefund.authority import PUBLIC, SIGNED_IN, allows
@@ -187,3 +187,28 @@ def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datet
 def revoke(session: Session, actor: Actor, api_token: ApiToken, *, now: dt.datetime) -> None:
     api_token.revoked_at = now
     audit.record(session, actor, "logout", "user", actor.id)
+
+
+@allows(SIGNED_IN)
+def change_password(cfg: AuthConfig, session: Session, actor: Actor, *, current_password: str, new_password: str,
+                    keep_token_id: int | None, now: dt.datetime) -> None:
+    """A user changes their own password: the current one is checked, the policy applies, and every other
+    session of the user ends (``keep_token_id``, the session making the change, stays). One audit event."""
+    user = session.get(User, actor.id, with_for_update=True)
+    if user is None or not user.active:
+        raise NotAuthenticated("the user is not active")
+    if not _verify(cfg, user.password_hash, current_password):
+        raise RuleViolation.on("current_password", "is not the user's current password")
+    try:
+        validate_password(new_password, user.username)
+    except RuleViolation as exc:
+        raise RuleViolation(exc.detail, {"new_password": exc.errors["password"]}) from None
+    if new_password == current_password:
+        raise RuleViolation.on("new_password", "must differ from the current password")
+    user.password_hash = cfg.hasher.hash(new_password)
+    stmt = update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if keep_token_id is not None:
+        stmt = stmt.where(ApiToken.id != keep_token_id)
+    revoked = session.execute(stmt.values(revoked_at=now)).rowcount
+    audit.record(session, actor, "change_password", "user", user.id, before={"password": "(unchanged)"},
+                 after={"password": "(changed)", "tokens_revoked": revoked})

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -38,9 +38,11 @@ from bridgefund.finance import (
     financing_cost_saved,
     position,
 )
+from bridgefund.finance.bridge import Allocation, scheduled_fee
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
+    AuditEvent,
     Bank,
     BridgeApproval,
     BridgeLoan,
@@ -49,6 +51,7 @@ from bridgefund.models import (
     Enterprise,
     LedgerKind,
     Role,
+    User,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
 from bridgefund.services import audit, bank_terms, calendar, references
@@ -62,6 +65,7 @@ from bridgefund.services.common import (
     paginate,
 )
 from bridgefund.services.fund import (
+    cash_headroom,
     current_settings,
     lock_fund,
     post,
@@ -148,8 +152,9 @@ def submit(
         errors.setdefault("amount", []).append(
             f"must not exceed {percent(rules.max_share_of_renewal)} of the renewal amount, i.e. "
             f"{money(limit.quantize(Decimal('0.01'), rounding=ROUND_DOWN))}")
-    if not 1 <= term_days <= rules.max_term_days:
-        errors.setdefault("term_days", []).append(f"must be between 1 and {rules.max_term_days} days")
+    term = _term_problem(rules.max_term_days, term_days)
+    if term:
+        errors.setdefault("term_days", []).append(term)
     # Only the submitting bank's own loans count here: whatever answers an officer may carry no figure of another
     # bank's business. The cap across all banks is judged at approval, where the fund manager sees the figures.
     open_amount = _open_amount(session, ent.id, OPEN_STATUSES, bank_id=bank.id)
@@ -172,6 +177,13 @@ def submit(
     _insert_numbered(session, loan)
     audit.record(session, actor, "submit", ENTITY, loan.id, after=loan.snapshot())
     return loan
+
+
+def _term_problem(max_term_days: int, term_days: int) -> str | None:
+    """Why ``term_days`` is not an allowed term (the fund's ``max_term_days``), or None."""
+    if not 1 <= term_days <= max_term_days:
+        return f"must be between 1 and {max_term_days} days"
+    return None
 
 
 #: Loans that count against the per-enterprise cap at approval: those already approved or lent, of every bank.
@@ -322,6 +334,15 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
     return [Repayment(r.value_date, r.amount) for r in loan.repayments]
 
 
+@allows(SIGNED_IN)
+def due_on(session: Session, value_date: dt.date, term_days: int) -> dt.date:
+    """The due date of a loan disbursed on ``value_date`` (what a disbursement's confirmation shows beforehand):
+    value date + term, rolled to the next working day when it falls on a day off (DOMAIN.md; fund setting
+    ``roll_due_date_to_working_day``, default on)."""
+    return calendar.roll_due_date(session, value_date + dt.timedelta(days=term_days),
+                                  roll=current_settings(session).roll_due_date_to_working_day)
+
+
 @allows(Role.fund_manager)
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
@@ -337,9 +358,7 @@ def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.dat
     _check_bank_active(session, loan.bank, value_date, "value_date")
     lock_fund(session, value_date, today)
     require_cash(session, loan.amount, value_date)
-    # DOMAIN.md: a due date on a non-working day rolls to the next working day (fund setting, default on).
-    due_date = calendar.roll_due_date(session, value_date + dt.timedelta(days=loan.term_days),
-                                      roll=current_settings(session).roll_due_date_to_working_day)
+    due_date = due_on(session, value_date, loan.term_days)  # read before the loan moves (autoflush)
     before = loan.snapshot()
     loan.move_to(S.disbursed, "disburse")
     loan.disbursed_on = value_date
@@ -371,22 +390,7 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     # Money in cannot overdraw the fund: only the loan row is locked (so two repayments never both count).
     lock_fund(session, value_date, today, lock=False)
     loan = _load(session, actor, loan_id, lock=True)
-    if loan.state not in LENT_STATUSES:
-        loan.state.check(S.repaid, "repay")  # raises, naming the current state
-    assert loan.disbursed_on is not None
-    if value_date < loan.disbursed_on:
-        raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
-    last = loan.repayments[-1].value_date if loan.repayments else None
-    if last is not None and value_date < last:
-        raise RuleViolation.on("value_date", f"must not be before the previous repayment on {last}")
-    terms = terms_of(loan)
-    try:
-        split = allocate_next(terms, _paid(loan), Repayment(value_date, amount))
-    except Overpayment as exc:
-        raise RuleViolation(
-            f"amount {money(amount)} exceeds the {money(exc.due)} due on {value_date}",
-            {"amount": [f"exceeds the amount due on {value_date}: {money(exc.due)}"]}, amount_due=money(exc.due),
-        ) from None
+    split = _split(loan, amount, value_date)
     before = loan.snapshot()
     rep = BridgeRepayment(bridge_loan_id=loan.id, bank_id=loan.bank_id, external_ref=external_ref, amount=amount,
                           value_date=value_date, penalty=split.penalty, fee=split.fee, principal=split.principal,
@@ -547,11 +551,15 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,
                disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
+               due_from: dt.date | None = None, due_to: dt.date | None = None, awaiting: str | None = None,
                after_id: int | None = None, count_limit: int | None = None, view: str = "full") -> Page[BridgeLoan]:
     """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size.
 
     ``view="brief"``: the loans with their enterprise only (one query for the page, no approvals, repayments or
     accruals computed per row); ``"full"``: each with everything the detail view shows, figures as of ``as_of``.
+    ``due_from``/``due_to`` select open lent loans by due date; ``awaiting`` the applications under review that wait
+    for their ``first_approval`` or, at or above the dual-approval threshold, their ``second_approval`` (the work
+    queues of the staff console).
     """
     loan = BridgeLoan
     query = (select(loan).options(joinedload(loan.enterprise, innerjoin=True)) if view == "brief"
@@ -565,6 +573,17 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
         stmt = stmt.where(loan.disbursed_on >= disbursed_from)
     if disbursed_to is not None:
         stmt = stmt.where(loan.disbursed_on <= disbursed_to)
+    if due_from is not None or due_to is not None:
+        stmt = stmt.where(loan.status.in_([s.value for s in LENT_STATUSES]))
+        if due_from is not None:
+            stmt = stmt.where(loan.due_date >= due_from)
+        if due_to is not None:
+            stmt = stmt.where(loan.due_date <= due_to)
+    if awaiting is not None:
+        approvals = (select(func.count()).where(BridgeApproval.bridge_loan_id == loan.id)
+                     .correlate(loan).scalar_subquery())
+        stmt = stmt.where(loan.status == S.submitted.value,
+                          approvals == 0 if awaiting == "first_approval" else approvals >= 1)
     if overdue is not None:
         # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
         is_overdue = loan.overdue_on(as_of or today)
@@ -573,3 +592,97 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
     if view != "brief":
         with_figures(result.items, as_of or today)
     return result
+
+
+@allows(SIGNED_IN)
+def count_by_status(session: Session, actor: Actor, *, bank_id: int | None = None) -> dict[str, int]:
+    """How many loans are in each status (an officer: their bank's only), in one aggregate query."""
+    stmt = bank_scoped(select(BridgeLoan.status, func.count()).group_by(BridgeLoan.status), BridgeLoan.bank_id, actor,
+                       bank_id)
+    counts = {s.value: 0 for s in BridgeLoanStatus}
+    counts.update({status: n for status, n in session.execute(stmt).all()})
+    return counts
+
+
+@dataclass(frozen=True)
+class FeeQuote:
+    """What an application would cost if repaid on its due date, under the fund's settings of today."""
+
+    amount: Decimal
+    term_days: int
+    fee: Decimal
+    fee_tiers: tuple[Any, ...]
+    max_term_days: int
+
+
+@allows(SIGNED_IN)
+def quote_fee(session: Session, *, amount: Decimal, term_days: int, value_date: dt.date) -> FeeQuote:
+    """The fee for ``amount`` over ``term_days`` days from ``value_date`` (finance.bridge.scheduled_fee), with the
+    tiers in force now — an application keeps the settings in force at its approval. 422 for a term out of range."""
+    rules = current_settings(session)
+    term = _term_problem(rules.max_term_days, term_days)
+    if term:
+        raise RuleViolation.on("term_days", term)
+    terms = BridgeTerms(principal=amount, value_date=value_date, due_date=value_date + dt.timedelta(days=term_days),
+                        fee_tiers=rules.fee_tiers, penalty_daily_rate=rules.penalty_daily_rate)
+    return FeeQuote(amount=amount, term_days=term_days, fee=scheduled_fee(terms), fee_tiers=tuple(rules.fee_tiers),
+                    max_term_days=rules.max_term_days)
+
+
+@allows(Role.bank_officer, Role.fund_manager)
+def preview_repayment(session: Session, actor: Actor, loan_id: int, *, amount: Decimal,
+                      value_date: dt.date) -> Allocation:
+    """How a repayment of ``amount`` on ``value_date`` would be split (penalty → fee → principal), without storing
+    anything: the same allocation :func:`repay` books. 422 for an overpayment or a date before the last movement."""
+    return _split(_load(session, actor, loan_id), amount, value_date)
+
+
+def _split(loan: BridgeLoan, amount: Decimal, value_date: dt.date) -> Allocation:
+    """The allocation of a repayment of ``amount`` on ``value_date``, after the rules every repayment meets."""
+    if loan.state not in LENT_STATUSES:
+        loan.state.check(S.repaid, "repay")  # raises, naming the current state
+    assert loan.disbursed_on is not None
+    if value_date < loan.disbursed_on:
+        raise RuleViolation.on("value_date", f"must not be before the disbursement on {loan.disbursed_on}")
+    last = loan.repayments[-1].value_date if loan.repayments else None
+    if last is not None and value_date < last:
+        raise RuleViolation.on("value_date", f"must not be before the previous repayment on {last}")
+    try:
+        return allocate_next(terms_of(loan), _paid(loan), Repayment(value_date, amount))
+    except Overpayment as exc:
+        raise RuleViolation(
+            f"amount {money(amount)} exceeds the {money(exc.due)} due on {value_date}",
+            {"amount": [f"exceeds the amount due on {value_date}: {money(exc.due)}"]}, amount_due=money(exc.due),
+        ) from None
+
+
+@allows(SIGNED_IN)
+def history(session: Session, actor: Actor, loan_id: int) -> list[tuple[Any, str | None]]:
+    """The loan's audit events, oldest first, each with the acting user's name: the timeline of its detail page
+    (scoped like the loan: another bank's loan is 404 for an officer)."""
+    _load(session, actor, loan_id)
+    stmt = (select(AuditEvent, User.username).outerjoin(User, User.id == AuditEvent.actor_id)
+            .where(AuditEvent.entity_type == ENTITY, AuditEvent.entity_id == loan_id).order_by(AuditEvent.id))
+    return [(event, name) for event, name in session.execute(stmt).all()]
+
+
+@dataclass(frozen=True)
+class ApprovalContext:
+    """What a fund manager sees before approving: the enterprise's committed bridge loans at every bank and the
+    fund's cash headroom on a value date."""
+
+    committed_all_banks: Decimal
+    per_enterprise_cap: Decimal
+    cash_headroom: Decimal
+    headroom_on: dt.date
+
+
+@allows(Role.fund_manager)
+def approval_context(session: Session, actor: Actor, loan_id: int, *, on: dt.date) -> ApprovalContext:
+    """The figures beside the approve button (fund managers only: they span every bank)."""
+    loan = _load(session, actor, loan_id)
+    headroom, headroom_on = cash_headroom(session, on)
+    return ApprovalContext(
+        committed_all_banks=_open_amount(session, loan.enterprise_id, COMMITTED_STATUSES, except_id=loan.id),
+        per_enterprise_cap=current_settings(session).per_enterprise_cap, cash_headroom=headroom,
+        headroom_on=headroom_on)

@@ -83,6 +83,7 @@ from bridgefund.models import (
 from bridgefund.services import audit, bank_terms, bulk, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, paginate
+from bridgefund.services.pool import current_settings as pool_settings
 from bridgefund.services.pool import evaluate_bank
 from bridgefund.services.pool_loan_checks import LoanChecks, PlannedLoan
 
@@ -439,6 +440,21 @@ def list_pool_loans(
         stmt = stmt.where(PoolLoan.start_date <= as_of, _classification_filter(classification, as_of))
     result = paginate(session, stmt, page, page_size, key=PoolLoan.id, after_id=after_id, count_limit=count_limit)
     return replace(result, items=[view(loan, as_of) for loan in result.items])
+
+
+@allows(SIGNED_IN)
+def claim_eligible_count(session: Session, actor: Actor, as_of: dt.date, *, bank_id: int | None = None) -> int:
+    """Active pool loans (an officer: their bank's) with an installment unpaid ``claim_after_days_overdue`` days or
+    more on ``as_of`` and no live claim: those the bank may claim on (API.md ``POST /pool-loans/{id}/claims``)."""
+    days = pool_settings(session).claim_after_days_overdue
+    cutoff = as_of - dt.timedelta(days=days)
+    overdue = exists().where(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date <= cutoff,
+                             or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
+    live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
+                                or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of))
+    stmt = bank_scoped(select(func.count()).select_from(PoolLoan), PoolLoan.bank_id, actor, bank_id)
+    return session.scalar(stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of,
+                                     overdue, ~live_claim)) or 0
 
 
 # --- repayments ------------------------------------------------------------------------------------

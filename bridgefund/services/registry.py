@@ -316,6 +316,27 @@ def get_user_self(session: Session, actor: Actor) -> User:
     return user
 
 
+@allows(SIGNED_IN)
+def bank_rows(session: Session, banks: list[Bank], on: dt.date) -> list[dict[str, Any]]:
+    """Each bank as a record: the terms in force on ``on`` (services.bank_terms) and its pool figures that day
+    (quota used, NPL ratio), each computed in one query for the whole list (``GET /banks``, the dashboard)."""
+    ids = [b.id for b in banks]
+    figures = bank_figures(session, ids, on)
+    terms = bank_terms.shown_terms(session, ids, on)
+    out = []
+    for b in banks:
+        t = terms[b.id]
+        used, npl = figures[b.id]
+        out.append({
+            "id": b.id, "code": b.code, "name": t.name, "status": t.status, "pool_quota": t.pool_quota,
+            "pool_quota_used": used, "pool_share": t.pool_share, "npl_ratio": npl, "suspended_on": t.suspended_on,
+            "status_reason": b.status_reason if t.newest_status else t.status_reason,
+            "created_at": b.created_at, "partner_since": t.partner_since,
+            "terms_effective_from": t.effective_from,
+        })
+    return out
+
+
 def bank_figures(
     session: Session, bank_ids: list[int], as_of: dt.date | None = None,
 ) -> dict[int, tuple[Decimal, Decimal]]:

@@ -356,6 +356,91 @@ def _start_pool_import(f: Any, actor: Any) -> Any:
                                   bank_id=bank_id)
 
 
+# The staff console's operations (bridgefund/console performs them; the API has no route for them).
+
+
+def _active_bank(f: Any, actor: Any) -> Any:
+    """The officer's own bank; for the other roles the test's first bank, a partner since before the provider's loans
+    (a new one could not start in a period the matrix has closed)."""
+    from sqlalchemy import select
+
+    from bridgefund.models import Bank
+
+    if actor.bank_id:
+        return f.session.get(Bank, actor.bank_id)
+    return f.session.scalars(select(Bank).order_by(Bank.id)).first()
+
+
+def _loan_of(f: Any, actor: Any) -> int:
+    """A submitted bridge loan the actor sees (of the officer's own bank)."""
+    return _bridge_loan(f, _active_bank(f, actor)).value
+
+
+def _change_password(f: Any, actor: Any) -> Any:
+    from bridgefund.services import auth
+
+    return auth.change_password(f.app.extensions["bridgefund.auth"], f.session, actor,
+                                current_password="Test-pass-123", new_password="Changed-pass-456",
+                                keep_token_id=None, now=dt.datetime.now(dt.UTC))
+
+
+def _approval_context(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.approval_context(f.session, actor, _loan_of(f, actor), on=_FIRST)
+
+
+def _preview_repayment(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    loan_id = _loan_of(f, actor)
+    _disbursed(f, loan_id)
+    return bridge_loans.preview_repayment(f.session, actor, loan_id, amount=Decimal("100.00"),
+                                          value_date=_FIRST + dt.timedelta(days=1))
+
+
+def _history(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.history(f.session, actor, _loan_of(f, actor))
+
+
+def _count_by_status(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.count_by_status(f.session, actor)
+
+
+def _due_on(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.due_on(f.session, _FIRST, 7)
+
+
+def _quote_fee(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.quote_fee(f.session, amount=Decimal("1000000.00"), term_days=7, value_date=_FIRST)
+
+
+def _claim_eligible_count(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool_loans
+
+    return pool_loans.claim_eligible_count(f.session, actor, _TODAY)
+
+
+def _bank_rows(f: Any, actor: Any) -> Any:
+    from bridgefund.services import registry
+
+    return registry.bank_rows(f.session, [_active_bank(f, actor)], _TODAY)
+
+
+def _trend(f: Any, actor: Any) -> Any:
+    from bridgefund.reports import service
+
+    return service.trend(f.session, actor, _TODAY)
+
+
 #: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
 #: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
 #: scheduled work (reminders, the bank statements of the 1st) runs as the system.
@@ -365,4 +450,14 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "reports.service.archive_bank_statement": _archive_bank_statement,
     "reports.service.start_monthly_report": _start_monthly_report,
     "jobs.start_pool_import": _start_pool_import,
+    "auth.change_password": _change_password,
+    "bridge_loans.approval_context": _approval_context,
+    "bridge_loans.preview_repayment": _preview_repayment,
+    "bridge_loans.history": _history,
+    "bridge_loans.count_by_status": _count_by_status,
+    "bridge_loans.due_on": _due_on,
+    "bridge_loans.quote_fee": _quote_fee,
+    "pool_loans.claim_eligible_count": _claim_eligible_count,
+    "registry.bank_rows": _bank_rows,
+    "reports.service.trend": _trend,
 }

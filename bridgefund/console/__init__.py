@@ -1,0 +1,42 @@
+"""The staff console: server-rendered pages (Jinja + htmx) for the four roles, on the same services as the API.
+
+A console view is as thin as an API view: parse the form with the action's marshmallow schema, call the same
+service, render. Each view names the service operation it performs (``web.access(bridge_loans.approve)``), whose
+declared permission (:mod:`bridgefund.authority`) decides who may open it; bank scoping comes from the services;
+which buttons to show comes from :mod:`bridgefund.console.may` (which asks ``authority.may``). Signing in uses
+:mod:`bridgefund.services.auth` (argon2, throttling, audit); the browser holds only a signed, HttpOnly cookie naming
+a server-side session (an API token row that the server can revoke and that expires after
+``BRIDGEFUND_SESSION_IDLE_MINUTES`` without a request). Every state-changing request carries a CSRF token; pages
+load scripts only from this host (Content-Security-Policy ``script-src 'self'``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# account, bridge, dashboard, home and pool add their routes to base.bp when imported.
+from bridgefund.console import account, base, bridge, dashboard, home, pool  # noqa: F401
+from bridgefund.console.base import LANGUAGES, TRANSLATIONS, babel, csrf
+
+__all__ = ["LANGUAGES", "TRANSLATIONS", "babel", "csrf", "init_app"]
+
+
+def init_app(app: Flask) -> None:
+    """Cookies, CSRF, translations and the console's blueprint (served at ``/``)."""
+    settings = app.config["BRIDGEFUND"]
+    app.config.update(
+        SESSION_COOKIE_NAME="bridgefund_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookies_secure,
+        WTF_CSRF_CHECK_DEFAULT=False,  # the console protects its own POSTs; the API has no cookies to ride on
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the sign-in session (which itself idles out)
+        WTF_CSRF_SSL_STRICT=settings.cookies_secure,
+        BABEL_DEFAULT_LOCALE="zh",
+        BABEL_DEFAULT_TIMEZONE=settings.timezone,
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=base.locale)
+    app.register_blueprint(base.bp)
+    app.register_error_handler(404, base.not_found_page)

@@ -1,0 +1,322 @@
+"""Bridge loans in the console: the list, the application form (with its live checks), the detail with its
+timeline, and the actions — each confirmed with its amounts before it is sent, each sent once.
+
+Forms load through the API's own schemas (``bridgefund.schemas.bridge_loan``) and call the API's services; a
+refusal shows the problem's field errors beside the fields and changes nothing (the request rolls back).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import flash, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import Schema
+
+from bridgefund.console import forms, idempotency
+from bridgefund.console.base import bp, current_actor, htmx, page
+from bridgefund.console.labels import status_name
+from bridgefund.console.may import may
+from bridgefund.errors import DomainError, RuleViolation
+from bridgefund.finance.uscc import normalize_uscc, validate_uscc
+from bridgefund.models import BridgeLoanStatus
+from bridgefund.models.bridge_loan import LENT_STATUSES
+from bridgefund.schemas.bridge_loan import (
+    STATUSES,
+    BridgeApproveSchema,
+    BridgeLoanAsOfArgs,
+    BridgeLoanCreateSchema,
+    BridgeLoanListArgs,
+    BridgeOptionalReasonSchema,
+    BridgeRejectSchema,
+    BridgeRepaymentCreateSchema,
+    BridgeValueDateSchema,
+)
+from bridgefund.services import bridge_loans, registry
+from bridgefund.web import access, session, settings, today
+
+PAGE_SIZE = 25
+#: The application form's fields, named like the JSON members of ``POST /bridge-loans``.
+APPLICATION_FIELDS = ("enterprise_id", "bank_id", "maturing_loan.contract_no", "maturing_loan.amount",
+                      "maturing_loan.due_date", "amount", "term_days", "renewal.amount", "renewal.expected_date",
+                      "purpose")
+APPLICATION_MONEY = ("maturing_loan.amount", "amount", "renewal.amount")
+LIST_FILTERS = ("status", "awaiting", "overdue", "due_from", "due_to", "disbursed_from", "disbursed_to", "bank_id",
+                "enterprise_id")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One action on a loan: the service operation it performs (its permission opens the action's confirmation and
+    its POST, and :func:`may` shows its button), its schema, its form's fields."""
+
+    name: str  # the name of its operation in services.bridge_loans
+    label: Any
+    schema: type[Schema]
+    fields: tuple[str, ...]
+    money: tuple[str, ...] = ()
+    #: The status it moves the loan to (None: the loan must be lent, as for a repayment).
+    target: BridgeLoanStatus | None = None
+    danger: bool = False
+
+    @property
+    def operation(self) -> Callable[..., Any]:
+        return getattr(bridge_loans, self.name)
+
+    @property
+    def confirm_endpoint(self) -> str:
+        return f"console.confirm_{self.name}"
+
+    @property
+    def do_endpoint(self) -> str:
+        return f"console.do_{self.name}"
+
+    def available(self, loan: Any) -> bool:
+        if self.target is None:
+            return loan.state in LENT_STATUSES
+        return self.target in loan.state.next_states
+
+
+S = BridgeLoanStatus
+ACTIONS = {a.name: a for a in (
+    Action("approve", _l("Approve"), BridgeApproveSchema, ("comment", "decided_on"), target=S.approved),
+    Action("reject", _l("Reject"), BridgeRejectSchema, ("reason", "decided_on"), target=S.rejected, danger=True),
+    Action("disburse", _l("Disburse"), BridgeValueDateSchema, ("value_date",), target=S.disbursed),
+    Action("repay", _l("Record repayment"), BridgeRepaymentCreateSchema, ("amount", "value_date", "external_ref"),
+           money=("amount",)),
+    Action("withdraw", _l("Withdraw"), BridgeOptionalReasonSchema, ("reason",), target=S.withdrawn, danger=True),
+    Action("cancel", _l("Cancel"), BridgeOptionalReasonSchema, ("reason",), target=S.cancelled, danger=True),
+)}
+
+
+def _actions_for(actor: Any, loan: Any) -> list[Action]:
+    return [a for a in ACTIONS.values() if may(actor, a.operation) and a.available(loan)]
+
+
+# --- the list ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/bridge-loans")
+@access(bridge_loans.list_loans)
+def bridge_loans_list() -> Any:
+    """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API."""
+    actor = current_actor()
+    raw = {k: v for k, v in request.args.items() if v.strip() and k in (*LIST_FILTERS, "after_id")}
+    try:
+        args = forms.load(BridgeLoanListArgs(), raw)
+    except RuleViolation as err:
+        return page("console/bridge_list.html", 422, errors=err.errors, filters=raw, result=None, banks=_banks(actor),
+                    statuses=STATUSES)
+    for paging in ("page", "page_size", "total"):
+        args.pop(paging, None)
+    result = bridge_loans.list_loans(session(), actor, 1, PAGE_SIZE, today=today(),
+                                     count_limit=settings().exact_total_limit, **args)
+    filters = {k: v for k, v in raw.items() if k != "after_id"}
+    next_url = (url_for("console.bridge_loans_list", **filters, after_id=result.next_after_id)
+                if result.next_after_id else None)
+    template = "console/partials/bridge_rows.html" if htmx() and request.headers.get("HX-Target") == "loan-rows" \
+        else "console/bridge_list.html"
+    return page(template, result=result, filters=filters, next_url=next_url, errors={}, banks=_banks(actor),
+                statuses=STATUSES)
+
+
+
+
+def _banks(actor: Any) -> list[Any]:
+    if actor.is_officer:
+        return []
+    return registry.list_banks(session(), actor, 1, 100).items
+
+
+# --- the application ---------------------------------------------------------------------------------------------
+
+
+@bp.get("/bridge-loans/new")
+@access(bridge_loans.submit)
+def new_bridge_loan() -> Any:
+    """The application form: enterprise, maturing loan, renewal commitment, amount and term with the fee."""
+    actor = current_actor()
+    values = {"enterprise_id": request.args.get("enterprise_id", "")}
+    return page("console/bridge_new.html", values=values, errors={}, banks=_banks(actor),
+                enterprise=_enterprise(values["enterprise_id"]))
+
+
+def _enterprise(ident: Any) -> Any:
+    try:
+        return registry.get_enterprise(session(), int(ident)) if str(ident).isdigit() else None
+    except DomainError:
+        return None
+
+
+@bp.post("/bridge-loans/new")
+@access(bridge_loans.submit)
+def submit_bridge_loan() -> Any:
+    """Submit the application (``POST /bridge-loans``, the same schema and service)."""
+    actor = current_actor()
+    replay = idempotency.begin(session(), actor)
+    if replay is not None:
+        return replay
+    values = {k: request.form.get(k, "") for k in APPLICATION_FIELDS}
+    try:
+        body = forms.load(BridgeLoanCreateSchema(), forms.collect(request.form, fields=APPLICATION_FIELDS,
+                                                                  money=APPLICATION_MONEY,
+                                                                  ints=("enterprise_id", "bank_id", "term_days")))
+        loan = bridge_loans.submit(session(), actor, today=today(), **body)
+    except DomainError as err:
+        errors, detail = forms.field_errors(err)
+        return page("console/bridge_new.html", err.status, values=values, errors=errors, detail=detail,
+                    banks=_banks(actor), enterprise=_enterprise(values["enterprise_id"]))
+    flash(_("Application %(reference)s submitted.", reference=loan.reference), "success")
+    return idempotency.done(url_for("console.bridge_loan", loan_id=loan.id))
+
+
+@bp.get("/bridge-loans/enterprises")
+@access(registry.list_enterprises)
+def enterprise_search() -> Any:
+    """Fragment: enterprises whose name or credit code contains the text typed (master data, shared by banks)."""
+    q = (request.args.get("q") or "").strip()
+    found = registry.list_enterprises(session(), 1, 10, q=q).items if len(q) >= 2 else []
+    return page("console/partials/enterprise_options.html", found=found, q=q)
+
+
+@bp.get("/bridge-loans/uscc-check")
+@access(registry.list_enterprises)
+def uscc_check() -> Any:
+    """Fragment: whether a unified social credit code is well formed, its check character verified as typed, and
+    the enterprise registered under it, if any."""
+    code = normalize_uscc(request.args.get("q") or request.args.get("uscc") or "")
+    problem = validate_uscc(code) if code else None
+    known = registry.list_enterprises(session(), 1, 1, uscc=code).items if code and not problem else []
+    return page("console/partials/uscc_check.html", code=code, problem=problem, known=known[0] if known else None)
+
+
+@bp.get("/bridge-loans/fee-preview")
+@access(bridge_loans.quote_fee)
+def fee_preview() -> Any:
+    """Fragment: the fee for the amount and term typed, under today's fee tiers, if repaid on the due date."""
+    raw = forms.collect(request.args, fields=("amount", "term_days"), money=("amount",), ints=("term_days",))
+    quote, problem = None, None
+    if "amount" in raw and "term_days" in raw:
+        try:
+            body = forms.load(BridgeLoanCreateSchema(partial=True), raw)
+            quote = bridge_loans.quote_fee(session(), amount=body["amount"], term_days=body["term_days"],
+                                           value_date=today())
+        except DomainError as err:
+            problem = "; ".join(m for ms in err.errors.values() for m in ms) or err.detail
+    return page("console/partials/fee_preview.html", quote=quote, problem=problem)
+
+
+# --- the detail and its actions ----------------------------------------------------------------------------------
+
+
+def _detail_context(loan_id: int, as_of: dt.date | None = None) -> dict[str, Any]:
+    actor = current_actor()
+    loan = bridge_loans.get(session(), actor, loan_id, as_of=as_of or today())
+    return {"loan": loan, "history": bridge_loans.history(session(), actor, loan_id),
+            "actions": _actions_for(actor, loan), "errors": {}, "open_action": None}
+
+
+@bp.get("/bridge-loans/<int:loan_id>")
+@access(bridge_loans.get)
+def bridge_loan(loan_id: int) -> Any:
+    """A loan: its terms, approvals, amounts due as of a date, repayments, timeline and the actions open to you."""
+    try:
+        args = forms.load(BridgeLoanAsOfArgs(), {k: v for k, v in request.args.items() if v.strip()})
+    except RuleViolation as err:
+        bridge_loans.check_visible(session(), current_actor(), loan_id)
+        return page("console/bridge_detail.html", 422, **_detail_context(loan_id), as_of_errors=err.errors)
+    return page("console/bridge_detail.html", **_detail_context(loan_id, args.get("as_of")), as_of_errors={})
+
+
+def _load_action(action: Action, form: Any) -> dict[str, Any]:
+    return forms.load(action.schema(), forms.collect(form, fields=action.fields, money=action.money))
+
+
+def confirm_action(loan_id: int, action: Action) -> Any:
+    """The confirmation of an action: what it will do, with the amounts (a repayment's split), before it is sent."""
+    name = action.name
+    actor = current_actor()
+    ctx = _detail_context(loan_id)
+    template = "console/partials/confirm.html" if htmx() else "console/bridge_detail.html"
+    try:
+        body = _load_action(action, request.args)
+        extra: dict[str, Any] = {}
+        if name == "repay":
+            extra["split"] = bridge_loans.preview_repayment(session(), actor, loan_id, amount=body["amount"],
+                                                            value_date=body["value_date"])
+        if name in ("approve", "disburse"):
+            on = body.get("value_date") or body.get("decided_on") or today()
+            extra["context"] = bridge_loans.approval_context(session(), actor, loan_id, on=on)
+        if name == "disburse":
+            extra["due_date"] = bridge_loans.due_on(session(), body["value_date"], ctx["loan"].term_days)
+    except DomainError as err:
+        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={})
+        if htmx():  # the action's own form comes back with its errors, in place of the form that was sent
+            body_, status = page("console/partials/action_form.html", err.status, action=action, **ctx)
+            return body_, status, {"HX-Retarget": f"#action-{name}", "HX-Reswap": "outerHTML"}
+        return page("console/bridge_detail.html", err.status, **ctx)
+    values = {k: request.args.get(k, "") for k in action.fields}
+    return page(template, action=action, body=body, values=values, confirming=action, as_of_errors={}, **extra,
+                **ctx)
+
+
+def do_action(loan_id: int, action: Action) -> Any:
+    """Carry an action out (the same service call as the API), once per confirmation."""
+    name = action.name
+    actor = current_actor()
+    bridge_loans.check_visible(session(), actor, loan_id)
+    replay = idempotency.begin(session(), actor)
+    if replay is not None:
+        return replay
+    t = today()
+    try:
+        body = _load_action(action, request.form)
+        s = session()
+        if name == "approve":
+            loan = bridge_loans.approve(s, actor, loan_id, today=t, **body)
+        elif name == "reject":
+            loan = bridge_loans.reject(s, actor, loan_id, today=t, **body)
+        elif name == "disburse":
+            loan = bridge_loans.disburse(s, actor, loan_id, today=t, **body)
+        elif name == "repay":
+            loan = bridge_loans.repay(s, actor, loan_id, today=t, **body).loan
+        elif name == "withdraw":
+            loan = bridge_loans.withdraw(s, actor, loan_id, **body)
+        else:
+            loan = bridge_loans.cancel(s, actor, loan_id, **body)
+    except DomainError as err:
+        session().rollback()
+        ctx = _detail_context(loan_id)
+        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={})
+        return page("console/bridge_detail.html", err.status, **ctx)
+    flash(_("%(action)s: %(reference)s is now %(status)s.", action=action.label, reference=loan.reference,
+            status=_status(loan.status)), "success")
+    return idempotency.done(url_for("console.bridge_loan", loan_id=loan_id))
+
+
+def _status(code: str) -> str:
+    return status_name(code)
+
+
+def _views(action: Action) -> None:
+    """The confirmation (GET) and the action (POST) of ``action``: two views declaring the action's operation."""
+
+    def confirm(loan_id: int) -> Any:
+        return confirm_action(loan_id, action)
+
+    def do(loan_id: int) -> Any:
+        return do_action(loan_id, action)
+
+    for view, rule, verb, method in ((confirm, f"/bridge-loans/<int:loan_id>/confirm/{action.name}", "confirm", "GET"),
+                                     (do, f"/bridge-loans/<int:loan_id>/{action.name}", "do", "POST")):
+        view.__name__ = view.__qualname__ = f"{verb}_{action.name}"
+        view.__doc__ = f"{(confirm_action if verb == 'confirm' else do_action).__doc__} ({action.name})"
+        bp.add_url_rule(rule, view.__name__, access(action.operation)(view), methods=[method])
+
+
+for _action in ACTIONS.values():
+    _views(_action)

@@ -1,0 +1,42 @@
+"""The words the console shows for the domain's codes (roles, statuses, audit actions), translated."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {"admin": _l("Administrator"), "fund_manager": _l("Fund manager"), "bank_officer": _l("Bank officer"),
+         "auditor": _l("Auditor"), "system": _l("System"), "anonymous": _l("Anonymous")}
+STATUSES = {"submitted": _l("Submitted"), "approved": _l("Approved"), "rejected": _l("Rejected"),
+            "withdrawn": _l("Withdrawn"), "cancelled": _l("Cancelled"), "disbursed": _l("Disbursed"),
+            "repaid": _l("Repaid"), "defaulted": _l("Defaulted"), "written_off": _l("Written off")}
+ACTIONS = {"submit": _l("Submitted"), "approve": _l("Approved"), "reject": _l("Rejected"), "withdraw": _l("Withdrawn"),
+           "cancel": _l("Cancelled"), "disburse": _l("Disbursed"), "repay": _l("Repayment recorded"),
+           "default": _l("Declared in default"), "write_off": _l("Written off"), "recover": _l("Recovery recorded")}
+
+
+def role_name(code: str) -> str:
+    return str(ROLES.get(code, code))
+
+
+def status_name(code: str) -> str:
+    return str(STATUSES.get(code, code))
+
+
+def action_name(code: str) -> str:
+    return str(ACTIONS.get(code, code))
+
+#: The schemas' commonest field messages, shown in the page's language (any other message is shown as it is).
+MESSAGES = {
+    "Missing data for required field.": _l("Required."),
+    "Not a valid date.": _l("Not a valid date (YYYY-MM-DD)."),
+    "Not a valid integer.": _l("Not a whole number."),
+    'Not a valid amount: ASCII digits with exactly two decimals, such as "1500000.00".':
+        _l("Not a valid amount, e.g. 1,500,000.00."),
+    "Must be greater than 0.00.": _l("Must be more than 0.00."),
+    "At most 2 decimal places.": _l("At most 2 decimal places."),
+}
+
+
+def message(text: str) -> str:
+    known = MESSAGES.get(text)
+    return str(known) if known is not None else text
