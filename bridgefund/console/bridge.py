@@ -111,7 +111,7 @@ def bridge_loans_list() -> Any:
     except RuleViolation as err:
         return page("console/bridge_list.html", 422, errors=err.errors, filters=raw, result=None, banks=_banks(actor),
                     statuses=STATUSES)
-    for paging in ("page", "page_size", "total"):
+    for paging in ("page", "page_size", "total", "format"):  # the console pages; exports are the API's
         args.pop(paging, None)
     result = bridge_loans.list_loans(session(), actor, 1, PAGE_SIZE, today=today(),
                                      count_limit=settings().exact_total_limit, **args)

@@ -30,7 +30,7 @@ def pool_loans_list() -> Any:
         args = forms.load(PoolLoanListArgs(), raw)
     except RuleViolation as err:
         return page("console/pool_list.html", 422, errors=err.errors, filters=raw, result=None, as_of=None)
-    for paging in ("page", "page_size", "total"):
+    for paging in ("page", "page_size", "total", "format"):  # the console pages; exports are the API's
         args.pop(paging, None)
     as_of = args.pop("as_of", None) or today()
     result = pool_loans.list_pool_loans(session(), actor, as_of, 1, PAGE_SIZE,
