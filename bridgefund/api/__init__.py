@@ -50,9 +50,9 @@ def register(app: Flask) -> Api:
     from bridgefund.api import reports
 
     api.register_blueprint(reports.blp, url_prefix="/api/v1")
-    from bridgefund.api import calendar, jobs
+    from bridgefund.api import calendar, jobs, notifications
 
-    for module in (jobs, calendar):
+    for module in (jobs, calendar, notifications):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

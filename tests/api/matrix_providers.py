@@ -96,6 +96,23 @@ def _calendar_day(f: Any, bank: Any) -> Resource:
     return Resource(day.isoformat(), None)
 
 
+def _notification(f: Any, bank: Any) -> Resource:
+    """A notification of a third user about ``bank``: each user reads only their own, so every caller gets 404."""
+    from bridgefund.models import Notification, NotificationEvent
+
+    owner = f.make_user("fund_manager")
+    event = NotificationEvent(kind="bridge_overdue", subject_type="bridge_loan", subject_id=f._next(),
+                              business_date=dt.date(2020, 12, 31), bank_id=bank.id, params={})
+    f.session.add(event)
+    f.session.flush()
+    note = Notification(event_id=event.id, user_id=owner.id, kind=event.kind, subject_type=event.subject_type,
+                        subject_id=event.subject_id, business_date=event.business_date, title="t", body="b",
+                        link="/console")
+    f.session.add(note)
+    f.session.commit()
+    return Resource(note.id, None)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
@@ -104,6 +121,7 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "job_id": _job,
     "year": lambda f, bank: Resource(2020, None),
     "date": _calendar_day,
+    "notification_id": _notification,
 }
 
 
@@ -182,6 +200,9 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},
     "POST /api/v1/reports/monthly": lambda f, bank, role: {"period": "2020-03", "lang": "zh"},
     "PUT /api/v1/calendar/days/<string:date>": lambda f, bank, role: {"kind": "holiday", "name": "matrix"},
+    "PUT /api/v1/me/notification-settings": lambda f, bank, role: {
+        "email": f"{_unique(f, 'mx')}@example.cn", "lang": "en",
+        "channels": {"in_app": True, "email": True, "wecom": False}},
 }
 
 
@@ -299,4 +320,5 @@ QUERIES: dict[str, str] = {
 #: The one answer other than a success that an allowed role's valid request gets, and why.
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
+    "POST /api/v1/notifications/<int:notification_id>/read": 404,  # another user's: each reads only their own
 }
