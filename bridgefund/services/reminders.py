@@ -36,9 +36,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bridgefund.db import Money
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -240,8 +241,8 @@ def fund_reminders(session: Session, day: dt.date) -> list[Reminder]:
     horizon = day + dt.timedelta(days=FORECAST_DAYS)
     cash_today = fund_position(session, day)["cash_balance"]
     ins = dict(session.execute(
-        select(BridgeLoan.due_date, func.sum(BridgeLoan.amount - BridgeLoan.principal_repaid
-                                             - BridgeLoan.written_off_amount))
+        select(BridgeLoan.due_date, type_coerce(func.sum(BridgeLoan.amount - BridgeLoan.principal_repaid
+                                                         - BridgeLoan.written_off_amount), Money()))
         .where(_lent_on(day), BridgeLoan.due_date.between(day, horizon)).group_by(BridgeLoan.due_date)).all())
     outs: dict[dt.date, Decimal] = {}
     for due, amount in session.execute(
