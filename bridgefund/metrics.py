@@ -26,6 +26,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from bridgefund.errors import NotAuthenticated, NotFound
+from bridgefund.notify import outbox
 from bridgefund.web import PUBLIC, access, log, session, settings
 
 REQUESTS = Counter("bridgefund_http_requests_total", "HTTP requests answered, by route and status",
@@ -84,6 +85,7 @@ class _BooksCollector:
             counts = s.execute(_jobs_by_kind_and_status()).all()
             position = fund_figures.fund_position(s, settings().business_date())
             last = jobs.last_heartbeat(s)
+            deliveries = outbox.counts(s)
         except Exception:  # a scrape must answer even when the database does not
             log.exception("metrics: the database could not be read")
             return
@@ -91,6 +93,11 @@ class _BooksCollector:
                                    labels=["kind", "status"])
         for kind, status, n in counts:
             family.add_metric([kind, status], n)
+        yield family
+        family = GaugeMetricFamily("bridgefund_notification_deliveries",
+                                   "Notification deliveries (e-mail, WeCom, SMS) by status", labels=["status"])
+        for status in ("pending", "sent", "failed"):
+            family.add_metric([status], deliveries.get(status, 0))
         yield family
         yield GaugeMetricFamily("bridgefund_queue_depth", "Messages waiting in the task queue", value=_pending())
         if last is not None:

@@ -110,3 +110,26 @@ def test_settings_and_the_outbox_rows_they_cause(client, db, factory, settings):
     # turning e-mail off keeps the stored address
     r = client.put(url, json={"channels": {"email": False, "wecom": False}}, headers=h)
     assert r.get_json()["email"] == "zhao@bank.example.cn" and r.get_json()["channels"]["email"] is False
+
+
+def test_metrics_count_the_deliveries_by_status(client, db, factory, settings, monkeypatch):  # noqa: ANN001
+    bank = factory.make_bank()
+    user = factory.make_user("fund_manager")
+    db.add(NotificationSetting(user_id=user.id, email="m@fund.example.cn", email_enabled=True))
+    _event(db, "bridge_overdue", 9, bank, [user])
+    monkeypatch.setattr(settings, "metrics_token", "s3cret-metrics")
+    text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).get_data(as_text=True)
+    assert 'bridgefund_notification_deliveries{status="pending"} 1.0' in text
+    assert 'bridgefund_notification_deliveries{status="failed"} 0.0' in text
+
+
+def test_the_cli_delivers_the_outbox(app, db, factory):  # noqa: ANN001
+    bank = factory.make_bank()
+    user = factory.make_user("fund_manager")
+    db.add(NotificationSetting(user_id=user.id, email="m@fund.example.cn", email_enabled=True))
+    _event(db, "bridge_overdue", 9, bank, [user])
+    out = app.test_cli_runner().invoke(args=["jobs", "run", "deliver"])
+    assert out.exit_code == 0 and '"retry": 1' in out.output  # no SMTP host configured here: tried, kept for later
+    (d,) = db.scalars(select(NotificationDelivery)).all()
+    db.refresh(d)
+    assert d.attempts == 1 and "not configured" in d.last_error
