@@ -45,11 +45,13 @@ from bridgefund.models import (
     Bank,
     BridgeLoan,
     BridgeLoanStatus,
+    BridgeRepayment,
     Claim,
     Enterprise,
     PoolInstallment,
     PoolLoan,
     PoolLoanStatus,
+    PoolRepayment,
     Role,
     User,
 )
@@ -128,15 +130,29 @@ def _lent_on(day: dt.date) -> Any:
                                        BridgeLoanStatus.defaulted, BridgeLoanStatus.written_off]))
 
 
+def _bridge_repaid_by(day: dt.date) -> Any:
+    """The loan's principal repaid with value dates up to ``day`` (a correlated SQL value, yuan)."""
+    return (select(type_coerce(func.coalesce(func.sum(BridgeRepayment.principal), 0), Money()))
+            .where(BridgeRepayment.bridge_loan_id == BridgeLoan.id, BridgeRepayment.value_date <= day)
+            .scalar_subquery())
+
+
+def _pool_repaid_by(day: dt.date) -> Any:
+    """The pool loan's principal repaid with value dates up to ``day`` (a correlated SQL value, yuan)."""
+    return (select(type_coerce(func.coalesce(func.sum(PoolRepayment.principal), 0), Money()))
+            .where(PoolRepayment.loan_id == PoolLoan.id, PoolRepayment.value_date <= day)
+            .scalar_subquery())
+
+
 def bridge_reminders(session: Session, day: dt.date, w1: dt.date, w2: dt.date, w3: dt.date) -> list[Reminder]:
     rows = session.execute(
-        select(BridgeLoan, Enterprise.name, Bank.latest_name)
+        select(BridgeLoan, Enterprise.name, Bank.latest_name, _bridge_repaid_by(day))
         .join(Enterprise, Enterprise.id == BridgeLoan.enterprise_id).join(Bank, Bank.id == BridgeLoan.bank_id)
         .where(_lent_on(day)).order_by(BridgeLoan.id))
     out: list[Reminder] = []
-    for loan, enterprise, bank in rows:
+    for loan, enterprise, bank, repaid in rows:
         due: dt.date = loan.due_date
-        outstanding = loan.amount - loan.principal_repaid - loan.written_off_amount
+        outstanding = loan.amount - Decimal(repaid or 0)
         facts = {"reference": loan.reference, "enterprise": enterprise, "bank": bank, "amount": money(outstanding),
                  "due_date": due.isoformat()}
 
@@ -217,7 +233,7 @@ def _claims_eligible(session: Session, day: dt.date, claim_after_days: int) -> l
     live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= day,
                                 or_(Claim.rejected_on.is_(None), Claim.rejected_on > day))
     rows = session.execute(
-        select(PoolLoan, late.c.seq, late.c.due_date, Enterprise.name, Bank.latest_name)
+        select(PoolLoan, late.c.seq, late.c.due_date, Enterprise.name, Bank.latest_name, _pool_repaid_by(day))
         .join(late, late.c.loan_id == PoolLoan.id)
         .join(Enterprise, Enterprise.id == PoolLoan.enterprise_id).join(Bank, Bank.id == PoolLoan.bank_id)
         .where(PoolLoan.start_date <= day, ~live_claim,
@@ -227,8 +243,8 @@ def _claims_eligible(session: Session, day: dt.date, claim_after_days: int) -> l
     return [Reminder("pool_claim_eligible", "pool_loan", loan.id, f"/console/pool-loans/{loan.id}", {
         "reference": loan.reference, "contract_no": loan.contract_no, "enterprise": enterprise, "bank": bank,
         "seq": seq, "due_date": due.isoformat(), "days_overdue": (day - due).days,
-        "amount": money(loan.principal - loan.principal_repaid)}, bank_id=loan.bank_id)
-        for loan, seq, due, enterprise, bank in rows]
+        "amount": money(loan.principal - Decimal(repaid or 0))}, bank_id=loan.bank_id)
+        for loan, seq, due, enterprise, bank, repaid in rows]
 
 
 # ------------------------------------------------------------------------------------------------ the fund
@@ -241,8 +257,7 @@ def fund_reminders(session: Session, day: dt.date) -> list[Reminder]:
     horizon = day + dt.timedelta(days=FORECAST_DAYS)
     cash_today = fund_position(session, day)["cash_balance"]
     ins = dict(session.execute(
-        select(BridgeLoan.due_date, type_coerce(func.sum(BridgeLoan.amount - BridgeLoan.principal_repaid
-                                                         - BridgeLoan.written_off_amount), Money()))
+        select(BridgeLoan.due_date, type_coerce(func.sum(BridgeLoan.amount - _bridge_repaid_by(day)), Money()))
         .where(_lent_on(day), BridgeLoan.due_date.between(day, horizon)).group_by(BridgeLoan.due_date)).all())
     outs: dict[dt.date, Decimal] = {}
     for due, amount in session.execute(
