@@ -46,7 +46,8 @@ from bridgefund import create_app  # noqa: E402
 from bridgefund.finance.uscc import demo_uscc  # noqa: E402
 from bridgefund.migrate import upgrade  # noqa: E402
 from bridgefund.models import ApiToken  # noqa: E402
-from bridgefund.services import pool, pool_import, registry  # noqa: E402
+from bridgefund.parsing import pool_file  # noqa: E402
+from bridgefund.services import pool, registry  # noqa: E402
 from bridgefund.services.actor import SYSTEM  # noqa: E402
 from bridgefund.services.auth import token_hash  # noqa: E402
 
@@ -64,7 +65,7 @@ def rows_of(n: int, usccs: list[str], prefix: str) -> list[list]:
 def xlsx(rows: list[list]) -> bytes:
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet()
-    ws.append(pool_import.TEMPLATE_HEADERS)
+    ws.append(pool_file.TEMPLATE_HEADERS)
     for row in rows:
         ws.append(row)
     buf = io.BytesIO()
@@ -73,7 +74,7 @@ def xlsx(rows: list[list]) -> bytes:
 
 
 def csv_of(rows: list[list]) -> bytes:
-    lines = [",".join(pool_import.TEMPLATE_HEADERS[:7])]
+    lines = [",".join(pool_file.TEMPLATE_HEADERS[:7])]
     lines += [f"{r[0]},{r[1]},{r[2]}.00,{r[3]},{r[4].isoformat()},{r[5]},{r[6]}" for r in rows]
     return ("\n".join(lines) + "\n").encode()
 
@@ -243,7 +244,7 @@ def main() -> None:
     parser.add_argument("--async", dest="asynchronous", action="store_true",
                         help="import through a background job (202 + GET /jobs/{id}), run inline")
     args = parser.parse_args()
-    pool_import.MAX_ROWS = max(pool_import.MAX_ROWS, args.rows)
+    pool_file.MAX_ROWS = max(pool_file.MAX_ROWS, args.rows)
     if not args.no_sqlite:
         bench("SQLite (file)", f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3", args)
     if not args.no_postgres:

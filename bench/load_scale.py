@@ -188,11 +188,11 @@ def summarise(url: str, echo: bool = True) -> dict[str, float]:
     from sqlalchemy import create_engine
     from sqlalchemy.orm import Session
 
-    from bridgefund.services import summaries
+    from bridgefund.figures.rebuild import rebuild
 
     eng = create_engine(url)
     with Session(eng) as session, session.begin():
-        took = summaries.rebuild(session, echo=print if echo else None)
+        took = rebuild(session, echo=print if echo else None)
     eng.dispose()
     return took
 

@@ -23,11 +23,16 @@ class BoundedInt(IntegerConverter):
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app: settings, database, auth, request handling, API blueprints, CLI."""
-    from bridgefund import api, web
+    # Imported here, not at the top: importing the package (``bridgefund.finance`` alone, the migrations) must not
+    # load Flask and the whole application.
+    from bridgefund import jobs, metrics, web
     from bridgefund.api import docs
+    from bridgefund.api.app import register as register_api
+    from bridgefund.api.problems import document_problems
     from bridgefund.cli import register_commands
     from bridgefund.config import load_settings
     from bridgefund.db import Database, make_engine
+    from bridgefund.services import unit_of_work
     from bridgefund.services.auth import AuthConfig
 
     config = dict(config or {})
@@ -56,16 +61,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False  # Chinese names stay readable in responses
     logging.getLogger("bridgefund").setLevel(settings.log_level)
-    app.extensions["bridgefund.db"] = Database(engine or make_engine(settings.database_url))
+    engine = engine or make_engine(settings.database_url)
+    app.extensions["bridgefund.db"] = Database(engine, unit_of_work.sessionmaker(engine))
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
-    from bridgefund import jobs, metrics
-
     jobs.init_app(app)
     metrics.init_app(app)
-    from bridgefund.api.problems import document_problems
-
-    smorest_api = api.register(app)
+    smorest_api = register_api(app)
     document_problems(smorest_api, app)
     docs.document_operations(smorest_api, app)
     docs.init_app(app, app.config["OPENAPI_URL_PREFIX"] + app.config["OPENAPI_SWAGGER_UI_PATH"])

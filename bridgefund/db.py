@@ -146,9 +146,10 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     """The engine and the session factory of one app (``app.extensions['bridgefund.db']``)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
         self.engine = engine
-        self.sessionmaker: sessionmaker[Session] = sessionmaker(bind=engine, expire_on_commit=False)
+        #: the app's session factory (``services.unit_of_work.sessionmaker``: the summary and after-commit hooks)
+        self.sessionmaker = sessions
 
     @property
     def dialect(self) -> str:

@@ -76,6 +76,12 @@ class Duplicate(Conflict):
     code, title = "duplicate", "Duplicate"
 
 
+class ArchiveTampered(Conflict):
+    """An archived report's file does not match its row's SHA-256 (or its path leaves the archive)."""
+
+    code, title = "archive-tampered", "Archived report does not match its record"
+
+
 class PayloadTooLarge(DomainError):
     status, code, title = 413, "payload-too-large", "Payload too large"
 
@@ -101,6 +107,24 @@ class RuleViolation(DomainError):
         return cls(f"{field}: {message}", {field: [message]})
 
 
+class ArchiveMissing(DomainError):
+    """An archived report's row exists but its file does not (the crash window after the commit)."""
+
+    status, code, title = 410, "archive-missing", "Archived report file is missing"
+
+
+class RenderFailed(DomainError):
+    """The PDF could not be rendered (a template or resource error: a bug, logged with its cause)."""
+
+    status, code, title = 500, "render-failed", "Report rendering failed"
+
+
+class ReportUnavailable(DomainError):
+    """Rendering cannot run on this server (e.g. the CJK font is not installed)."""
+
+    status, code, title = 503, "report-unavailable", "Report rendering unavailable"
+
+
 class TooManyRequests(DomainError):
     status, code, title = 429, "too-many-requests", "Too many requests"
 
@@ -111,3 +135,9 @@ class TooManyRequests(DomainError):
 
 def not_found(entity: str, ident: Any) -> NotFound:
     return NotFound(f"{entity} {ident} does not exist")
+
+
+class ExportTooLarge(DomainError):
+    """An export (``format=xlsx``) would hold more rows than it may; the problem names the limit."""
+
+    status, code, title = 413, "export-too-large", "Too many rows to export"

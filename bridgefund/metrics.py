@@ -24,9 +24,14 @@ from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import Select, func, select
 
+from bridgefund.db import utcnow
 from bridgefund.errors import NotAuthenticated, NotFound
+from bridgefund.figures.fund import fund_position
+from bridgefund.models import Job
 from bridgefund.notify import outbox
+from bridgefund.services import jobs
 from bridgefund.web import PUBLIC, access, log, session, settings
 
 REQUESTS = Counter("bridgefund_http_requests_total", "HTTP requests answered, by route and status",
@@ -78,12 +83,10 @@ class _BooksCollector:
     """The figures read at scrape time from the database and the queue."""
 
     def collect(self) -> Iterator[Any]:
-        from bridgefund.services import fund_figures, jobs
-
         s = session()
         try:
             counts = s.execute(_jobs_by_kind_and_status()).all()
-            position = fund_figures.fund_position(s, settings().business_date())
+            position = fund_position(s, settings().business_date())
             last = jobs.last_heartbeat(s)
             deliveries = outbox.counts(s)
         except Exception:  # a scrape must answer even when the database does not
@@ -101,8 +104,6 @@ class _BooksCollector:
         yield family
         yield GaugeMetricFamily("bridgefund_queue_depth", "Messages waiting in the task queue", value=_pending())
         if last is not None:
-            from bridgefund.db import utcnow
-
             yield GaugeMetricFamily("bridgefund_worker_heartbeat_age_seconds",
                                     "Seconds since the newest consumer heartbeat",
                                     value=(utcnow() - last).total_seconds())
@@ -115,11 +116,7 @@ class _BooksCollector:
                                 value=float(position["overdue_amount"]))
 
 
-def _jobs_by_kind_and_status():  # noqa: ANN202
-    from sqlalchemy import func, select
-
-    from bridgefund.models import Job
-
+def _jobs_by_kind_and_status() -> Select[Any]:
     return select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status)
 
 

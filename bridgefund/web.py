@@ -1,7 +1,8 @@
 """What every request gets, once, in one place.
 
 - an ``X-Request-ID`` (accepted from the client when sane, else generated), echoed and logged;
-- bearer-token authentication and the endpoint's access rule, checked before the body is parsed;
+- bearer-token authentication and the role check of the service operation the view performs (declared once, on
+  the service function: ``bridgefund.authority``), both before the body is parsed;
 - one database session per request, committed once by the boundary when the answer is a success and
   rolled back otherwise (views never commit);
 - ``Idempotency-Key`` handling for POSTs (first 2xx answer stored per user for 24 h, in the same
@@ -28,6 +29,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
+from bridgefund import authority
 from bridgefund.db import Database, utcnow
 from bridgefund.errors import (
     PROBLEM_BASE,
@@ -49,10 +51,9 @@ from bridgefund.services.actor import Actor
 
 log = logging.getLogger("bridgefund")
 
-#: Access rules a view can declare; every API view must declare one (a test walks the URL map).
-PUBLIC = "public"
-ANY = "any"
-ALL_ROLES = ("admin", "fund_manager", "bank_officer", "auditor")
+#: An access rule in words (``authority.Permission.rule``): ``("public",)``, ``("any",)`` or the roles' names.
+PUBLIC = authority.PUBLIC
+ANY = authority.SIGNED_IN
 IDEMPOTENCY_TTL = dt.timedelta(hours=24)
 #: Ids are 32-bit columns; a larger id in a path is simply not found.
 MAX_ID = 2**31 - 1
@@ -72,23 +73,54 @@ MAX_HEADER_BYTES = 8190
 MAX_HEADER_FIELDS = 64
 
 
-def access(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare who may call a view: ``access(PUBLIC)``, ``access(ANY)`` or ``access("admin", …)``."""
+#: The permission of a view that performs no service operation (``/healthz``): anyone, without a token.
+_OPEN = authority.Permission("public", frozenset(), authority.PUBLIC)
+
+
+def access(operation: Callable[..., Any] | authority.Audience) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Name the service operation a view performs, e.g. ``access(bridge_loans.approve)``.
+
+    The operation's declared permission is the view's access rule: the boundary refuses a role outside it (403) or
+    a missing token (401) before the body is read, and the OpenAPI document states it (``x-roles``). Nothing here
+    restates who may do what. ``access(PUBLIC)`` only for a view that calls no service at all (``/healthz``). An
+    operation that declares no permission fails here, at import.
+    """
+    if operation is not PUBLIC:
+        authority.permission_of(operation)  # type: ignore[arg-type]
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        fn._bf_access = roles  # type: ignore[attr-defined]
+        fn._bf_operation = operation  # type: ignore[attr-defined]
         return fn
 
     return decorate
 
 
-def access_rule(view: Callable[..., Any] | None) -> tuple[str, ...] | None:
+def view_permission(view: Callable[..., Any] | None) -> authority.Permission | None:
+    """The permission of the service operation a view performs (None: the view names none, and serves nobody)."""
     while view is not None:
-        rule = getattr(view, "_bf_access", None)
-        if rule is not None:
-            return rule
+        operation = getattr(view, "_bf_operation", None)
+        if operation is not None:
+            return _OPEN if operation is PUBLIC else authority.permission_of(operation)
         view = getattr(view, "__wrapped__", None)
     return None
+
+
+def access_rule(view: Callable[..., Any] | None) -> tuple[str, ...] | None:
+    """A view's access rule in words, from its operation's permission: ``("public",)``, ``("any",)`` or roles."""
+    permission = view_permission(view)
+    return None if permission is None else permission.rule
+
+
+def check_role() -> None:
+    """The role check of this request's operation, asked again of the authority before a view looks a record up.
+
+    The boundary has asked it already; a view that answers 404 for another bank's record before its body is read
+    asks first, so that a role outside the permission is a 403 whatever record it names (never a 404 that tells
+    the record exists or not), even where the boundary's rule is not in front of it.
+    """
+    permission = view_permission(current_app.view_functions[request.endpoint])
+    if permission is not None:
+        authority.check(actor(), permission)
 
 
 def db() -> Database:
@@ -553,13 +585,3 @@ def _teardown(exc: BaseException | None) -> None:
             _idempotency_release()
         except Exception:  # pragma: no cover - best effort after a crash
             log.exception("could not release idempotency key")
-
-
-def with_session(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Pass (session, actor) to a view as its first two arguments."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return fn(session(), actor(), *args, **kwargs)
-
-    return wrapper

@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, event, select, text
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from bridgefund import create_app
 from bridgefund.db import Base, make_engine
 from bridgefund.migrate import upgrade
 from bridgefund.models import ApiToken, Bank, Enterprise, User
-from bridgefund.services import registry
+from bridgefund.services import registry, unit_of_work
 from bridgefund.services.actor import SYSTEM
 from bridgefund.services.auth import token_hash
 
@@ -87,8 +87,7 @@ def db(app, connection) -> Iterator[Session]:  # noqa: ANN001
     """A session inside the test's outer transaction; the app's requests share that transaction."""
     database = app.extensions["bridgefund.db"]
     original = database.sessionmaker
-    database.sessionmaker = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
-                                         expire_on_commit=False)
+    database.sessionmaker = unit_of_work.sessionmaker(connection, join_transaction_mode="create_savepoint")
     session = database.sessionmaker()
     yield session
     session.close()
@@ -119,7 +118,7 @@ def real_db(app, engine: Engine, db_url: str, tmp_path: Path) -> Iterator[Any]: 
     database = app.extensions["bridgefund.db"]
     saved = (database.engine, database.sessionmaker)
     database.engine = eng
-    database.sessionmaker = sessionmaker(bind=eng, expire_on_commit=False)
+    database.sessionmaker = unit_of_work.sessionmaker(eng)
     try:
         yield app
     finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import AuditEventSchema, AuditListArgs
@@ -13,9 +13,10 @@ blp = Blueprint("audit", __name__, description="Audit log (append-only)")
 
 
 @blp.get("/audit-events")
-@access("admin", "auditor")
+@access(audit.list_events)
 @blp.arguments(AuditListArgs, location="query")
 @blp.response(200, page_of(AuditEventSchema, keyset=True))
+@export.exportable(AuditEventSchema, export.AUDIT_EVENTS)
 def list_audit_events(args: dict):  # noqa: ANN201
     """List audit events, newest first, filtered by entity, actor, action, request or time.
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
-from bridgefund.models import Guarantor
 from bridgefund.schemas.common import KeysetListArgs, page_of
 from bridgefund.schemas.registry import (
     BankAsOfArgs,
@@ -18,8 +17,7 @@ from bridgefund.schemas.registry import (
     GuarantorSchema,
 )
 from bridgefund.services import bank_terms, registry
-from bridgefund.services.common import get_or_404
-from bridgefund.web import ANY, access, actor, session, today
+from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("banks", __name__, description="Partner banks and guarantee institutions")
 
@@ -46,9 +44,10 @@ def _with_figures(banks, as_of=None):  # noqa: ANN001, ANN202
 
 
 @blp.get("/banks")
-@access(ANY)
+@access(registry.list_banks)
 @blp.arguments(BankListArgs, location="query")
 @blp.response(200, page_of(BankSchema, keyset=True))
+@export.exportable(BankSchema, export.BANKS)
 def list_banks(args: dict):  # noqa: ANN201
     """List partner banks (a bank officer sees only their own).
 
@@ -63,7 +62,7 @@ def list_banks(args: dict):  # noqa: ANN201
 
 
 @blp.post("/banks")
-@access("admin")
+@access(registry.create_bank)
 @blp.arguments(BankCreateSchema)
 @blp.response(201, BankSchema)
 def create_bank(body: dict):  # noqa: ANN201
@@ -80,7 +79,7 @@ def create_bank(body: dict):  # noqa: ANN201
 
 
 @blp.get("/banks/<int:bank_id>")
-@access(ANY)
+@access(registry.get_bank)
 @blp.arguments(BankAsOfArgs, location="query")
 @blp.response(200, BankSchema)
 def get_bank(args: dict, bank_id: int):  # noqa: ANN201
@@ -93,7 +92,7 @@ def get_bank(args: dict, bank_id: int):  # noqa: ANN201
 
 
 @blp.get("/banks/<int:bank_id>/terms")
-@access(ANY)
+@access(registry.bank_terms_history)
 @blp.response(200, BankTermsListSchema)
 def get_bank_terms(bank_id: int):  # noqa: ANN201
     """List a bank's dated terms, oldest first.
@@ -106,7 +105,7 @@ def get_bank_terms(bank_id: int):  # noqa: ANN201
 
 
 @blp.patch("/banks/<int:bank_id>")
-@access("admin")
+@access(registry.update_bank)
 @blp.arguments(BankPatchSchema)
 @blp.response(200, BankSchema)
 def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
@@ -123,9 +122,10 @@ def patch_bank(body: dict, bank_id: int):  # noqa: ANN201
 
 
 @blp.get("/guarantors")
-@access(ANY)
+@access(registry.list_guarantors)
 @blp.arguments(KeysetListArgs, location="query")
 @blp.response(200, page_of(GuarantorSchema, keyset=True))
+@export.exportable(GuarantorSchema, export.GUARANTORS)
 def list_guarantors(args: dict):  # noqa: ANN201
     """List guarantee institutions.
 
@@ -136,7 +136,7 @@ def list_guarantors(args: dict):  # noqa: ANN201
 
 
 @blp.post("/guarantors")
-@access("admin")
+@access(registry.create_guarantor)
 @blp.arguments(GuarantorCreateSchema)
 @blp.response(201, GuarantorSchema)
 def create_guarantor(body: dict):  # noqa: ANN201
@@ -149,18 +149,18 @@ def create_guarantor(body: dict):  # noqa: ANN201
 
 
 @blp.get("/guarantors/<int:guarantor_id>")
-@access(ANY)
+@access(registry.get_guarantor)
 @blp.response(200, GuarantorSchema)
 def get_guarantor(guarantor_id: int):  # noqa: ANN201
     """Show a guarantee institution.
 
     One guarantor with its share. 404 for an unknown id. Changes nothing.
     """
-    return get_or_404(session(), Guarantor, guarantor_id, entity="guarantor")
+    return registry.get_guarantor(session(), guarantor_id)
 
 
 @blp.patch("/guarantors/<int:guarantor_id>")
-@access("admin")
+@access(registry.update_guarantor)
 @blp.arguments(GuarantorPatchSchema)
 @blp.response(200, GuarantorSchema)
 def patch_guarantor(body: dict, guarantor_id: int):  # noqa: ANN201

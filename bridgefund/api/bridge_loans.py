@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
@@ -28,7 +28,7 @@ from bridgefund.schemas.bridge_loan import (
 )
 from bridgefund.schemas.common import page_of
 from bridgefund.services import bridge_loans
-from bridgefund.web import ANY, access, actor, session, today
+from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("bridge_loans", __name__, description="Bridge loans (应急转贷), from application to repayment")
 
@@ -57,7 +57,7 @@ def _shown(loan):  # noqa: ANN001, ANN202
 
 
 @blp.post("/bridge-loans")
-@access("bank_officer", "fund_manager")
+@access(bridge_loans.submit)
 @blp.arguments(BridgeLoanCreateSchema)
 @blp.response(201, BridgeLoanSchema)
 def submit(body: dict):  # noqa: ANN201
@@ -74,9 +74,10 @@ def submit(body: dict):  # noqa: ANN201
 
 
 @blp.get("/bridge-loans")
-@access(ANY)
+@access(bridge_loans.list_loans)
 @blp.arguments(BridgeLoanListArgs, location="query")
 @blp.response(200, page_of(BridgeLoanSchema, keyset=True))
+@export.exportable(BridgeLoanSchema, export.BRIDGE_LOANS)
 def list_loans(args: dict):  # noqa: ANN201
     """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates.
 
@@ -86,7 +87,7 @@ def list_loans(args: dict):  # noqa: ANN201
 
 
 @blp.get("/bridge-loans/<int:loan_id>")
-@access(ANY)
+@access(bridge_loans.get)
 @visible_loan
 @blp.arguments(BridgeLoanAsOfArgs, location="query")
 @blp.response(200, BridgeLoanSchema)
@@ -99,7 +100,7 @@ def get_loan(args: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/approve")
-@access("fund_manager")
+@access(bridge_loans.approve)
 @visible_loan
 @blp.arguments(BridgeApproveSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -115,7 +116,7 @@ def approve(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/reject")
-@access("fund_manager")
+@access(bridge_loans.reject)
 @visible_loan
 @blp.arguments(BridgeRejectSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -129,7 +130,7 @@ def reject(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/withdraw")
-@access("bank_officer")
+@access(bridge_loans.withdraw)
 @visible_loan
 @blp.arguments(BridgeOptionalReasonSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -142,7 +143,7 @@ def withdraw(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/cancel")
-@access("fund_manager")
+@access(bridge_loans.cancel)
 @visible_loan
 @blp.arguments(BridgeOptionalReasonSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -155,7 +156,7 @@ def cancel(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/disburse")
-@access("fund_manager")
+@access(bridge_loans.disburse)
 @visible_loan
 @blp.arguments(BridgeValueDateSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -170,7 +171,7 @@ def disburse(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/repayments")
-@access("bank_officer", "fund_manager")
+@access(bridge_loans.repay)
 @visible_loan
 @blp.arguments(BridgeRepaymentCreateSchema)
 @blp.response(201, BridgeRepaymentResultSchema)
@@ -188,7 +189,7 @@ def repay(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/default")
-@access("fund_manager")
+@access(bridge_loans.declare_default)
 @visible_loan
 @blp.arguments(BridgeOptionalValueDateSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -204,7 +205,7 @@ def declare_default(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/write-off")
-@access("fund_manager")
+@access(bridge_loans.write_off)
 @visible_loan
 @blp.arguments(BridgeWriteOffSchema)
 @blp.response(200, BridgeLoanSchema)
@@ -220,7 +221,7 @@ def write_off(body: dict, loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/bridge-loans/<int:loan_id>/recoveries")
-@access("fund_manager")
+@access(bridge_loans.recover)
 @visible_loan
 @blp.arguments(BridgeRecoveryCreateSchema)
 @blp.response(201, BridgeLoanSchema)

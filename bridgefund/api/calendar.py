@@ -9,7 +9,7 @@ from bridgefund.errors import RuleViolation
 from bridgefund.schemas.common import EARLIEST, LATEST
 from bridgefund.schemas.job import CalendarDayPutSchema, CalendarDaySchema, CalendarYearSchema
 from bridgefund.services import calendar
-from bridgefund.web import ANY, access, actor, session
+from bridgefund.web import access, actor, session
 
 blp = Blueprint("calendar", __name__, description="The working-day calendar (holidays and make-up days, 调休)")
 
@@ -31,7 +31,7 @@ def _day(text: str) -> dt.date:
 
 
 @blp.get("/calendar/<int:year>")
-@access(ANY)
+@access(calendar.list_year)
 @blp.response(200, CalendarYearSchema)
 @blp.doc(responses=_INVALID)
 def get_year(year: int):  # noqa: ANN201
@@ -45,7 +45,7 @@ def get_year(year: int):  # noqa: ANN201
 
 
 @blp.put("/calendar/days/<string:date>")
-@access("admin")
+@access(calendar.put_day)
 @blp.arguments(CalendarDayPutSchema)
 @blp.response(200, CalendarDaySchema)
 def put_day(body: dict, date: str):  # noqa: ANN201
@@ -59,7 +59,7 @@ def put_day(body: dict, date: str):  # noqa: ANN201
 
 
 @blp.delete("/calendar/days/<string:date>")
-@access("admin")
+@access(calendar.delete_day)
 @blp.response(204)
 @blp.doc(responses={**_INVALID, **_CLOSED})
 def delete_day(date: str) -> None:

@@ -17,8 +17,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 
-from bridgefund.api.problems import spec_operations
-from bridgefund.web import ANY, PUBLIC, access_rule
+from bridgefund.api.export import MAX_ROWS, XLSX, export_table
+from bridgefund.api.problems import PROBLEM_MEDIA_TYPE, spec_operations
+from bridgefund.models import Role
+from bridgefund.web import ANY, PUBLIC, access_rule, view_permission
 
 #: Where flask-smorest's Swagger UI page loads ``swagger-ui-bundle.js`` and friends from (``OPENAPI_SWAGGER_UI_URL``).
 SWAGGER_UI_URL = "/static/vendor/swagger-ui/"
@@ -61,12 +63,12 @@ IDEMPOTENCY_KEY = {
     "example": "7d3c6a1e-boc-renewal-75",
 }
 
-#: Who may call an operation, from its access rule (``bridgefund.web.access``).
+#: Who may call an operation, from its service operation's permission (``bridgefund.authority``).
 ROLE_NAMES = {
-    "admin": "admin",
-    "fund_manager": "fund manager",
-    "bank_officer": "bank officer",
-    "auditor": "auditor",
+    Role.admin: "admin",
+    Role.fund_manager: "fund manager",
+    Role.bank_officer: "bank officer",
+    Role.auditor: "auditor",
 }
 
 _S = "2020-03-02"  # a business date of the demo's spring 2020
@@ -90,7 +92,8 @@ EXAMPLES: dict[str, Any] = {
     "PUT /api/v1/fund/settings": {
         "fee_tiers": [{"from_day": 1, "daily_rate": "0.0002"}, {"from_day": 6, "daily_rate": "0.0004"}],
         "penalty_daily_rate": "0.001", "max_term_days": 10, "per_enterprise_cap": "10000000.00",
-        "max_share_of_renewal": "0.95", "dual_approval_threshold": "5000000.00", "default_after_days": 30},
+        "max_share_of_renewal": "0.95", "dual_approval_threshold": "5000000.00", "default_after_days": 30,
+        "market_bridge_daily_rate": "0.001"},
     "POST /api/v1/bridge-loans": {
         "enterprise_id": 169, "amount": "2800000.00", "term_days": 8,
         "maturing_loan": {"contract_no": "BOC-2025-0117", "amount": "3000000.00", "due_date": _S},
@@ -191,8 +194,16 @@ def document_operations(api: Any, app: Flask) -> None:
     spec.components.parameter("IdempotencyKey", "header", IDEMPOTENCY_KEY)
     for path, method, op, view in spec_operations(app, spec):
         rule = access_rule(view)
+        permission = view_permission(view)
+        if permission is not None:  # machine-readable: the roles that may call it, and the service operation asked
+            op["x-roles"] = [r.value for r in Role if permission.allows(r)] if PUBLIC not in rule else []
+            op["x-public"] = PUBLIC in rule
+            op["x-operation"] = permission.operation
         if method == "post" and path.startswith("/api/v1/") and rule is not None and PUBLIC not in rule:
             op.setdefault("parameters", []).append({"$ref": "#/components/parameters/IdempotencyKey"})
+        table = export_table(view)
+        if table is not None:
+            _document_export(op, table)
         example = EXAMPLES.get(f"{method.upper()} {path}")
         if example is not None and "requestBody" in op:
             for media in op["requestBody"].get("content", {}).values():
@@ -205,9 +216,32 @@ def document_operations(api: Any, app: Flask) -> None:
         text = (op.get("description") or "").strip()
         if not text:
             continue
+        if table is not None:
+            text += ("\n\n**Excel (台账):** `format=xlsx` answers every row matching the filters (not one page; at "
+                     f"most {MAX_ROWS:,}, else 413) as `{table.title}-<date>.xlsx`, scoped like the JSON list, with "
+                     "these Chinese headers: " + "、".join(c.label for c in table.columns) + ".")
         errors = sorted(int(s) for s in op.get("responses", {}) if s.isdigit() and int(s) >= 400)
         lines = [text, "", f"**Who may call:** {who_may_call(rule)}."]
         if errors:
             lines += ["", "**Errors:** " + ", ".join(map(str, errors))
                       + " — RFC 9457 problems (`application/problem+json`), each status explained under Responses."]
         op["description"] = "\n".join(lines)
+
+
+def _document_export(op: dict[str, Any], table: Any) -> None:
+    """A list's XLSX answer (``format=xlsx``, api.export) and its 413 in the document."""
+    ok = op.setdefault("responses", {}).setdefault("200", {})
+    ok.setdefault("content", {})[XLSX] = {
+        "schema": {"type": "string", "format": "binary"},
+        "example": f"(the bytes of {table.name}-2020-12-31.xlsx)",
+    }
+    ok.setdefault("headers", {})["Content-Disposition"] = {
+        "description": "with `format=xlsx`: `attachment; filename=\"<ascii>.xlsx\"; filename*=UTF-8''<Chinese name>`",
+        "schema": {"type": "string"},
+    }
+    op["responses"]["413"] = {
+        "description": f"With `format=xlsx`: more than {MAX_ROWS:,} rows match the filters; the problem names the "
+                       "limit (`max_rows`) and the count (`matching_rows`). Narrow the filters or page the JSON.",
+        "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    op["responses"] = dict(sorted(op["responses"].items()))

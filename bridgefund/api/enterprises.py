@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
-from bridgefund.models import Enterprise
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
     EnterpriseCreateSchema,
@@ -13,16 +12,16 @@ from bridgefund.schemas.registry import (
     EnterpriseSchema,
 )
 from bridgefund.services import registry
-from bridgefund.services.common import get_or_404
-from bridgefund.web import ANY, access, actor, session
+from bridgefund.web import access, actor, session
 
 blp = Blueprint("enterprises", __name__, description="Enterprises (borrowers)")
 
 
 @blp.get("/enterprises")
-@access(ANY)
+@access(registry.list_enterprises)
 @blp.arguments(EnterpriseListArgs, location="query")
 @blp.response(200, page_of(EnterpriseSchema, keyset=True))
+@export.exportable(EnterpriseSchema, export.ENTERPRISES)
 def list_enterprises(args: dict):  # noqa: ANN201
     """Search enterprises by name or credit code (``q``) or exact ``uscc``.
 
@@ -33,7 +32,7 @@ def list_enterprises(args: dict):  # noqa: ANN201
 
 
 @blp.post("/enterprises")
-@access("admin", "fund_manager", "bank_officer")
+@access(registry.create_enterprise)
 @blp.arguments(EnterpriseCreateSchema)
 @blp.response(201, EnterpriseSchema)
 def create_enterprise(body: dict):  # noqa: ANN201
@@ -47,18 +46,18 @@ def create_enterprise(body: dict):  # noqa: ANN201
 
 
 @blp.get("/enterprises/<int:enterprise_id>")
-@access(ANY)
+@access(registry.get_enterprise)
 @blp.response(200, EnterpriseSchema)
 def get_enterprise(enterprise_id: int):  # noqa: ANN201
     """Show an enterprise.
 
     One enterprise's master data. 404 for an unknown id. Changes nothing.
     """
-    return get_or_404(session(), Enterprise, enterprise_id, entity="enterprise")
+    return registry.get_enterprise(session(), enterprise_id)
 
 
 @blp.patch("/enterprises/<int:enterprise_id>")
-@access("admin", "fund_manager")
+@access(registry.update_enterprise)
 @blp.arguments(EnterprisePatchSchema)
 @blp.response(200, EnterpriseSchema)
 def patch_enterprise(body: dict, enterprise_id: int):  # noqa: ANN201

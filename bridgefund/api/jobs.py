@@ -11,7 +11,7 @@ from bridgefund.jobs import progress
 from bridgefund.models import Job
 from bridgefund.schemas.job import JobSchema
 from bridgefund.services import jobs
-from bridgefund.web import ALL_ROLES, access, actor, session
+from bridgefund.web import access, actor, session
 
 blp = Blueprint("jobs", __name__, description="Background jobs: asynchronous reports and imports")
 
@@ -49,7 +49,7 @@ def accepted(job: Job) -> Response:
 
 
 @blp.get("/jobs/<int:job_id>")
-@access(*ALL_ROLES)
+@access(jobs.get)
 @blp.response(200, JobSchema)
 def get_job(job_id: int):  # noqa: ANN201
     """Show a background job: its status, progress and result or problem.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.notification import (
@@ -16,15 +16,16 @@ from bridgefund.schemas.notification import (
     UnreadCountSchema,
 )
 from bridgefund.services import notifications
-from bridgefund.web import ALL_ROLES, access, actor, session, settings
+from bridgefund.web import access, actor, session, settings
 
 blp = Blueprint("notifications", __name__, description="Notifications: reminders and events, in-app and delivered")
 
 
 @blp.get("/notifications")
-@access(*ALL_ROLES)
+@access(notifications.list_mine)
 @blp.arguments(NotificationListArgs, location="query")
 @blp.response(200, page_of(NotificationSchema, keyset=True))
+@export.exportable(NotificationSchema, export.NOTIFICATIONS)
 def list_notifications(args: dict):  # noqa: ANN201
     """List your own notifications, newest first (`unread=true`: only unread).
 
@@ -36,7 +37,7 @@ def list_notifications(args: dict):  # noqa: ANN201
 
 
 @blp.get("/notifications/unread-count")
-@access(*ALL_ROLES)
+@access(notifications.unread_count)
 @blp.response(200, UnreadCountSchema)
 def unread_count():  # noqa: ANN201
     """Count your unread notifications.
@@ -47,7 +48,7 @@ def unread_count():  # noqa: ANN201
 
 
 @blp.post("/notifications/<int:notification_id>/read")
-@access(*ALL_ROLES)
+@access(notifications.mark_read)
 @blp.response(200, NotificationSchema)
 def mark_read(notification_id: int):  # noqa: ANN201
     """Mark one of your notifications read.
@@ -58,7 +59,7 @@ def mark_read(notification_id: int):  # noqa: ANN201
 
 
 @blp.post("/notifications/read-all")
-@access(*ALL_ROLES)
+@access(notifications.mark_all_read)
 @blp.response(200, ReadAllSchema)
 def mark_all_read():  # noqa: ANN201
     """Mark all your unread notifications read.
@@ -69,7 +70,7 @@ def mark_all_read():  # noqa: ANN201
 
 
 @blp.get("/me/notification-settings")
-@access(*ALL_ROLES)
+@access(notifications.get_settings)
 @blp.response(200, NotificationSettingsSchema)
 def get_settings():  # noqa: ANN201
     """Show your notification channels, address and language.
@@ -81,7 +82,7 @@ def get_settings():  # noqa: ANN201
 
 
 @blp.put("/me/notification-settings")
-@access(*ALL_ROLES)
+@access(notifications.put_settings)
 @blp.arguments(NotificationSettingsPutSchema)
 @blp.response(200, NotificationSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201
@@ -94,9 +95,10 @@ def put_settings(body: dict):  # noqa: ANN201
 
 
 @blp.get("/notification-deliveries")
-@access("admin")
+@access(notifications.list_deliveries)
 @blp.arguments(DeliveryListArgs, location="query")
 @blp.response(200, page_of(DeliverySchema, keyset=True))
+@export.exportable(DeliverySchema, export.NOTIFICATION_DELIVERIES)
 def list_deliveries(args: dict):  # noqa: ANN201
     """List the outbox: every e-mail/WeCom/SMS delivery with its status, attempts and last error (admin).
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.services import periods
@@ -22,9 +22,10 @@ class PeriodSchema(Schema):
 
 
 @blp.get("/periods")
-@access("admin", "fund_manager", "auditor")
+@access(periods.list_periods)
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PeriodSchema))
+@export.exportable(PeriodSchema, export.PERIODS)
 def list_periods(args: dict):  # noqa: ANN201
     """List closed months, latest first (every month up to the latest is closed).
 
@@ -34,7 +35,7 @@ def list_periods(args: dict):  # noqa: ANN201
 
 
 @blp.post("/periods/<string:period>/close")
-@access("admin")
+@access(periods.close_period)
 @blp.response(201, PeriodSchema)
 def close_period(period: str):  # noqa: ANN201
     """Close a month and every earlier one: no value date may fall in them afterwards.

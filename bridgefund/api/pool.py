@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Response, request
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.api.jobs import PREFER_DOC, accepted, wants_async
 from bridgefund.errors import RuleViolation
 from bridgefund.jobs import enqueue_after_commit
+from bridgefund.parsing import pool_file
 from bridgefund.schemas.common import ListArgs, page_of
 from bridgefund.schemas.pool import (
     AsOfArgs,
@@ -40,7 +41,7 @@ from bridgefund.schemas.pool import (
     PoolWriteOffSchema,
 )
 from bridgefund.services import claims, jobs, pool, pool_import, pool_loans, pool_write_off
-from bridgefund.web import ANY, access, actor, session, today
+from bridgefund.web import access, actor, check_role, session, today
 
 blp = Blueprint("pool", __name__, description="The risk-compensation pool (风险补偿资金池)")
 
@@ -48,10 +49,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def visible_pool_loan(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer 404 for another bank's pool loan before the body is read: an officer learns nothing about it."""
+    """Answer 404 for another bank's pool loan before the body is read: an officer learns nothing about it (a role
+    the operation refuses is 403 first)."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_role()
         pool_loans.visible_loan(session(), actor(), kwargs["pool_loan_id"])
         return view(*args, **kwargs)
 
@@ -59,22 +62,12 @@ def visible_pool_loan(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def visible_claim(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer 404 for another bank's claim before the body is read."""
+    """Answer 404 for another bank's claim before the body is read; a role the operation refuses is 403 first."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_role()
         claims.get_claim(session(), actor(), kwargs["claim_id"])
-        return view(*args, **kwargs)
-
-    return wrapper
-
-
-def actionable_claim(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Like :func:`visible_claim` for the fund manager's actions: the service's role check comes first."""
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        claims.actionable_claim(session(), actor(), kwargs["claim_id"])
         return view(*args, **kwargs)
 
     return wrapper
@@ -84,7 +77,7 @@ def actionable_claim(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @blp.get("/pool")
-@access("admin", "fund_manager", "auditor")
+@access(pool.position)
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, PoolPositionSchema)
 def get_pool(args: dict):  # noqa: ANN201
@@ -97,7 +90,7 @@ def get_pool(args: dict):  # noqa: ANN201
 
 
 @blp.get("/pool/settings")
-@access("admin", "fund_manager", "auditor")
+@access(pool.get_settings)
 @blp.response(200, PoolSettingsSchema)
 def get_settings():  # noqa: ANN201
     """Show the pool's rules.
@@ -108,7 +101,7 @@ def get_settings():  # noqa: ANN201
 
 
 @blp.put("/pool/settings")
-@access("admin")
+@access(pool.put_settings)
 @blp.arguments(PoolSettingsPutSchema)
 @blp.response(200, PoolSettingsSchema)
 def put_settings(body: dict):  # noqa: ANN201
@@ -123,7 +116,7 @@ def put_settings(body: dict):  # noqa: ANN201
 
 
 @blp.post("/pool/contributions")
-@access("admin")
+@access(pool.contribute)
 @blp.arguments(ContributionSchema)
 @blp.response(201, PoolLedgerEntrySchema)
 def contribute(body: dict):  # noqa: ANN201
@@ -138,9 +131,10 @@ def contribute(body: dict):  # noqa: ANN201
 
 
 @blp.get("/pool/ledger")
-@access("admin", "fund_manager", "auditor")
+@access(pool.list_ledger)
 @blp.arguments(ListArgs, location="query")
 @blp.response(200, page_of(PoolLedgerEntrySchema))
+@export.exportable(PoolLedgerEntrySchema, export.POOL_LEDGER)
 def list_ledger(args: dict):  # noqa: ANN201
     """List the pool's ledger entries (newest value date first) with the balance after each.
 
@@ -153,7 +147,7 @@ def list_ledger(args: dict):  # noqa: ANN201
 
 
 @blp.post("/pool-loans")
-@access("bank_officer", "fund_manager")
+@access(pool_loans.create_pool_loan)
 @blp.arguments(PoolLoanCreateSchema)
 @blp.response(201, PoolLoanSchema)
 def create_pool_loan(body: dict):  # noqa: ANN201
@@ -169,9 +163,10 @@ def create_pool_loan(body: dict):  # noqa: ANN201
 
 
 @blp.get("/pool-loans")
-@access(ANY)
+@access(pool_loans.list_pool_loans)
 @blp.arguments(PoolLoanListArgs, location="query")
 @blp.response(200, page_of(PoolLoanSummarySchema, keyset=True))
+@export.exportable(PoolLoanSummarySchema, export.POOL_LOANS)
 def list_pool_loans(args: dict):  # noqa: ANN201
     """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``.
 
@@ -183,7 +178,7 @@ def list_pool_loans(args: dict):  # noqa: ANN201
 
 
 @blp.get("/pool-loans/<int:pool_loan_id>")
-@access(ANY)
+@access(pool_loans.get_pool_loan)
 @visible_pool_loan
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, PoolLoanSchema)
@@ -196,7 +191,7 @@ def get_pool_loan(args: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.get("/pool-loans/<int:pool_loan_id>/schedule")
-@access(ANY)
+@access(pool_loans.get_pool_loan)
 @visible_pool_loan
 @blp.arguments(AsOfArgs, location="query")
 @blp.response(200, InstallmentSchema(many=True))
@@ -209,7 +204,7 @@ def get_schedule(args: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/pool-loans/<int:pool_loan_id>/repayments")
-@access("bank_officer", "fund_manager")
+@access(pool_loans.record_repayment)
 @visible_pool_loan
 @blp.arguments(PoolRepaymentCreateSchema)
 @blp.response(201, PoolRepaymentResultSchema)
@@ -225,7 +220,7 @@ def repay(body: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/pool-loans/<int:pool_loan_id>/claims")
-@access("bank_officer")
+@access(claims.file_claim)
 @visible_pool_loan
 @blp.arguments(ClaimFileSchema)
 @blp.response(201, ClaimSchema)
@@ -240,7 +235,7 @@ def file_claim(body: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/pool-loans/<int:pool_loan_id>/recoveries")
-@access("bank_officer", "fund_manager")
+@access(claims.record_recovery)
 @visible_pool_loan
 @blp.arguments(PoolRecoveryCreateSchema)
 @blp.response(201, PoolRecoverySchema)
@@ -254,7 +249,7 @@ def recover(body: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/pool-loans/<int:pool_loan_id>/write-off")
-@access("bank_officer", "fund_manager")
+@access(pool_write_off.write_off)
 @visible_pool_loan
 @blp.arguments(PoolWriteOffSchema)
 @blp.response(200, PoolLoanSchema)
@@ -271,7 +266,7 @@ def write_off(body: dict, pool_loan_id: int):  # noqa: ANN201
 
 
 @blp.post("/pool-loans/import")
-@access("bank_officer", "fund_manager")
+@access(pool_import.import_pool_loans)
 @blp.response(201, ImportResultSchema)
 @blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"],
@@ -295,7 +290,7 @@ def import_pool_loans():  # noqa: ANN201
         if not raw_bank.isdigit() or not 1 <= int(raw_bank) < 2**31:
             raise RuleViolation.on("bank_id", "not a valid id")
         bank_id = int(raw_bank)
-    data = upload.stream.read(pool_import.MAX_BYTES + 1)
+    data = upload.stream.read(pool_file.MAX_BYTES + 1)
     if wants_async():
         job = jobs.start_pool_import(session(), actor(), today=today(), data=data, filename=upload.filename,
                                      bank_id=bank_id)
@@ -306,7 +301,7 @@ def import_pool_loans():  # noqa: ANN201
 
 
 @blp.get("/pool-loans/import/template.xlsx")
-@access(ANY)
+@access(pool_import.template_xlsx)
 @blp.doc(responses={"200": {"description": "The XLSX template", "content": {XLSX: {
     "schema": {"type": "string", "format": "binary"}}}}})
 def import_template() -> Response:
@@ -322,9 +317,10 @@ def import_template() -> Response:
 
 
 @blp.get("/claims")
-@access(ANY)
+@access(claims.list_claims)
 @blp.arguments(ClaimListArgs, location="query")
 @blp.response(200, page_of(ClaimSchema, keyset=True))
+@export.exportable(ClaimSchema, export.CLAIMS)
 def list_claims(args: dict):  # noqa: ANN201
     """List claims (a bank officer sees only their bank's).
 
@@ -334,7 +330,7 @@ def list_claims(args: dict):  # noqa: ANN201
 
 
 @blp.get("/claims/<int:claim_id>")
-@access(ANY)
+@access(claims.get_claim)
 @visible_claim
 @blp.response(200, ClaimSchema)
 def get_claim(claim_id: int):  # noqa: ANN201
@@ -346,8 +342,8 @@ def get_claim(claim_id: int):  # noqa: ANN201
 
 
 @blp.post("/claims/<int:claim_id>/approve")
-@access("fund_manager")
-@actionable_claim
+@access(claims.approve_claim)
+@visible_claim
 @blp.arguments(ClaimApproveSchema)
 @blp.response(200, ClaimSchema)
 def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -359,8 +355,8 @@ def approve_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 
 @blp.post("/claims/<int:claim_id>/reject")
-@access("fund_manager")
-@actionable_claim
+@access(claims.reject_claim)
+@visible_claim
 @blp.arguments(ClaimRejectSchema)
 @blp.response(200, ClaimSchema)
 def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
@@ -373,8 +369,8 @@ def reject_claim(body: dict, claim_id: int):  # noqa: ANN201
 
 
 @blp.post("/claims/<int:claim_id>/pay")
-@access("fund_manager")
-@actionable_claim
+@access(claims.pay_claim)
+@visible_claim
 @blp.arguments(ClaimPaySchema)
 @blp.response(200, ClaimSchema)
 def pay_claim(body: dict, claim_id: int):  # noqa: ANN201

@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Response, url_for
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.api.jobs import PREFER_DOC, accepted, wants_async
 from bridgefund.jobs import enqueue_after_commit
+from bridgefund.reports import service as reports
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.report import (
     LangArgs,
@@ -20,8 +21,8 @@ from bridgefund.schemas.report import (
     ReportSchema,
     StatementArgs,
 )
-from bridgefund.services import bridge_loans, jobs, reports
-from bridgefund.web import access, actor, session, settings, today
+from bridgefund.services import bridge_loans
+from bridgefund.web import access, actor, check_role, session, settings, today
 
 blp = Blueprint("reports", __name__, description="Reports: monthly fund report, bank statements, approval forms")
 
@@ -48,6 +49,7 @@ def visible_bank(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_role()
         reports.check_bank_visible(session(), actor(), kwargs["bank_id"])
         return view(*args, **kwargs)
 
@@ -59,6 +61,7 @@ def visible_loan(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        check_role()
         bridge_loans.check_visible(session(), actor(), kwargs["loan_id"])
         return view(*args, **kwargs)
 
@@ -72,7 +75,7 @@ def pdf_response(filename: str, data: bytes, *, inline: bool = False) -> Respons
 
 
 @blp.post("/reports/monthly")
-@access("admin", "fund_manager")
+@access(reports.generate_monthly_report)
 @blp.arguments(MonthlyReportCreateSchema)
 @blp.response(201, ReportSchema)
 @blp.doc(responses={"503": _UNAVAILABLE, **PREFER_DOC["responses"]}, parameters=PREFER_DOC["parameters"])
@@ -87,7 +90,7 @@ def generate_monthly(body: dict):  # noqa: ANN201
     """
     s = settings()
     if wants_async():
-        job = jobs.start_monthly_report(session(), actor(), period=body["period"], lang=body["lang"], today=today())
+        job = reports.start_monthly_report(session(), actor(), period=body["period"], lang=body["lang"], today=today())
         enqueue_after_commit(session(), job.id)
         return accepted(job)
     report = reports.generate_monthly_report(session(), actor(), period=body["period"], lang=body["lang"],
@@ -96,9 +99,10 @@ def generate_monthly(body: dict):  # noqa: ANN201
 
 
 @blp.get("/reports")
-@access("admin", "fund_manager", "auditor")
+@access(reports.list_reports)
 @blp.arguments(ReportListArgs, location="query")
 @blp.response(200, page_of(ReportSchema, keyset=True))
+@export.exportable(ReportSchema, export.REPORTS)
 def list_reports(args: dict):  # noqa: ANN201
     """List archived reports, newest first (every version is kept).
 
@@ -108,7 +112,7 @@ def list_reports(args: dict):  # noqa: ANN201
 
 
 @blp.get("/reports/<int:report_id>")
-@access("admin", "fund_manager", "auditor")
+@access(reports.get_report)
 @blp.response(200, ReportSchema)
 def get_report(report_id: int):  # noqa: ANN201
     """Show an archived report's record.
@@ -119,7 +123,7 @@ def get_report(report_id: int):  # noqa: ANN201
 
 
 @blp.get("/reports/<int:report_id>/pdf")
-@access("admin", "fund_manager", "auditor")
+@access(reports.report_pdf)
 @blp.doc(**ARCHIVE_DOC)
 def report_pdf(report_id: int) -> Response:
     """Download an archived report; 409 if its bytes no longer match the recorded SHA-256, 410 if missing.
@@ -131,7 +135,7 @@ def report_pdf(report_id: int) -> Response:
 
 
 @blp.get("/banks/<int:bank_id>/statement.pdf")
-@access("admin", "fund_manager", "auditor", "bank_officer")
+@access(reports.bank_statement_pdf)
 @visible_bank
 @blp.arguments(StatementArgs, location="query")
 @blp.doc(**RENDER_DOC)
@@ -149,7 +153,7 @@ def bank_statement(args: dict, bank_id: int) -> Response:
 
 
 @blp.get("/bridge-loans/<int:loan_id>/approval-form.pdf")
-@access("admin", "fund_manager", "auditor", "bank_officer")
+@access(reports.approval_form_pdf)
 @visible_loan
 @blp.arguments(LangArgs, location="query")
 @blp.doc(**RENDER_DOC)

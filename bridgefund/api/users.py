@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import request
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.registry import (
@@ -16,13 +16,13 @@ from bridgefund.schemas.registry import (
     UserSchema,
 )
 from bridgefund.services import auth, registry
-from bridgefund.web import ANY, PUBLIC, access, actor, auth_config, current_api_token, g, session
+from bridgefund.web import access, actor, auth_config, current_api_token, db, g, session
 
 blp = Blueprint("users", __name__, description="Authentication and users")
 
 
 @blp.post("/auth/token")
-@access(PUBLIC)
+@access(auth.login)
 @blp.arguments(LoginSchema)
 @blp.response(200, TokenSchema)
 def login(body: dict):  # noqa: ANN201
@@ -33,15 +33,13 @@ def login(body: dict):  # noqa: ANN201
     (never saying which); after `BRIDGEFUND_LOGIN_MAX_FAILURES` failures for one username, 429 with `Retry-After` until
     the lock expires.
     """
-    from bridgefund.web import db
-
     issued = auth.login(auth_config(), db().sessionmaker, body["username"], body["password"], now=g.started,
                         request_id=g.request_id, ip=request.remote_addr)
     return {"token": issued.token, "expires_at": issued.expires_at, "user": issued.user}
 
 
 @blp.delete("/auth/token")
-@access(ANY)
+@access(auth.revoke)
 @blp.response(204)
 def logout() -> None:
     """Revoke the token presented with this request.
@@ -53,7 +51,7 @@ def logout() -> None:
 
 
 @blp.get("/me")
-@access(ANY)
+@access(registry.get_user_self)
 @blp.response(200, UserSchema)
 def me():  # noqa: ANN201
     """Show the authenticated user.
@@ -64,9 +62,10 @@ def me():  # noqa: ANN201
 
 
 @blp.get("/users")
-@access("admin")
+@access(registry.list_users)
 @blp.arguments(UserListArgs, location="query")
 @blp.response(200, page_of(UserSchema, keyset=True))
+@export.exportable(UserSchema, export.USERS)
 def list_users(args: dict):  # noqa: ANN201
     """List users.
 
@@ -77,7 +76,7 @@ def list_users(args: dict):  # noqa: ANN201
 
 
 @blp.post("/users")
-@access("admin")
+@access(registry.create_user)
 @blp.arguments(UserCreateSchema)
 @blp.response(201, UserSchema)
 def create_user(body: dict):  # noqa: ANN201
@@ -90,7 +89,7 @@ def create_user(body: dict):  # noqa: ANN201
 
 
 @blp.get("/users/<int:user_id>")
-@access("admin")
+@access(registry.get_user)
 @blp.response(200, UserSchema)
 def get_user(user_id: int):  # noqa: ANN201
     """Show a user.
@@ -101,7 +100,7 @@ def get_user(user_id: int):  # noqa: ANN201
 
 
 @blp.patch("/users/<int:user_id>")
-@access("admin")
+@access(registry.update_user)
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
 def patch_user(body: dict, user_id: int):  # noqa: ANN201

@@ -12,15 +12,14 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select
 
+from bridgefund.demo import bridge, pool, registry
 from bridgefund.models import Bank
 
 #: Chapter modules, in story order. Later chapters build on the earlier ones' ``story`` entries.
-CHAPTERS = ["bridgefund.demo.registry", "bridgefund.demo.bridge", "bridgefund.demo.pool"]
+CHAPTERS = (registry, bridge, pool)
 
 
 def load_demo(app: Flask, *, if_empty: bool = False, echo: Callable[[str], Any] = print) -> bool:
-    import importlib
-
     db = app.extensions["bridgefund.db"]
     with db.sessionmaker() as session, session.begin():
         if session.scalar(select(Bank.id).limit(1)) is not None:
@@ -29,8 +28,8 @@ def load_demo(app: Flask, *, if_empty: bool = False, echo: Callable[[str], Any] 
                 return False
             raise SystemExit("demo: the database is not empty; the demo loads only into an empty database")
         story: dict[str, Any] = {"app": app, "logins": []}
-        for name in CHAPTERS:
-            importlib.import_module(name).load(session, story)
+        for chapter in CHAPTERS:
+            chapter.load(session, story)
     echo("demo loaded. Logins (username / password):")
     for role, username, password in story["logins"]:
         echo(f"  {role:<13} {username:<16} {password}")

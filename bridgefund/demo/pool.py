@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bridgefund.demo.registry import BANKS
+from bridgefund.finance.schedule import add_months
 from bridgefund.services import claims, pool, pool_loans, registry
 from bridgefund.services.actor import Actor
 
@@ -181,8 +182,6 @@ def load(session: Session, story: dict[str, Any]) -> None:
 
 
 def _month_after(day: dt.date) -> dt.date:
-    from bridgefund.finance.schedule import add_months
-
     return add_months(day, 1)
 
 

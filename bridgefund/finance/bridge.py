@@ -166,6 +166,18 @@ def allocate_next(terms: BridgeTerms, prior: Sequence[Repayment], new: Repayment
         raise
 
 
+def financing_cost_saved(amount: Decimal, days_used: int, market_daily_rate: Decimal, fee: Decimal,
+                         penalty: Decimal) -> Decimal:
+    """融资成本节约 of one repaid loan (DOMAIN.md): what a private bridge lender would have charged for the days
+    used — ``amount × days_used × market_daily_rate``, rounded half-up to the fen once — minus the fee and penalty
+    the fund actually charged. Negative when the fund charged more than the market would have."""
+    if days_used < 0:
+        raise ValueError("days_used must not be negative")
+    require_rate("market_daily_rate", market_daily_rate)
+    with localcontext(EXACT):
+        return round_fen(amount * days_used * market_daily_rate) - fee - penalty
+
+
 def is_overdue(due_date: date, day: date, principal_outstanding: Decimal) -> bool:
     """The one rule of "a bridge loan is overdue on ``day``": after its due date (the due date itself is still a fee
     day) with principal outstanding that day. finance.profiles.bridge_on adds the loan's life (disbursed by then,

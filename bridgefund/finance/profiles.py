@@ -4,7 +4,7 @@
 A loan's figures (is it overdue? how much of it is outstanding? is it non-performing?) are functions of the
 date: they change only on the loan's own dates (disbursement, due date, repayments, write-off, installment due
 dates, settlements, claims, recoveries). Each function here sweeps those dates once and returns, for every date
-where a figure changes, how much it changes by. The summary tables (``services.summaries``) keep the sum of
+where a figure changes, how much it changes by. The summary tables (``figures``) keep the sum of
 every loan's deltas per date; when a loan changes, the difference between its deltas after and before is added.
 
 Each figure's definition is also written as a plain evaluation on one date (``*_on``), the way the old
@@ -133,7 +133,7 @@ class PoolDay(_Figures):
 
 
 def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay:
-    """The loan's figures on ``day``, by definition (``services.pool_figures``):
+    """The loan's figures on ``day``, by definition (``figures.pool``):
 
     * **outstanding** on D: principal (once started) − principal repaid by D − recovered by D − written off by D;
     * **non-performing** on D: started, and an installment due on or before D − ``claim_after_days`` is not

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.jobs import queue, tasks
 from bridgefund.services.jobs import Worker
+from bridgefund.services.unit_of_work import after_commit
 
 
 def init_app(app: Flask) -> None:
@@ -29,7 +30,5 @@ def init_app(app: Flask) -> None:
 
 def enqueue_after_commit(session: Session, job_id: int) -> None:
     """Enqueue job ``job_id`` once ``session``'s transaction has committed (dropped on rollback)."""
-    from bridgefund.services.reports import after_commit
-
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     after_commit(session, lambda: tasks.enqueue(app, job_id))

@@ -28,13 +28,14 @@ from typing import Any
 from flask import Flask
 from huey import Huey, crontab
 
+from bridgefund.figures.check import check_dates, summary_differences
 from bridgefund.jobs import progress, runner
 from bridgefund.models import Job, JobKind
 from bridgefund.notify import outbox
 from bridgefund.notify.channels import channels_from
-from bridgefund.services import bank_terms, calendar, jobs, reminders, summaries
+from bridgefund.reports import service as report_service
+from bridgefund.services import bank_terms, calendar, jobs, reminders
 from bridgefund.services import pool_import as pool_import_service
-from bridgefund.services import reports as report_service
 from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.jobs import Worker
 from bridgefund.services.periods import parse_period
@@ -79,8 +80,8 @@ def _reminders(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, An
 
 def _summaries_check(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
     day = dt.date.fromisoformat(job.params["business_date"])
-    dates = summaries.check_dates(session, day)
-    problems = summaries.check(session, dates)
+    dates = check_dates(session, day)
+    problems = summary_differences(session, dates)
     if problems:
         log.error("summaries check of %s: %d differences", day, len(problems))
         summaries_differ(session, day, problems)

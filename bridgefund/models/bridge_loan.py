@@ -117,6 +117,7 @@ class BridgeLoan(Base):
         Index("ix_bridge_loans_enterprise_id_status", "enterprise_id", "status"),
         Index("ix_bridge_loans_status_due_date", "status", "due_date"),
         Index("ix_bridge_loans_disbursed_on", "disbursed_on"),
+        Index("ix_bridge_loans_repaid_on", "repaid_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +171,10 @@ class BridgeLoan(Base):
     penalty_paid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     #: Principal booked as a fund loss at write-off, and what was recovered of it since (yuan).
     written_off_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    #: Yuan; set when the loan is repaid (DOMAIN.md "Financing cost saved"): amount × days used × the fund's
+    #: ``market_bridge_daily_rate`` then, rounded to the fen, − fee and penalty paid. Null until repaid; fixed
+    #: after, so a closed month's figure never changes whatever the setting becomes.
+    financing_cost_saved: Mapped[Decimal | None] = mapped_column(Money())
     recovered: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -27,6 +27,8 @@ from bridgefund.db import Base, Money, Rate, UTCDateTime, utcnow
 FUND_ID = 1
 #: The fund's ``established_on`` until an admin sets it: no business date may precede it (DOMAIN.md, "Date bounds").
 DEFAULT_ESTABLISHED_ON = dt.date(2000, 1, 1)
+#: What firms would pay a private bridge lender a day without the fund (DOMAIN.md, "Financing cost saved").
+DEFAULT_MARKET_BRIDGE_DAILY_RATE = Decimal("0.001")
 
 
 class LedgerKind(enum.StrEnum):
@@ -97,6 +99,10 @@ class FundSettings(Base):
     #: The day the fund began: no business date (application, decision, value date …) may be earlier.
     established_on: Mapped[dt.date] = mapped_column(default=DEFAULT_ESTABLISHED_ON,
                                                     server_default="2000-01-01")
+    #: The private bridge-lending rate a day that firms would otherwise pay: a repaid loan's financing cost saved
+    #: is amount × days used × this rate − its fee and penalty (fixed on the loan when it is repaid).
+    market_bridge_daily_rate: Mapped[Decimal] = mapped_column(
+        Rate(), default=DEFAULT_MARKET_BRIDGE_DAILY_RATE, server_default="100000")
     #: A due date (value date + term) on a non-working day moves to the next working day (DOMAIN.md).
     roll_due_date_to_working_day: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

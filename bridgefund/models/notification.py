@@ -48,7 +48,7 @@ class NotificationEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: ``bridge_due_in_3``, ``pool_claim_eligible``, ``monthly_report_ready`` … (``bridgefund.notify.messages``).
+    #: ``bridge_due_in_3``, ``pool_claim_eligible``, ``monthly_report_ready`` … (``bridgefund.notification_texts``).
     kind: Mapped[str] = mapped_column(String(40))
     #: ``bridge_loan``, ``pool_loan``, ``bank``, ``fund``, ``report_period``, ``summaries``.
     subject_type: Mapped[str] = mapped_column(String(20))

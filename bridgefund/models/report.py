@@ -1,7 +1,7 @@
 """The archive of generated report PDFs: one row per file, every regeneration a new version.
 
 The row is written in the request's transaction; the file is written under the reports directory only after
-that transaction commits (``bridgefund.services.reports``), so a row can exist without its file (a crash
+that transaction commits (``bridgefund.reports.service``), so a row can exist without its file (a crash
 between the commit and the write) but a file never exists without its row. Downloads check the file's
 SHA-256 against the row.
 

@@ -1,7 +1,7 @@
 """Summary tables: the dated books folded per day, so figures "as of D" read a few thousand rows, not millions.
 
 Every row holds *changes on that date* (deltas); a figure as of D is the sum of the rows dated ≤ D. The rows are
-kept by ``services.summaries`` in the same transaction as the change they summarise (ledger entries as they
+kept by ``figures`` in the same transaction as the change they summarise (ledger entries as they
 are added; a loan's dated figures as the difference between its contribution after and before the change), so
 a committed summary always agrees with the rows it folds. ``bridgefund summaries check`` proves it against the
 whole-history aggregates; ``bridgefund summaries rebuild`` recomputes them.

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.db import utcnow
 from bridgefund.models import DeliveryAttempt, DeliveryStatus, Notification, NotificationDelivery, NotificationSetting
-from bridgefund.notify import messages
+from bridgefund.notification_texts import with_link
 from bridgefund.notify.channels import ChannelAdapter, DeliveryError
 
 log = logging.getLogger("bridgefund.notify")
@@ -89,7 +89,7 @@ def _deliver_one(s: Session, delivery_id: int, channels: Mapping[str, ChannelAda
     try:
         if channel is None:
             raise DeliveryError(f"the {d.channel} channel is not configured")
-        channel.send(d.target, note.title, messages.with_link(note.body, note.link, policy.console_url, lang))
+        channel.send(d.target, note.title, with_link(note.body, note.link, policy.console_url, lang))
     except DeliveryError as exc:
         error = str(exc)[:500]
     d.attempts += 1

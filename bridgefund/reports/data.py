@@ -27,6 +27,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +36,10 @@ from sqlalchemy.orm import Session, aliased
 
 from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
+from bridgefund.figures.fund import fund_position
+from bridgefund.figures.pool import bank_pool_figures, ledger_totals, non_performing, ratio
 from bridgefund.finance import ratio as finance_ratio
+from bridgefund.finance.bridge import is_overdue
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Bank,
@@ -56,8 +60,6 @@ from bridgefund.models import (
 from bridgefund.services import bank_terms
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.fund_figures import fund_position
-from bridgefund.services.pool_figures import bank_pool_figures, ledger_totals, non_performing, ratio
 
 #: Overdue, default and non-performing lists show at most this many rows (oldest due first); the totals
 #: above them always cover every loan.
@@ -100,7 +102,7 @@ def without_jit(session: Session) -> None:
 
     * The correlated per-loan subqueries look expensive to the planner, so PostgreSQL compiles them with LLVM,
       which costs more than running them (6.9 s → 1.6 s at 2·10⁴ loans of each kind).
-    * "Non-performing" (``pool_figures.non_performing``) is an EXISTS on the installments inside an OR; with the
+    * "Non-performing" (``figures.pool.non_performing``) is an EXISTS on the installments inside an OR; with the
       default 4 MB of work_mem PostgreSQL cannot hash it and probes the installments once per loan — 174 s at
       10⁶ pool loans (10⁷ installments) against 27 s hashed with 64 MB.
 
@@ -130,10 +132,11 @@ def _money(value: Any) -> Decimal:
 # ------------------------------------------------------------------------------------- bridge loan state
 
 
-def bridge_status_on(loan: Any, as_of: dt.date) -> str:
+def bridge_status_on(loan: Any, as_of: dt.date, principal_outstanding: Decimal) -> str:
     """A bridge loan's state on ``as_of`` from its own dates (not its current status): a past month's report
     shows the loan as it was then. ``loan`` needs disbursed_on, due_date, repaid_on, defaulted_on,
-    written_off_on."""
+    written_off_on; ``principal_outstanding`` is its principal outstanding on ``as_of`` (overdue is
+    finance.bridge.is_overdue, the one rule)."""
     if loan.written_off_on is not None and loan.written_off_on <= as_of:
         return "written_off"
     if loan.repaid_on is not None and loan.repaid_on <= as_of:
@@ -142,7 +145,7 @@ def bridge_status_on(loan: Any, as_of: dt.date) -> str:
         return "defaulted"
     if loan.disbursed_on is None or loan.disbursed_on > as_of:
         return "not_disbursed"
-    if loan.due_date is not None and loan.due_date < as_of:
+    if loan.due_date is not None and is_overdue(loan.due_date, as_of, principal_outstanding):
         return "overdue"
     return "outstanding"
 
@@ -225,102 +228,125 @@ def _fund_month(session: Session, first: dt.date, last: dt.date, now: dict[str, 
 
 def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days: int) -> dict[str, Any]:
     """A row per partner bank: bridge loans, pool loans, quota used, NPL ratio, claims, status (7 queries)."""
-    loan = BridgeLoan
-    in_month = and_(E.kind == K.disbursement.value, E.value_date >= first)
-    bridge = {
-        r.bank_id: r for r in session.execute(
-            select(
-                loan.bank_id,
-                func.count(case((E.kind == K.disbursement.value, E.id))).label("count"),
-                money_sum(case((E.kind == K.disbursement.value, E.amount), else_=0)).label("disbursed"),
-                money_sum(case((E.kind.in_([K.principal_repaid.value, K.write_off.value]), E.amount), else_=0))
-                .label("reduced"),
-                func.count(case((in_month, E.id))).label("month_count"),
-                money_sum(case((in_month, E.amount), else_=0)).label("month_amount"),
-            ).select_from(E).join(loan, loan.id == E.bridge_loan_id)
-            .where(E.value_date <= last).group_by(loan.bank_id)
-        )
-    }
-    repaid = _repaid_by(last)
-    overdue = {
-        bank_id: (int(n), _money(amount)) for bank_id, n, amount in session.execute(
-            select(loan.bank_id, func.count(loan.id),
-                   money_sum(loan.amount - func.coalesce(repaid.c.repaid, 0)))
-            .select_from(loan).outerjoin(repaid, repaid.c.bridge_loan_id == loan.id)
-            .where(BridgeLoan.overdue_on(last, repaid.c.repaid)).group_by(loan.bank_id)
-        )
-    }
-    started = and_(PoolLoan.start_date >= first, PoolLoan.start_date <= last)
-    pool_loans = {
-        r.bank_id: r for r in session.execute(
-            select(
-                PoolLoan.bank_id,
-                func.count(case((and_(or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last),
-                                      or_(PoolLoan.written_off_on.is_(None), PoolLoan.written_off_on > last)),
-                                 PoolLoan.id))).label("live"),
-                func.count(case((started, PoolLoan.id))).label("month_count"),
-                money_sum(case((started, PoolLoan.principal), else_=0)).label("month_amount"),
-            ).where(PoolLoan.start_date <= last).group_by(PoolLoan.bank_id)
-        )
-    }
-    paid = and_(Claim.paid_on.is_not(None), Claim.paid_on <= last)
-    claims = {
-        r.bank_id: r for r in session.execute(
-            select(
-                Claim.bank_id,
-                func.count(Claim.id).label("filed"),
-                func.count(case((paid, Claim.id))).label("paid_count"),
-                money_sum(case((paid, Claim.amount), else_=0)).label("paid_amount"),
-            ).where(Claim.filed_on <= last).group_by(Claim.bank_id)
-        )
-    }
+    bridge = _bridge_by_bank(session, first, last)
+    overdue = _bridge_overdue_by_bank(session, last)
+    pool_loans = _pool_loans_by_bank(session, first, last)
+    claims = _claims_by_bank(session, last)
     figures = bank_pool_figures(session, last, None, claim_after_days)
     dated = bank_terms.terms_on(session, None, last)  # the partners on the last day, with their terms then
     banks = session.execute(select(Bank.id, Bank.code).where(Bank.id.in_(list(dated))).order_by(Bank.id)).all()
+    rows = [_bank_row(bank, dated[bank.id], bridge.get(bank.id), overdue.get(bank.id, (0, ZERO)),
+                      pool_loans.get(bank.id), claims.get(bank.id), figures.get(bank.id)) for bank in banks]
+    return {"rows": rows, "totals": _bank_totals(rows)}
 
-    rows = []
-    for bank in banks:
-        terms = dated[bank.id]
-        b, p, c = bridge.get(bank.id), pool_loans.get(bank.id), claims.get(bank.id)
-        f = figures.get(bank.id)
-        pool_out = f.outstanding if f else ZERO
-        od_count, od_amount = overdue.get(bank.id, (0, ZERO))
-        disbursed = b.disbursed if b else ZERO
-        rows.append({
-            "id": bank.id, "code": bank.code, "name": terms.name,
-            "status": BankStatus(terms.status).value,
-            "bridge_count": int(b.count) if b else 0,
-            "bridge_amount": disbursed,
-            "bridge_outstanding": disbursed - (b.reduced if b else ZERO),
-            "bridge_month_count": int(b.month_count) if b else 0,
-            "bridge_month_amount": b.month_amount if b else ZERO,
-            "bridge_overdue_count": od_count,
-            "bridge_overdue_amount": od_amount,
-            "pool_live_count": int(p.live) if p else 0,
-            "pool_month_count": int(p.month_count) if p else 0,
-            "pool_month_amount": p.month_amount if p else ZERO,
-            "pool_outstanding": pool_out,
-            "pool_quota": terms.pool_quota,
-            "quota_used": _share(pool_out, terms.pool_quota),
-            "npl_principal": f.npl_principal if f else ZERO,
-            "npl_ratio": f.npl_ratio if f else Decimal("0"),
-            "claims_filed": int(c.filed) if c else 0,
-            "claims_paid_count": int(c.paid_count) if c else 0,
-            "claims_paid_amount": c.paid_amount if c else ZERO,
-        })
+
+def _bridge_by_bank(session: Session, first: dt.date, last: dt.date) -> dict[int, Any]:
+    """Per bank, from the ledger up to the last day: loans disbursed (count, amount), principal repaid or written
+    off, and the month's disbursements."""
+    in_month = and_(E.kind == K.disbursement.value, E.value_date >= first)
+    return {r.bank_id: r for r in session.execute(
+        select(
+            BridgeLoan.bank_id,
+            func.count(case((E.kind == K.disbursement.value, E.id))).label("count"),
+            money_sum(case((E.kind == K.disbursement.value, E.amount), else_=0)).label("disbursed"),
+            money_sum(case((E.kind.in_([K.principal_repaid.value, K.write_off.value]), E.amount), else_=0))
+            .label("reduced"),
+            func.count(case((in_month, E.id))).label("month_count"),
+            money_sum(case((in_month, E.amount), else_=0)).label("month_amount"),
+        ).select_from(E).join(BridgeLoan, BridgeLoan.id == E.bridge_loan_id)
+        .where(E.value_date <= last).group_by(BridgeLoan.bank_id)
+    )}
+
+
+def _bridge_overdue_by_bank(session: Session, last: dt.date) -> dict[int, tuple[int, Decimal]]:
+    """Per bank: (count, unpaid principal) of the bridge loans overdue on the last day (BridgeLoan.overdue_on)."""
+    repaid = _repaid_by(last)
+    return {bank_id: (int(n), _money(amount)) for bank_id, n, amount in session.execute(
+        select(BridgeLoan.bank_id, func.count(BridgeLoan.id),
+               money_sum(BridgeLoan.amount - func.coalesce(repaid.c.repaid, 0)))
+        .select_from(BridgeLoan).outerjoin(repaid, repaid.c.bridge_loan_id == BridgeLoan.id)
+        .where(BridgeLoan.overdue_on(last, repaid.c.repaid)).group_by(BridgeLoan.bank_id)
+    )}
+
+
+def _pool_loans_by_bank(session: Session, first: dt.date, last: dt.date) -> dict[int, Any]:
+    """Per bank: pool loans live on the last day (neither repaid nor written off by then) and the month's new
+    loans (count, principal)."""
+    started = and_(PoolLoan.start_date >= first, PoolLoan.start_date <= last)
+    live = and_(or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last),
+                or_(PoolLoan.written_off_on.is_(None), PoolLoan.written_off_on > last))
+    return {r.bank_id: r for r in session.execute(
+        select(
+            PoolLoan.bank_id,
+            func.count(case((live, PoolLoan.id))).label("live"),
+            func.count(case((started, PoolLoan.id))).label("month_count"),
+            money_sum(case((started, PoolLoan.principal), else_=0)).label("month_amount"),
+        ).where(PoolLoan.start_date <= last).group_by(PoolLoan.bank_id)
+    )}
+
+
+def _claims_by_bank(session: Session, last: dt.date) -> dict[int, Any]:
+    """Per bank: claims filed by the last day, and those paid by then (count, amount)."""
+    paid = and_(Claim.paid_on.is_not(None), Claim.paid_on <= last)
+    return {r.bank_id: r for r in session.execute(
+        select(
+            Claim.bank_id,
+            func.count(Claim.id).label("filed"),
+            func.count(case((paid, Claim.id))).label("paid_count"),
+            money_sum(case((paid, Claim.amount), else_=0)).label("paid_amount"),
+        ).where(Claim.filed_on <= last).group_by(Claim.bank_id)
+    )}
+
+
+def _bank_row(bank: Any, terms: bank_terms.Terms, b: Any, overdue: tuple[int, Decimal], p: Any, c: Any,
+              f: Any) -> dict[str, Any]:
+    """One bank's row from its aggregates (``b`` bridge, ``p`` pool loans, ``c`` claims, ``f`` pool figures;
+    None when the bank has none) and its terms on the last day."""
+    pool_out = f.outstanding if f else ZERO
+    od_count, od_amount = overdue
+    disbursed = b.disbursed if b else ZERO
+    return {
+        "id": bank.id, "code": bank.code, "name": terms.name,
+        "status": BankStatus(terms.status).value,
+        "bridge_count": int(b.count) if b else 0,
+        "bridge_amount": disbursed,
+        "bridge_outstanding": disbursed - (b.reduced if b else ZERO),
+        "bridge_month_count": int(b.month_count) if b else 0,
+        "bridge_month_amount": b.month_amount if b else ZERO,
+        "bridge_overdue_count": od_count,
+        "bridge_overdue_amount": od_amount,
+        "pool_live_count": int(p.live) if p else 0,
+        "pool_month_count": int(p.month_count) if p else 0,
+        "pool_month_amount": p.month_amount if p else ZERO,
+        "pool_outstanding": pool_out,
+        "pool_quota": terms.pool_quota,
+        "quota_used": _share(pool_out, terms.pool_quota),
+        "npl_principal": f.npl_principal if f else ZERO,
+        "npl_ratio": f.npl_ratio if f else Decimal("0"),
+        "claims_filed": int(c.filed) if c else 0,
+        "claims_paid_count": int(c.paid_count) if c else 0,
+        "claims_paid_amount": c.paid_amount if c else ZERO,
+    }
+
+
+#: The columns of the bank table that add up to the totals row.
+_SUMMED = ("bridge_count", "bridge_amount", "bridge_outstanding", "bridge_month_count", "bridge_month_amount",
+           "bridge_overdue_count", "bridge_overdue_amount", "pool_live_count", "pool_month_count",
+           "pool_month_amount", "pool_outstanding", "pool_quota", "npl_principal", "claims_filed",
+           "claims_paid_count", "claims_paid_amount")
+
+
+def _bank_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The totals row: the sums, the ratios of the sums (not sums of ratios), the number of suspended banks."""
 
     def total(key: str) -> Any:
         return sum((r[key] for r in rows), ZERO if isinstance(rows[0][key], Decimal) else 0) if rows else 0
 
-    summed = ("bridge_count", "bridge_amount", "bridge_outstanding", "bridge_month_count", "bridge_month_amount",
-              "bridge_overdue_count", "bridge_overdue_amount", "pool_live_count", "pool_month_count",
-              "pool_month_amount", "pool_outstanding", "pool_quota", "npl_principal", "claims_filed",
-              "claims_paid_count", "claims_paid_amount")
-    totals: dict[str, Any] = {key: total(key) for key in summed}
+    totals: dict[str, Any] = {key: total(key) for key in _SUMMED}
     totals["quota_used"] = _share(totals["pool_outstanding"] or ZERO, totals["pool_quota"] or ZERO)
     totals["npl_ratio"] = ratio(totals["npl_principal"] or ZERO, totals["pool_outstanding"] or ZERO)
     totals["suspended"] = sum(1 for r in rows if r["status"] == "suspended")
-    return {"rows": rows, "totals": totals}
+    return totals
 
 
 def _pool_section(session: Session, first: dt.date, last: dt.date, now: Any, before: Any,
@@ -384,7 +410,7 @@ def _bridge_problem_lists(session: Session, last: dt.date) -> tuple[dict[str, An
         count, amount = session.execute(select(func.count(), money_sum(sub.c.outstanding)).select_from(sub)).one()
         rows = []
         for r in session.execute(base.order_by(loan.due_date, loan.id).limit(LIST_LIMIT)):
-            state = bridge_status_on(r, last)
+            state = bridge_status_on(r, last, _money(r.outstanding))
             rows.append({
                 "reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
                 "disbursed_on": r.disbursed_on, "due_date": r.due_date,
@@ -518,7 +544,7 @@ def _month_bridge_loans(session: Session, first: dt.date, last: dt.date) -> list
     )
     out = []
     for r in rows:
-        state = bridge_status_on(r, last)
+        state = bridge_status_on(r, last, _money(r.out))
         out.append({"reference": r.reference, "enterprise": r.enterprise, "bank": r.bank, "amount": r.amount,
                     "term_days": r.term_days, "disbursed_on": r.disbursed_on, "due_date": r.due_date,
                     "outstanding": ZERO if state == "written_off" else _money(r.out), "status": state})
@@ -546,8 +572,43 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
     """One bank's month: its bridge loans and their repayments, its pool loans, repayments, quota, claims."""
     first, last = parse_period(period)
     without_jit(session)
+    # The terms in force on the last day (before the bank became a partner: its first terms, quota included).
+    terms = bank_terms.shown_terms(session, [bank.id], last)[bank.id]
+    return {
+        "period": period, "first_day": first, "as_of": last,
+        "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
+                 "status": BankStatus(terms.status).value, "suspended_on": terms.suspended_on},
+        "bridge": _statement_bridge(session, bank.id, first, last),
+        "pool": _statement_pool(session, bank.id, first, last, terms),
+    }
+
+
+def _statement_bridge(session: Session, bank_id: int, first: dt.date, last: dt.date) -> dict[str, Any]:
+    """The statement's bridge-loan part: the bank's loans live in the month, the month's repayments, totals."""
+    loans = _statement_bridge_loans(session, bank_id, first, last)
+    repayments = _rows(session, select(
+        BridgeLoan.reference, BridgeRepayment.value_date, BridgeRepayment.external_ref, BridgeRepayment.amount,
+        BridgeRepayment.principal, BridgeRepayment.fee, BridgeRepayment.penalty)
+        .join(BridgeLoan, BridgeLoan.id == BridgeRepayment.bridge_loan_id)
+        .where(BridgeRepayment.bank_id == bank_id, BridgeRepayment.value_date.between(first, last))
+        .order_by(BridgeRepayment.value_date, BridgeRepayment.id))
+    return {
+        "loans": loans,
+        "repayments": repayments,
+        "disbursed_count": sum(1 for r in loans if r["disbursed_in_month"]),
+        "disbursed_amount": _total(r["amount"] for r in loans if r["disbursed_in_month"]),
+        "month_principal": _total(r["month_principal"] for r in loans),
+        "month_income": _total(r["month_income"] for r in loans),
+        "outstanding": _total(r["outstanding"] for r in loans),
+        "repaid_total": _total(r["amount"] for r in repayments),
+    }
+
+
+def _statement_bridge_loans(session: Session, bank_id: int, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """The bank's bridge loans lent by the last day and not closed before the first: each with its month's
+    principal and income and its state on the last day (one query, the ledger summed per loan)."""
     loan = BridgeLoan
-    live = and_(loan.bank_id == bank.id, loan.disbursed_on <= last,
+    live = and_(loan.bank_id == bank_id, loan.disbursed_on <= last,
                 or_(loan.repaid_on.is_(None), loan.repaid_on >= first),
                 or_(loan.written_off_on.is_(None), loan.written_off_on >= first))
     in_month = E.value_date >= first
@@ -562,8 +623,14 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
         .join(loan, loan.id == E.bridge_loan_id).where(live, E.value_date <= last)
         .group_by(E.bridge_loan_id).subquery()
     )
-    bridge_rows = []
-    for r in session.execute(
+    return [{
+        "reference": r.reference, "enterprise": r.enterprise, "amount": r.amount, "term_days": r.term_days,
+        "disbursed_on": r.disbursed_on, "due_date": r.due_date,
+        "disbursed_in_month": first <= r.disbursed_on <= last,
+        "month_principal": _money(r.month_principal), "month_income": _money(r.month_income),
+        "outstanding": r.amount - _money(r.repaid) - _money(r.written_off),
+        "status": bridge_status_on(r, last, r.amount - _money(r.repaid) - _money(r.written_off)),
+    } for r in session.execute(
         select(loan.id, loan.reference, Enterprise.name.label("enterprise"), loan.amount, loan.term_days,
                loan.disbursed_on, loan.due_date, loan.repaid_on, loan.defaulted_on, loan.written_off_on,
                type_money(func.coalesce(per_loan.c.repaid, 0), "repaid"),
@@ -573,103 +640,94 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
         .join(Enterprise, Enterprise.id == loan.enterprise_id)
         .outerjoin(per_loan, per_loan.c.bridge_loan_id == loan.id)
         .where(live).order_by(loan.disbursed_on, loan.id)
-    ):
-        bridge_rows.append({
-            "reference": r.reference, "enterprise": r.enterprise, "amount": r.amount, "term_days": r.term_days,
-            "disbursed_on": r.disbursed_on, "due_date": r.due_date,
-            "disbursed_in_month": first <= r.disbursed_on <= last,
-            "month_principal": _money(r.month_principal), "month_income": _money(r.month_income),
-            "outstanding": r.amount - _money(r.repaid) - _money(r.written_off),
-            "status": bridge_status_on(r, last),
-        })
-    repayments = [dict(r._mapping) for r in session.execute(
-        select(BridgeLoan.reference, BridgeRepayment.value_date, BridgeRepayment.external_ref,
-               BridgeRepayment.amount, BridgeRepayment.principal, BridgeRepayment.fee, BridgeRepayment.penalty)
-        .join(BridgeLoan, BridgeLoan.id == BridgeRepayment.bridge_loan_id)
-        .where(BridgeRepayment.bank_id == bank.id, BridgeRepayment.value_date.between(first, last))
-        .order_by(BridgeRepayment.value_date, BridgeRepayment.id))]
+    )]
 
+
+def _statement_pool(session: Session, bank_id: int, first: dt.date, last: dt.date,
+                    terms: bank_terms.Terms) -> dict[str, Any]:
+    """The statement's pool part: quota and NPL figures at both ends of the month, the month's new loans,
+    repayments, claims and recoveries, with their totals."""
     settings = pool_service.current_settings(session)
-    fig = bank_pool_figures(session, last, [bank.id], settings.claim_after_days_overdue)[bank.id]
-    fig_before = bank_pool_figures(session, first - dt.timedelta(days=1), [bank.id],
-                                   settings.claim_after_days_overdue)[bank.id]
+    fig = bank_pool_figures(session, last, [bank_id], settings.claim_after_days_overdue)[bank_id]
+    fig_before = bank_pool_figures(session, first - dt.timedelta(days=1), [bank_id],
+                                   settings.claim_after_days_overdue)[bank_id]
     live_pool = session.scalar(select(func.count(PoolLoan.id)).where(
-        PoolLoan.bank_id == bank.id, PoolLoan.start_date <= last,
+        PoolLoan.bank_id == bank_id, PoolLoan.start_date <= last,
         or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last)))
-    new_pool = [dict(r._mapping) for r in session.execute(
-        select(PoolLoan.reference, Enterprise.name.label("enterprise"), PoolLoan.principal, PoolLoan.annual_rate,
-               PoolLoan.start_date, PoolLoan.term_months, PoolLoan.repayment_method, PoolLoan.pool_share,
-               Guarantor.name.label("guarantor"))
+    new_pool = _rows(session, select(
+        PoolLoan.reference, Enterprise.name.label("enterprise"), PoolLoan.principal, PoolLoan.annual_rate,
+        PoolLoan.start_date, PoolLoan.term_months, PoolLoan.repayment_method, PoolLoan.pool_share,
+        Guarantor.name.label("guarantor"))
         .join(Enterprise, Enterprise.id == PoolLoan.enterprise_id)
         .outerjoin(Guarantor, Guarantor.id == PoolLoan.guarantor_id)
-        .where(PoolLoan.bank_id == bank.id, PoolLoan.start_date.between(first, last))
-        .order_by(PoolLoan.start_date, PoolLoan.id))]
-    pool_repayments = [dict(r._mapping) for r in session.execute(
-        select(PoolLoan.reference, PoolRepayment.value_date, PoolRepayment.external_ref, PoolRepayment.amount,
-               PoolRepayment.principal, PoolRepayment.interest, PoolRepayment.penalty)
+        .where(PoolLoan.bank_id == bank_id, PoolLoan.start_date.between(first, last))
+        .order_by(PoolLoan.start_date, PoolLoan.id))
+    repayments = _rows(session, select(
+        PoolLoan.reference, PoolRepayment.value_date, PoolRepayment.external_ref, PoolRepayment.amount,
+        PoolRepayment.principal, PoolRepayment.interest, PoolRepayment.penalty)
         .join(PoolLoan, PoolLoan.id == PoolRepayment.loan_id)
-        .where(PoolRepayment.bank_id == bank.id, PoolRepayment.value_date.between(first, last))
-        .order_by(PoolRepayment.value_date, PoolRepayment.id))]
+        .where(PoolRepayment.bank_id == bank_id, PoolRepayment.value_date.between(first, last))
+        .order_by(PoolRepayment.value_date, PoolRepayment.id))
+    claims = _statement_claims(session, bank_id, first, last)
+    recoveries = _rows(session, select(
+        PoolLoan.reference, PoolRecovery.value_date, PoolRecovery.external_ref, PoolRecovery.amount,
+        PoolRecovery.pool_amount)
+        .join(PoolLoan, PoolLoan.id == PoolRecovery.loan_id)
+        .where(PoolRecovery.bank_id == bank_id, PoolRecovery.value_date.between(first, last))
+        .order_by(PoolRecovery.value_date, PoolRecovery.id))
+    return {
+        "quota": terms.pool_quota,
+        "outstanding_start": fig_before.outstanding,
+        "outstanding": fig.outstanding,
+        "quota_used": _share(fig.outstanding, terms.pool_quota),
+        "quota_available": max(terms.pool_quota - fig.outstanding, ZERO),
+        "npl_principal": fig.npl_principal,
+        "npl_ratio": fig.npl_ratio,
+        "npl_threshold": settings.bank_npl_threshold,
+        "live_loans": int(live_pool or 0),
+        "new_loans": new_pool,
+        "new_amount": _total(r["principal"] for r in new_pool),
+        "repayments": repayments,
+        "repaid_principal": _total(r["principal"] for r in repayments),
+        "repaid_interest": _total(r["interest"] for r in repayments),
+        "repaid_penalty": _total(r["penalty"] for r in repayments),
+        "repaid_total": _total(r["amount"] for r in repayments),
+        "claims": claims,
+        "recoveries": recoveries,
+        "recovered_total": _total(r["amount"] for r in recoveries),
+    }
+
+
+def _statement_claims(session: Session, bank_id: int, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
+    """The bank's claims filed in the month or still unpaid at its start, each as it stood on the last day
+    (paid, rejected or filed; a payment after the last day is not shown)."""
     claims = []
     for r in session.execute(
         select(Claim.reference, PoolLoan.reference.label("loan"), Claim.filed_on, Claim.days_past_due,
                Claim.unpaid_principal, Claim.pool_share, Claim.amount, Claim.rejected_on, Claim.paid_on)
         .join(PoolLoan, PoolLoan.id == Claim.loan_id)
-        .where(Claim.bank_id == bank.id, Claim.filed_on <= last,
+        .where(Claim.bank_id == bank_id, Claim.filed_on <= last,
                or_(Claim.filed_on >= first, Claim.paid_on.is_(None), Claim.paid_on >= first))
         .order_by(Claim.filed_on, Claim.id)
     ):
         row = dict(r._mapping)
-        row["status"] = "paid" if r.paid_on is not None and r.paid_on <= last else (
+        paid = r.paid_on is not None and r.paid_on <= last
+        row["status"] = "paid" if paid else (
             "rejected" if r.rejected_on is not None and r.rejected_on <= last else "filed")
         del row["rejected_on"]
-        row["paid_on"] = r.paid_on if r.paid_on is not None and r.paid_on <= last else None
+        row["paid_on"] = r.paid_on if paid else None
         claims.append(row)
-    recoveries = [dict(r._mapping) for r in session.execute(
-        select(PoolLoan.reference, PoolRecovery.value_date, PoolRecovery.external_ref, PoolRecovery.amount,
-               PoolRecovery.pool_amount)
-        .join(PoolLoan, PoolLoan.id == PoolRecovery.loan_id)
-        .where(PoolRecovery.bank_id == bank.id, PoolRecovery.value_date.between(first, last))
-        .order_by(PoolRecovery.value_date, PoolRecovery.id))]
+    return claims
 
-    # The terms in force on the last day (before the bank became a partner: its first terms, quota included).
-    terms = bank_terms.shown_terms(session, [bank.id], last)[bank.id]
-    return {
-        "period": period, "first_day": first, "as_of": last,
-        "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
-                 "status": BankStatus(terms.status).value, "suspended_on": terms.suspended_on},
-        "bridge": {
-            "loans": bridge_rows,
-            "repayments": repayments,
-            "disbursed_count": sum(1 for r in bridge_rows if r["disbursed_in_month"]),
-            "disbursed_amount": sum((r["amount"] for r in bridge_rows if r["disbursed_in_month"]), ZERO),
-            "month_principal": sum((r["month_principal"] for r in bridge_rows), ZERO),
-            "month_income": sum((r["month_income"] for r in bridge_rows), ZERO),
-            "outstanding": sum((r["outstanding"] for r in bridge_rows), ZERO),
-            "repaid_total": sum((r["amount"] for r in repayments), ZERO),
-        },
-        "pool": {
-            "quota": terms.pool_quota,
-            "outstanding_start": fig_before.outstanding,
-            "outstanding": fig.outstanding,
-            "quota_used": _share(fig.outstanding, terms.pool_quota),
-            "quota_available": max(terms.pool_quota - fig.outstanding, ZERO),
-            "npl_principal": fig.npl_principal,
-            "npl_ratio": fig.npl_ratio,
-            "npl_threshold": settings.bank_npl_threshold,
-            "live_loans": int(live_pool or 0),
-            "new_loans": new_pool,
-            "new_amount": sum((r["principal"] for r in new_pool), ZERO),
-            "repayments": pool_repayments,
-            "repaid_principal": sum((r["principal"] for r in pool_repayments), ZERO),
-            "repaid_interest": sum((r["interest"] for r in pool_repayments), ZERO),
-            "repaid_penalty": sum((r["penalty"] for r in pool_repayments), ZERO),
-            "repaid_total": sum((r["amount"] for r in pool_repayments), ZERO),
-            "claims": claims,
-            "recoveries": recoveries,
-            "recovered_total": sum((r["amount"] for r in recoveries), ZERO),
-        },
-    }
+
+def _rows(session: Session, stmt: Any) -> list[dict[str, Any]]:
+    """The statement's rows as plain dicts, keyed by the selected columns' labels."""
+    return [dict(r._mapping) for r in session.execute(stmt)]
+
+
+def _total(values: Iterable[Decimal]) -> Decimal:
+    """The sum of money values (0.00 for none)."""
+    return sum(values, ZERO)
 
 
 # ---------------------------------------------------------------------------------------- approval form

@@ -168,7 +168,13 @@ class PageArgs(StrictSchema):
 
 
 class ListArgs(PageArgs):
-    """Paging plus how to count ``total``."""
+    """Paging plus how to count ``total``, and the answer's format (JSON, or every matching row as XLSX)."""
+
+    format = fields.String(
+        load_default="json", validate=validate.OneOf(["json", "xlsx"]),
+        metadata={"description": "`json` (default): this page; `xlsx`: every row matching the filters (not just "
+                                 "this page; up to 100,000, else 413) as an Excel sheet with Chinese headers, "
+                                 "scoped like the JSON list. `page` > 1 and `after_id` do not combine with it"})
 
     total = fields.String(
         load_default="auto", validate=validate.OneOf(["auto", "exact"]),

@@ -7,7 +7,17 @@ from decimal import Decimal
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from bridgefund.models import LedgerKind
-from bridgefund.schemas.common import BusinessDate, ExactDecimal, Id, KeysetListArgs, Money, Rate, StrictSchema, Text
+from bridgefund.schemas.common import (
+    MAX_MONEY,
+    BusinessDate,
+    ExactDecimal,
+    Id,
+    KeysetListArgs,
+    Money,
+    Rate,
+    StrictSchema,
+    Text,
+)
 
 KINDS = [k.value for k in LedgerKind]
 #: A daily rate above 1% a day (3,650% a year) is a typing mistake, not a fund setting.
@@ -32,6 +42,10 @@ class FundSettingsSchema(StrictSchema):
     established_on = BusinessDate(metadata={
         "description": "the day the fund began: no business date may be earlier (default 2000-01-01; a PUT "
                        "without it keeps the current one)"})
+    market_bridge_daily_rate = Rate(maximum=MAX_DAILY_RATE, min_exclusive=True, example="0.001", metadata={
+        "description": "the private bridge-lending rate a day that firms would pay without the fund (default "
+                       "0.001, i.e. 1‰ a day): a repaid loan's financing cost saved is amount × days used × this "
+                       "rate − its fee and penalty, fixed when it is repaid. A PUT without it keeps the current one"})
     roll_due_date_to_working_day = fields.Boolean(metadata={
         "description": "a due date (value date + term) on a non-working day moves to the next working day of the "
                        "calendar (`GET /calendar/{year}`); fees still count the calendar days used (default true; "
@@ -81,6 +95,44 @@ class FundAsOfArgs(StrictSchema):
     as_of = BusinessDate(metadata={"description": "evaluate on this date (default: today in the fund's timezone)"})
 
 
+class FundForecastArgs(StrictSchema):
+    from_ = BusinessDate(data_key="from", metadata={
+        "description": "first day of the forecast (default: today in the fund's timezone); not before the fund's "
+                       "`established_on`"})
+    days = fields.Integer(load_default=30, validate=validate.Range(min=1, max=90),
+                          metadata={"description": "how many days, 1 to 90 (default 30)"})
+
+
+class ForecastDaySchema(Schema):
+    date = fields.Date(required=True)
+    expected_in = Money(required=True, metadata={
+        "description": "principal + fee of open loans due that day (after their repayments so far)"})
+    expected_out = Money(required=True, metadata={
+        "description": "approved loans not yet disbursed, on their maturing loan's due date (the first day when "
+                       "that date has passed)"})
+    cash = ExactDecimal(2, minimum=-MAX_MONEY, required=True, metadata={
+        "description": "projected cash at the end of the day: the previous day's + expected_in − expected_out "
+                       "(negative: the approved pipeline exceeds the cash)"})
+
+
+class ForecastLowestSchema(Schema):
+    date = fields.Date(required=True)
+    cash = ExactDecimal(2, minimum=-MAX_MONEY, required=True)
+
+
+class FundForecastSchema(Schema):
+    from_ = fields.Date(data_key="from", attribute="from")
+    days = fields.Integer()
+    books_as_of = fields.Date(metadata={"description": "the books are read as they stand at the end of this day "
+                                                       "(the earlier of `from` and today)"})
+    opening_cash = ExactDecimal(2, minimum=-MAX_MONEY, metadata={
+        "description": "the cash the forecast starts from: the books at the end of `books_as_of` (and, for a future "
+                       "`from`, what is expected before it); the first item's cash is this + its in − its out"})
+    items = fields.List(fields.Nested(ForecastDaySchema), required=True)
+    lowest = fields.Nested(ForecastLowestSchema, required=True, metadata={
+        "description": "the first day with the lowest projected cash"})
+
+
 class FundPositionSchema(Schema):
     as_of = fields.Date()
     capital = Money()
@@ -103,3 +155,8 @@ class FundPositionSchema(Schema):
     repaid_count = fields.Integer()
     overdue_count = fields.Integer()
     overdue_amount = Money()
+    financing_cost_saved = ExactDecimal(2, minimum=-MAX_MONEY, metadata={
+        "description": "融资成本节约: over bridge loans repaid by as_of, amount × days used × the market bridge rate "
+                       "(fund setting `market_bridge_daily_rate` when each was repaid) − the fee and penalty charged"})
+    financing_cost_saved_month = ExactDecimal(2, minimum=-MAX_MONEY, metadata={
+        "description": "the same over loans repaid in as_of's month up to as_of"})

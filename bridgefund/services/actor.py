@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bridgefund.authority import SYSTEM_ROLE
 from bridgefund.errors import Forbidden, RuleViolation
+from bridgefund.models.user import Role
 
 
 @dataclass(frozen=True)
 class Actor:
+    """Who may do what is not asked here: each service operation declares it (``bridgefund.authority``)."""
+
     id: int | None
     username: str
     role: str
@@ -18,11 +22,7 @@ class Actor:
 
     @property
     def is_officer(self) -> bool:
-        return self.role == "bank_officer"
-
-    def require(self, *roles: str) -> None:
-        if self.role not in roles and self.role != "system":
-            raise Forbidden(f"role {self.role} may not do this (needs {' or '.join(roles)})")
+        return self.role == Role.bank_officer
 
     def acting_bank(self, bank_id: int | None) -> int:
         """The bank a new loan is for: an officer's own (naming another is 403); staff must name one (422)."""
@@ -40,4 +40,4 @@ class Actor:
 
 
 #: The command line and the demo loader act as this.
-SYSTEM = Actor(id=None, username="system", role="system")
+SYSTEM = Actor(id=None, username="system", role=SYSTEM_ROLE)

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import utcnow
-from bridgefund.models import AuditEvent
+from bridgefund.models import AuditEvent, Role
 from bridgefund.services.actor import Actor
+from bridgefund.services.bulk import insert_rows
+from bridgefund.services.common import paginate
 
 
 def record(
@@ -46,8 +50,6 @@ def record_many(
 ) -> None:
     """One event per ``(entity_id, before, after)``, the rows :func:`record` would write, in one bulk insert
     (for bulk changes stored with Core inserts)."""
-    from bridgefund.services.bulk import insert_rows
-
     if not events:
         return
     insert_rows(session.connection(), AuditEvent.__table__, [
@@ -74,15 +76,11 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+@allows(Role.admin, Role.auditor)
 def list_events(  # noqa: ANN201
     session: Session, actor: Actor, page: int, page_size: int, *, after_id: int | None = None,
     count_limit: int | None = None, **filters: Any,
 ):
-    from sqlalchemy import select
-
-    from bridgefund.services.common import paginate
-
-    actor.require("admin", "auditor")
     stmt = select(AuditEvent).order_by(AuditEvent.id.desc())
     for name in ("entity_type", "entity_id", "actor_id", "action", "request_id"):
         if filters.get(name) is not None:

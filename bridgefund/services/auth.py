@@ -14,6 +14,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridgefund.authority import PUBLIC, SIGNED_IN, allows
 from bridgefund.errors import NotAuthenticated, RuleViolation, TooManyRequests
 from bridgefund.models import ApiToken, LoginThrottle, User
 from bridgefund.services import audit
@@ -77,6 +78,7 @@ class IssuedToken:
 _DUMMY_HASHES: dict[int, str] = {}
 
 
+@allows(PUBLIC)
 def login(
     cfg: AuthConfig, sessions: sessionmaker[Session], username: str, password: str, *, now: dt.datetime,
     request_id: str | None = None, ip: str | None = None,
@@ -181,6 +183,7 @@ def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datet
                          bank_id=row.bank_id)
 
 
+@allows(SIGNED_IN)
 def revoke(session: Session, actor: Actor, api_token: ApiToken, *, now: dt.datetime) -> None:
     api_token.revoked_at = now
     audit.record(session, actor, "logout", "user", actor.id)

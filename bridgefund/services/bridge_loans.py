@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import money_sum
 from bridgefund.errors import (
     Conflict,
@@ -28,7 +29,15 @@ from bridgefund.errors import (
     NotFound,
     RuleViolation,
 )
-from bridgefund.finance import BridgePosition, BridgeTerms, Overpayment, Repayment, allocate_next, position
+from bridgefund.finance import (
+    BridgePosition,
+    BridgeTerms,
+    Overpayment,
+    Repayment,
+    allocate_next,
+    financing_cost_saved,
+    position,
+)
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
@@ -42,7 +51,7 @@ from bridgefund.models import (
     Role,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms, calendar
+from bridgefund.services import audit, bank_terms, calendar, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -108,13 +117,13 @@ def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) ->
 # --- submit -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def submit(
     session: Session, actor: Actor, *, enterprise_id: int, maturing_loan: dict[str, Any], amount: Decimal,
     term_days: int, renewal: dict[str, Any], today: dt.date, bank_id: int | None = None,
     purpose: str | None = None, submitted_on: dt.date | None = None,
 ) -> BridgeLoan:
     """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
     check_value_date(session, on, today, "submitted_on")
@@ -198,22 +207,11 @@ def _check_enterprise_cap(session: Session, loan: BridgeLoan, cap: Decimal) -> N
             enterprise_open_amount=money(committed))
 
 
-#: Key of the PostgreSQL advisory lock that numbers one year's applications one at a time ("BL").
-REFERENCE_LOCK = 0x424C
-
-
 def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
-    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application).
-
-    Numbering is serialised per year: a transaction-scoped advisory lock on PostgreSQL (held to the commit),
-    SQLite's single writer otherwise. The unique (year, number) constraint stays as the safety net.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(func.pg_advisory_xact_lock(REFERENCE_LOCK, loan.reference_year)))
-    last = session.scalar(select(func.max(BridgeLoan.reference_no))
-                          .where(BridgeLoan.reference_year == loan.reference_year))
-    loan.reference_no = (last or 0) + 1
-    loan.reference = f"BL-{loan.reference_year}-{loan.reference_no:06d}"
+    """Insert ``loan`` as the next number of its year (``BL-2020-000001`` is 2020's first application;
+    :mod:`services.references` serialises the numbering)."""
+    loan.reference_no = references.next_number(session, "BL", loan.reference_year)
+    loan.reference = references.format_reference("BL", loan.reference_year, loan.reference_no)
     session.add(loan)
     session.flush()
 
@@ -221,6 +219,7 @@ def _insert_numbered(session: Session, loan: BridgeLoan) -> None:
 # --- review -------------------------------------------------------------------------------------------------
 
 
+@allows(Role.fund_manager)
 def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None = None,
             today: dt.date | None = None, decided_on: dt.date | None = None) -> BridgeLoan:
     """Approve (maker-checker). At or above the dual-approval threshold the second, different manager approves.
@@ -228,7 +227,6 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
     ``decided_on`` is the decision's business date (default today): not before the application, not in the
     future, not in a closed month (``services.common.decision_date``).
     """
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.approved, "approve")
     decided_on = decision_date(session, decided_on, today, loan.submitted_on, "the application")
@@ -273,10 +271,10 @@ def _simple_transition(session: Session, actor: Actor, loan: BridgeLoan, target:
     return loan
 
 
+@allows(Role.fund_manager)
 def reject(session: Session, actor: Actor, loan_id: int, *, reason: str, today: dt.date | None = None,
            decided_on: dt.date | None = None) -> BridgeLoan:
     """Reject an application on ``decided_on`` (business date, default today; rules as for an approval)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.rejected, "reject")
@@ -289,15 +287,15 @@ def authorised_on(loan: BridgeLoan) -> dt.date | None:
     return max((a.decided_on for a in loan.approvals), default=None)
 
 
+@allows(Role.bank_officer)
 def withdraw(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
     """The submitting bank's officer withdraws an application that is still ``submitted``."""
-    actor.require(Role.bank_officer)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.withdrawn, "withdraw", (reason or "").strip() or None)
 
 
+@allows(Role.fund_manager)
 def cancel(session: Session, actor: Actor, loan_id: int, *, reason: str | None = None) -> BridgeLoan:
-    actor.require(Role.fund_manager)
     loan = _load(session, actor, loan_id, lock=True)
     return _simple_transition(session, actor, loan, S.cancelled, "cancel", (reason or "").strip() or None)
 
@@ -324,9 +322,9 @@ def _paid(loan: BridgeLoan) -> list[Repayment]:
     return [Repayment(r.value_date, r.amount) for r in loan.repayments]
 
 
+@allows(Role.fund_manager)
 def disburse(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, today: dt.date) -> BridgeLoan:
     """Pay an approved loan out on ``value_date``; 409 when the fund's cash cannot cover it on every day from then."""
-    actor.require(Role.fund_manager)
     check_not_future(value_date, today)
     # Lock order everywhere: the loan row, then the fund row (held only for the cash check and the writes).
     loan = _load(session, actor, loan_id, lock=True)
@@ -363,10 +361,10 @@ class RepaymentResult:
     loan: BridgeLoan
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
           external_ref: str, today: dt.date) -> RepaymentResult:
     """Record money received for a loan, split penalty → fee → principal; the loan is ``repaid`` once settled."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     external_ref = external_ref.strip()
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
@@ -405,6 +403,9 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
         # Principal is paid last, so a zero principal means the penalty and fee due are paid too.
         loan.move_to(S.repaid, "repay")
         loan.repaid_on = value_date
+        loan.financing_cost_saved = financing_cost_saved(
+            loan.amount, (value_date - loan.disbursed_on).days, current_settings(session).market_bridge_daily_rate,
+            loan.fee_paid, loan.penalty_paid)
     try:
         session.flush()
     except IntegrityError as exc:
@@ -421,10 +422,10 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     return RepaymentResult(repayment=rep, loan=loan)
 
 
+@allows(Role.fund_manager)
 def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date,
                     today: dt.date) -> BridgeLoan:
     """Declare a disbursed loan in default, once it is at least ``default_after_days`` overdue on ``value_date``."""
-    actor.require(Role.fund_manager)
     check_value_date(session, value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
     loan.state.check(S.defaulted, "default")
@@ -450,10 +451,10 @@ def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date:
     return loan
 
 
+@allows(Role.fund_manager)
 def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, value_date: dt.date,
               today: dt.date) -> BridgeLoan:
     """Write a defaulted loan off: its outstanding principal becomes a fund loss (a ledger ``write_off``)."""
-    actor.require(Role.fund_manager)
     reason = _reason(reason)
     check_not_future(value_date, today)
     loan = _load(session, actor, loan_id, lock=True)
@@ -477,10 +478,10 @@ def write_off(session: Session, actor: Actor, loan_id: int, *, reason: str, valu
     return loan
 
 
+@allows(Role.fund_manager)
 def recover(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, value_date: dt.date,
             today: dt.date, note: str | None = None) -> BridgeLoan:
     """Money recovered on a written-off loan comes back to the fund (at most the principal written off)."""
-    actor.require(Role.fund_manager)
     lock_fund(session, value_date, today, lock=False)  # money in
     loan = _load(session, actor, loan_id, lock=True)
     if loan.state is not S.written_off:
@@ -536,10 +537,12 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
     return loans
 
 
+@allows(SIGNED_IN)
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
     return with_figures([_load(session, actor, loan_id)], as_of)[0]
 
 
+@allows(SIGNED_IN)
 def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
                enterprise_id: int | None = None, overdue: bool | None = None,

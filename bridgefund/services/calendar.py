@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import NotFound, PeriodClosed, RuleViolation
 from bridgefund.finance import calendar as rules
 from bridgefund.models import CalendarDay, DayKind, Role
@@ -39,6 +40,7 @@ def exceptions(session: Session, start: dt.date, end: dt.date) -> dict[dt.date, 
     return {day: kind for day, kind in rows}
 
 
+@allows(SIGNED_IN)
 def list_year(session: Session, actor: Actor, year: int) -> list[CalendarDay]:
     """The year's days that differ from Monday–Friday, in date order (any role)."""
     if not MIN_YEAR <= year <= MAX_YEAR:
@@ -73,10 +75,10 @@ def roll_due_date(session: Session, due: dt.date, *, roll: bool) -> dt.date:
     return rules.roll_to_working_day(due, exceptions(session, due, due + _LOOKAHEAD)) if roll else due
 
 
+@allows(Role.admin)
 def put_day(session: Session, actor: Actor, day: dt.date, *, kind: str, name: str) -> CalendarDay:
     """Set ``day``'s exception (admin). 422 when it would change nothing (a holiday at the weekend, a working day
     on a weekday); 409 inside a closed month."""
-    actor.require(Role.admin)
     if kind not in (DayKind.holiday, DayKind.workday):
         raise RuleViolation.on("kind", "must be holiday or workday")
     if not rules.differs_from_weekdays(day, kind):
@@ -96,9 +98,9 @@ def put_day(session: Session, actor: Actor, day: dt.date, *, kind: str, name: st
     return row
 
 
+@allows(Role.admin)
 def delete_day(session: Session, actor: Actor, day: dt.date) -> None:
     """Remove ``day``'s exception: it follows Monday–Friday again (admin; 409 inside a closed month)."""
-    actor.require(Role.admin)
     row = session.get(CalendarDay, day, with_for_update=True)
     if row is None:
         raise NotFound(f"{day} is not an exception of the calendar")

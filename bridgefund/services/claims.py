@@ -20,8 +20,10 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import utcnow
 from bridgefund.errors import InsufficientFunds, InvalidTransition, NotFound, RuleViolation
+from bridgefund.figures.pool import lowest_balance_from
 from bridgefund.finance.money import ZERO
 from bridgefund.finance.pool import claim_amount, recovery_share
 from bridgefund.messages import money
@@ -36,17 +38,16 @@ from bridgefund.models import (
     PoolRecovery,
     Role,
 )
-from bridgefund.services import audit
+from bridgefund.services import audit, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_figures import lowest_balance_from
-from bridgefund.services.pool_loans import get_pool_loan, next_reference, visible_loan
+from bridgefund.services.pool_loans import _check_external_ref, get_pool_loan, visible_loan
 
 
+@allows(Role.bank_officer)
 def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> Claim:
     """File a claim for the pool's share of a defaulted loan's unpaid principal (the bank's officer)."""
-    actor.require(Role.bank_officer)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     check_value_date(session, claimed_on, today, field="claimed_on")
     if claimed_on < loan.start_date:
@@ -71,7 +72,7 @@ def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, 
         raise InvalidTransition(f"{loan.reference} has no claimable principal", {"claimed_on": ["nothing to claim"]})
     session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
     lock_pool(session)
-    claim = Claim(reference=next_reference(session, Claim, "CL", claimed_on.year), loan_id=loan.id,
+    claim = Claim(reference=references.next_reference(session, "CL", claimed_on.year), loan_id=loan.id,
                   bank_id=loan.bank_id, status=ClaimStatus.filed.value, filed_on=claimed_on,
                   days_past_due=v.days_past_due, unpaid_principal=v.principal_outstanding,
                   pool_share=loan.pool_share, amount=amount, filed_by=actor.id)
@@ -94,11 +95,11 @@ def _transition(claim: Claim, target: ClaimStatus) -> None:
                       f"{target.value}")
 
 
+@allows(Role.fund_manager)
 def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str | None = None,
                   today: dt.date | None = None, decided_on: dt.date | None = None) -> Claim:
     """Approve a filed claim on ``decided_on`` (business date, default today; not before the filing): the
     payout may not be value-dated before it."""
-    actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     _transition(claim, ClaimStatus.approved)
     decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
@@ -113,12 +114,12 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
     return claim
 
 
+@allows(Role.fund_manager)
 def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, today: dt.date,
                  decided_on: dt.date | None = None) -> Claim:
     """Reject a filed claim (reason required) on ``decided_on`` (business date, default today; not before the
     filing). It stops counting as a live claim from that date: the non-performing figures of earlier dates stay
     as they were."""
-    actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     reason = (reason or "").strip()
     if not reason:
@@ -134,9 +135,9 @@ def reject_claim(session: Session, actor: Actor, claim_id: int, *, reason: str, 
     return claim
 
 
+@allows(Role.fund_manager)
 def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, value_date: dt.date) -> Claim:
     """Pay an approved claim from the pool; 409 if the pool's balance cannot cover it on every date from then."""
-    actor.require(Role.fund_manager)
     claim = _claim_for_update(session, actor, claim_id)
     _transition(claim, ClaimStatus.paid)
     check_value_date(session, value_date, today)
@@ -165,14 +166,12 @@ def pay_claim(session: Session, actor: Actor, today: dt.date, claim_id: int, *, 
     return claim
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def record_recovery(
     session: Session, actor: Actor, today: dt.date, loan_id: int, *, amount: Decimal, value_date: dt.date,
     external_ref: str,
 ) -> PoolRecovery:
     """Book money recovered on a claimed loan; the pool's share returns to the pool ledger."""
-    from bridgefund.services.pool_loans import _check_external_ref
-
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = (external_ref or "").strip()
     if not external_ref:
@@ -221,12 +220,7 @@ def record_recovery(
     return recovery
 
 
-def actionable_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
-    """The claim a fund manager is about to act on: the role is checked first (403), then the claim (404)."""
-    actor.require(Role.fund_manager)
-    return get_claim(session, actor, claim_id)
-
-
+@allows(SIGNED_IN)
 def get_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
     claim = session.get(Claim, claim_id)
     if claim is None or not actor.sees_bank(claim.bank_id):
@@ -234,6 +228,7 @@ def get_claim(session: Session, actor: Actor, claim_id: int) -> Claim:
     return claim
 
 
+@allows(SIGNED_IN)
 def list_claims(
     session: Session, actor: Actor, page: int, page_size: int, *, status: str | None = None,
     bank_id: int | None = None, pool_loan_id: int | None = None, after_id: int | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -76,8 +77,6 @@ def count_total(session: Session, stmt: Select[Any], limit: int | None) -> tuple
         return capped, True
     plan = session.execute(_Explain(rows)).scalar_one()
     if isinstance(plan, str):  # the driver hands json back as text when it does not parse it
-        import json
-
         plan = json.loads(plan)
     return max(limit + 1, int(plan[0]["Plan"]["Plan Rows"])), False
 

@@ -16,15 +16,30 @@ from typing import Any
 from sqlalchemy import BigInteger, func, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
+from bridgefund.figures.fund import cost_saved, fund_position, yuan
+from bridgefund.figures.read import cash_before, fund_days, fund_totals, is_fresh
+from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
-from bridgefund.models import ClosedPeriod, FundAccount, FundDay, FundLedgerEntry, FundSettings, LedgerKind, Role
-from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, FUND_ID
-from bridgefund.services import audit, summaries
+from bridgefund.models import (
+    BridgeLoan,
+    ClosedPeriod,
+    FundAccount,
+    FundDay,
+    FundLedgerEntry,
+    FundSettings,
+    LedgerKind,
+    PoolLedgerEntry,
+    PoolLoan,
+    Role,
+)
+from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, DEFAULT_MARKET_BRIDGE_DAILY_RATE, FUND_ID
+from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -46,6 +61,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "dual_approval_threshold": Decimal("5000000.00"),
     "default_after_days": 30,
     "established_on": DEFAULT_ESTABLISHED_ON,
+    "market_bridge_daily_rate": DEFAULT_MARKET_BRIDGE_DAILY_RATE,
     "roll_due_date_to_working_day": True,
 }
 SETTING_KEYS = tuple(DEFAULT_SETTINGS)
@@ -67,6 +83,8 @@ class Settings:
     default_after_days: int
     #: The day the fund began: the earliest business date it accepts.
     established_on: dt.date = DEFAULT_ESTABLISHED_ON
+    #: The private bridge-lending rate a day (financing cost saved).
+    market_bridge_daily_rate: Decimal = DEFAULT_MARKET_BRIDGE_DAILY_RATE
     #: A due date on a non-working day moves to the next working day (the calendar, services.calendar).
     roll_due_date_to_working_day: bool = True
 
@@ -90,6 +108,12 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
     return out
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
+def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
+    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
+    return {**fund_position(session, as_of), **cost_saved(session, as_of)}
+
+
 def current_settings(session: Session) -> Settings:
     row = session.get(FundSettings, FUND_ID)
     data = DEFAULT_SETTINGS if row is None else {k: getattr(row, k) for k in SETTING_KEYS}
@@ -101,14 +125,14 @@ def current_settings(session: Session) -> Settings:
                     **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_settings(session: Session, actor: Actor) -> Settings:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return current_settings(session)
 
 
+@allows(Role.admin)
 def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Settings:
     """Replace the fund's settings (admin). Loans approved earlier keep their snapshot."""
-    actor.require(Role.admin)
     tiers = tuple(FeeTier(t["from_day"], t["daily_rate"]) for t in values["fee_tiers"])
     problems = validate_fee_tiers(tiers)
     if problems:
@@ -117,6 +141,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
     current = current_settings(session)
     before = _jsonable(current.as_dict())
     values = {**values, "established_on": values.get("established_on") or current.established_on}
+    if values.get("market_bridge_daily_rate") is None:  # a PUT without it keeps the current rate
+        values["market_bridge_daily_rate"] = current.market_bridge_daily_rate
     if values.get("roll_due_date_to_working_day") is None:  # a PUT without it keeps the current choice
         values["roll_due_date_to_working_day"] = current.roll_due_date_to_working_day
     if values["established_on"] != current.established_on:
@@ -143,8 +169,6 @@ def _jsonable(d: dict[str, Any]) -> dict[str, Any]:
 
 def _check_established_on(session: Session, established: dt.date) -> None:
     """409 when a business date already booked falls before the new ``established_on`` (the books would break it)."""
-    from bridgefund.models import BridgeLoan, PoolLedgerEntry, PoolLoan
-
     earliest = [d for d in (
         session.scalar(select(func.min(FundLedgerEntry.value_date))),
         session.scalar(select(func.min(BridgeLoan.submitted_on))),
@@ -185,8 +209,8 @@ def lock_fund(session: Session, value_date: dt.date, today: dt.date, field: str 
 
 def cash_balance(session: Session, as_of: dt.date) -> Decimal:
     """Cash on ``as_of``: the sum of signed entries dated on or before it."""
-    if summaries.is_fresh(session, summaries.FUND):
-        return yuan(summaries.fund_totals(session, as_of)["cash_delta"])
+    if is_fresh(session, FUND):
+        return yuan(fund_totals(session, as_of)["cash_delta"])
     return yuan(session.scalar(
         select(money_sum(FundLedgerEntry.cash_delta)).where(FundLedgerEntry.value_date <= as_of)))
 
@@ -197,11 +221,11 @@ def cash_headroom(session: Session, from_date: dt.date) -> tuple[Decimal, dt.dat
     Returns the amount and the date where the minimum is reached: a running sum over the per-day cash
     changes of the summary (one row per business day with entries, whatever the number of loans).
     """
-    if not summaries.is_fresh(session, summaries.FUND):
+    if not is_fresh(session, FUND):
         return _cash_headroom_direct(session, from_date)
     balance, base = ZERO, ZERO
     low: tuple[Decimal, dt.date] | None = None
-    for day, delta in summaries.fund_days(session):
+    for day, delta in fund_days(session):
         balance += delta
         if day <= from_date:
             base = balance
@@ -230,15 +254,6 @@ def _cash_headroom_direct(session: Session, from_date: dt.date) -> tuple[Decimal
     return base, from_date
 
 
-def yuan(v: Any) -> Decimal:
-    """An aggregate typed ``Money`` (see :func:`bridgefund.db.money_sum`): Decimal yuan, or None for no rows."""
-    if v is None:
-        return ZERO
-    if not isinstance(v, Decimal):  # pragma: no cover - a programming error: an untyped aggregate
-        raise TypeError(f"untyped money aggregate: {v!r}")
-    return v.quantize(Decimal("0.01"))
-
-
 def require_cash(session: Session, amount: Decimal, value_date: dt.date, field: str = "amount") -> None:
     """Refuse (409) a money-out of ``amount`` dated ``value_date`` that would overdraw any day from then on."""
     headroom, on = cash_headroom(session, value_date)
@@ -263,10 +278,10 @@ def post(session: Session, kind: LedgerKind, amount: Decimal, value_date: dt.dat
 # --- capital ----------------------------------------------------------------------------------------------
 
 
+@allows(Role.admin)
 def move_capital(session: Session, actor: Actor, *, amount: Decimal, value_date: dt.date, direction: str,
                  today: dt.date, note: str | None = None) -> FundLedgerEntry:
     """Put capital into the fund or take it out (admin); out beyond the cash on any later day → 409."""
-    actor.require(Role.admin)
     if amount <= 0:
         raise RuleViolation.on("amount", "must be greater than 0")
     lock_fund(session, value_date, today)
@@ -315,11 +330,11 @@ def balances_after(session: Session, entries: list[tuple[int, dt.date]]) -> dict
     if not entries:
         return {}
     wanted = [i for i, _ in entries]
-    if not summaries.is_fresh(session, summaries.FUND):
+    if not is_fresh(session, FUND):
         led = ledger_with_balance()
         return dict(session.execute(select(led.c.id, led.c.balance_after).where(led.c.id.in_(wanted))).all())
     days = sorted({d for _, d in entries})
-    before = summaries.cash_before(session, days)
+    before = cash_before(session, days)
     e = FundLedgerEntry
     same_day = select(e.id, e.value_date, type_coerce(
         func.sum(e.cash_delta).over(partition_by=e.value_date, order_by=e.id), MoneyType()).label("run")
@@ -335,6 +350,7 @@ def _with_balances(session: Session, entries: list[FundLedgerEntry]) -> list[dic
     return [{c.key: getattr(e, c.key) for c in _ENTRY_COLUMNS} | {"balance_after": balances[e.id]} for e in entries]
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, sort: str = "-value_date",
                 kind: str | None = None, bridge_loan_id: int | None = None, from_: dt.date | None = None,
                 to: dt.date | None = None, after_id: int | None = None,
@@ -345,7 +361,6 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     ``sort`` order (an index range on ``(value_date, id)``, as fast at the end of the ledger as at its start).
     ``total``: from the daily entry counts when only dates filter; otherwise counted up to ``count_limit``.
     """
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     e = FundLedgerEntry
     stmt = select(e).order_by(*LEDGER_SORTS[sort](e.__table__))
     if kind:
@@ -357,7 +372,7 @@ def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, so
     if to is not None:
         stmt = stmt.where(e.value_date <= to)
     known_total = None
-    if kind is None and bridge_loan_id is None and summaries.is_fresh(session, summaries.FUND):
+    if kind is None and bridge_loan_id is None and is_fresh(session, FUND):
         day = FundDay.__table__.c
         count = select(type_coerce(func.coalesce(func.sum(day.entry_count), 0), BigInteger()))
         count = count.where(day.value_date >= from_) if from_ is not None else count

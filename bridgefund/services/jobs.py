@@ -17,6 +17,7 @@ A job row is the durable truth; the queue only carries its id (``bridgefund.jobs
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import socket
 from collections.abc import Iterable
@@ -27,9 +28,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import utcnow
-from bridgefund.errors import NotFound
+from bridgefund.errors import NotFound, PayloadTooLarge, RuleViolation
 from bridgefund.models import Job, JobKind, JobStatus, Role, User, WorkerHeartbeat
+from bridgefund.parsing.pool_file import MAX_BYTES
 from bridgefund.services import audit
 from bridgefund.services.actor import SYSTEM, Actor
 
@@ -118,6 +121,7 @@ def ensure(session: Session, kind: JobKind, key: str, params: dict[str, Any]) ->
 # ------------------------------------------------------------------------------------------------ reading
 
 
+@allows(SIGNED_IN)
 def get(session: Session, actor: Actor, job_id: int) -> Job:
     """A job, for staff, auditors, and whoever started it (bank scoping: an officer sees the jobs their bank's
     officers started); anyone else is told it does not exist."""
@@ -179,10 +183,11 @@ def succeed(session: Session, job: Job, result: dict[str, Any]) -> None:
 
 
 def fail(session: Session, job_id: int, attempt: int, problem: dict[str, Any]) -> bool:
-    """``running → failed`` with ``problem`` (its own transaction, after the work rolled back)."""
+    """``running → failed`` with ``problem`` (its own transaction, after the work rolled back). An upload is dropped
+    (its sha256 stays in ``params``): a failed import is sent again as a new request."""
     result = session.execute(
         update(Job).where(Job.id == job_id, Job.status == JobStatus.running.value, Job.attempt == attempt)
-        .values(status=JobStatus.failed.value, error=problem, finished_at=utcnow())
+        .values(status=JobStatus.failed.value, error=problem, finished_at=utcnow(), payload=None)
         .execution_options(synchronize_session=False))
     return result.rowcount == 1
 
@@ -257,28 +262,12 @@ def queued_ids(session: Session, ids: Iterable[int]) -> list[int]:
 # ------------------------------------------------------------------------------------------------ starting work
 
 
-def start_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date) -> Job:
-    """Queue the monthly report of ``period`` (``POST /reports/monthly`` with ``Prefer: respond-async``): the same
-    checks as the synchronous path first (role, language, a month that has ended), so bad input is still a 4xx."""
-    from bridgefund.services.reports import check_lang, check_period_ended
-
-    actor.require(Role.admin, Role.fund_manager)
-    check_lang(lang)
-    check_period_ended(period, today)
-    return create(session, actor, JobKind.monthly_report, {"period": period, "lang": lang, "today": today.isoformat()})
-
-
+@allows(Role.bank_officer, Role.fund_manager)
 def start_pool_import(session: Session, actor: Actor, *, today: dt.date, data: bytes, filename: str | None,
                       bank_id: int | None) -> Job:
     """Queue an import of pool loans (``POST /pool-loans/import`` with ``Prefer: respond-async``); the file's bytes
     are kept in the job so that a consumer on any host can run it. Role, bank and size are checked now; the rows
     when it runs (their problems become the job's ``error``, keyed ``row N.field`` as the synchronous answer)."""
-    import hashlib
-
-    from bridgefund.errors import RuleViolation
-    from bridgefund.services.pool_import import MAX_BYTES, PayloadTooLarge
-
-    actor.require(Role.bank_officer, Role.fund_manager)
     actor.acting_bank(bank_id)
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_BYTES} bytes", {"file": ["too large"]})

@@ -7,7 +7,7 @@ the notifications and deliveries — so a rerun, a retried job or two schedulers
 
 Who is told (DOMAIN.md, "Reminders"): an event about one bank's figures goes to that bank's active officers and to
 the fund managers (never to another bank's officers); fund-wide events go to managers and/or admins as the caller
-says. Messages are rendered in each recipient's language when the event is raised (``bridgefund.notify.messages``).
+says. Messages are rendered in each recipient's language when the event is raised (``bridgefund.notification_texts``).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import utcnow
 from bridgefund.errors import NotFound, RuleViolation
 from bridgefund.models import (
@@ -33,14 +34,13 @@ from bridgefund.models import (
     Role,
     User,
 )
-from bridgefund.notify import messages
+from bridgefund.notification_texts import TEXTS, render
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import paginate
 
 ENTITY = "notification_event"
 #: Every role has its own notifications.
-ALL = (Role.admin, Role.fund_manager, Role.bank_officer, Role.auditor)
 #: What a WeCom group robot's webhook looks like (企业微信群机器人); tests and private deployments set another
 #: prefix (``BRIDGEFUND_WECOM_WEBHOOK_PREFIX``) so no message goes anywhere else.
 WECOM_PREFIX = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
@@ -55,14 +55,14 @@ def recipients(session: Session, *, bank_id: int | None, roles: Iterable[str]) -
     return list(session.scalars(select(User).where(User.active.is_(True), or_(*conds)).order_by(User.id)))
 
 
+@allows(Role.admin)
 def raise_event(
     session: Session, actor: Actor, kind: str, *, subject_type: str, subject_id: int, business_date: dt.date,
     params: dict[str, Any], link: str, to: list[User], bank_id: int | None = None,
 ) -> NotificationEvent | None:
     """Write event ``kind`` about the subject on ``business_date`` with a notification for each of ``to`` and its
     outbox rows (the channels each recipient chose); None when that event was raised already."""
-    actor.require(Role.admin)
-    if kind not in messages.TEXTS:
+    if kind not in TEXTS:
         raise ValueError(f"unknown notification kind {kind!r}")
     values = {"kind": kind, "subject_type": subject_type, "subject_id": subject_id, "business_date": business_date,
               "bank_id": bank_id, "params": params, "created_at": utcnow()}
@@ -80,7 +80,7 @@ def raise_event(
     for user in to:
         pref = prefs.get(user.id)
         lang = pref.lang if pref is not None else "zh"
-        title, body = messages.render(kind, lang, params)
+        title, body = render(kind, lang, params)
         note = Notification(event_id=event_id, user_id=user.id, kind=kind, subject_type=subject_type,
                             subject_id=subject_id, business_date=business_date, title=title, body=body, link=link)
         session.add(note)
@@ -108,25 +108,25 @@ def _targets(pref: NotificationSetting | None) -> list[tuple[str, str]]:
 # ------------------------------------------------------------------------------------------------ the user's own
 
 
+@allows(SIGNED_IN)
 def list_mine(session: Session, actor: Actor, page: int, page_size: int, *, unread: bool | None = None,
               after_id: int | None = None, count_limit: int | None = None) -> Any:
     """The actor's own in-app notifications, newest first (``unread``: only unread, or only read)."""
-    actor.require(*ALL)
     stmt = select(Notification).where(Notification.user_id == actor.id).order_by(Notification.id.desc())
     if unread is not None:
         stmt = stmt.where(Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None))
     return paginate(session, stmt, page, page_size, key=Notification.id, after_id=after_id, count_limit=count_limit)
 
 
+@allows(SIGNED_IN)
 def unread_count(session: Session, actor: Actor) -> int:
-    actor.require(*ALL)
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == actor.id, Notification.read_at.is_(None))) or 0
 
 
+@allows(SIGNED_IN)
 def mark_read(session: Session, actor: Actor, notification_id: int) -> Notification:
     """Mark one of the actor's notifications read (another user's answers 404; already read: unchanged)."""
-    actor.require(*ALL)
     note = session.get(Notification, notification_id, with_for_update=True)
     if note is None or note.user_id != actor.id:
         raise NotFound(f"notification {notification_id} not found")
@@ -137,9 +137,9 @@ def mark_read(session: Session, actor: Actor, notification_id: int) -> Notificat
     return note
 
 
+@allows(SIGNED_IN)
 def mark_all_read(session: Session, actor: Actor) -> int:
     """Mark every unread notification of the actor read; answer how many."""
-    actor.require(*ALL)
     now = utcnow()
     count = session.execute(update(Notification).where(
         Notification.user_id == actor.id, Notification.read_at.is_(None)).values(read_at=now)).rowcount or 0
@@ -149,15 +149,15 @@ def mark_all_read(session: Session, actor: Actor) -> int:
     return count
 
 
+@allows(SIGNED_IN)
 def get_settings(session: Session, actor: Actor) -> dict[str, Any]:
-    actor.require(*ALL)
     return _shown(session.get(NotificationSetting, actor.id))
 
 
+@allows(SIGNED_IN)
 def put_settings(session: Session, actor: Actor, values: dict[str, Any], *,
                  wecom_prefix: str = WECOM_PREFIX) -> dict[str, Any]:
     """Replace the actor's channels. Email needs an address, WeCom a robot webhook (422 naming the field)."""
-    actor.require(*ALL)
     channels = values["channels"]
     if channels.get("in_app") is False:
         raise RuleViolation.on("channels.in_app", "in-app notifications cannot be turned off")
@@ -196,10 +196,10 @@ def _shown(row: NotificationSetting | None) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------ the outbox
 
 
+@allows(Role.admin)
 def list_deliveries(session: Session, actor: Actor, page: int, page_size: int, *, status: str | None = None,
                     after_id: int | None = None, count_limit: int | None = None) -> Any:
     """The outbox, newest first (admin)."""
-    actor.require(Role.admin)
     stmt = select(NotificationDelivery).order_by(NotificationDelivery.id.desc())
     if status is not None:
         if status not in tuple(DeliveryStatus):

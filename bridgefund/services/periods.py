@@ -10,8 +10,9 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.errors import Conflict, RuleViolation
-from bridgefund.models import ClosedPeriod
+from bridgefund.models import ClosedPeriod, Role
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, established_on, last_closed_day, paginate
@@ -30,8 +31,8 @@ def parse_period(text: str, field: str = "period") -> tuple[dt.date, dt.date]:
     return first, first.replace(day=calendar.monthrange(year, month)[1])
 
 
+@allows(Role.admin)
 def close_period(session: Session, actor: Actor, period: str, *, today: dt.date) -> ClosedPeriod:
-    actor.require("admin")
     _first, last = parse_period(period)
     if last >= today:
         raise RuleViolation.on("period", f"{period} has not ended yet (today is {today})")
@@ -51,8 +52,8 @@ def close_period(session: Session, actor: Actor, period: str, *, today: dt.date)
     return row
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_periods(session: Session, actor: Actor, page: int, page_size: int, *,
                  count_limit: int | None = None) -> Page[ClosedPeriod]:
-    actor.require("admin", "fund_manager", "auditor")
     return paginate(session, select(ClosedPeriod).order_by(ClosedPeriod.last_day.desc()), page, page_size,
                     count_limit=count_limit)

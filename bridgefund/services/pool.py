@@ -25,10 +25,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
+from bridgefund.db import money_sum
 from bridgefund.errors import PeriodClosed, QuotaExceeded, RuleViolation
+from bridgefund.figures.pool import (
+    PoolPosition,
+    bank_pool_figures,
+    ledger_totals,
+    pool_position,
+    ratio,
+)
+from bridgefund.finance.money import ZERO
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -42,14 +52,7 @@ from bridgefund.models import (
 )
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import check_value_date, last_closed_day
-from bridgefund.services.pool_figures import (
-    PoolPosition,
-    bank_pool_figures,
-    ledger_totals,
-    pool_position,
-    ratio,
-)
+from bridgefund.services.common import check_value_date, last_closed_day, paginate
 
 #: The rules before an admin first saves settings.
 DEFAULTS: dict[str, Any] = {
@@ -78,14 +81,14 @@ def current_settings(session: Session) -> PoolSettings:
     return row if row is not None else PoolSettings(id=1, **DEFAULTS)
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_settings(session: Session, actor: Actor) -> PoolSettings:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     return current_settings(session)
 
 
+@allows(Role.admin)
 def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> PoolSettings:
     """Replace the pool's rules (admin). Lowering leverage below what the quotas need → 409."""
-    actor.require(Role.admin)
     lock_pool(session)
     row = session.get(PoolSettings, 1)
     before = row.snapshot() if row is not None else {k: _plain(v) for k, v in DEFAULTS.items()}
@@ -138,7 +141,7 @@ def _keep_closed_months(session: Session, before: dict[str, Any], row: PoolSetti
     old_limit, new_limit = Decimal(before["pool_loss_threshold"]), row.pool_loss_threshold
     if new_limit != old_limit:
         low, high = sorted((old_limit, new_limit))
-        contributions = claims_paid = Decimal("0.00")
+        contributions = claims_paid = ZERO
         days: dict[dt.date, dict[str, Decimal]] = {}
         for day, kind, amount in session.execute(
                 select(PoolLedgerEntry.value_date, PoolLedgerEntry.kind, func.sum(PoolLedgerEntry.amount))
@@ -147,8 +150,8 @@ def _keep_closed_months(session: Session, before: dict[str, Any], row: PoolSetti
                 .group_by(PoolLedgerEntry.value_date, PoolLedgerEntry.kind)):
             days.setdefault(day, {})[kind] = Decimal(amount)
         for day in sorted(days):  # the flag of each day, on that day's totals
-            contributions += days[day].get(PoolEntryKind.contribution.value, Decimal("0.00"))
-            claims_paid += days[day].get(PoolEntryKind.claim_payout.value, Decimal("0.00"))
+            contributions += days[day].get(PoolEntryKind.contribution.value, ZERO)
+            claims_paid += days[day].get(PoolEntryKind.claim_payout.value, ZERO)
             if low * contributions < claims_paid <= high * contributions:
                 raise PeriodClosed(
                     f"pool_loss_threshold {new_limit.normalize():f} would change whether the pool took loans in "
@@ -177,11 +180,11 @@ def lock_pool(session: Session) -> PoolAccount:
     return account
 
 
+@allows(Role.admin)
 def contribute(
     session: Session, actor: Actor, today: dt.date, *, amount: Decimal, value_date: dt.date, note: str | None = None,
 ) -> PoolLedgerEntry:
     """Book fiscal money paid into the pool (admin)."""
-    actor.require(Role.admin)
     if amount <= 0:
         raise RuleViolation.on("amount", "must be greater than 0")
     check_value_date(session, value_date, today)
@@ -203,10 +206,6 @@ def balance_after(session: Session, entry: PoolLedgerEntry) -> Decimal:
 
 def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
     """Σ of the entries before ``first`` in (value date, id) order."""
-    from sqlalchemy import case
-
-    from bridgefund.db import money_sum
-
     sign = case((PoolLedgerEntry.kind == PoolEntryKind.claim_payout.value, -1), else_=1)
     before = session.scalar(
         select(money_sum(PoolLedgerEntry.amount * sign)).where(
@@ -215,11 +214,9 @@ def _balance_before(session: Session, first: PoolLedgerEntry) -> Decimal:
     return Decimal(before or 0).quantize(Decimal("0.01"))
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_ledger(session: Session, actor: Actor, page: int, page_size: int, *, count_limit: int | None = None) -> Any:
     """The pool ledger, newest first, each entry with the balance after it (in value-date order)."""
-    from bridgefund.services.common import paginate
-
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     result = paginate(session, select(PoolLedgerEntry).order_by(PoolLedgerEntry.value_date.desc(),
                                                                  PoolLedgerEntry.id.desc()), page, page_size,
                       count_limit=count_limit)
@@ -240,7 +237,7 @@ def _total_quota(session: Session, since: dt.date | None = None) -> Decimal:
     totals = [bank_terms.total_quota(session, day) for day in bank_terms.quota_change_dates(session, since)]
     if since is not None:
         totals.append(bank_terms.total_quota(session, since))
-    return max(totals, default=Decimal("0.00"))
+    return max(totals, default=ZERO)
 
 
 def check_quota_total(session: Session, since: dt.date) -> None:
@@ -296,9 +293,9 @@ def evaluate_bank(session: Session, actor: Actor, bank: Bank, as_of: dt.date) ->
         audit.record_update(session, actor, "bank", bank.id, before, bank.snapshot(), action="override_lapsed")
 
 
+@allows(Role.admin)
 def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Bank]:
     """Evaluate every bank active on ``as_of`` (daily job); returns the banks suspended now."""
-    actor.require(Role.admin)
     active = [b for b, t in bank_terms.terms_on(session, None, as_of).items() if not t.suspended]
     banks = list(session.scalars(select(Bank).where(Bank.id.in_(active)).order_by(Bank.id).with_for_update()))
     suspended = []
@@ -313,8 +310,8 @@ def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Ba
 # --- figures ---------------------------------------------------------------------------------------
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> PoolPosition:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     s = current_settings(session)
     return pool_position(session, as_of, s.claim_after_days_overdue, s.pool_loss_threshold)
 

@@ -23,17 +23,16 @@ Rules chosen where the docs are silent:
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from itertools import accumulate
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, String, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Connection, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
     BankSuspended,
     Conflict,
@@ -42,6 +41,11 @@ from bridgefund.errors import (
     NotFound,
     QuotaExceeded,
     RuleViolation,
+)
+from bridgefund.figures.capture import add_new_pool_loans
+from bridgefund.figures.pool import (
+    PoolLedgerTotals,
+    is_stopped,
 )
 from bridgefund.finance.money import ZERO, Overpayment, Repayment
 from bridgefund.finance.pool import (
@@ -59,7 +63,7 @@ from bridgefund.finance.pool import (
     replay_pool_repayments,
 )
 from bridgefund.finance.profiles import PoolLoanDates
-from bridgefund.finance.schedule import Installment, RepaymentMethod, build_schedule
+from bridgefund.finance.schedule import RepaymentMethod, build_schedule
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -70,191 +74,24 @@ from bridgefund.models import (
     PoolInstallment,
     PoolLoan,
     PoolLoanStatus,
+    PoolRecovery,
     PoolRepayment,
     PoolSettings,
     Role,
 )
-from bridgefund.services import audit, bank_terms, bulk, summaries
+from bridgefund.services import audit, bank_terms, bulk, references
 from bridgefund.services.actor import Actor
-from bridgefund.services.common import (
-    Page,
-    bank_scoped,
-    check_not_future,
-    check_period_open,
-    check_value_date,
-    last_closed_day,
-    paginate,
-)
-from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
-from bridgefund.services.pool_figures import (
-    bank_pool_figures,
-    is_stopped,
-    ledger_totals,
-    max_outstanding_from,
-    outstanding_events,
-)
+from bridgefund.services.common import Page, bank_scoped, check_value_date, paginate
+from bridgefund.services.pool import evaluate_bank
+from bridgefund.services.pool_loan_checks import LoanChecks, PlannedLoan
 
 MAX_TERM_MONTHS = 360
-
-
-# --- references ------------------------------------------------------------------------------------
-
-
-def next_reference(session: Session, model: type, prefix: str, year: int) -> str:
-    """``PL-2020-000123``: the next number of the year. The caller holds the pool lock, so the numbers of
-    one transaction are handed out from a counter kept for that transaction."""
-    txn = session.get_transaction()
-    if session.info.get("pool_refs_txn") is not txn:  # a new transaction: counters start from the database
-        session.info["pool_refs_txn"], session.info["pool_refs"] = txn, {}
-    counters = session.info["pool_refs"]
-    key = (prefix, year)
-    if key not in counters:
-        head = f"{prefix}-{year}-"
-        last = session.scalar(select(func.max(model.reference)).where(model.reference.like(head + "%")))
-        counters[key] = int(last[len(head):]) if last else 0
-    counters[key] += 1
-    return f"{prefix}-{year}-{counters[key]:06d}"
 
 
 # --- creating --------------------------------------------------------------------------------------
 
 
-@dataclass
-class PlannedLoan:
-    """A pool loan that passed every check of :func:`plan_pool_loan`, not stored yet."""
-
-    #: The ``pool_loans`` columns (all but ``reference``, which is handed out when the loan is stored).
-    values: dict[str, Any]
-    schedule: list[Installment]
-
-
-class Batch:
-    """Checks of many loans reported in one transaction (a bulk import) without O(n²) queries.
-
-    The database's figures are read once per bank (and per date for NPL ratios and the pool ledger) for the
-    loans that existed before the batch (``watermark``); the batch's own loans — planned, not yet stored, with
-    no repayments — are added in memory. The answers are the ones the per-loan queries would give after
-    storing each loan in turn. ``contract_nos`` (the batch's contract numbers, if known) lets the duplicate
-    check read the bank's matching contracts in a few queries instead of one per loan.
-    """
-
-    def __init__(self, session: Session, contract_nos: Iterable[str] | None = None) -> None:
-        self.session = session
-        self.watermark = session.scalar(select(func.max(PoolLoan.id))) or 0
-        self._events: dict[int, tuple[list[dt.date], list[int]]] = {}
-        self._base: dict[tuple[int, dt.date], Any] = {}
-        self._ledger: dict[dt.date, Any] = {}
-        #: per bank: principal added by this batch by start date, and by first due date
-        self.by_start: dict[int, dict[dt.date, Decimal]] = {}
-        self.by_first_due: dict[int, dict[dt.date, Decimal]] = {}
-        self.locked = False
-        #: the banks of the batch, locked ``FOR UPDATE`` by their first loan
-        self.banks: dict[int, Bank] = {}
-        self.settings: PoolSettings | None = None
-        self._closed: tuple[dt.date | None] | None = None
-        self._expected = None if contract_nos is None else {c.strip() for c in contract_nos}
-        #: per bank: contract number → id of a loan stored before the batch (the expected numbers only)
-        self._stored: dict[int, dict[str, int]] = {}
-        #: (bank, contract number) of the batch's own loans
-        self.contracts: set[tuple[int, str]] = set()
-        #: per bank: its dated terms rows (services.bank_terms), read once
-        self.bank_terms: dict[int, list[Any]] = {}
-
-    def last_closed_day(self) -> dt.date | None:
-        if self._closed is None:
-            self._closed = (last_closed_day(self.session),)
-        return self._closed[0]
-
-    def stored_contract(self, bank_id: int, contract_no: str) -> int | None:
-        """The id of the bank's loan stored (before the batch) under ``contract_no``, if any."""
-        if self._expected is None or contract_no not in self._expected:
-            return _stored_contract(self.session, bank_id, contract_no)
-        if bank_id not in self._stored:
-            self._stored[bank_id] = _stored_contracts(self.session, bank_id, sorted(self._expected))
-        return self._stored[bank_id].get(contract_no)
-
-    def ledger(self, on: dt.date) -> Any:
-        if on not in self._ledger:
-            self._ledger[on] = ledger_totals(self.session, on)
-        return self._ledger[on]
-
-    def _outstanding(self, bank_id: int) -> tuple[list[dt.date], list[int]]:
-        """The bank's changes of outstanding principal: dates in order and their deltas in fen."""
-        if bank_id not in self._events:
-            events = outstanding_events(self.session, bank_id, include_pending=False)
-            days = sorted(events)
-            self._events[bank_id] = (days, [int(events[d] * 100) for d in days])
-        return self._events[bank_id]
-
-    def max_outstanding_from(self, bank_id: int, on: dt.date) -> Decimal:
-        """:func:`pool_figures.max_outstanding_from` with the batch's loans (in C-speed list operations: a
-        bank's history may have thousands of dates and a batch thousands of rows)."""
-        days, deltas = self._outstanding(bank_id)
-        running = list(accumulate(deltas))
-        on_or_before = bisect_right(days, on)
-        at = running[on_or_before - 1] if on_or_before else 0
-        best = max(running[bisect_left(days, on):], default=at)
-        return Decimal(max(at, best)).scaleb(-2)
-
-    def breaches(self, bank_id: int, on: dt.date, s: PoolSettings) -> tuple[bool, Decimal]:
-        key = (bank_id, on)
-        if key not in self._base:
-            self._base[key] = bank_pool_figures(self.session, on, [bank_id], s.claim_after_days_overdue,
-                                                max_loan_id=self.watermark, include_pending=False)[bank_id]
-        base = self._base[key]
-        cutoff = on - dt.timedelta(days=s.claim_after_days_overdue)
-        outstanding = base.outstanding + sum(
-            (p for day, p in self.by_start.get(bank_id, {}).items() if day <= on), ZERO)
-        npl = base.npl_principal + sum(
-            (p for day, p in self.by_first_due.get(bank_id, {}).items() if day <= cutoff), ZERO)
-        return outstanding > 0 and npl > s.bank_npl_threshold * outstanding, \
-            (npl / outstanding if outstanding else Decimal(0))
-
-    def add(self, planned: PlannedLoan) -> None:
-        v = planned.values
-        bank_id, start, principal = v["bank_id"], v["start_date"], v["principal"]
-        starts = self.by_start.setdefault(bank_id, {})
-        starts[start] = starts.get(start, ZERO) + principal
-        dues = self.by_first_due.setdefault(bank_id, {})
-        first_due = planned.schedule[0].due_date
-        dues[first_due] = dues.get(first_due, ZERO) + principal
-        days, deltas = self._outstanding(bank_id)
-        at = bisect_left(days, start)
-        if at < len(days) and days[at] == start:
-            deltas[at] += int(principal * 100)
-        else:
-            days.insert(at, start)
-            deltas.insert(at, int(principal * 100))
-        self.contracts.add((bank_id, v["contract_no"]))
-
-
-def _stored_contracts(session: Session, bank_id: int, contract_nos: list[str]) -> dict[str, int]:
-    """Contract number → id of the bank's stored loans among ``contract_nos``.
-
-    PostgreSQL: one join with the numbers as an unnested array (an index lookup per number; ``bank_id = …
-    AND contract_no IN (500 parameters)`` was planned as a filter over every loan of the bank: 2.4 s of server
-    time per 10,000 numbers at 20,000 loans). SQLite: ``IN`` lists of 500.
-    """
-    found: dict[str, int] = {}
-    if session.get_bind().dialect.name == "postgresql":
-        numbers = (func.unnest(bindparam("numbers", contract_nos, type_=ARRAY(String(64))))
-                   .table_valued("no").render_derived())
-        for contract, loan_id in session.execute(
-                select(PoolLoan.contract_no, PoolLoan.id).select_from(numbers)
-                .join(PoolLoan, and_(PoolLoan.bank_id == bank_id, PoolLoan.contract_no == numbers.c.no))):
-            found[contract] = loan_id
-        return found
-    for start in range(0, len(contract_nos), 500):
-        for contract, loan_id in session.execute(select(PoolLoan.contract_no, PoolLoan.id).where(
-                PoolLoan.bank_id == bank_id, PoolLoan.contract_no.in_(contract_nos[start:start + 500]))):
-            found[contract] = loan_id
-    return found
-
-
-def _stored_contract(session: Session, bank_id: int, contract_no: str) -> int | None:
-    return session.scalar(select(PoolLoan.id).where(PoolLoan.bank_id == bank_id, PoolLoan.contract_no == contract_no))
-
-
+@allows(Role.bank_officer, Role.fund_manager)
 def create_pool_loan(
     session: Session, actor: Actor, today: dt.date, *, enterprise_id: int | None = None,
     enterprise: Enterprise | None = None, bank_id: int | None = None, contract_no: str, principal: Decimal,
@@ -268,7 +105,7 @@ def create_pool_loan(
         term_months=term_months, repayment_method=repayment_method, guarantor_id=guarantor_id,
         pool_share=pool_share)
     start_date = planned.values["start_date"]
-    loan = PoolLoan(reference=next_reference(session, PoolLoan, "PL", start_date.year), **planned.values)
+    loan = PoolLoan(reference=references.next_reference(session, "PL", start_date.year), **planned.values)
     session.add(loan)
     session.flush()
     session.execute(PoolInstallment.__table__.insert(), _installment_rows(loan.id, planned))
@@ -280,82 +117,33 @@ def plan_pool_loan(
     session: Session, actor: Actor, today: dt.date, *, enterprise_id: int | None = None,
     enterprise: Enterprise | None = None, bank_id: int | None = None, contract_no: str, principal: Decimal,
     annual_rate: Decimal, start_date: dt.date, term_months: int, repayment_method: str,
-    guarantor_id: int | None = None, pool_share: Decimal | None = None, batch: Batch | None = None,
+    guarantor_id: int | None = None, pool_share: Decimal | None = None, checks: LoanChecks | None = None,
 ) -> PlannedLoan:
     """Every check of reporting a pool loan, in order, and its schedule; nothing is written but the locks.
 
-    With a ``batch``, the loan joins the batch's figures (the next loan is judged as if this one were stored):
-    :func:`store_pool_loans` stores the batch's loans.
+    ``checks`` answers the checks' reads: per request by default; a :class:`~pool_loan_checks.Batch` makes the loan
+    join the batch's figures (the next loan is judged as if this one were stored), and :func:`store_pool_loans`
+    stores the batch's loans.
     """
-    actor.require(Role.bank_officer, Role.fund_manager)
-    bank_id = actor.acting_bank(bank_id)
-    if batch is not None and bank_id in batch.banks:
-        bank = batch.banks[bank_id]  # a batch locks each bank once and keeps it (the identity map holds it weakly)
-    else:
-        bank = session.get(Bank, bank_id, with_for_update=True)
-        if batch is not None and bank is not None:
-            batch.banks[bank_id] = bank
-    if bank is None:
-        raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
-    if enterprise is None:
-        enterprise = session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
-        if enterprise is None:
-            raise RuleViolation.on("enterprise_id", f"enterprise {enterprise_id} does not exist")
-    if enterprise.size == "large" or not enterprise.in_zone:
-        why = "is a large enterprise" if enterprise.size == "large" else "is not registered in the zone"
-        raise RuleViolation.on("enterprise_id", f"{enterprise.name} {why}: not eligible for the pool")
-    if batch is None:
-        check_value_date(session, start_date, today, field="start_date")
-        s = current_settings(session)
-    else:
-        check_not_future(start_date, today, "start_date")
-        check_period_open(start_date, batch.last_closed_day(), "start_date")
-        s = batch.settings = batch.settings or current_settings(session)
+    checks = checks or LoanChecks(session)
+    bank = _reporting_bank(checks, actor.acting_bank(bank_id))
+    enterprise = _eligible_enterprise(session, enterprise, enterprise_id)
+    checks.check_start_date(start_date, today)
+    s = checks.settings()
     _check_terms(s, principal, annual_rate, term_months, repayment_method)
     contract_no = contract_no.strip()
     if not contract_no:
         raise RuleViolation.on("contract_no", "must not be blank")
-    guarantor_share = Decimal("0")
-    if guarantor_id is not None:
-        guarantor = session.get(Guarantor, guarantor_id)
-        if guarantor is None:
-            raise RuleViolation.on("guarantor_id", f"guarantor {guarantor_id} does not exist")
-        guarantor_share = guarantor.guarantee_share
-    # the terms in force on the start date (a batch reads each bank's rows once)
-    rows = None
-    if batch is not None:
-        if bank.id not in batch.bank_terms:
-            batch.bank_terms[bank.id] = bank_terms.history(session, bank.id)
-        rows = batch.bank_terms[bank.id]
-    terms = bank_terms.require_partner(session, bank, start_date, "start_date", rows)
+    guarantor_share = _guarantor_share(session, guarantor_id)
+    terms = bank_terms.require_partner(session, bank, start_date, "start_date", checks.terms_history(bank))
     share = terms.pool_share if pool_share is None else pool_share
     if share > 1 or share + guarantor_share > 1:
         raise RuleViolation.on("pool_share", f"pool share {percent(share)} + guarantor share "
                                              f"{percent(guarantor_share)} exceeds 100%")
-    if batch is None:
-        existing = _stored_contract(session, bank.id, contract_no)
-    else:
-        existing = batch.stored_contract(bank.id, contract_no)
-        if existing is None and (bank.id, contract_no) in batch.contracts:
-            raise Duplicate(f"contract {contract_no} is already reported earlier in this batch",
-                            {"contract_no": ["already reported by this bank"]})
-    if existing is not None:
-        raise Duplicate(f"contract {contract_no} is already reported as pool loan {existing}",
-                        {"contract_no": ["already reported by this bank"]}, existing_id=existing)
-
-    if batch is None or not batch.locked:
-        lock_pool(session)
-        if batch is not None:
-            batch.locked = True
-    totals = ledger_totals(session, start_date) if batch is None else batch.ledger(start_date)
-    if totals.contributions <= 0:
-        raise Conflict(f"the pool had received no contributions by {start_date}", {"start_date": ["pool not open"]})
-    if is_stopped(totals, s.pool_loss_threshold):
-        # No figures: the claims paid are other banks' business too, and an officer may be asking.
-        raise Conflict(
-            f"the pool is stopped on {start_date}: the claims it has paid exceed "
-            f"{percent(s.pool_loss_threshold)} of its contributions", {"start_date": ["pool stopped"]})
-    check_bank_capacity(session, s, bank, terms, start_date, principal, batch)
+    checks.check_new_contract(bank.id, contract_no)
+    checks.lock_pool()
+    _check_pool_open(checks.ledger(start_date), s, start_date)
+    check_bank_capacity(checks, s, bank, terms, start_date, principal)
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
     planned = PlannedLoan(values=dict(
@@ -366,22 +154,59 @@ def plan_pool_loan(
         maturity_date=schedule[-1].due_date,
         status=PoolLoanStatus.active.value, created_by=actor.id,
     ), schedule=schedule)
-    if batch is not None:
-        batch.add(planned)
+    checks.add(planned)
     return planned
 
 
+def _reporting_bank(checks: LoanChecks, bank_id: int) -> Bank:
+    """The reporting bank, locked (422 on ``bank_id`` when it does not exist)."""
+    bank = checks.locked_bank(bank_id)
+    if bank is None:
+        raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
+    return bank
+
+
+def _eligible_enterprise(session: Session, enterprise: Enterprise | None, enterprise_id: int | None) -> Enterprise:
+    """The borrower (given, or by id): micro, small or medium and registered in the zone, else 422."""
+    if enterprise is None:
+        enterprise = session.get(Enterprise, enterprise_id) if enterprise_id is not None else None
+        if enterprise is None:
+            raise RuleViolation.on("enterprise_id", f"enterprise {enterprise_id} does not exist")
+    if enterprise.size == "large" or not enterprise.in_zone:
+        why = "is a large enterprise" if enterprise.size == "large" else "is not registered in the zone"
+        raise RuleViolation.on("enterprise_id", f"{enterprise.name} {why}: not eligible for the pool")
+    return enterprise
+
+
+def _guarantor_share(session: Session, guarantor_id: int | None) -> Decimal:
+    """The guarantee institution's share of the loss (zero without one; 422 when it does not exist)."""
+    if guarantor_id is None:
+        return Decimal("0")
+    guarantor = session.get(Guarantor, guarantor_id)
+    if guarantor is None:
+        raise RuleViolation.on("guarantor_id", f"guarantor {guarantor_id} does not exist")
+    return guarantor.guarantee_share
+
+
+def _check_pool_open(totals: PoolLedgerTotals, s: PoolSettings, on: dt.date) -> None:
+    """409 when the pool takes no new loans dated ``on``: nothing contributed yet, or stopped by its losses."""
+    if totals.contributions <= 0:
+        raise Conflict(f"the pool had received no contributions by {on}", {"start_date": ["pool not open"]})
+    if is_stopped(totals, s.pool_loss_threshold):
+        # No figures: the claims paid are other banks' business too, and an officer may be asking.
+        raise Conflict(
+            f"the pool is stopped on {on}: the claims it has paid exceed "
+            f"{percent(s.pool_loss_threshold)} of its contributions", {"start_date": ["pool stopped"]})
+
+
 def check_bank_capacity(
-    session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date, principal: Decimal,
-    batch: Batch | None = None,
+    checks: LoanChecks, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date, principal: Decimal,
 ) -> None:
     """The bank's side of a new loan dated ``on`` under its ``terms`` in force that day: not suspended (409), and
     ``principal`` fits its quota headroom from that day on (409). Every read of the bank's standing for a new loan
     is here."""
-    _check_bank_open(session, s, bank, terms, on, batch)
-    used = (max_outstanding_from(session, bank.id, on) if batch is None
-            else batch.max_outstanding_from(bank.id, on))
-    headroom = terms.pool_quota - used
+    _check_bank_open(checks, s, bank, terms, on)
+    headroom = terms.pool_quota - checks.max_outstanding_from(bank.id, on)
     if principal > headroom:
         raise QuotaExceeded(
             f"bank {bank.code}'s quota {money(terms.pool_quota)} leaves {money(max(headroom, ZERO))} from "
@@ -427,10 +252,10 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
         return []
     session.flush()  # what the ORM holds goes first
     conn = session.connection()
-    rows, references = [], []
+    rows, numbers = [], []
     for p in planned:
-        reference = next_reference(session, PoolLoan, "PL", p.values["start_date"].year)
-        references.append(reference)
+        reference = references.next_reference(session, "PL", p.values["start_date"].year)
+        numbers.append(reference)
         # the columns a new loan takes from the model's defaults, so the bulk rows equal what create_pool_loan stores
         rows.append({"reference": reference, "written_off_on": None, "written_off_principal": ZERO,
                      "write_off_reason": None, **p.values})
@@ -439,11 +264,11 @@ def store_pool_loans(session: Session, actor: Actor, planned: Sequence[PlannedLo
     bulk.insert_rows(conn, PoolInstallment.__table__, [row for loan in installments for row in loan])
     audit.record_many(session, actor, "create", "pool_loan", [
         (loan_id, None, PoolLoan.snapshot(SimpleNamespace(**row))) for loan_id, row in zip(ids, rows, strict=True)])
-    summaries.add_new_pool_loans(session, [
+    add_new_pool_loans(session, [
         PoolLoanDates(bank_id=p.values["bank_id"], principal=p.values["principal"], start_date=p.values["start_date"],
                       installments=tuple((i["due_date"], i["settled_on"]) for i in loan))
         for p, loan in zip(planned, installments, strict=True)])
-    return list(zip(ids, references, strict=True))
+    return list(zip(ids, numbers, strict=True))
 
 
 def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term_months: int, method: str) -> None:
@@ -459,17 +284,12 @@ def _check_terms(s: PoolSettings, principal: Decimal, annual_rate: Decimal, term
         raise RuleViolation.on("repayment_method", "must be one of " + ", ".join(m.value for m in RepaymentMethod))
 
 
-def _check_bank_open(session: Session, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date,
-                     batch: Batch | None = None) -> None:
+def _check_bank_open(checks: LoanChecks, s: PoolSettings, bank: Bank, terms: bank_terms.Terms, on: dt.date) -> None:
     """409 when the bank is suspended on ``on``: by the terms in force that day, or by its NPL ratio that day."""
     bank_terms.check_open(bank, terms, "no new loans dated from then")
     if bank.npl_override:
         return  # reinstated by an admin: the override holds (services.pool docstring)
-    if batch is not None:
-        breached, npl_ratio = batch.breaches(bank.id, on, s)
-    else:
-        figures = bank_pool_figures(session, on, [bank.id], s.claim_after_days_overdue)[bank.id]
-        breached, npl_ratio = figures.breaches(s.bank_npl_threshold), figures.npl_ratio
+    breached, npl_ratio = checks.npl(bank.id, on, s)
     if breached:
         raise BankSuspended(
             f"bank {bank.code}'s NPL ratio on {on} is {percent(npl_ratio)}, above {percent(s.bank_npl_threshold)}",
@@ -575,6 +395,7 @@ def visible_loan(session: Session, actor: Actor, loan_id: int, *, for_update: bo
     return loan
 
 
+@allows(SIGNED_IN)
 def get_pool_loan(session: Session, actor: Actor, loan_id: int, as_of: dt.date) -> LoanView:
     visible_loan(session, actor, loan_id)
     loan = session.scalars(select(PoolLoan).where(PoolLoan.id == loan_id).options(*_LOADS)
@@ -597,6 +418,7 @@ def _classification_filter(grade: str, as_of: dt.date):  # noqa: ANN202 - a SQL 
     return cond
 
 
+@allows(SIGNED_IN)
 def list_pool_loans(
     session: Session, actor: Actor, as_of: dt.date, page: int, page_size: int, *, status: str | None = None,
     bank_id: int | None = None, classification: str | None = None, enterprise_id: int | None = None,
@@ -617,12 +439,12 @@ def list_pool_loans(
 # --- repayments ------------------------------------------------------------------------------------
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def record_repayment(
     session: Session, actor: Actor, today: dt.date, loan_id: int, *, amount: Decimal, value_date: dt.date,
     external_ref: str,
 ) -> tuple[PoolRepayment, LoanView]:
     """Apply a repayment: oldest installment first, penalty → interest → principal; the rest prepays."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = external_ref.strip()
     if not external_ref:
@@ -678,8 +500,6 @@ def record_repayment(
 
 
 def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> None:
-    from bridgefund.models import PoolRecovery
-
     for model in (PoolRepayment, PoolRecovery):
         found = session.scalar(select(model.id).where(model.bank_id == bank_id, model.external_ref == external_ref))
         if found is not None:

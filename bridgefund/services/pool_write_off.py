@@ -2,7 +2,7 @@
 
 On its value date D the loan's unpaid principal on D (``written_off_principal``) leaves the bank's outstanding
 pool principal — so ``pool_quota_used`` and the pool's guaranteed outstanding fall by it — and counts as
-non-performing from D on (``finance.profiles.pool_on``, ``services.pool_figures``). Nothing accrues after D.
+non-performing from D on (``finance.profiles.pool_on``, ``figures.pool``). Nothing accrues after D.
 No pool money moves: the pool pays only claims.
 
 Rules chosen where the docs are silent:
@@ -25,6 +25,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.errors import InvalidTransition, RuleViolation
 from bridgefund.models import Bank, Claim, ClaimStatus, PoolLoanStatus, PoolRecovery, Role
 from bridgefund.services import audit
@@ -34,10 +35,10 @@ from bridgefund.services.pool import evaluate_bank
 from bridgefund.services.pool_loans import LoanView, get_pool_loan, visible_loan
 
 
+@allows(Role.bank_officer, Role.fund_manager)
 def write_off(session: Session, actor: Actor, today: dt.date, loan_id: int, *, value_date: dt.date,
               reason: str) -> LoanView:
     """Write the loan's unpaid principal on ``value_date`` off (the loan's bank's officer or a fund manager)."""
-    actor.require(Role.bank_officer, Role.fund_manager)
     loan = visible_loan(session, actor, loan_id, for_update=True)
     reason = (reason or "").strip()
     if not reason:

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.config import Settings
 from bridgefund.db import utcnow
 from bridgefund.errors import Duplicate, NotFound, RuleViolation
+from bridgefund.finance.money import ZERO
 from bridgefund.finance.uscc import validate_uscc
 from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
-from bridgefund.services import audit, bank_terms
+from bridgefund.services import audit, bank_terms, pool
 from bridgefund.services.actor import Actor
 from bridgefund.services.auth import AuthConfig, hash_password, validate_password
 from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
@@ -22,11 +24,11 @@ from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
 # --- users -----------------------------------------------------------------------------------------
 
 
+@allows(Role.admin)
 def create_user(
     session: Session, actor: Actor, cfg: AuthConfig, *, username: str, password: str, role: str,
     bank_id: int | None = None,
 ) -> User:
-    actor.require(Role.admin)
     name = username.strip().lower()
     _check_role_bank(session, role, bank_id)
     validate_password(password, name)
@@ -39,8 +41,8 @@ def create_user(
     return user
 
 
+@allows(Role.admin)
 def update_user(session: Session, actor: Actor, cfg: AuthConfig, user_id: int, changes: dict[str, Any]) -> User:
-    actor.require(Role.admin)
     user = get_or_404(session, User, user_id, entity="user", with_for_update=True)
     before = user.snapshot()
     role = changes.get("role", user.role)
@@ -83,39 +85,37 @@ def _check_role_bank(session: Session, role: str, bank_id: int | None) -> None:
         raise RuleViolation.on("bank_id", "only a bank_officer is bound to a bank")
 
 
+@allows(Role.admin)
 def list_users(session: Session, actor: Actor, page: int, page_size: int, role: str | None = None, *,
                after_id: int | None = None, count_limit: int | None = None) -> Page[User]:
-    actor.require(Role.admin)
     stmt = select(User).order_by(User.id.desc())
     if role:
         stmt = stmt.where(User.role == role)
     return paginate(session, stmt, page, page_size, key=User.id, after_id=after_id, count_limit=count_limit)
 
 
+@allows(Role.admin)
 def get_user(session: Session, actor: Actor, user_id: int) -> User:
-    actor.require(Role.admin)
     return get_or_404(session, User, user_id, entity="user")
 
 
 # --- banks -----------------------------------------------------------------------------------------
 
 
+@allows(Role.admin)
 def create_bank(
     session: Session, actor: Actor, *, code: str, name: str, pool_quota: Decimal | None = None,
     pool_share: Decimal | None = None, effective_from: dt.date | None = None,
 ) -> Bank:
     """Register a partner bank; ``effective_from`` (default today) is the day it became a partner."""
-    actor.require(Role.admin)
     code = code.strip().upper()
     existing = session.scalar(select(Bank).where(Bank.code == code))
     if existing is not None:
         raise Duplicate(f"bank code {code} is taken by bank {existing.id}", {"code": ["already taken"]},
                         existing_id=existing.id)
-    from bridgefund.services import pool
-
     since = effective_from or _today()
     bank_terms.check_effective_from(session, since)
-    quota = pool_quota or Decimal("0.00")
+    quota = pool_quota or ZERO
     share = pool_share if pool_share is not None else pool.default_pool_share(session)
     bank = Bank(code=code, latest_name=name.strip(), latest_pool_quota=quota, latest_pool_share=share)
     session.add(bank)
@@ -128,10 +128,10 @@ def create_bank(
     return bank
 
 
+@allows(Role.admin)
 def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str, Any]) -> Bank:
     """Edit a bank's terms from ``effective_from`` (default today). Setting ``status`` back to ``active``
     reinstates a suspended bank and needs a reason."""
-    actor.require(Role.admin)
     bank = get_or_404(session, Bank, bank_id, entity="bank", with_for_update=True)
     since = changes.get("effective_from") or _today()
     bank_terms.check_effective_from(session, since)
@@ -159,8 +159,6 @@ def update_bank(session: Session, actor: Actor, bank_id: int, changes: dict[str,
     if dated:
         bank_terms.change(session, actor, bank, since, dated, reason, check_dates=False)
         if "pool_quota" in dated and dated["pool_quota"] > was.pool_quota:
-            from bridgefund.services import pool
-
             pool.check_quota_total(session, since)
     # The event records the dated change: the terms in force on effective_from before and after it.
     before = {**{k: _plain(getattr(was, k)) for k in dated}, "status_reason": before_reason}
@@ -181,12 +179,14 @@ def _today() -> dt.date:
     return Settings().business_date()
 
 
+@allows(SIGNED_IN)
 def bank_terms_history(session: Session, actor: Actor, bank_id: int) -> list[Any]:
     """``GET /banks/{id}/terms``: the dated history, oldest first (officers: own bank only, else 404)."""
     get_bank(session, actor, bank_id)
     return bank_terms.history(session, bank_id)
 
 
+@allows(SIGNED_IN)
 def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
     bank = session.get(Bank, bank_id)
     if bank is None or not actor.sees_bank(bank.id):
@@ -194,6 +194,7 @@ def get_bank(session: Session, actor: Actor, bank_id: int) -> Bank:
     return bank
 
 
+@allows(SIGNED_IN)
 def list_banks(session: Session, actor: Actor, page: int, page_size: int, status: str | None = None, *,
                after_id: int | None = None, count_limit: int | None = None,
                as_of: dt.date | None = None) -> Page[Bank]:
@@ -209,8 +210,8 @@ def list_banks(session: Session, actor: Actor, page: int, page_size: int, status
 # --- guarantors ------------------------------------------------------------------------------------
 
 
+@allows(Role.admin)
 def create_guarantor(session: Session, actor: Actor, *, name: str, guarantee_share: Decimal) -> Guarantor:
-    actor.require(Role.admin)
     name = name.strip()
     existing = session.scalar(select(Guarantor).where(Guarantor.name == name))
     if existing is not None:
@@ -223,8 +224,8 @@ def create_guarantor(session: Session, actor: Actor, *, name: str, guarantee_sha
     return g
 
 
+@allows(Role.admin)
 def update_guarantor(session: Session, actor: Actor, guarantor_id: int, changes: dict[str, Any]) -> Guarantor:
-    actor.require(Role.admin)
     g = get_or_404(session, Guarantor, guarantor_id, entity="guarantor", with_for_update=True)
     before = g.snapshot()
     if "name" in changes and changes["name"].strip() != g.name:
@@ -238,6 +239,7 @@ def update_guarantor(session: Session, actor: Actor, guarantor_id: int, changes:
     return g
 
 
+@allows(SIGNED_IN)
 def list_guarantors(session: Session, page: int, page_size: int, *, after_id: int | None = None,
                     count_limit: int | None = None) -> Page[Guarantor]:
     return paginate(session, select(Guarantor).order_by(Guarantor.id.desc()), page, page_size, key=Guarantor.id,
@@ -247,10 +249,10 @@ def list_guarantors(session: Session, page: int, page_size: int, *, after_id: in
 # --- enterprises -----------------------------------------------------------------------------------
 
 
+@allows(Role.admin, Role.fund_manager, Role.bank_officer)
 def create_enterprise(
     session: Session, actor: Actor, *, uscc: str, name: str, size: str, in_zone: bool, industry: str | None = None,
 ) -> Enterprise:
-    actor.require(Role.admin, Role.fund_manager, Role.bank_officer)
     uscc = uscc.strip().upper()
     problem = validate_uscc(uscc)
     if problem:
@@ -269,8 +271,8 @@ def create_enterprise(
     return ent
 
 
+@allows(Role.admin, Role.fund_manager)
 def update_enterprise(session: Session, actor: Actor, enterprise_id: int, changes: dict[str, Any]) -> Enterprise:
-    actor.require(Role.admin, Role.fund_manager)
     ent = get_or_404(session, Enterprise, enterprise_id, entity="enterprise", with_for_update=True)
     before = ent.snapshot()
     for key in ("name", "size", "industry", "in_zone"):
@@ -280,6 +282,19 @@ def update_enterprise(session: Session, actor: Actor, enterprise_id: int, change
     return ent
 
 
+@allows(SIGNED_IN)
+def get_guarantor(session: Session, guarantor_id: int) -> Guarantor:
+    """A guarantor (shared master data: every signed-in role sees every one)."""
+    return get_or_404(session, Guarantor, guarantor_id, entity="guarantor")
+
+
+@allows(SIGNED_IN)
+def get_enterprise(session: Session, enterprise_id: int) -> Enterprise:
+    """An enterprise (shared master data: every signed-in role sees every one)."""
+    return get_or_404(session, Enterprise, enterprise_id, entity="enterprise")
+
+
+@allows(SIGNED_IN)
 def list_enterprises(
     session: Session, page: int, page_size: int, q: str | None = None, uscc: str | None = None, *,
     after_id: int | None = None, count_limit: int | None = None,
@@ -293,6 +308,7 @@ def list_enterprises(
     return paginate(session, stmt, page, page_size, key=Enterprise.id, after_id=after_id, count_limit=count_limit)
 
 
+@allows(SIGNED_IN)
 def get_user_self(session: Session, actor: Actor) -> User:
     user = session.get(User, actor.id)
     if user is None:  # pragma: no cover - the token lookup already found the user
@@ -306,10 +322,8 @@ def bank_figures(
     """``{bank_id: (pool_quota_used, npl_ratio)}`` on ``as_of`` (default: today in the fund's timezone).
 
     SQL aggregates over the pool's loans, repayments and recoveries: a constant number of queries for
-    any number of banks (services.pool_figures).
+    any number of banks (figures.pool).
     """
-    from bridgefund.services import pool
-
     if as_of is None:
         as_of = _today()
     return pool.bank_figures(session, bank_ids, as_of)

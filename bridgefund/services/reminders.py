@@ -39,7 +39,10 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
+from bridgefund.authority import allows
 from bridgefund.db import Money
+from bridgefund.figures.fund import fund_position
+from bridgefund.figures.pool import bank_pool_figures
 from bridgefund.messages import money, percent
 from bridgefund.models import (
     Bank,
@@ -57,8 +60,6 @@ from bridgefund.models import (
 )
 from bridgefund.services import bank_terms, calendar, notifications, pool
 from bridgefund.services.actor import Actor
-from bridgefund.services.fund_figures import fund_position
-from bridgefund.services.pool_figures import bank_pool_figures
 
 log = logging.getLogger("bridgefund.reminders")
 
@@ -91,9 +92,9 @@ def job_key(business_date: dt.date) -> str:
     return f"reminders:{business_date.isoformat()}"
 
 
+@allows(Role.admin)
 def send_reminders(session: Session, actor: Actor, business_date: dt.date) -> dict[str, Any]:
     """Raise every reminder due on ``business_date``; answer how many were raised now (not before)."""
-    actor.require(Role.admin)
     found = due_reminders(session, business_date)
     raised: Counter[str] = Counter()
     told: dict[tuple[int | None, tuple[str, ...]], list[User]] = {}
@@ -281,11 +282,11 @@ def fund_reminders(session: Session, day: dt.date) -> list[Reminder]:
 # ------------------------------------------------------------------------------------------------ other events
 
 
+@allows(Role.admin)
 def renewal_unpaid(session: Session, actor: Actor, loan: BridgeLoan, *, disbursed_on: dt.date,
                    business_date: dt.date) -> bool:
     """Hook of the renewal loop (DOMAIN.md): the renewal was disbursed on ``disbursed_on`` and the fund is still not
     repaid one working day later. Tell the bank's officers and the managers (once per loan and business date)."""
-    actor.require(Role.admin)
     enterprise = session.get(Enterprise, loan.enterprise_id)
     bank = session.get(Bank, loan.bank_id)
     facts = {"reference": loan.reference, "enterprise": enterprise.name if enterprise else "—",
@@ -298,9 +299,9 @@ def renewal_unpaid(session: Session, actor: Actor, loan: BridgeLoan, *, disburse
     return event is not None
 
 
+@allows(Role.admin)
 def reports_ready(session: Session, actor: Actor, period: str, statements: int, business_date: dt.date) -> bool:
     """The 07:00 run on the 1st archived the month's report and ``statements`` bank statements: tell the managers."""
-    actor.require(Role.admin)
     year, month = (int(x) for x in period.split("-"))
     event = notifications.raise_event(
         session, actor, "monthly_report_ready", subject_type="report_period", subject_id=year * 100 + month,
@@ -311,9 +312,9 @@ def reports_ready(session: Session, actor: Actor, period: str, statements: int, 
     return event is not None
 
 
+@allows(Role.admin)
 def summaries_differ(session: Session, actor: Actor, business_date: dt.date, problems: list[str]) -> bool:
     """The nightly summaries check found differences: tell the admins."""
-    actor.require(Role.admin)
     event = notifications.raise_event(
         session, actor, "summaries_differ", subject_type="summaries", subject_id=0, business_date=business_date,
         params={"count": len(problems), "first": (problems[0] if problems else "—")[:300],

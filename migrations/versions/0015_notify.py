@@ -1,7 +1,7 @@
 """notify: reminders' events, in-app notifications, the outbox of deliveries and their attempts, users' channels
 
 Revision ID: 0015_notify
-Revises: 0012_jobs
+Revises: 0014_fund_forecast
 Create Date: 2026-12-02
 
 * ``notification_events``: one reminder or event, unique per (kind, subject_type, subject_id, business_date).
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_notify"
-down_revision: str | Sequence[str] | None = "0012_jobs"
+down_revision: str | Sequence[str] | None = "0014_fund_forecast"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
+import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -33,9 +34,9 @@ def _bridge_loan(f: Any, bank: Any) -> Resource:
 
 def _pool_loan(f: Any, bank: Any) -> Resource:
     """A pool loan of ``bank`` started 2020-01-15 that never pays (the pool funded, the bank given quota)."""
+    from bridgefund.figures.pool import ledger_totals
     from bridgefund.services import bank_terms, pool, pool_loans
     from bridgefund.services.actor import SYSTEM
-    from bridgefund.services.pool_figures import ledger_totals
 
     today = dt.date(2020, 12, 31)
     if ledger_totals(f.session).contributions == 0:
@@ -128,9 +129,10 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
 # --- valid request bodies ------------------------------------------------------------------------------------------
 #
 # The matrix sends every operation a body its schema accepts (the test loads each through the view's own schema), so
-# a refusal comes from the access rule or the service's own check, never from a 422 of the body. Each starts from the
-# operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or must name the test's
-# own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the caller's role.
+# a refusal comes from the operation's declared permission (``bridgefund.authority``), never from a 422 of the body.
+# Each starts from the operation's documented example (``bridgefund.api.docs.EXAMPLES``) with what must be unique or
+# must name the test's own rows filled in. ``bank`` is the bank whose resources the request touches, ``role`` the
+# caller's role.
 
 Body = Callable[[Any, Any, str], dict[str, Any]]
 
@@ -321,4 +323,100 @@ QUERIES: dict[str, str] = {
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
     "POST /api/v1/notifications/<int:notification_id>/read": 404,  # another user's: each reads only their own
+}
+
+
+# --- operations no route performs -----------------------------------------------------------------------------------
+#
+# A declared operation the API does not expose (the command line calls it) is called here directly, as each role, so
+# that its permission is exercised like every routed one's (``test_routes_and_declarations_match`` keeps this list
+# exactly the declared operations without a route).
+
+
+def _sweep_suspensions(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool
+
+    return pool.sweep_suspensions(f.session, actor, _TODAY)
+
+
+def _send_reminders(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.send_reminders(f.session, actor, _TODAY)
+
+
+def _a_bank_id(f: Any) -> int:
+    """A bank of the matrix's books (staff name the bank they act on)."""
+    from sqlalchemy import select
+
+    from bridgefund.models import Bank
+
+    return f.session.scalars(select(Bank.id).order_by(Bank.id).limit(1)).one()
+
+
+def _archive_bank_statement(f: Any, actor: Any) -> Any:
+    """The 07:00 run's statement of one bank (an officer's own bank: the permission, not the scoping, refuses)."""
+    from bridgefund.reports import service
+
+    bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
+    return service.archive_bank_statement(f.session, actor, bank_id, period="2020-03", lang="zh", today=_TODAY,
+                                          reports_dir=tempfile.mkdtemp(prefix="bf-matrix-"),
+                                          tz=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _start_monthly_report(f: Any, actor: Any) -> Any:
+    from bridgefund.reports import service
+
+    return service.start_monthly_report(f.session, actor, period="2020-03", lang="zh", today=_TODAY)
+
+
+def _start_pool_import(f: Any, actor: Any) -> Any:
+    from bridgefund.services import jobs
+
+    bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
+    return jobs.start_pool_import(f.session, actor, today=_TODAY, data=b"contract_no\n", filename="matrix.csv",
+                                  bank_id=bank_id)
+
+
+def _raise_event(f: Any, actor: Any) -> Any:
+    from bridgefund.services import notifications
+
+    return notifications.raise_event(f.session, actor, "summaries_differ", subject_type="summaries", subject_id=0,
+                                     business_date=_TODAY, params={"count": 0, "first": "—", "date": "2020-03-20"},
+                                     link="/console/audit", to=[])
+
+
+def _renewal_unpaid(f: Any, actor: Any) -> Any:
+    from bridgefund.models import BridgeLoan
+    from bridgefund.services import reminders
+
+    loan = f.session.get(BridgeLoan, _bridge_loan(f, f.make_bank()).value)
+    return reminders.renewal_unpaid(f.session, actor, loan, disbursed_on=_TODAY, business_date=_TODAY)
+
+
+def _reports_ready(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.reports_ready(f.session, actor, "2020-03", 0, _TODAY)
+
+
+def _summaries_differ(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.summaries_differ(f.session, actor, _TODAY, ["matrix"])
+
+
+#: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
+#: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
+#: scheduled work (reminders, the bank statements of the 1st) runs as the system.
+UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
+    "pool.sweep_suspensions": _sweep_suspensions,
+    "reminders.send_reminders": _send_reminders,
+    "reports.service.archive_bank_statement": _archive_bank_statement,
+    "reports.service.start_monthly_report": _start_monthly_report,
+    "jobs.start_pool_import": _start_pool_import,
+    "notifications.raise_event": _raise_event,
+    "reminders.renewal_unpaid": _renewal_unpaid,
+    "reminders.reports_ready": _reports_ready,
+    "reminders.summaries_differ": _summaries_differ,
 }

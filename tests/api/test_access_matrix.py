@@ -1,10 +1,14 @@
 """The authorization matrix, generated from the app's URL map: every endpoint × every role × own/other bank.
 
-A new endpoint without an access rule, with a path parameter this file cannot provide, or with a body that
-``matrix_providers.BODIES`` has no valid example of, fails here, so nobody can add an endpoint that skips
-authorization by accident. Every request is valid (bodies are loaded through the view's own schema first), so
-what refuses it is the role check (403, at the boundary and again in the service) or the bank scope (404), never a
-422 of the body; and an allowed role's request succeeds.
+Who may do what is declared once, on the service operation (``bridgefund.authority``); a view names the operation
+it performs (``web.access(operation)``). A new endpoint that names no declared operation, with a path parameter
+this file cannot provide, or with a body that ``matrix_providers.BODIES`` has no valid example of, fails here, so
+nobody can add an endpoint that skips authorization by accident. Every request is valid (bodies are loaded through
+the view's own schema first), so what refuses it is the role check (403) or the bank scope (exactly 404), never a
+422 of the body; and an allowed role's request succeeds. The expectation is the authority's own answer
+(``authority.may``, what the staff console asks), so the console, the boundary and the services cannot disagree.
+A declared operation that no route performs and the matrix does not call is a failure too: nothing declared
+goes untested, nothing routed goes undeclared.
 """
 
 from __future__ import annotations
@@ -17,9 +21,12 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
-from bridgefund import web
-from bridgefund.web import ALL_ROLES, ANY, PUBLIC, access_rule
-from tests.api import matrix_providers
+from bridgefund import authority, web
+from bridgefund.errors import Forbidden
+from bridgefund.models import Role
+from bridgefund.services.actor import Actor
+from bridgefund.web import ANY, PUBLIC, access_rule, view_permission
+from tests.api import matrix_providers  # a missing module fails collection: the matrix is never skipped
 from tests.api_support import Resource, api_routes
 
 #: Endpoints outside /api/v1 that are deliberately public.
@@ -39,7 +46,7 @@ def _providers() -> dict[str, Callable[[Any, Any], Resource]]:
         "period": lambda f, other, months=iter(f"{y}-{m:02d}" for y in (2018, 2019) for m in range(1, 13)):
             Resource(next(months), None),
     }
-    providers.update(matrix_providers.PROVIDERS)  # resources of later modules (a missing module fails collection)
+    providers.update(matrix_providers.PROVIDERS)  # resources of later modules
     return providers
 
 
@@ -54,14 +61,26 @@ def _guarantor(f):  # noqa: ANN001, ANN202
     return g
 
 
-def test_every_endpoint_declares_an_access_rule(app):  # noqa: ANN001
+def test_every_endpoint_performs_a_declared_operation(app):  # noqa: ANN001
     missing = []
     for path, method, view in api_routes(app):
-        if path.startswith("/api/v1") and access_rule(view) is None:
+        if path.startswith("/api/v1") and view_permission(view) is None:
             missing.append(f"{method} {path}")
         if not path.startswith("/api/v1") and path not in PUBLIC_OUTSIDE_API:
             missing.append(f"{method} {path} (outside /api/v1: add it to PUBLIC_OUTSIDE_API deliberately)")
-    assert not missing, "endpoints without an access rule: " + ", ".join(missing)
+    assert not missing, "endpoints naming no service operation (web.access): " + ", ".join(missing)
+
+
+def test_routes_and_declarations_match(app):  # noqa: ANN001
+    """Every declared operation is performed by a route or called directly by the matrix (``UNROUTED``), and only
+    those: a permission nobody can exercise, or a matrix entry for an operation that has become routed, fails."""
+    routed = {view_permission(view).operation for path, _, view in api_routes(app) if path.startswith("/api/v1")}
+    declared = set(authority.PERMISSIONS)
+    unrouted = set(matrix_providers.UNROUTED)
+    assert routed <= declared
+    assert declared - routed == unrouted, (
+        f"declared but neither routed nor in matrix_providers.UNROUTED: {sorted(declared - routed - unrouted)}; "
+        f"in UNROUTED but routed or undeclared: {sorted(unrouted - (declared - routed))}")
 
 
 def _cases(app) -> list[tuple[str, str]]:  # noqa: ANN001
@@ -125,7 +144,7 @@ def _send(app: Any, client: Any, op: _Operation, url: str, factory: Any, bank: A
 
 
 @pytest.mark.parametrize("layer", ["http", "service"])
-def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa: ANN001
+def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa: ANN001, PLR0915
     """Every role (and no token) against every endpoint, with resources of the officer's own and another bank.
 
     Each request carries a body the operation's schema accepts (checked below), so an allowed role reaches the
@@ -134,20 +153,25 @@ def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa
     a role outside the rule gets exactly 403; a bank officer asking for another bank's record gets exactly 404.
     Allowed roles each get fresh resources, so one role's action does not change what the next one meets.
 
-    ``service``: the same with the boundary's access rule switched off (every signed-in role passes it), so the
-    services' own role checks are what refuses: the services are the authority, the HTTP rule only repeats them.
+    ``service``: the same with the boundary's rule switched off (every signed-in role passes it), so the operation's
+    own check is what refuses, and its 403 names the operation: the services are the authority, the boundary only
+    asks them. Both layers record every operation the requests reach; each declared one must be reached.
     """
     if layer == "service":  # the HTTP rule lets every signed-in role through: the services alone must refuse
         monkeypatch.setattr(web, "access_rule", lambda view: (PUBLIC,) if PUBLIC in access_rule(view) else (ANY,))
+    reached: set[str] = set()
+    monkeypatch.setattr(authority, "reached", lambda permission: reached.add(permission.operation))
     settings.today = "2020-12-31"
     own = factory.make_bank()
     other = factory.make_bank()
-    users = {role: factory.make_user(role, own if role == "bank_officer" else None) for role in ALL_ROLES}
+    users = {role: factory.make_user(role, own if role is Role.bank_officer else None) for role in Role}
+    actors = {role: Actor(id=u.id, username=u.username, role=u.role, bank_id=u.bank_id) for role, u in users.items()}
     providers = _providers()
     failures: list[str] = []
     for method, path in _cases(app):
         view = app.view_functions[app.url_map.bind("").match(_sample(path), method=method)[0]]
-        rule = access_rule(view)
+        permission = view_permission(view)
+        rule = permission.rule
         params = re.findall(r"<(?:\w+:)?(\w+)>", path)
         unknown = [p for p in params if p not in providers]
         if unknown:
@@ -171,8 +195,10 @@ def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa
             anon = _send(app, client, op, url, factory, bank, None, None, failures)
             if PUBLIC not in rule and anon.status_code != 401:
                 failures.append(f"{method} {url} without a token answered {anon.status_code}, not 401")
-            for role in ALL_ROLES:  # a fresh token each time: DELETE /auth/token revokes the one it is called with
-                allowed = PUBLIC in rule or ANY in rule or role in rule
+            for role in Role:  # a fresh token each time: DELETE /auth/token revokes the one it is called with
+                allowed = authority.may(actors[role], permission.operation)  # what the console asks
+                if allowed != (PUBLIC in rule or ANY in rule or role in rule):
+                    failures.append(f"{name}: the authority and the boundary's rule {rule} disagree on {role}")
                 if allowed and params:  # fresh resources: an earlier role's action must not decide this answer
                     url, scoped_elsewhere = _resolve(op, providers, factory, own, bank, scope)
                 r = _send(app, client, op, url, factory, bank, role, factory.headers(users[role]), failures)
@@ -180,7 +206,10 @@ def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa
                 if not allowed:  # refused by role before any lookup, at the boundary and in the service alike
                     if r.status_code != 403:
                         failures.append(f"{what}: {r.status_code}, expected 403")
-                elif role == "bank_officer" and scoped_elsewhere:
+                    elif layer == "service" and permission.operation not in r.get_json()["detail"]:
+                        failures.append(f"{what}: the 403 did not come from {permission.operation}'s own check: "
+                                        f"{r.get_json()['detail']}")
+                elif role is Role.bank_officer and scoped_elsewhere:
                     if r.status_code != 404:
                         failures.append(f"{what} of another bank: {r.status_code}, expected exactly 404")
                 elif r.status_code != matrix_providers.EXPECTED.get(name, r.status_code if r.status_code < 300 else 0):
@@ -191,6 +220,21 @@ def test_matrix(app, factory, client, db, settings, monkeypatch, layer):  # noqa
                     failures.append(f"{what}: server error {r.status_code}")
                 if r.status_code >= 400 and r.content_type != "application/problem+json":
                     failures.append(f"{what}: error without problem+json ({r.content_type})")
+    for operation, call in matrix_providers.UNROUTED.items():  # what no route performs: called as each role
+        for role in Role:
+            allowed = authority.may(actors[role], operation)
+            try:
+                call(factory, actors[role])
+                factory.session.commit()
+                refused = False
+            except Forbidden as exc:
+                factory.session.rollback()
+                refused = operation in str(exc)
+            if refused == allowed:
+                failures.append(f"{operation} as {role}: {'refused' if refused else 'done'}, but may() says {allowed}")
+    unreached = sorted(set(authority.PERMISSIONS) - reached)
+    if unreached:
+        failures.append(f"declared operations the matrix never reached: {unreached}")
     assert not failures, "\n".join(failures)
 
 
@@ -208,3 +252,31 @@ def test_officer_lists_never_show_another_banks_records(client, factory, path): 
         assert client.get(f"/api/v1/banks/{other.id}", headers=h).status_code == 404
     else:  # shared master data is visible to every bank
         assert body["total"] == len(body["items"])
+
+
+def test_refusal_comes_before_the_body_is_read(app, client, factory):  # noqa: ANN001
+    """No token → 401 and a role the operation refuses → 403, whatever the body: a refused caller learns nothing
+    from validation (the boundary asks the operation's permission before it parses the body or looks a row up)."""
+    bank = factory.make_bank()
+    failures = []
+    for path, method, view in api_routes(app):
+        if not path.startswith("/api/v1") or _json_schema(view) is None:
+            continue
+        permission = view_permission(view)
+        url = re.sub(r"<(?:\w+:)?\w+>", "999999", path)
+        for body in ({"no_such_field": 1}, "[1, 2"):
+            data = body if isinstance(body, str) else None
+            kwargs = {"data": data, "content_type": "application/json"} if data else {"json": body}
+            if PUBLIC in permission.rule:
+                continue
+            r = client.open(url, method=method, **kwargs)
+            if r.status_code != 401:
+                failures.append(f"{method} {url} without a token, body {body!r}: {r.status_code}, expected 401")
+            for role in Role:
+                user = factory.make_user(role, bank if role is Role.bank_officer else None)
+                if authority.may(Actor(id=user.id, username=user.username, role=role), permission.operation):
+                    continue
+                r = client.open(url, method=method, headers=factory.headers(user), **kwargs)
+                if r.status_code != 403:
+                    failures.append(f"{method} {url} as {role}, body {body!r}: {r.status_code}, expected 403")
+    assert not failures, "\n".join(failures)

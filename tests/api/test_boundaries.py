@@ -12,7 +12,7 @@ import datetime as dt
 
 import pytest
 
-from bridgefund.services import summaries
+from bridgefund.figures.check import summary_differences
 from tests.bridge_support import World
 from tests.bridge_support import counts as bridge_counts
 from tests.pool_support import D, PoolWorld, counts
@@ -39,7 +39,7 @@ def problem(r, status: int, field: str) -> dict:  # noqa: ANN001
 
 def no_summary_drift(db, dates) -> None:  # noqa: ANN001
     """The summary tables (what the API reads) and the whole-history SQL agree on ``dates``."""
-    assert summaries.check(db, dates) == []
+    assert summary_differences(db, dates) == []
 
 
 # --- pool: five-grade classification, NPL, claims -------------------------------------------------------------

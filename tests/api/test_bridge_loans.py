@@ -104,6 +104,7 @@ def test_settings_read_write_audit_and_snapshot(world, db, client, factory):  # 
     before = audit_count(db, entity_type="fund", action="update_settings")
     r = client.put("/api/v1/fund/settings", json=new, headers=world.admin)
     assert r.status_code == 200 and r.get_json() == {**new, "established_on": "2000-01-01",  # kept when absent
+                                                     "market_bridge_daily_rate": "0.001",
                                                      "roll_due_date_to_working_day": True}
     assert audit_count(db, entity_type="fund", action="update_settings") == before + 1
     assert client.put("/api/v1/fund/settings", json=new, headers=world.li).status_code == 403

@@ -78,6 +78,11 @@ def closed_may(pool_world, db, factory):  # noqa: ANN001, ANN201
     bridge = World(w.client, factory)
     bridge.capital("5000000.00", "2020-02-07")
     w.bridge, w.bridge_loan = bridge, bridge.disbursed("1000000.00")
+    # another repaid in the month, so the month's financing cost saved is not zero
+    repaid = bridge.disbursed("500000.00", 5, value_date="2020-05-04", submitted_on="2020-05-04",
+                              maturing_loan={"contract_no": "HT-R", "amount": "500000.00", "due_date": "2020-05-04"})
+    r = bridge.repay(repaid["id"], "500500.00", "2020-05-09", "R-1")
+    assert r.status_code == 201 and r.get_json()["loan"]["status"] == "repaid", r.get_json()
     w.claimed_loan = w.loan(principal="1200000.00", start_date="2020-01-15")
     r = w.post(f"/pool-loans/{w.claimed_loan['id']}/claims", {"claimed_on": "2020-05-20"}, w.officer)
     assert r.status_code == 201, r.get_json()
@@ -94,6 +99,7 @@ def closed_may(pool_world, db, factory):  # noqa: ANN001, ANN201
     w.pending_claim = r.get_json()
     close(db, "2020-05", LAST)
     w.before = snapshot(w, db)
+    assert w.before["fund"]["financing_cost_saved_month"] == "2000.00"  # 500,000 × 5 × 0.1% − 500.00 fee
     return w
 
 
@@ -132,7 +138,7 @@ FUND_SETTINGS_EDITS = {
     "fee_tiers": [{"from_day": 1, "daily_rate": "0.0003"}],
     "penalty_daily_rate": "0.001", "max_term_days": 5, "per_enterprise_cap": "2000000.00",
     "max_share_of_renewal": "0.5", "dual_approval_threshold": "100000.00", "default_after_days": 1,
-    "established_on": "2001-01-01",
+    "established_on": "2001-01-01", "market_bridge_daily_rate": "0.002",
 }
 
 

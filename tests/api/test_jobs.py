@@ -121,6 +121,9 @@ def test_async_import_with_a_bad_row_fails_with_the_problem_and_stores_nothing(p
     assert job["status"] == "failed" and job["result"] is None
     assert job["error"]["status"] == 422 and "row 3.principal" in job["error"]["errors"]
     assert db.scalar(select(func.count()).select_from(PoolLoan)) == before
+    row = db.get(Job, job["id"])
+    db.refresh(row)
+    assert row.payload is None  # the upload is not kept after the run
 
 
 def test_unknown_job_is_404(client, factory):  # noqa: ANN001

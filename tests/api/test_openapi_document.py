@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from marshmallow import ValidationError
 
+from bridgefund import authority
 from bridgefund.api.docs import EXAMPLES
 from bridgefund.api.problems import _PARAM
+from bridgefund.models import Role
 from bridgefund.web import PUBLIC, access_rule
 
 METHODS = ("get", "post", "put", "patch", "delete")
@@ -143,3 +145,17 @@ def test_the_readme_points_to_the_document_not_to_a_missing_file() -> None:
     text = readme.read_text(encoding="utf-8")
     assert "/api/docs" in text
     assert not re.search(r"follow\s+API\.md", text), "API.md is not in the repository: link /api/docs"
+
+
+def test_every_operation_states_its_roles_from_the_authority(spec) -> None:  # noqa: ANN001
+    """``x-operation`` names the service operation asked; ``x-roles`` are exactly the roles its permission allows."""
+    for path, method, op in operations(spec):
+        if not path.startswith("/api/v1"):
+            continue
+        permission = authority.permission_of(op["x-operation"])
+        assert op["x-public"] is (permission.rule == ("public",)), (method, path)
+        expected = [] if op["x-public"] else [r.value for r in Role if permission.allows(r)]
+        assert op["x-roles"] == expected, (method, path)
+        assert ("403" in op["responses"]) is (not op["x-public"]), (method, path)
+    approve = spec["paths"]["/api/v1/bridge-loans/{loan_id}/approve"]["post"]
+    assert approve["x-roles"] == ["fund_manager"] and approve["x-operation"] == "bridge_loans.approve"

@@ -11,8 +11,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select, text
 
+from bridgefund.figures.check import summary_differences
 from bridgefund.models import AuditEvent, Bank, PoolBankDay, PoolBankMonth, PoolInstallment, PoolLoan
-from bridgefund.services import bank_terms, pool_import, summaries
+from bridgefund.parsing import pool_file
+from bridgefund.services import bank_terms
 from tests.pool_support import IMPORT_HEADERS as HEADERS
 from tests.pool_support import PoolWorld, counts
 
@@ -112,12 +114,12 @@ def test_a_zip_that_is_not_a_workbook(world):  # noqa: ANN001
 
 
 def test_row_and_size_limits(world, monkeypatch):  # noqa: ANN001
-    monkeypatch.setattr(pool_import, "MAX_ROWS", 3)
+    monkeypatch.setattr(pool_file, "MAX_ROWS", 3)
     rows = "\n".join(f"{world.enterprise.uscc},L-{i},1000.00,0.04,2020-02-10,6,bullet" for i in range(5))
     data = (",".join(HEADERS[:7]) + "\n" + rows + "\n").encode()
     r = upload(world, data, "x.csv")
     assert r.status_code == 413 and r.get_json()["errors"]["file"] == ["too many rows"]
-    monkeypatch.setattr(pool_import, "MAX_BYTES", 10)
+    monkeypatch.setattr(pool_file, "MAX_BYTES", 10)
     assert upload(world, data, "x.csv").status_code == 413
     r = world.client.post("/api/v1/pool-loans/import", data={}, headers=world.officer,
                           content_type="multipart/form-data")
@@ -275,7 +277,7 @@ def test_import_stores_exactly_what_single_posts_store(world, db, factory):  # n
     for part in single:
         assert bulk[part] == single[part], part
     assert any(day[2] for day in bulk["days"])  # the window reaches non-performing dates: the comparison covers them
-    assert summaries.check(db, [dt.date(2020, m, 28) for m in range(1, 13)]) == []
+    assert summary_differences(db, [dt.date(2020, m, 28) for m in range(1, 13)]) == []
     # the answers about them agree too
     for bank, headers in ((bulk_bank, bulk_officer), (single_bank, single_officer)):
         assert world.get(f"/banks/{bank.id}", headers).status_code == 200
@@ -409,3 +411,18 @@ def test_quota_headroom_over_a_bank_with_history_matches_single_posts(client, fa
             answers.append(sorted(f"row {n}.principal" for n, code in enumerate(codes, start=2) if code == 409))
             assert codes[0] == 201
     assert answers[0] == answers[1] == ["row 3.principal", "row 4.principal", "row 5.principal"]
+
+
+def test_a_row_dated_before_the_fund_is_refused_as_a_request_is(world):  # noqa: ANN001
+    """One check step (services.pool_loan_checks): a batch judges a start date by the same rule as a request —
+    not before the fund's established day (422 on start_date), read once for the whole file."""
+    body = world.loan_body(start_date="1999-12-31")
+    single = world.post("/pool-loans", body, world.officer)
+    assert single.status_code == 422
+    message = single.get_json()["errors"]["start_date"]
+    assert "before the fund was established" in message[0]
+    row = f"{world.enterprise.uscc},{body['contract_no']},1200000.00,0.0435,1999-12-31,12,equal_principal"
+    r = upload(world, (",".join(HEADERS[:7]) + "\n" + row + "\n").encode(), "x.csv")
+    assert r.status_code == 422
+    assert r.get_json()["errors"] == {"row 2.start_date": message}
+    assert world.get("/pool-loans").get_json()["total"] == 0

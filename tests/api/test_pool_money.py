@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bridgefund.figures.check import summary_differences
 from bridgefund.models import PoolInstallment
-from bridgefund.services import summaries
 from tests.conftest import audit_count
 from tests.pool_support import D, PoolWorld, counts, pool_balance
 
@@ -76,7 +76,7 @@ def test_item2_payoff_on_a_due_date_settles_the_loan_and_it_never_goes_past_due(
         assert loan["id"] in listed(world, "normal", as_of)
         assert loan["id"] not in listed(world, "special_mention", as_of) + listed(world, "substandard", as_of)
     assert audit_count(db, entity_type="pool_loan", entity_id=loan["id"], action="repay") == 1
-    assert summaries.check(db, [dt.date(2020, m, 20) for m in (2, 5, 11)]) == []
+    assert summary_differences(db, [dt.date(2020, m, 20) for m in (2, 5, 11)]) == []
 
 
 def test_item3_bullet_repaid_after_one_day_owes_one_days_interest(world):  # noqa: ANN001
@@ -165,7 +165,7 @@ def test_item6_a_zero_installment_unsettles_when_principal_moves_into_it(world, 
     # non-performing from 90 days past due: the 0.04 left is the whole pool's outstanding
     assert D(world.get("/pool", as_of="2021-02-12").get_json()["npl_ratio"]) == 0
     assert D(world.get("/pool", as_of="2021-02-13").get_json()["npl_ratio"]) == 1
-    assert summaries.check(db, [dt.date(2020, 11, 15), dt.date(2020, 11, 16), dt.date(2021, 2, 14)]) == []
+    assert summary_differences(db, [dt.date(2020, 11, 15), dt.date(2020, 11, 16), dt.date(2021, 2, 14)]) == []
 
 
 def test_item7_recoveries_are_shared_on_the_cumulative_amount(world, db):  # noqa: ANN001

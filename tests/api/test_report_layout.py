@@ -1,7 +1,7 @@
 """The demo's report PDFs laid out as a zone official reads them (issue 11, item 15), in both languages.
 
 The demo is loaded once in an outer transaction (rolled back at the end). Each document is built the way the API
-builds it (``services.reports`` → ``reports.documents``); the call to the renderer is captured and laid out
+builds it (``reports.service`` → ``reports.documents``); the call to the renderer is captured and laid out
 with :func:`render_document`, whose boxes show where every line of every table cell went.
 """
 
@@ -14,14 +14,14 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import sessionmaker
 
 from bridgefund.demo import load_demo
 from bridgefund.models import Bank, BridgeLoan, Enterprise
 from bridgefund.reports import documents
+from bridgefund.reports import service as report_service
 from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import keep_words, render_document, render_html, wan
-from bridgefund.services import reports as report_service
+from bridgefund.services import unit_of_work
 from bridgefund.services.actor import SYSTEM
 from tests.report_support import (
     RARE_NAME,
@@ -51,7 +51,7 @@ def demo(app, engine) -> Iterator[dict[str, Any]]:  # noqa: ANN001
     outer = conn.begin()
     database = app.extensions["bridgefund.db"]
     saved = database.sessionmaker
-    database.sessionmaker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    database.sessionmaker = unit_of_work.sessionmaker(conn, join_transaction_mode="create_savepoint")
     captured: list[tuple[str, dict[str, Any], str]] = []
 
     def capture(template: str, context: dict[str, Any], *, lang: str) -> bytes:

@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
-from sqlalchemy.orm import sessionmaker
 
 from bridgefund.demo import load_demo
 from bridgefund.models import AuditEvent, Bank, BridgeLoan, Report
 from bridgefund.reports import documents
+from bridgefund.reports import service as report_service
 from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import RenderError, pct, wan, yuan
-from bridgefund.services import reports as report_service
+from bridgefund.services import unit_of_work
 from bridgefund.services.actor import SYSTEM
 from tests.conftest import Factory
 from tests.pdf_support import embedded_fonts
@@ -77,7 +77,7 @@ def world(app, engine, tmp_path_factory) -> Iterator[World]:  # noqa: ANN001
     database = app.extensions["bridgefund.db"]
     settings = app.config["BRIDGEFUND"]
     saved = (database.sessionmaker, settings.today, settings.reports_dir)
-    database.sessionmaker = sessionmaker(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    database.sessionmaker = unit_of_work.sessionmaker(conn, join_transaction_mode="create_savepoint")
     settings.today = TODAY
     settings.reports_dir = str(tmp_path_factory.mktemp("reports"))
     session = database.sessionmaker()

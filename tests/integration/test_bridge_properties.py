@@ -15,8 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridgefund.errors import RuleViolation
+from bridgefund.figures import fund as fund_figures
 from bridgefund.finance import Repayment, position
-from bridgefund.services import bridge_loans, fund, fund_figures
+from bridgefund.services import bridge_loans, fund
 from bridgefund.services.actor import SYSTEM, Actor
 from tests.bridge_support import check_invariants
 

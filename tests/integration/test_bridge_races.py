@@ -134,7 +134,7 @@ def test_concurrent_submissions_get_consecutive_references(world):  # noqa: ANN0
 def test_repayments_and_disbursements_on_shared_days_keep_the_summary_exact(world):  # noqa: ANN001
     """Every money movement adds to its day's summary row at commit; racing on the same rows (in either date
     order) must neither deadlock nor lose or double an amount."""
-    from bridgefund.services import summaries
+    from bridgefund.figures.check import summary_differences
 
     _capital(world, "100000000.00")
     s = world["session"]
@@ -154,4 +154,4 @@ def test_repayments_and_disbursements_on_shared_days_keep_the_summary_exact(worl
     s.expire_all()
     check_invariants(s)
     dates = [DAY, dt.date(2020, 2, 18), dt.date(2020, 2, 21), dt.date(2020, 2, 25), dt.date(2020, 3, 31)]
-    assert summaries.check(s, dates) == []
+    assert summary_differences(s, dates) == []

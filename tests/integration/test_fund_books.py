@@ -10,8 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from bridgefund.errors import InsufficientFunds, RuleViolation
+from bridgefund.figures import fund as fund_figures
 from bridgefund.models import FundLedgerEntry, LedgerKind
-from bridgefund.services import fund, fund_figures
+from bridgefund.services import fund
 from bridgefund.services.actor import Actor
 
 D = Decimal

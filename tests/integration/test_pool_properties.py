@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bridgefund.errors import RuleViolation
+from bridgefund.figures.pool import bank_pool_figures, ledger_totals
 from bridgefund.finance.pool import Classification, classify
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.services import pool, pool_loans
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.pool_figures import bank_pool_figures, ledger_totals
 
 D = Decimal
 TODAY = dt.date(2023, 12, 31)

@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from bridgefund.figures.pool import ledger_totals
 from bridgefund.models import Claim, PoolLedgerEntry, PoolLoan
 from bridgefund.services import bank_terms, claims, pool, pool_loans
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.pool_figures import ledger_totals
 from tests.conftest import PARTNER_SINCE, Factory
 from tests.race_support import actor_of as _actor
 from tests.race_support import race as _race

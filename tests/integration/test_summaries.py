@@ -1,4 +1,4 @@
-"""The per-day summaries (services.summaries) agree with the whole-history figures, however they were built."""
+"""The per-day summaries (bridgefund.figures) agree with the whole-history figures, however they were built."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from bridgefund.demo import bridge, pool, registry
+from bridgefund.figures import fund as fund_figures
+from bridgefund.figures import pool as pool_figures
+from bridgefund.figures.check import summary_differences
+from bridgefund.figures.rebuild import mark_stale, rebuild, stale
+from bridgefund.figures.store import FUND, POOL
 from bridgefund.models import FundDay, PoolBankDay, PoolBankMonth, PoolSettings, SummaryState
-from bridgefund.services import fund_figures, pool_figures, summaries
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import Actor
 
@@ -33,10 +37,10 @@ def _story(app, db) -> None:  # noqa: ANN001
 
 def test_the_demo_story_summaries_match_the_books_and_a_rebuild(app, db):  # noqa: ANN001
     _story(app, db)
-    assert summaries.check(db, MONTH_ENDS) == []
+    assert summary_differences(db, MONTH_ENDS) == []
     kept = _tables(db)
     assert kept["fund_days"] and kept["pool_bank_days"] and kept["pool_bank_months"]
-    summaries.rebuild(db)
+    rebuild(db)
     db.commit()
     assert _tables(db) == kept  # built change by change == built at once
     fund = fund_figures.fund_position(db, dt.date(2020, 3, 31))
@@ -53,17 +57,17 @@ def test_the_demo_story_summaries_match_the_books_and_a_rebuild(app, db):  # noq
     db.execute(FundDay.__table__.delete())
     db.execute(PoolBankDay.__table__.delete())
     db.execute(PoolBankMonth.__table__.delete())
-    summaries.mark_stale(db, summaries.FUND, "test")
-    summaries.mark_stale(db, summaries.POOL, "test")
+    mark_stale(db, FUND, "test")
+    mark_stale(db, POOL, "test")
     db.commit()
     assert fund_figures.fund_position(db, day) == fresh_fund
     assert pool_figures.bank_pool_figures(db, day, None, 90) == fresh_banks
     assert fund.list_ledger(db, SYSTEM, 2, 25).items == fresh_ledger  # balances from the whole-ledger window
-    summaries.rebuild(db, summaries.stale(db))
+    rebuild(db, stale(db))
     db.commit()
     assert db.scalars(select(SummaryState)).all() == []
     assert fund_figures.fund_position(db, day) == fresh_fund
-    assert summaries.check(db, MONTH_ENDS) == []
+    assert summary_differences(db, MONTH_ENDS) == []
 
 
 def _admin(factory) -> Actor:  # noqa: ANN001
@@ -81,7 +85,7 @@ def test_changing_claim_after_days_rebuilds_the_pool_summary_and_rollbacks_leave
     during = pool_figures.bank_pool_figures(db, dt.date(2019, 12, 31), None, 30)
     db.commit()
     assert pool_figures.bank_pool_figures(db, dt.date(2019, 12, 31), None, 30) == during
-    assert summaries.check(db, MONTH_ENDS) == []
+    assert summary_differences(db, MONTH_ENDS) == []
     assert sum(f.npl_principal for f in during.values()) >= sum(f.npl_principal for f in before.values())
 
     # a change rolled back leaves the summary as it was (and was seen while pending)
@@ -94,7 +98,7 @@ def test_changing_claim_after_days_rebuilds_the_pool_summary_and_rollbacks_leave
         == fund_figures.fund_position_direct(db, dt.date(2020, 3, 31))["capital_in"]  # pending change is seen
     db.rollback()
     assert _tables(db) == kept
-    assert summaries.check(db, [dt.date(2020, 3, 31)]) == []
+    assert summary_differences(db, [dt.date(2020, 3, 31)]) == []
 
 
 def _ledger_by_window(db, page: int, size: int, *, sort: str, kind: str | None = None,  # noqa: ANN001, ANN202
@@ -140,7 +144,7 @@ def test_a_change_committed_without_an_explicit_flush_reaches_the_summary(app, d
     row = db.execute(select(FundDay.capital_in).where(FundDay.value_date == dt.date(2020, 1, 2))).scalar()
     assert row == Decimal("2.00")  # in the table, not left in the session as pending changes
     assert fund_figures.fund_position(db, dt.date(2020, 1, 2))["capital_in"] == Decimal("2.00")
-    assert summaries.check(db, [dt.date(2020, 1, 2)]) == []
+    assert summary_differences(db, [dt.date(2020, 1, 2)]) == []
 
 
 def test_the_check_command_finds_a_summary_that_drifted_and_rebuild_mends_it(app, db):  # noqa: ANN001
@@ -181,8 +185,8 @@ def test_a_loan_written_already_disbursed_by_any_code_path_is_summarised(app, db
     db.add(FundLedgerEntry.make(LedgerKind.disbursement, copy.amount, copy.disbursed_on, bridge_loan_id=copy.id))
     db.commit()
     day = copy.due_date + dt.timedelta(days=3)
-    assert summaries.check(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
+    assert summary_differences(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
     db.add(FundLedgerEntry.make(LedgerKind.principal_repaid, copy.amount, day, bridge_loan_id=copy.id))
     copy.repaid_on, copy.status, copy.principal_repaid = day, "repaid", copy.amount
     db.commit()
-    assert summaries.check(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
+    assert summary_differences(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []

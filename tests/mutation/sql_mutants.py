@@ -39,7 +39,7 @@ class Mutant:
 
 
 POOL_LOANS = "bridgefund/services/pool_loans.py"
-POOL_FIGURES = "bridgefund/services/pool_figures.py"
+POOL_FIGURES = "bridgefund/figures/pool.py"
 BRIDGE = "bridgefund/services/bridge_loans.py"
 #: The one table of the five grades (issue 12): classify() and the SQL filter both read it.
 GRADE_TABLE = "bridgefund/finance/pool.py"

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bridgefund.finance import (
@@ -140,6 +140,8 @@ starts = st.dates(min_value=date(2000, 1, 1), max_value=date(2040, 12, 31))
 
 @settings(max_examples=150, deadline=None)
 @given(money, annual_rates, starts, st.integers(min_value=1, max_value=360), st.sampled_from(RepaymentMethod))
+# 2.40 × 0.175 ÷ 12 is exactly 0.035: half-up from the exact product is 0.04 (a rate ÷ 12 rounded first gave 0.03)
+@example(D("2.40"), D("0.175"), date(2000, 1, 1), 1, RepaymentMethod.INTEREST_ONLY)
 def test_schedule_rules_hold_for_every_method(principal, rate, start, term, method):
     schedule = build_schedule(principal, rate, start, term, method)
     assert [i.seq for i in schedule] == list(range(1, len(schedule) + 1))
@@ -161,8 +163,8 @@ def test_schedule_rules_hold_for_every_method(principal, rate, start, term, meth
     r = rate / 12
     balance = principal
     for i in schedule:
-        assert i.interest == round_fen(balance * r)  # interest on the opening balance, rounded once
-        assert abs(i.interest - balance * r) <= D("0.005")
+        assert i.interest == round_fen(balance * rate / 12)  # on the opening balance, from the exact product
+        assert abs(i.interest - balance * rate / 12) <= D("0.005")
         balance -= i.principal
     assert balance == 0
     if method is RepaymentMethod.EQUAL_INSTALLMENT:

@@ -7,11 +7,12 @@ import unicodedata
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
 from bridgefund.schemas.common import MAX_MONEY, Money, Text
+from bridgefund.text import BLANK_LOOKING
 
 money_field = Money()
 text_field = Text(200, required=True)
@@ -44,12 +45,25 @@ def test_amounts_not_written_as_plain_ascii_with_two_decimals_are_refused(text: 
 _visible = st.characters(blacklist_categories=("Cc", "Cf", "Cs", "Zl", "Zp"))
 
 
-@given(st.text(_visible, min_size=1, max_size=50).filter(lambda s: s.strip()))
+#: What the text rule accepts: visible characters that are neither blank-looking nor noncharacters (both refused by
+#: design, tested below). Hypothesis found U+1FFFE in the wider alphabet: the test, not the rule, was wrong.
+_acceptable = _visible.filter(lambda c: c not in BLANK_LOOKING and not (0xFDD0 <= ord(c) <= 0xFDEF
+                                                                      or ord(c) & 0xFFFE == 0xFFFE))
+
+
+@given(st.text(_acceptable, min_size=1, max_size=50).filter(lambda s: s.strip()))
+@example("\U0001fffd x")  # the neighbour of a plane's noncharacter is accepted
 def test_clean_text_comes_back_trimmed_and_nfc(s: str) -> None:
     expected = unicodedata.normalize("NFC", s.strip())
     if len(expected) > 200 or any(unicodedata.category(c) in ("Cc", "Cf") for c in expected):
         return  # normalisation may not be closed over the alphabet; such input is refused, tested below
     assert text_field.deserialize(f" {s}\t") == expected
+
+
+@pytest.mark.parametrize("ch", ["\U0001fffe", "\U0001ffff", "\ufdd0", "\ufdef", "\uffff", "\u3164", "\u2800"])
+def test_noncharacters_and_blank_looking_letters_are_refused(ch: str) -> None:
+    with pytest.raises(ValidationError):
+        text_field.deserialize(f"公司{ch}名")
 
 
 @given(st.text(_visible, max_size=20), st.characters(whitelist_categories=("Cc", "Cf", "Zl", "Zp")),

@@ -18,7 +18,12 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from bridgefund.cli.common import fail, in_transaction, today
 from bridgefund.errors import DomainError
+from bridgefund.models import Bank, BridgeLoan
+from bridgefund.reports import documents, service
+from bridgefund.reports.data import monthly_report_data
+from bridgefund.services.actor import SYSTEM
 
 LANG = click.Choice(["zh", "en"])
 
@@ -27,32 +32,14 @@ def _settings() -> Any:
     return current_app.config["BRIDGEFUND"]
 
 
-def _today() -> dt.date:
-    return _today_of(current_app)
-
-
-def _fail(exc: DomainError) -> click.ClickException:
-    details = "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items()) or exc.detail
-    return click.ClickException(details)
-
-
 def archive_monthly(app: Flask, period: str, lang: str) -> Path:
     """Generate and archive the monthly report like ``POST /reports/monthly`` (as the system); return its file.
 
     One transaction; the file is written by the after-commit hook once it has committed."""
-    from bridgefund.services import reports
-    from bridgefund.services.actor import SYSTEM
-
     s = app.config["BRIDGEFUND"]
-    db = app.extensions["bridgefund.db"]
-    with db.sessionmaker() as session, session.begin():
-        report = reports.generate_monthly_report(session, SYSTEM, period=period, lang=lang, today=_today_of(app),
-                                                 reports_dir=s.reports_dir, tz=s.tz)
+    report = in_transaction(lambda session: service.generate_monthly_report(
+        session, SYSTEM, period=period, lang=lang, today=today(app), reports_dir=s.reports_dir, tz=s.tz), app=app)
     return Path(s.reports_dir) / report.path  # committed: the after-commit hook has written the file
-
-
-def _today_of(app: Flask) -> dt.date:
-    return app.config["BRIDGEFUND"].business_date()
 
 
 def demo_report(app: Flask, echo: Any = print) -> Path | None:
@@ -81,10 +68,6 @@ def report_group() -> None:
 @with_appcontext
 def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
     """Render the monthly fund report of PERIOD (YYYY-MM), as of its last day."""
-    from bridgefund.reports import documents
-    from bridgefund.reports.data import monthly_report_data
-    from bridgefund.services.reports import check_period_ended
-
     output = output or Path(f"monthly-{period}-{lang}.pdf")
     try:
         if archive:
@@ -92,13 +75,13 @@ def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
             shutil.copyfile(stored, output)
             click.echo(f"archived {stored}")
         else:
-            check_period_ended(period, _today())
+            service.check_period_ended(period, today())
             with current_app.extensions["bridgefund.db"].sessionmaker() as session:
                 data = monthly_report_data(session, period)
             pdf = documents.monthly_report_pdf(data, lang=lang, version=0, generated_at=dt.datetime.now(_settings().tz))
             output.write_bytes(pdf)
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     click.echo(f"wrote {output}")
 
 
@@ -110,19 +93,15 @@ def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
 @with_appcontext
 def statement(bank_code: str, period: str, lang: str, output: Path | None) -> None:
     """Render BANK_CODE's statement of PERIOD (YYYY-MM)."""
-    from bridgefund.models import Bank
-    from bridgefund.services import reports
-    from bridgefund.services.actor import SYSTEM
-
     with current_app.extensions["bridgefund.db"].sessionmaker() as session:
         bank_id = session.scalar(select(Bank.id).where(Bank.code == bank_code.upper()))
         if bank_id is None:
             raise click.ClickException(f"no bank with code {bank_code}")
         try:
-            name, pdf = reports.bank_statement_pdf(session, SYSTEM, bank_id, period=period, lang=lang, today=_today(),
+            name, pdf = service.bank_statement_pdf(session, SYSTEM, bank_id, period=period, lang=lang, today=today(),
                                                    tz=_settings().tz)
         except DomainError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
     output = output or Path(name)
     output.write_bytes(pdf)
     click.echo(f"wrote {output}")
@@ -135,19 +114,15 @@ def statement(bank_code: str, period: str, lang: str, output: Path | None) -> No
 @with_appcontext
 def approval_form(reference: str, lang: str, output: Path | None) -> None:
     """Render the approval form of the bridge loan REFERENCE (BL-YYYY-NNNNNN)."""
-    from bridgefund.models import BridgeLoan
-    from bridgefund.services import reports
-    from bridgefund.services.actor import SYSTEM
-
     with current_app.extensions["bridgefund.db"].sessionmaker() as session:
         loan_id = session.scalar(select(BridgeLoan.id).where(BridgeLoan.reference == reference.upper()))
         if loan_id is None:
             raise click.ClickException(f"no bridge loan {reference}")
         try:
-            name, pdf = reports.approval_form_pdf(session, SYSTEM, loan_id, lang=lang, today=_today(),
+            name, pdf = service.approval_form_pdf(session, SYSTEM, loan_id, lang=lang, today=today(),
                                                   tz=_settings().tz)
         except DomainError as exc:
-            raise _fail(exc) from exc
+            raise fail(exc) from exc
     output = output or Path(name)
     output.write_bytes(pdf)
     click.echo(f"wrote {output}")

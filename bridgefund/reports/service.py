@@ -1,11 +1,12 @@
 """Reports: generating and archiving the monthly fund report, serving archived PDFs, and the on-demand
-bank statement and approval form — each scoped like the records it shows.
+bank statement and approval form — each scoped like the records it shows. What ``api/reports.py`` and
+``bridgefund report …`` call; it sits above the services and the figures it reads (``reports.data``).
 
 **File after commit.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises before
 anything is added, so it leaves no record), then adds the :class:`Report` row and its audit event, and
-registers the file write with :func:`after_commit`. The boundary commits once; only if that commit succeeds
-does the session's ``after_commit`` event write the file — to a temporary name in the same folder, then
-``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
+registers the file write with ``services.unit_of_work.after_commit``. The boundary commits once; only if that
+commit succeeds does the unit of work's ``after_commit`` hook write the file — to a temporary name in the same
+folder, then ``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
 
 **The crash window.** Between the commit and the rename (a crash, a full disk), a row can exist without its
 file. Such a row answers 410 Gone on download, never a 500; generating the report again makes a new version.
@@ -24,11 +25,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from bridgefund.errors import Conflict, DomainError, NotFound, RuleViolation
-from bridgefund.models import Bank, Report, ReportKind, Role
+from bridgefund.authority import SIGNED_IN, allows
+from bridgefund.errors import (
+    ArchiveMissing,
+    ArchiveTampered,
+    NotFound,
+    RenderFailed,
+    ReportUnavailable,
+    RuleViolation,
+)
+from bridgefund.models import Bank, Job, JobKind, Report, ReportKind, Role
 from bridgefund.reports import documents
 from bridgefund.reports.data import (
     approval_form_data,
@@ -37,65 +46,18 @@ from bridgefund.reports.data import (
     parse_period,
 )
 from bridgefund.reports.render import FontMissing, RenderError
-from bridgefund.services import audit, bridge_loans
+from bridgefund.services import audit, bridge_loans, jobs
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, last_closed_day, paginate
+from bridgefund.services.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
 
 ENTITY = "report"
 LANGS = ("zh", "en")
-_AFTER_COMMIT = "bridgefund.after_commit"
 
 
-# --------------------------------------------------------------------------------------------- errors
-
-
-class ReportUnavailable(DomainError):
-    """Rendering cannot run on this server (e.g. the CJK font is not installed)."""
-
-    status, code, title = 503, "report-unavailable", "Report rendering unavailable"
-
-
-class RenderFailed(DomainError):
-    """The PDF could not be rendered (a template or resource error: a bug, logged with its cause)."""
-
-    status, code, title = 500, "render-failed", "Report rendering failed"
-
-
-class ArchiveTampered(Conflict):
-    code, title = "archive-tampered", "Archived report does not match its record"
-
-
-class ArchiveMissing(DomainError):
-    status, code, title = 410, "archive-missing", "Archived report file is missing"
-
-
-# ------------------------------------------------------------------------------------- after commit
-
-
-def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run ``callback`` once the session's current transaction has committed; drop it on rollback.
-
-    Callbacks run after the data is durable, so they must not touch the database; an exception in one is
-    logged, not raised (the commit has happened: the request's answer must not claim otherwise).
-    """
-    session.info.setdefault(_AFTER_COMMIT, []).append(callback)
-
-
-@event.listens_for(Session, "after_commit")
-def _run_after_commit(session: Session) -> None:
-    for callback in session.info.pop(_AFTER_COMMIT, []):
-        try:
-            callback()
-        except Exception:
-            log.exception("an after-commit action failed (the database change is committed)")
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _drop_after_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended without a commit: forget its actions
-        session.info.pop(_AFTER_COMMIT, None)
+# ------------------------------------------------------------------------------------------ archive
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -145,11 +107,11 @@ def check_period_ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
 # ---------------------------------------------------------------------------------- monthly reports
 
 
+@allows(Role.admin, Role.fund_manager)
 def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date,
                             reports_dir: str | Path, tz: dt.tzinfo) -> Report:
     """Render the monthly report of ``period`` in ``lang``, archive it as the next version (written after
     the commit) and record the audit event. Admin and fund managers."""
-    actor.require(Role.admin, Role.fund_manager)
     check_lang(lang)
     _first, last_day = check_period_ended(period, today)
     kind = ReportKind.monthly.value
@@ -170,17 +132,27 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     return report
 
 
+@allows(Role.admin, Role.fund_manager)
+def start_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date) -> Job:
+    """Queue the monthly report of ``period`` (``POST /reports/monthly`` with ``Prefer: respond-async``): the same
+    checks as the synchronous path first (role, language, a month that has ended), so bad input is still a 4xx."""
+    check_lang(lang)
+    check_period_ended(period, today)
+    return jobs.create(session, actor, JobKind.monthly_report,
+                       {"period": period, "lang": lang, "today": today.isoformat()})
+
+
 def _is_draft(session: Session, last_day: dt.date) -> bool:
     """A report of a month not yet closed is a draft: bookings dated in it may still change its figures."""
     closed = last_closed_day(session)
     return closed is None or last_day > closed
 
 
+@allows(Role.admin, Role.fund_manager)
 def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str, today: dt.date,
                            reports_dir: str | Path, tz: dt.tzinfo) -> Report:
     """Render one bank's statement of ``period`` and archive it as the next version of (period, bank, lang), the
     file written after the commit as for the monthly report (the 07:00 run on the 1st does it for every partner)."""
-    actor.require(Role.admin, Role.fund_manager)
     bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
     _first, last_day = check_period_ended(period, today)
@@ -201,10 +173,10 @@ def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, peri
     return report
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, period: str | None = None,
                  lang: str | None = None, after_id: int | None = None,
                  count_limit: int | None = None) -> Page[Report]:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     stmt = select(Report).order_by(Report.id.desc())
     if period is not None:
         parse_period(period)
@@ -214,14 +186,15 @@ def list_reports(session: Session, actor: Actor, page: int, page_size: int, *, p
     return paginate(session, stmt, page, page_size, key=Report.id, after_id=after_id, count_limit=count_limit)
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def get_report(session: Session, actor: Actor, report_id: int) -> Report:
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
     report = session.get(Report, report_id)
     if report is None:
         raise NotFound(f"report {report_id} does not exist")
     return report
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor)
 def report_pdf(session: Session, actor: Actor, report_id: int, reports_dir: str | Path) -> tuple[Report, bytes]:
     """The archived bytes of a report, after checking them against the record's SHA-256."""
     report = get_report(session, actor, report_id)
@@ -257,10 +230,10 @@ def check_bank_visible(session: Session, actor: Actor, bank_id: int) -> Bank:
     return bank
 
 
+@allows(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
 def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str,
                        today: dt.date, tz: dt.tzinfo) -> tuple[str, bytes]:
     """One bank's month as a PDF: staff, auditors and that bank's officers (another bank's → 404)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor, Role.bank_officer)
     bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
     check_period_ended(period, today)
@@ -269,6 +242,7 @@ def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: 
     return f"statement-{bank.code}-{period}-{lang}.pdf", pdf
 
 
+@allows(SIGNED_IN)
 def approval_form_pdf(session: Session, actor: Actor, loan_id: int, *, lang: str, today: dt.date,
                       tz: dt.tzinfo) -> tuple[str, bytes]:
     """A bridge loan's approval form (审批表), scoped like the loan (another bank's officer → 404)."""

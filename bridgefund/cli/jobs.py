@@ -21,7 +21,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from bridgefund.jobs import tasks
+from bridgefund.jobs.queue import backend
 from bridgefund.models import Job
+from bridgefund.services.periods import parse_period
 
 
 @click.group("jobs", help="Background jobs: run scheduled work now, or start the queue consumer.")
@@ -53,8 +56,6 @@ def _app():  # noqa: ANN202
 @with_appcontext
 def run_reminders(day: dt.datetime | None) -> None:
     """The 08:30 reminders of a business date (nothing on a day off)."""
-    from bridgefund.jobs import tasks
-
     app = _app()
     _report(tasks.reminders_of(app, day.date() if day else app.config["BRIDGEFUND"].business_date()))
 
@@ -66,9 +67,6 @@ def run_reminders(day: dt.datetime | None) -> None:
 def run_monthly_report(period: str, lang: str) -> None:
     """The 07:00 run of the 1st for a past month: its monthly report and every partner bank's statement, archived
     (once per month, bank and language)."""
-    from bridgefund.jobs import tasks
-    from bridgefund.services.periods import parse_period
-
     try:
         parse_period(period)
     except Exception as exc:
@@ -84,8 +82,6 @@ def run_monthly_report(period: str, lang: str) -> None:
 @with_appcontext
 def run_summaries_check(day: dt.datetime | None) -> None:
     """Compare the summaries with the books (the nightly 02:00 run); the differences are the job's result."""
-    from bridgefund.jobs import tasks
-
     app = _app()
     _report(tasks.summaries_check_of(app, day.date() if day else app.config["BRIDGEFUND"].business_date()))
 
@@ -94,8 +90,6 @@ def run_summaries_check(day: dt.datetime | None) -> None:
 @with_appcontext
 def run_deliver() -> None:
     """Send the notification outbox's due deliveries now (what the consumer does every minute)."""
-    from bridgefund.jobs import tasks
-
     click.echo(json.dumps(tasks.deliver(_app()), ensure_ascii=False))
 
 
@@ -105,8 +99,6 @@ def run_deliver() -> None:
 @with_appcontext
 def consumer(workers: int) -> None:
     """Run the queue consumer: the jobs, the periodic schedules and the heartbeat (stop with Ctrl-C / SIGTERM)."""
-    from bridgefund.jobs.queue import backend
-
     app = _app()
     huey = app.extensions["bridgefund.huey"]
     if huey.immediate:

@@ -23,6 +23,10 @@ from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money, money_sum
+from bridgefund.figures.facts import claim_after_days as stored_claim_after_days
+from bridgefund.figures.read import is_fresh, pool_bank_days, pool_bank_totals
+from bridgefund.figures.store import POOL
+from bridgefund.figures.terms import in_force
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
@@ -34,7 +38,6 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
-from bridgefund.services import summaries
 
 
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
@@ -103,9 +106,9 @@ def bank_pool_figures(
     (``include_pending=False``) and, while the summary awaits a rebuild (or for another ``claim_after_days``
     than the settings') — when :func:`bank_pool_figures_direct` answers — the loans above ``max_loan_id``.
     """
-    if summaries.is_fresh(session, summaries.POOL) \
-            and claim_after_days == summaries.claim_after_days(session.connection()):
-        totals = summaries.pool_bank_totals(session, as_of, bank_ids, include_pending=include_pending)
+    if is_fresh(session, POOL) \
+            and claim_after_days == stored_claim_after_days(session.connection()):
+        totals = pool_bank_totals(session, as_of, bank_ids, include_pending=include_pending)
         keys = set(bank_ids) if bank_ids is not None else set(totals)
         return {b: BankPoolFigures(_money(totals[b].outstanding), _money(totals[b].npl_principal))
                 if b in totals else BankPoolFigures(ZERO, ZERO) for b in keys}
@@ -176,8 +179,8 @@ def outstanding_events(session: Session, bank_id: int, *, include_pending: bool 
 
     ``include_pending=False`` leaves out this transaction's own changes (a bulk import adds its loans itself).
     """
-    if summaries.is_fresh(session, summaries.POOL):
-        return summaries.pool_bank_days(session, bank_id, include_pending=include_pending)
+    if is_fresh(session, POOL):
+        return pool_bank_days(session, bank_id, include_pending=include_pending)
     events = _outstanding_deltas(bank_id)
     rows = session.execute(select(events.c.d, func.sum(events.c.delta)).group_by(events.c.d)).all()
     return {day: _money(delta) for day, delta in rows}
@@ -189,9 +192,9 @@ def max_outstanding_from(session: Session, bank_id: int, as_of: dt.date) -> Deci
     Outstanding only changes on loan start dates (up) and repayment/recovery dates (down): a running sum
     over the bank's per-day changes (the summary; two aggregate queries over the history while it is stale).
     """
-    if summaries.is_fresh(session, summaries.POOL):
+    if is_fresh(session, POOL):
         running, at, later = ZERO, ZERO, None
-        for day, delta in sorted(summaries.pool_bank_days(session, bank_id).items()):
+        for day, delta in sorted(pool_bank_days(session, bank_id).items()):
             running += delta
             if day <= as_of:
                 at = running
@@ -271,8 +274,6 @@ def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_
     banks = bank_pool_figures(session, as_of, None, claim_after_days)
     outstanding = sum((f.outstanding for f in banks.values()), ZERO)
     npl = sum((f.npl_principal for f in banks.values()), ZERO)
-    from bridgefund.services.bank_terms import in_force
-
     terms = in_force(as_of)  # the quotas in force on as_of (DOMAIN.md "Dated terms")
     total_quota = _money(session.scalar(select(money_sum(terms.c.pool_quota))) or 0)
     return PoolPosition(

@@ -4,10 +4,14 @@
 ``value_date ≤ as_of`` and loan dates on or before ``as_of``, so a past date gives the same answer whenever it
 is asked (unless a back-dated entry is added, which closing the month forbids).
 
-It reads the per-day summary (``services.summaries``): one query over at most one row per business day,
+It reads the per-day summary (``figures.read``): one query over at most one row per business day,
 whatever the number of loans. :func:`fund_position_direct` is the same figures from the whole history (ledger
 sums; loans repaid by ``as_of``; loans overdue on ``as_of`` with their outstanding principal) — the definition
 the summary is checked against, and the answer while a summary awaits its rebuild.
+
+:func:`cost_saved` sums each repaid loan's financing cost saved, fixed on the loan when it was repaid
+(``services.bridge_loans.repay``), so a closed month's figure never changes whatever ``market_bridge_daily_rate``
+becomes.
 """
 
 from __future__ import annotations
@@ -20,11 +24,11 @@ from sqlalchemy import ColumnElement, Integer, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
+from bridgefund.figures.read import fund_totals, is_fresh
+from bridgefund.figures.store import FUND
 from bridgefund.finance import ratio as finance_ratio
-from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, Role
-from bridgefund.services import summaries
-from bridgefund.services.actor import Actor
-from bridgefund.services.fund import yuan
+from bridgefund.finance.money import ZERO
+from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
@@ -39,22 +43,38 @@ def _sum_kind(kind: LedgerKind) -> ColumnElement[Any]:
     return money_sum(case((e.kind == kind.value, e.amount), else_=0))
 
 
+def yuan(v: Any) -> Decimal:
+    """An aggregate typed ``Money`` (see :func:`bridgefund.db.money_sum`): Decimal yuan, or None for no rows."""
+    if v is None:
+        return ZERO
+    if not isinstance(v, Decimal):  # pragma: no cover - a programming error: an untyped aggregate
+        raise TypeError(f"untyped money aggregate: {v!r}")
+    return v.quantize(Decimal("0.01"))
+
+
 def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
     """The fund's ratios (utilization, turnover) carry four decimals (average days used: two), rounded half-up."""
     return finance_ratio(numerator, denominator, 4)
 
 
-def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
-    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    actor.require(Role.admin, Role.fund_manager, Role.auditor)
-    return fund_position(session, as_of)
+def cost_saved(session: Session, as_of: dt.date) -> dict[str, Decimal]:
+    """The financing cost saved (融资成本节约, DOMAIN.md), yuan: ``financing_cost_saved`` over loans repaid on or
+    before ``as_of``, ``financing_cost_saved_month`` over those repaid in ``as_of``'s month up to ``as_of``."""
+    loan = BridgeLoan
+    month_start = as_of.replace(day=1)
+    total, month = session.execute(
+        select(money_sum(loan.financing_cost_saved),
+               money_sum(case((loan.repaid_on >= month_start, loan.financing_cost_saved), else_=0)))
+        .where(loan.repaid_on <= as_of, loan.financing_cost_saved.is_not(None))
+    ).one()
+    return {"financing_cost_saved": yuan(total), "financing_cost_saved_month": yuan(month)}
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
     """Every figure of ``GET /fund`` as of ``as_of`` (API.md, "The bridge-loan fund"), from the daily summary."""
-    if not summaries.is_fresh(session, summaries.FUND):
+    if not is_fresh(session, FUND):
         return fund_position_direct(session, as_of)
-    t = summaries.fund_totals(session, as_of)
+    t = fund_totals(session, as_of)
     m = {k.value: t[k.value] for k in LedgerKind}
     return _position(as_of, m, t["cash_delta"], disbursed_count=t["disbursed_count"],
                      enterprises=t["new_enterprises"], days_sum=t["days_used"], repaid_count=t["repaid_count"],

@@ -4,25 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bridgefund.cli import in_transaction
-
-
-def _today() -> dt.date:
-    return current_app.config["BRIDGEFUND"].business_date()
-
-
-def _fail(exc: Exception) -> click.ClickException:
-    from bridgefund.errors import DomainError
-
-    if isinstance(exc, DomainError):
-        lines = [exc.detail] + [f"  {k}: {'; '.join(v)}" for k, v in sorted(exc.errors.items())]
-        return click.ClickException("\n".join(lines))
-    return click.ClickException(str(exc))
+from bridgefund.cli.common import fail, in_transaction, today
+from bridgefund.errors import DomainError
+from bridgefund.models import Bank
+from bridgefund.services import pool, pool_import
+from bridgefund.services.actor import SYSTEM
 
 
 @click.command("import-pool-loans")
@@ -31,25 +24,18 @@ def _fail(exc: Exception) -> click.ClickException:
 @with_appcontext
 def import_pool_loans(file: Path, bank_code: str) -> None:
     """Import pool loans from a CSV or XLSX FILE: every row or none."""
-    from sqlalchemy import select
-
-    from bridgefund.errors import DomainError
-    from bridgefund.models import Bank
-    from bridgefund.services import pool_import
-    from bridgefund.services.actor import SYSTEM
-
     data = file.read_bytes()
 
-    def run(session):  # noqa: ANN001, ANN202
+    def run(session: Session) -> Any:  # pool_import.ImportResult
         bank_id = session.scalar(select(Bank.id).where(Bank.code == bank_code.strip().upper()))
         if bank_id is None:
             raise click.ClickException(f"no bank with code {bank_code}")
-        return pool_import.import_pool_loans(session, SYSTEM, _today(), data, filename=file.name, bank_id=bank_id)
+        return pool_import.import_pool_loans(session, SYSTEM, today(), data, filename=file.name, bank_id=bank_id)
 
     try:
         result = in_transaction(run)
     except DomainError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     click.echo(f"imported {result.created} pool loans: {', '.join(result.references[:5])}"
                + (" …" if result.created > 5 else ""))
 
@@ -59,9 +45,6 @@ def import_pool_loans(file: Path, bank_code: str) -> None:
 @with_appcontext
 def pool_sweep(as_of: dt.datetime | None) -> None:
     """Suspend every bank whose NPL ratio exceeds the threshold (run daily)."""
-    from bridgefund.services import pool
-    from bridgefund.services.actor import SYSTEM
-
-    day = as_of.date() if as_of else _today()
+    day = as_of.date() if as_of else today()
     banks = in_transaction(lambda s: [b.code for b in pool.sweep_suspensions(s, SYSTEM, day)])
     click.echo(f"{day}: " + (f"suspended {', '.join(banks)}" if banks else "no bank suspended"))

@@ -1,0 +1,50 @@
+"""Checking the summaries against the whole-history definitions (``bridgefund summaries check``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bridgefund.figures import fund, pool
+from bridgefund.figures.facts import claim_after_days
+from bridgefund.finance.money import ZERO
+from bridgefund.models import (
+    FundLedgerEntry,
+    PoolLoan,
+)
+
+
+def summary_differences(session: Session, dates: Iterable[dt.date]) -> list[str]:
+    """Differences between the summaries and the whole-history definitions on ``dates`` (empty: they agree)."""
+    problems = []
+    after_days = claim_after_days(session.connection())
+    for day in dates:
+        fast, slow = fund.fund_position(session, day), fund.fund_position_direct(session, day)
+        problems += [f"{day} fund {k}: summary {fast[k]} != books {slow[k]}" for k in slow if fast[k] != slow[k]]
+        fast_b = pool.bank_pool_figures(session, day, None, after_days)
+        slow_b = pool.bank_pool_figures_direct(session, day, None, after_days)
+        for bank_id in fast_b.keys() | slow_b.keys():
+            f = fast_b.get(bank_id, pool.BankPoolFigures(ZERO, ZERO))
+            s = slow_b.get(bank_id, pool.BankPoolFigures(ZERO, ZERO))
+            if f != s:
+                problems.append(f"{day} pool bank {bank_id}: summary {f} != books {s}")
+    return problems
+
+
+def check_dates(session: Session, today: dt.date) -> list[dt.date]:
+    """Every month end from the first dated row of the books to today, and today (for ``summaries check``)."""
+    first = min((d for d in (session.scalar(select(func.min(FundLedgerEntry.value_date))),
+                             session.scalar(select(func.min(PoolLoan.start_date)))) if d is not None),
+                default=None)
+    if first is None:
+        return [today]
+    out, month = [], first.replace(day=1)
+    while month <= today:
+        following = (month + dt.timedelta(days=32)).replace(day=1)
+        out.append(following - dt.timedelta(days=1))
+        month = following
+    return [*out, today]
