@@ -387,10 +387,10 @@ def _raise_event(f: Any, actor: Any) -> Any:
 
 
 def _renewal_unpaid(f: Any, actor: Any) -> Any:
-    from bridgefund.models import BridgeLoan
+    from bridgefund.models import Bank, BridgeLoan
     from bridgefund.services import reminders
 
-    loan = f.session.get(BridgeLoan, _bridge_loan(f, f.make_bank()).value)
+    loan = f.session.get(BridgeLoan, _bridge_loan(f, f.session.get(Bank, _a_bank_id(f))).value)
     return reminders.renewal_unpaid(f.session, actor, loan, disbursed_on=_TODAY, business_date=_TODAY)
 
 
