@@ -66,6 +66,19 @@ class Settings:
     metrics_token: str = ""
     #: A consumer whose last heartbeat is older than this many seconds is down (``/healthz`` answers 503).
     worker_stale_seconds: int = 180
+    #: The staff console's base URL: links in e-mail and WeCom messages point below it.
+    console_url: str = "http://localhost:8000"
+    #: SMTP server for e-mail notifications (empty: e-mail deliveries fail with "not configured").
+    smtp_host: str = ""
+    smtp_port: int = 25
+    #: The ``From`` address of notification e-mail.
+    smtp_sender: str = "bridgefund@localhost"
+    #: What a WeCom group robot webhook must start with (users' webhooks are checked against it).
+    wecom_webhook_prefix: str = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key="
+    #: Messages a minute one WeCom robot accepts (WeCom's limit is 20).
+    wecom_per_minute: int = 20
+    #: Attempts of one delivery before it is ``failed`` (backoff 30 s, 1, 2, 4 … minutes between them).
+    notify_max_attempts: int = 6
 
     @property
     def cookies_secure(self) -> bool:
@@ -102,6 +115,13 @@ _ENV = {
     "worker_stale_seconds": "BRIDGEFUND_WORKER_STALE_SECONDS",
     "session_idle_minutes": "BRIDGEFUND_SESSION_IDLE_MINUTES",
     "secure_cookies": "BRIDGEFUND_SECURE_COOKIES",
+    "console_url": "BRIDGEFUND_CONSOLE_URL",
+    "smtp_host": "BRIDGEFUND_SMTP_HOST",
+    "smtp_port": "BRIDGEFUND_SMTP_PORT",
+    "smtp_sender": "BRIDGEFUND_SMTP_SENDER",
+    "wecom_webhook_prefix": "BRIDGEFUND_WECOM_WEBHOOK_PREFIX",
+    "wecom_per_minute": "BRIDGEFUND_WECOM_PER_MINUTE",
+    "notify_max_attempts": "BRIDGEFUND_NOTIFY_MAX_ATTEMPTS",
 }
 
 

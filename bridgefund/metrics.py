@@ -30,6 +30,7 @@ from bridgefund.db import utcnow
 from bridgefund.errors import NotAuthenticated, NotFound
 from bridgefund.figures.fund import fund_position
 from bridgefund.models import Job
+from bridgefund.notify import outbox
 from bridgefund.services import jobs
 from bridgefund.web import PUBLIC, access, log, session, settings
 
@@ -87,6 +88,7 @@ class _BooksCollector:
             counts = s.execute(_jobs_by_kind_and_status()).all()
             position = fund_position(s, settings().business_date())
             last = jobs.last_heartbeat(s)
+            deliveries = outbox.counts(s)
         except Exception:  # a scrape must answer even when the database does not
             log.exception("metrics: the database could not be read")
             return
@@ -94,6 +96,11 @@ class _BooksCollector:
                                    labels=["kind", "status"])
         for kind, status, n in counts:
             family.add_metric([kind, status], n)
+        yield family
+        family = GaugeMetricFamily("bridgefund_notification_deliveries",
+                                   "Notification deliveries (e-mail, WeCom, SMS) by status", labels=["status"])
+        for status in ("pending", "sent", "failed"):
+            family.add_metric([status], deliveries.get(status, 0))
         yield family
         yield GaugeMetricFamily("bridgefund_queue_depth", "Messages waiting in the task queue", value=_pending())
         if last is not None:

@@ -26,7 +26,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "bridgefund"
 
 BASE, FINANCE, MODELS, FIGURES, SERVICES, REPORTS, TOP = range(7)
 LAYERS = {
-    "db": BASE, "errors": BASE, "messages": BASE, "text": BASE, "config": BASE, "migrate": BASE,
+    "db": BASE, "errors": BASE, "messages": BASE, "notification_texts": BASE, "text": BASE, "config": BASE,
+    "migrate": BASE,
     "gunicorn_conf": BASE,
     "finance": FINANCE, "models": MODELS, "authority": MODELS, "figures": FIGURES, "parsing": FIGURES,
     "services": SERVICES,

@@ -17,6 +17,7 @@ from bridgefund.api import (
     fund,
     health,
     jobs,
+    notifications,
     periods,
     pool,
     reports,
@@ -38,7 +39,7 @@ def register(app: Flask) -> Api:
     api.register_field(ExactDecimal, "string", "decimal")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (users, banks, enterprises, audit, periods, fund, bridge_loans, pool, reports, jobs,
-                   calendar):
+                   calendar, notifications):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

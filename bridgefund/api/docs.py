@@ -135,6 +135,10 @@ EXAMPLES: dict[str, Any] = {
     "POST /api/v1/claims/{claim_id}/pay": {"value_date": "2020-11-20"},
     "POST /api/v1/reports/monthly": {"period": "2020-03", "lang": "zh"},
     "PUT /api/v1/calendar/days/{date}": {"kind": "holiday", "name": "国庆节"},
+    "PUT /api/v1/me/notification-settings": {
+        "email": "li.na@hz-fund.example.cn", "lang": "zh",
+        "wecom_webhook": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa",
+        "channels": {"in_app": True, "email": True, "wecom": False}},
 }
 
 

@@ -432,7 +432,22 @@ AUDIT_EVENTS = Table("audit-events", "审计日志", (
     C("before", "变更前", "json"), C("after", "变更后", "json"), C("request_id", "请求ID", width=24),
     C("ip", "IP"), C("id", "ID", "int"),
 ))
+_DELIVERY_STATUS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+_CHANNELS = {"email": "电子邮件", "wecom": "企业微信", "sms": "短信"}
+NOTIFICATIONS = Table("notifications", "我的通知", (
+    C("business_date", "业务日期", "date"), C("kind", "类型"), C("title", "标题", width=40),
+    C("body", "内容", width=80), C("subject_type", "对象类型"), C("subject_id", "对象ID", "int"),
+    C("link", "链接", width=30), C("created_at", "生成时间", "datetime"), C("read_at", "已读时间", "datetime"),
+    C("id", "ID", "int"),
+))
+NOTIFICATION_DELIVERIES = Table("notification-deliveries", "通知发送记录", (
+    C("channel", "渠道", labels=_CHANNELS), C("status", "状态", labels=_DELIVERY_STATUS),
+    C("attempts", "尝试次数", "int"), C("last_error", "最近错误", width=40),
+    C("next_attempt_at", "下次尝试时间", "datetime"), C("sent_at", "发送时间", "datetime"),
+    C("created_at", "生成时间", "datetime"), C("notification_id", "通知ID", "int"), C("id", "ID", "int"),
+))
 
 #: Every table, for the documentation and the tests.
 TABLES: Sequence[Table] = (BRIDGE_LOANS, POOL_LOANS, CLAIMS, FUND_LEDGER, POOL_LEDGER, BANKS, GUARANTORS,
-                           ENTERPRISES, USERS, REPORTS, PERIODS, AUDIT_EVENTS)
+                           ENTERPRISES, USERS, REPORTS, PERIODS, AUDIT_EVENTS, NOTIFICATIONS,
+                           NOTIFICATION_DELIVERIES)

@@ -86,6 +86,13 @@ def run_summaries_check(day: dt.datetime | None) -> None:
     _report(tasks.summaries_check_of(app, day.date() if day else app.config["BRIDGEFUND"].business_date()))
 
 
+@run_group.command("deliver")
+@with_appcontext
+def run_deliver() -> None:
+    """Send the notification outbox's due deliveries now (what the consumer does every minute)."""
+    click.echo(json.dumps(tasks.deliver(_app()), ensure_ascii=False))
+
+
 @jobs_group.command("consumer")
 @click.option("--workers", type=click.IntRange(1, 32), default=2, show_default=True,
               help="Worker threads in this consumer.")

@@ -13,6 +13,7 @@ when (fund time)       job key                              what
                        ``bank_statement:<YYYY-MM>:<id>:zh`` every partner bank's statement of that month, archived
 02:00 every night      ``summaries_check:<date>``           the summaries compared with the books; result recorded
 every minute           (none)                               the consumer's heartbeat; dead consumers' jobs requeued
+every minute           (none)                               the notification outbox's due deliveries sent
 =====================  ===================================  =====================================================
 """
 
@@ -30,10 +31,12 @@ from huey import Huey, crontab
 from bridgefund.figures.check import check_dates, summary_differences
 from bridgefund.jobs import progress, runner
 from bridgefund.models import Job, JobKind
+from bridgefund.notify import outbox
+from bridgefund.notify.channels import channels_from
 from bridgefund.reports import service as report_service
 from bridgefund.services import bank_terms, calendar, jobs, reminders
 from bridgefund.services import pool_import as pool_import_service
-from bridgefund.services.actor import Actor
+from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.jobs import Worker
 from bridgefund.services.periods import parse_period
 
@@ -87,7 +90,8 @@ def _summaries_check(session: Any, actor: Actor, job: Job, app: Flask) -> dict[s
 
 
 def summaries_differ(session: Any, day: dt.date, problems: list[str]) -> None:
-    """Hook for the notifications (a later part of issue 14): tell the admins the summaries differ."""
+    """Tell the admins the summaries differ (in the check's own transaction: once per business date)."""
+    reminders.summaries_differ(session, SYSTEM, day, problems)
 
 
 HANDLERS: dict[str, runner.Handler] = {
@@ -164,12 +168,19 @@ def month_end_reports(app: Flask, period: str, *, lang: str = "zh", today: dt.da
     month is closed)."""
     done = [monthly_report_of(app, period, lang=lang, today=today), *bank_statements_of(app, period, lang=lang,
                                                                                        today=today)]
-    reports_ready(app, period, done)
+    reports_ready(app, period, done, today)
     return done
 
 
-def reports_ready(app: Flask, period: str, done: list[Job]) -> None:
-    """Hook for the notifications (a later part of issue 14): tell the fund managers the month's drafts are ready."""
+def reports_ready(app: Flask, period: str, done: list[Job], today: dt.date | None = None) -> None:
+    """Tell the fund managers the month's drafts are ready (once per month and business date), when the report
+    was archived."""
+    if not done or done[0].status != "succeeded":
+        return
+    today = today or app.config["BRIDGEFUND"].business_date()
+    statements = sum(1 for job in done[1:] if job.status == "succeeded")
+    with app.app_context(), app.extensions["bridgefund.db"].sessionmaker() as s, s.begin():
+        reminders.reports_ready(s, SYSTEM, period, statements, today)
 
 
 def summaries_check_of(app: Flask, day: dt.date) -> Job:
@@ -190,6 +201,16 @@ def heartbeat(app: Flask, huey: Huey) -> list[int]:
     if ids:
         log.warning(runner._line("recovered", 0, jobs=ids))
     return ids
+
+
+def deliver(app: Flask, now: dt.datetime | None = None) -> dict[str, int]:
+    """Send the notification outbox's due deliveries (every minute; ``bridgefund.notify.outbox``)."""
+    s_ = app.config["BRIDGEFUND"]
+    policy = outbox.Policy(console_url=s_.console_url, max_attempts=s_.notify_max_attempts,
+                           per_minute=s_.wecom_per_minute)
+    with app.app_context():
+        return outbox.deliver_due(app.extensions["bridgefund.db"].sessionmaker,
+                                  app.extensions.get("bridgefund.channels") or channels_from(s_), policy, now=now)
 
 
 def _pending(huey: Huey) -> int:
@@ -224,6 +245,10 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
     def summaries_check_0200() -> None:
         summaries_check_of(app, app.config["BRIDGEFUND"].business_date())
 
+    @huey.periodic_task(crontab(), name="deliver_notifications")
+    def deliver_notifications() -> None:
+        deliver(app)
+
     @huey.periodic_task(crontab(), name="heartbeat")
     def heartbeat_task() -> None:
         heartbeat(app, huey)
@@ -243,7 +268,8 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
             log.exception("consumer start-up: heartbeat and recovery failed (retried every minute)")
 
     return {"run_job": run_job, "reminders_0830": reminders_0830, "monthly_report_0700": monthly_report_0700,
-            "summaries_check_0200": summaries_check_0200, "heartbeat": heartbeat_task}
+            "summaries_check_0200": summaries_check_0200, "heartbeat": heartbeat_task,
+            "deliver_notifications": deliver_notifications}
 
 
 def enqueue(app: Flask, job_id: int) -> None:

@@ -8,6 +8,15 @@ from bridgefund.models.enterprise import Enterprise, EnterpriseSize
 from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
 from bridgefund.models.idempotency import IdempotencyRecord
 from bridgefund.models.job import Job, JobKind, JobStatus, WorkerHeartbeat
+from bridgefund.models.notification import (
+    Channel,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Notification,
+    NotificationDelivery,
+    NotificationEvent,
+    NotificationSetting,
+)
 from bridgefund.models.period import ClosedPeriod
 from bridgefund.models.pool import (
     Claim,
@@ -55,6 +64,13 @@ __all__ = [
     "JobStatus",
     "LedgerKind",
     "LoginThrottle",
+    "Channel",
+    "DeliveryAttempt",
+    "DeliveryStatus",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationEvent",
+    "NotificationSetting",
     "PoolAccount",
     "PoolBankDay",
     "PoolBankMonth",

@@ -1,7 +1,7 @@
 """hot paths (issue 16): a counter row per reference series and year instead of an advisory lock and a MAX
 
 Revision ID: 0016_perf
-Revises: 0014_fund_forecast
+Revises: 0015_notify
 Create Date: 2026-12-02
 
 * ``reference_counters(series, year, last_no)``: ``services.references`` bumps the row with one statement
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_perf"
-down_revision: str | Sequence[str] | None = "0014_fund_forecast"
+down_revision: str | Sequence[str] | None = "0015_notify"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -97,6 +97,23 @@ def _calendar_day(f: Any, bank: Any) -> Resource:
     return Resource(day.isoformat(), None)
 
 
+def _notification(f: Any, bank: Any) -> Resource:
+    """A notification of a third user about ``bank``: each user reads only their own, so every caller gets 404."""
+    from bridgefund.models import Notification, NotificationEvent
+
+    owner = f.make_user("fund_manager")
+    event = NotificationEvent(kind="bridge_overdue", subject_type="bridge_loan", subject_id=f._next(),
+                              business_date=dt.date(2020, 12, 31), bank_id=bank.id, params={})
+    f.session.add(event)
+    f.session.flush()
+    note = Notification(event_id=event.id, user_id=owner.id, kind=event.kind, subject_type=event.subject_type,
+                        subject_id=event.subject_id, business_date=event.business_date, title="t", body="b",
+                        link="/console")
+    f.session.add(note)
+    f.session.commit()
+    return Resource(note.id, None)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
@@ -105,6 +122,7 @@ PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
     "job_id": _job,
     "year": lambda f, bank: Resource(2020, None),
     "date": _calendar_day,
+    "notification_id": _notification,
 }
 
 
@@ -184,6 +202,9 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/claims/<int:claim_id>/pay": lambda f, bank, role: {"value_date": "2020-06-02"},
     "POST /api/v1/reports/monthly": lambda f, bank, role: {"period": "2020-03", "lang": "zh"},
     "PUT /api/v1/calendar/days/<string:date>": lambda f, bank, role: {"kind": "holiday", "name": "matrix"},
+    "PUT /api/v1/me/notification-settings": lambda f, bank, role: {
+        "email": f"{_unique(f, 'mx')}@example.cn", "lang": "en",
+        "channels": {"in_app": True, "email": True, "wecom": False}},
 }
 
 
@@ -301,6 +322,7 @@ QUERIES: dict[str, str] = {
 #: The one answer other than a success that an allowed role's valid request gets, and why.
 EXPECTED: dict[str, int] = {
     "GET /api/v1/reports/<int:report_id>/pdf": 410,  # the provider's report record has no file
+    "POST /api/v1/notifications/<int:notification_id>/read": 404,  # another user's: each reads only their own
 }
 
 
@@ -441,6 +463,34 @@ def _trend(f: Any, actor: Any) -> Any:
     return service.trend(f.session, actor, _TODAY)
 
 
+def _raise_event(f: Any, actor: Any) -> Any:
+    from bridgefund.services import notifications
+
+    return notifications.raise_event(f.session, actor, "summaries_differ", subject_type="summaries", subject_id=0,
+                                     business_date=_TODAY, params={"count": 0, "first": "—", "date": "2020-03-20"},
+                                     link="/console/audit", to=[])
+
+
+def _renewal_unpaid(f: Any, actor: Any) -> Any:
+    from bridgefund.models import Bank, BridgeLoan
+    from bridgefund.services import reminders
+
+    loan = f.session.get(BridgeLoan, _bridge_loan(f, f.session.get(Bank, _a_bank_id(f))).value)
+    return reminders.renewal_unpaid(f.session, actor, loan, disbursed_on=_TODAY, business_date=_TODAY)
+
+
+def _reports_ready(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.reports_ready(f.session, actor, "2020-03", 0, _TODAY)
+
+
+def _summaries_differ(f: Any, actor: Any) -> Any:
+    from bridgefund.services import reminders
+
+    return reminders.summaries_differ(f.session, actor, _TODAY, ["matrix"])
+
+
 #: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
 #: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
 #: scheduled work (reminders, the bank statements of the 1st) runs as the system.
@@ -460,4 +510,8 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "pool_loans.claim_eligible_count": _claim_eligible_count,
     "registry.bank_rows": _bank_rows,
     "reports.service.trend": _trend,
+    "notifications.raise_event": _raise_event,
+    "reminders.renewal_unpaid": _renewal_unpaid,
+    "reminders.reports_ready": _reports_ready,
+    "reminders.summaries_differ": _summaries_differ,
 }

@@ -26,7 +26,8 @@ TABLE_OF = {"/bridge-loans": export.BRIDGE_LOANS, "/pool-loans": export.POOL_LOA
             "/banks": export.BANKS, "/enterprises": export.ENTERPRISES, "/users": export.USERS,
             "/fund/ledger": export.FUND_LEDGER, "/pool/ledger": export.POOL_LEDGER,
             "/audit-events": export.AUDIT_EVENTS, "/guarantors": export.GUARANTORS, "/periods": export.PERIODS,
-            "/reports": export.REPORTS}
+            "/reports": export.REPORTS, "/notifications": export.NOTIFICATIONS,
+            "/notification-deliveries": export.NOTIFICATION_DELIVERIES}
 
 
 @pytest.fixture
@@ -63,7 +64,7 @@ def test_every_list_endpoint_exports(app, client) -> None:  # noqa: ANN001
     """Every paginated list of the API takes format=xlsx, each with its own table, and documents it."""
     exporting = {path: export.export_table(view) for path, method, view in api_routes(app)
                  if method == "GET" and export.export_table(view) is not None}
-    assert len(exporting) == len(export.TABLES) == 12
+    assert len(exporting) == len(export.TABLES) == 14
     assert {t.name for t in exporting.values()} == {t.name for t in export.TABLES}
     doc = client.get("/api/openapi.json").get_json()
     paged = {path for path, ops in doc["paths"].items()
@@ -173,7 +174,8 @@ def test_every_list_exports_in_chunks_in_the_json_order(demo, factory, client, m
     admin = factory.as_role("admin")
     paths = {"/bridge-loans": "reference", "/pool-loans": "reference", "/claims": "reference", "/banks": "code",
              "/enterprises": "uscc", "/users": "username", "/fund/ledger": "id", "/pool/ledger": "id",
-             "/audit-events": "id", "/guarantors": "name", "/periods": "period", "/reports": "id"}
+             "/audit-events": "id", "/guarantors": "name", "/periods": "period", "/reports": "id",
+             "/notifications": "id", "/notification-deliveries": "id"}
     for path, key in paths.items():
         items = json_items(client, path, admin)
         rows = sheet(client.get(f"{API}{path}?format=xlsx", headers=admin))

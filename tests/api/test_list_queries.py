@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from bridgefund.demo import load_demo
+from bridgefund.models import NotificationSetting
+from bridgefund.services import notifications
+from bridgefund.services.actor import SYSTEM
 from tests.api_support import api_routes
 
 #: Lists that need query arguments to answer, with the arguments to use.
@@ -13,7 +18,8 @@ EXTRA_ARGS: dict[str, str] = {}
 NOT_PAGED = {
     "/api/v1/me", "/api/v1/fund", "/api/v1/fund/forecast", "/api/v1/fund/settings", "/api/v1/pool",
     "/api/v1/pool/settings",
-    "/api/v1/pool-loans/import/template.xlsx",
+    "/api/v1/pool-loans/import/template.xlsx", "/api/v1/notifications/unread-count",
+    "/api/v1/me/notification-settings",
 }
 
 
@@ -27,8 +33,19 @@ def _list_routes(app) -> list[str]:  # noqa: ANN001
     return [p for p, m, _ in api_routes(app) if m == "GET" and p.startswith("/api/v1") and "<" not in p]
 
 
+def _notifications_for(db, user) -> None:  # noqa: ANN001
+    """Three notifications of ``user`` with an e-mail delivery each: the per-user lists have rows to page."""
+    db.add(NotificationSetting(user_id=user.id, email="admin@fund.example.cn", email_enabled=True))
+    for n in range(3):
+        notifications.raise_event(db, SYSTEM, "summaries_differ", subject_type="summaries", subject_id=n,
+                                  business_date=dt.date(2020, 3, 20), params={"count": 1}, link="/console", to=[user])
+    db.commit()
+
+
 def test_list_query_count_does_not_grow_with_page_size(app, demo, factory, client, count_queries):  # noqa: ANN001
-    admin = factory.as_role("admin")
+    admin_user = factory.make_user("admin")
+    admin = factory.headers(admin_user)
+    _notifications_for(demo, admin_user)
     checked = []
     assert NOT_PAGED <= set(_list_routes(app)), NOT_PAGED - set(_list_routes(app))
     for path in _list_routes(app):
