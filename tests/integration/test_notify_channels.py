@@ -7,6 +7,7 @@ import datetime as dt
 import email
 from email import policy as email_policy
 
+import pytest
 from sqlalchemy import select
 
 from bridgefund.models import DeliveryAttempt, NotificationDelivery, NotificationSetting
@@ -16,16 +17,21 @@ from bridgefund.services import notifications
 from bridgefund.services.actor import SYSTEM
 from tests.notify_support import FlakySmtp, smtp_server, wecom_robot
 
-#: "Now" of the delivery runs: a little after the rows are written (they are due from the real moment they are).
-T0 = dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=5)
 FACTS = {"reference": "BL-2020-000042", "enterprise": "杭州示例科技有限公司", "bank": "测试银行",
          "amount": "1000000.00", "due_date": "2020-10-09"}
+
+
+@pytest.fixture
+def T0() -> dt.datetime:  # noqa: N802 - reads as the constant it is within one test
+    """"Now" of the delivery runs: a little after the rows are written (they are due from the real moment they are
+    written), taken when the test starts — a module constant would fall behind the rows in a long run."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(minutes=5)
 
 
 def _raise(db, user, n: int = 1, kind: str = "bridge_due_tomorrow") -> None:  # noqa: ANN001
     for i in range(n):
         notifications.raise_event(db, SYSTEM, kind, subject_type="bridge_loan", subject_id=1000 + i,
-                                  business_date=T0.date(), params=FACTS, link=f"/console/bridge-loans/{1000 + i}",
+                                  business_date=dt.date.today(), params=FACTS, link=f"/console/bridge-loans/{1000 + i}",
                                   to=[user])
     db.commit()
 
@@ -35,7 +41,7 @@ def _deliveries(db) -> list[NotificationDelivery]:  # noqa: ANN001
     return list(db.scalars(select(NotificationDelivery).order_by(NotificationDelivery.id)))
 
 
-def test_smtp_that_fails_twice_then_accepts_gets_the_mail_exactly_once(app, db, factory):  # noqa: ANN001
+def test_smtp_that_fails_twice_then_accepts_gets_the_mail_exactly_once(app, db, factory, T0):  # noqa: ANN001, N803
     user = factory.make_user("fund_manager")
     db.add(NotificationSetting(user_id=user.id, email="li.na@fund.example.cn", email_enabled=True, lang="zh"))
     _raise(db, user)
@@ -65,7 +71,7 @@ def test_smtp_that_fails_twice_then_accepts_gets_the_mail_exactly_once(app, db, 
     assert "杭州示例科技有限公司" in text and "https://fund.example.cn/console/bridge-loans/1000" in text
 
 
-def test_a_delivery_that_keeps_failing_ends_failed_and_the_admin_sees_it(app, db, factory, client):  # noqa: ANN001
+def test_a_delivery_that_keeps_failing_ends_failed_and_the_admin_sees_it(app, db, factory, client, T0):  # noqa: ANN001, N803
     user = factory.make_user("fund_manager")
     db.add(NotificationSetting(user_id=user.id, email="wang@fund.example.cn", email_enabled=True, lang="zh"))
     _raise(db, user)
@@ -85,7 +91,7 @@ def test_a_delivery_that_keeps_failing_ends_failed_and_the_admin_sees_it(app, db
     assert outbox.counts(db) == {"failed": 1}
 
 
-def test_wecom_robot_gets_at_most_20_messages_a_minute(app, db, factory):  # noqa: ANN001
+def test_wecom_robot_gets_at_most_20_messages_a_minute(app, db, factory, T0):  # noqa: ANN001, N803
     user = factory.make_user("bank_officer", factory.make_bank())
     sm = app.extensions["bridgefund.db"].sessionmaker
     with wecom_robot() as (prefix, robot):
@@ -108,7 +114,7 @@ def test_wecom_robot_gets_at_most_20_messages_a_minute(app, db, factory):  # noq
     assert len(db.scalars(select(DeliveryAttempt)).all()) == 25
 
 
-def test_an_unreachable_robot_is_an_attempt_and_a_retry(app, db, factory):  # noqa: ANN001
+def test_an_unreachable_robot_is_an_attempt_and_a_retry(app, db, factory, T0):  # noqa: ANN001, N803
     user = factory.make_user("fund_manager")
     sm = app.extensions["bridgefund.db"].sessionmaker
     with wecom_robot() as (prefix, robot):
