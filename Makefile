@@ -8,6 +8,10 @@ PORT ?= 5000
 WORKERS ?= 2
 CONSUMER_WORKERS ?= 2
 PYTEST_ARGS ?=
+# make test's pytest workers (pytest-xdist; one per core here): each file runs whole on one worker, so its module
+# fixtures (a demo server, a browser) start once; each worker has its own PostgreSQL database (tests/conftest.py).
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile
 
 .PHONY: run test lint install install-test system-deps serve demo fuzz bench bench-deps mutate clean
 
@@ -57,10 +61,10 @@ lint: install-test
 # run here, against their own demo server), then again on PostgreSQL when BRIDGEFUND_TEST_DATABASE_URL is set
 # (crash tests included, browser tests not repeated), then the dependency audit.
 test: install-test lint
-	BRIDGEFUND_TEST_DATABASE_URL= $(BIN)/pytest -q -m "not postgres" $(PYTEST_ARGS)
+	BRIDGEFUND_TEST_DATABASE_URL= $(BIN)/pytest -q $(XDIST) -m "not postgres" $(PYTEST_ARGS)
 	@if [ -n "$$BRIDGEFUND_TEST_DATABASE_URL" ]; then \
 		echo "--- again on PostgreSQL: $$BRIDGEFUND_TEST_DATABASE_URL"; \
-		$(BIN)/pytest -q $(PYTEST_ARGS) tests --ignore=tests/unit --ignore=tests/browser; \
+		$(BIN)/pytest -q $(XDIST) $(PYTEST_ARGS) tests --ignore=tests/unit --ignore=tests/browser; \
 	else \
 		echo "BRIDGEFUND_TEST_DATABASE_URL is not set: PostgreSQL run skipped"; \
 	fi

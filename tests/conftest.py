@@ -1,6 +1,9 @@
 """Test fixtures: a real database built by ``alembic upgrade``, each test in a rolled-back transaction.
 
-SQLite by default; PostgreSQL when ``BRIDGEFUND_TEST_DATABASE_URL`` is set (``make test`` runs both).
+SQLite by default; PostgreSQL when ``BRIDGEFUND_TEST_DATABASE_URL`` is set (``make test`` runs both). Under
+pytest-xdist (``make test`` runs two workers, one per core) each worker has its own PostgreSQL database, the given
+one's name with the worker's id appended (``test_gw0``, ``test_gw1``), created when missing; the environment variable
+is rewritten to it before any test module reads it, so every test and subprocess of a worker uses that worker's own.
 Tests marked ``real_db`` (threads, crashes) get committed transactions and a cleaned database instead.
 """
 
@@ -14,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bridgefund import create_app
@@ -25,7 +28,28 @@ from bridgefund.services import registry, unit_of_work
 from bridgefund.services.actor import SYSTEM
 from bridgefund.services.auth import token_hash
 
-PG_URL = os.environ.get("BRIDGEFUND_TEST_DATABASE_URL", "")
+
+
+def _worker_database(url: str) -> str:
+    """This xdist worker's own database on the server of ``url`` (created if missing); ``url`` itself without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not url or not worker:
+        return url
+    given = make_url(url)
+    name = f"{given.database}_{worker}"
+    admin = create_engine(given, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    return given.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _worker_database(os.environ.get("BRIDGEFUND_TEST_DATABASE_URL", ""))
+if PG_URL:
+    os.environ["BRIDGEFUND_TEST_DATABASE_URL"] = PG_URL
 #: The day the factory's banks become partners (the fund's default ``established_on``): tests book any date after.
 PARTNER_SINCE = dt.date(2000, 1, 1)
 

@@ -80,7 +80,7 @@ class Server:
     app: str = "wsgi:app"
     health_path: str = "/healthz"
 
-    def start(self, timeout: float = 20.0) -> Server:
+    def start(self, timeout: float = 60.0) -> Server:
         env = {**os.environ, "BRIDGEFUND_DATABASE_URL": self.db_url, "BRIDGEFUND_SECRET_KEY": SECRET,
                "BRIDGEFUND_TODAY": TODAY, "BRIDGEFUND_LOG_LEVEL": "WARNING", "BRIDGEFUND_ENV": "development",
                **self.extra_env}
