@@ -29,7 +29,6 @@ from bridgefund.services.actor import SYSTEM
 from bridgefund.services.auth import token_hash
 
 
-
 def _worker_database(url: str) -> str:
     """This xdist worker's own database on the server of ``url`` (created if missing); ``url`` itself without xdist."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
