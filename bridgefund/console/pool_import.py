@@ -5,7 +5,8 @@ runs every check of the import (``services.pool_import.preview_pool_import``) wi
 row keeps the file's bytes server-side (in the database: web instances share nothing), and its result is the
 preview — every row's errors in place (row number, field, message). The page polls the job (htmx) while it runs
 and shows a progress bar. **Confirm** (``services.jobs.confirm_pool_import``, a one-time key) queues the import job
-with the preview's bytes; the preview records it, so a resubmit or a second tab never imports twice. The import
+with the preview's bytes (a small file is run by the web process itself right after the commit, the same
+runner as a consumer's); the preview records it, so a resubmit or a second tab never imports twice. The import
 job's page shows its progress and then what was created, or — should the books have moved since the preview —
 the rows refused, with nothing stored.
 """
@@ -20,13 +21,26 @@ from flask_babel import gettext as _
 from bridgefund.console import idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.errors import DomainError, RuleViolation
-from bridgefund.jobs import enqueue_after_commit, progress
+from bridgefund.jobs import enqueue_after_commit, progress, runner, tasks
 from bridgefund.models import JobKind
 from bridgefund.parsing import pool_file
 from bridgefund.services import jobs, pool_import, registry
+from bridgefund.services.unit_of_work import after_commit
 from bridgefund.web import access, session, today
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+#: A file up to this size (about 300 rows) is checked and imported by the web process itself right after the
+#: request's commit — the consumer's code (``jobs.runner.run``) on the same job row, so the page shows the result at
+#: once; a larger one goes through the queue and the page polls its progress.
+INLINE_BYTES = 32 * 1024
+
+
+def _run_or_enqueue(job_id: int, size: int) -> None:
+    if size > INLINE_BYTES:
+        enqueue_after_commit(session(), job_id)
+        return
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    after_commit(session(), lambda: runner.run(app, job_id, app.extensions["bridgefund.worker"], tasks.HANDLERS))
 
 
 def _banks(actor: Any) -> list[Any]:
@@ -74,7 +88,7 @@ def pool_import_upload() -> Any:
         session().rollback()
         return page("console/pool_import.html", err.status, errors=err.errors, detail=err.detail,
                     banks=_banks(actor), values=values)
-    enqueue_after_commit(session(), job.id)
+    _run_or_enqueue(job.id, len(data))
     return idempotency.done(url_for("console.pool_import_job", job_id=job.id))
 
 
@@ -112,6 +126,6 @@ def pool_import_confirm(job_id: int) -> Any:
         preview = jobs.get(session(), actor, job_id)
         return page("console/pool_import_job.html", err.status, job=preview, percent=preview.progress, preview=True,
                     detail=err.detail)
-    enqueue_after_commit(session(), job.id)
+    _run_or_enqueue(job.id, int((job.params or {}).get("bytes") or 0))
     flash(_("The import was queued."), "success")
     return idempotency.done(url_for("console.pool_import_job", job_id=job.id))
