@@ -32,9 +32,10 @@ class Browser:
 
     def get(self, path: str, **kw: Any) -> Any:
         r = self.client.get(path, **kw)
-        text = r.get_data(as_text=True)
-        if r.mimetype == "text/html" and 'name="csrf-token"' in text:
-            self.token = csrf_token(text)
+        if r.mimetype == "text/html":  # (a download is not text)
+            text = r.get_data(as_text=True)
+            if 'name="csrf-token"' in text:
+                self.token = csrf_token(text)
         return r
 
     def post(self, path: str, data: dict[str, Any] | None = None, *, csrf: bool = True, **kw: Any) -> Any:

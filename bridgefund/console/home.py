@@ -36,6 +36,7 @@ def home() -> Any:
             due_soon=_loans(actor, due_from=t, due_to=t + dt.timedelta(days=7)),
             overdue=_loans(actor, overdue=True),
             claim_eligible=pool_loans.claim_eligible_count(session(), actor, t),
+            claimable=pool_loans.claim_eligible_loans(session(), actor, t, limit=QUEUE_ROWS),
         )
         return page("console/home_officer.html", **context)
     if may(actor, bridge_loans.approve):

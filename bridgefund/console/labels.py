@@ -8,10 +8,16 @@ ROLES = {"admin": _l("Administrator"), "fund_manager": _l("Fund manager"), "bank
          "auditor": _l("Auditor"), "system": _l("System"), "anonymous": _l("Anonymous")}
 STATUSES = {"submitted": _l("Submitted"), "approved": _l("Approved"), "rejected": _l("Rejected"),
             "withdrawn": _l("Withdrawn"), "cancelled": _l("Cancelled"), "disbursed": _l("Disbursed"),
-            "repaid": _l("Repaid"), "defaulted": _l("Defaulted"), "written_off": _l("Written off")}
+            "repaid": _l("Repaid"), "defaulted": _l("Defaulted"), "written_off": _l("Written off"),
+            # pool loans and claims
+            "active": _l("Active"), "claimed": _l("Claimed"), "filed": _l("Filed"), "paid": _l("Paid"),
+            # the five-grade classification of a pool loan
+            "normal": _l("Normal"), "special_mention": _l("Special mention"), "substandard": _l("Substandard"),
+            "doubtful": _l("Doubtful"), "loss": _l("Loss")}
 ACTIONS = {"submit": _l("Submitted"), "approve": _l("Approved"), "reject": _l("Rejected"), "withdraw": _l("Withdrawn"),
            "cancel": _l("Cancelled"), "disburse": _l("Disbursed"), "repay": _l("Repayment recorded"),
-           "default": _l("Declared in default"), "write_off": _l("Written off"), "recover": _l("Recovery recorded")}
+           "default": _l("Declared in default"), "write_off": _l("Written off"), "recover": _l("Recovery recorded"),
+           "file": _l("Claim filed"), "pay": _l("Paid"), "confirm": _l("Confirmed")}
 
 
 def role_name(code: str) -> str:

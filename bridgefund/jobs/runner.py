@@ -53,7 +53,8 @@ def run(app: Flask, job_id: int, worker: Worker, handlers: dict[str, Handler],
                     return None
                 kind = job.kind
                 result = handlers[job.kind](s, jobs.actor_of(s, job), job, app)
-                job.payload = None  # the upload has served (its sha256 stays in params)
+                if not (job.params or {}).get("preview"):  # a preview keeps its file for the confirmation
+                    job.payload = None  # the upload has served (its sha256 stays in params)
                 jobs.succeed(s, job, result)
             status, extra = "succeeded", {}
         except DomainError as exc:

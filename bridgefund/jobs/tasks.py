@@ -68,6 +68,10 @@ def _bank_statement(session: Any, actor: Actor, job: Job, app: Flask) -> dict[st
 
 def _pool_import(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
     p = job.params
+    if p.get("preview"):  # checks only: the console's preview, confirmed later (services.jobs.confirm_pool_import)
+        return pool_import_service.preview_pool_import(
+            session, actor, dt.date.fromisoformat(p["today"]), job.payload or b"", filename=p.get("filename"),
+            bank_id=p.get("bank_id"), progress=lambda pct: progress.publish(app, job.id, pct))
     outcome = pool_import_service.import_pool_loans(
         session, actor, dt.date.fromisoformat(p["today"]), job.payload or b"", filename=p.get("filename"),
         bank_id=p.get("bank_id"), progress=lambda pct: progress.publish(app, job.id, pct))

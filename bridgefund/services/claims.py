@@ -15,7 +15,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -49,6 +51,36 @@ from bridgefund.services.pool_loans import _check_external_ref, get_pool_loan, v
 def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> Claim:
     """File a claim for the pool's share of a defaulted loan's unpaid principal (the bank's officer)."""
     loan = visible_loan(session, actor, loan_id, for_update=True)
+    v, amount = _claim_terms(session, actor, today, loan, claimed_on)
+    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
+    lock_pool(session)
+    claim = Claim(reference=references.next_reference(session, "CL", claimed_on.year), loan_id=loan.id,
+                  bank_id=loan.bank_id, status=ClaimStatus.filed.value, filed_on=claimed_on,
+                  days_past_due=v.days_past_due, unpaid_principal=v.principal_outstanding,
+                  pool_share=loan.pool_share, amount=amount, filed_by=actor.id)
+    session.add(claim)
+    session.flush()
+    audit.record(session, actor, "file", "claim", claim.id, after=claim.snapshot())
+    evaluate_bank(session, actor, session.get(Bank, loan.bank_id, with_for_update=True), claimed_on)
+    return claim
+
+
+@dataclass(frozen=True)
+class ClaimQuote:
+    """What filing a claim on ``claimed_on`` would record: the figures :func:`file_claim` computes."""
+
+    reference: str
+    claimed_on: dt.date
+    days_past_due: int
+    unpaid_principal: Decimal
+    pool_share: Decimal
+    amount: Decimal
+
+
+def _claim_terms(session: Session, actor: Actor, today: dt.date, loan: PoolLoan,
+                 claimed_on: dt.date) -> tuple[Any, Decimal]:
+    """Every check of filing a claim on ``loan`` and its amount (the loan's figures on ``claimed_on``); writes
+    nothing."""
     check_value_date(session, claimed_on, today, field="claimed_on")
     if claimed_on < loan.start_date:
         raise RuleViolation.on("claimed_on", f"before the loan's start date {loan.start_date}")
@@ -70,17 +102,17 @@ def file_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, 
     amount = claim_amount(v.principal_outstanding, loan.pool_share)
     if amount <= 0:
         raise InvalidTransition(f"{loan.reference} has no claimable principal", {"claimed_on": ["nothing to claim"]})
-    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order everywhere: loan → bank → pool
-    lock_pool(session)
-    claim = Claim(reference=references.next_reference(session, "CL", claimed_on.year), loan_id=loan.id,
-                  bank_id=loan.bank_id, status=ClaimStatus.filed.value, filed_on=claimed_on,
-                  days_past_due=v.days_past_due, unpaid_principal=v.principal_outstanding,
-                  pool_share=loan.pool_share, amount=amount, filed_by=actor.id)
-    session.add(claim)
-    session.flush()
-    audit.record(session, actor, "file", "claim", claim.id, after=claim.snapshot())
-    evaluate_bank(session, actor, session.get(Bank, loan.bank_id, with_for_update=True), claimed_on)
-    return claim
+    return v, amount
+
+
+@allows(Role.bank_officer)
+def quote_claim(session: Session, actor: Actor, today: dt.date, loan_id: int, *, claimed_on: dt.date) -> ClaimQuote:
+    """The claim :func:`file_claim` would file on ``claimed_on`` (the same checks and computation), for a
+    confirmation; changes nothing."""
+    loan = visible_loan(session, actor, loan_id)
+    v, amount = _claim_terms(session, actor, today, loan, claimed_on)
+    return ClaimQuote(reference=loan.reference, claimed_on=claimed_on, days_past_due=v.days_past_due,
+                      unpaid_principal=v.principal_outstanding, pool_share=loan.pool_share, amount=amount)
 
 
 def _claim_for_update(session: Session, actor: Actor, claim_id: int) -> Claim:
@@ -174,6 +206,45 @@ def record_recovery(
     """Book money recovered on a claimed loan; the pool's share returns to the pool ledger."""
     loan = visible_loan(session, actor, loan_id, for_update=True)
     external_ref = (external_ref or "").strip()
+    claim, share, _remaining = _recovery_terms(session, today, loan, amount=amount, value_date=value_date,
+                                               external_ref=external_ref)
+    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order: loan → bank → pool
+    lock_pool(session)
+    recovery = PoolRecovery(loan_id=loan.id, claim_id=claim.id, bank_id=loan.bank_id, amount=amount,
+                            value_date=value_date, external_ref=external_ref, pool_amount=share,
+                            created_by=actor.id)
+    session.add(recovery)
+    session.flush()
+    entry_id = None
+    if share > 0:
+        entry = PoolLedgerEntry(value_date=value_date, kind=PoolEntryKind.recovery_share.value, amount=share,
+                                claim_id=claim.id, recovery_id=recovery.id,
+                                note=f"recovery on {loan.reference}", created_by=actor.id)
+        session.add(entry)
+        session.flush()
+        entry_id = entry.id
+    audit.record(session, actor, "recover", "pool_loan", loan.id, after={
+        "recovery_id": recovery.id, "amount": str(amount), "value_date": value_date.isoformat(),
+        "external_ref": external_ref, "pool_amount": str(share), "ledger_entry_id": entry_id})
+    evaluate_bank(session, actor, session.get(Bank, loan.bank_id, with_for_update=True), value_date)
+    return recovery
+
+
+@dataclass(frozen=True)
+class RecoveryQuote:
+    """How :func:`record_recovery` would split a recovery: the pool's share and the bank's."""
+
+    claim_reference: str
+    amount: Decimal
+    pool_amount: Decimal
+    bank_amount: Decimal
+    unrecovered_after: Decimal
+
+
+def _recovery_terms(session: Session, today: dt.date, loan: PoolLoan, *, amount: Decimal, value_date: dt.date,
+                    external_ref: str) -> tuple[Claim, Decimal, Decimal]:
+    """Every check of a recovery on ``loan``: ``(the paid claim, the pool's share, the principal unrecovered
+    before it)``; writes nothing."""
     if not external_ref:
         raise RuleViolation.on("external_ref", "must not be blank")
     if loan.status == PoolLoanStatus.written_off:
@@ -198,26 +269,19 @@ def record_recovery(
     recovered_on_claim = sum(session.scalars(select(PoolRecovery.amount).where(PoolRecovery.claim_id == claim.id)),
                              ZERO)
     share = recovery_share(amount, claim.pool_share, recovered_before=recovered_on_claim, credited_before=credited)
-    session.get(Bank, loan.bank_id, with_for_update=True)  # lock order: loan → bank → pool
-    lock_pool(session)
-    recovery = PoolRecovery(loan_id=loan.id, claim_id=claim.id, bank_id=loan.bank_id, amount=amount,
-                            value_date=value_date, external_ref=external_ref, pool_amount=share,
-                            created_by=actor.id)
-    session.add(recovery)
-    session.flush()
-    entry_id = None
-    if share > 0:
-        entry = PoolLedgerEntry(value_date=value_date, kind=PoolEntryKind.recovery_share.value, amount=share,
-                                claim_id=claim.id, recovery_id=recovery.id,
-                                note=f"recovery on {loan.reference}", created_by=actor.id)
-        session.add(entry)
-        session.flush()
-        entry_id = entry.id
-    audit.record(session, actor, "recover", "pool_loan", loan.id, after={
-        "recovery_id": recovery.id, "amount": str(amount), "value_date": value_date.isoformat(),
-        "external_ref": external_ref, "pool_amount": str(share), "ledger_entry_id": entry_id})
-    evaluate_bank(session, actor, session.get(Bank, loan.bank_id, with_for_update=True), value_date)
-    return recovery
+    return claim, share, remaining
+
+
+@allows(Role.bank_officer, Role.fund_manager)
+def quote_recovery(session: Session, actor: Actor, today: dt.date, loan_id: int, *, amount: Decimal,
+                   value_date: dt.date, external_ref: str) -> RecoveryQuote:
+    """The split :func:`record_recovery` would book (the same checks and computation), for a confirmation;
+    changes nothing."""
+    loan = visible_loan(session, actor, loan_id)
+    claim, share, remaining = _recovery_terms(session, today, loan, amount=amount, value_date=value_date,
+                                              external_ref=(external_ref or "").strip())
+    return RecoveryQuote(claim_reference=claim.reference, amount=amount, pool_amount=share,
+                         bank_amount=amount - share, unrecovered_after=remaining - amount)
 
 
 @allows(SIGNED_IN)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import utcnow
-from bridgefund.errors import NotFound, PayloadTooLarge, RuleViolation
+from bridgefund.errors import InvalidTransition, NotFound, PayloadTooLarge, RuleViolation
 from bridgefund.models import Job, JobKind, JobStatus, Role, User, WorkerHeartbeat
 from bridgefund.parsing.pool_file import MAX_BYTES
 from bridgefund.services import audit
@@ -264,10 +264,13 @@ def queued_ids(session: Session, ids: Iterable[int]) -> list[int]:
 
 @allows(Role.bank_officer, Role.fund_manager)
 def start_pool_import(session: Session, actor: Actor, *, today: dt.date, data: bytes, filename: str | None,
-                      bank_id: int | None) -> Job:
+                      bank_id: int | None, preview: bool = False) -> Job:
     """Queue an import of pool loans (``POST /pool-loans/import`` with ``Prefer: respond-async``); the file's bytes
     are kept in the job so that a consumer on any host can run it. Role, bank and size are checked now; the rows
-    when it runs (their problems become the job's ``error``, keyed ``row N.field`` as the synchronous answer)."""
+    when it runs (their problems become the job's ``error``, keyed ``row N.field`` as the synchronous answer).
+
+    With ``preview`` the job only checks the rows (``services.pool_import.preview_pool_import``: its ``result`` is
+    the preview, every row's errors included) and keeps the file, which :func:`confirm_pool_import` then imports."""
     actor.acting_bank(bank_id)
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge(f"the file is larger than {MAX_BYTES} bytes", {"file": ["too large"]})
@@ -275,4 +278,44 @@ def start_pool_import(session: Session, actor: Actor, *, today: dt.date, data: b
         raise RuleViolation.on("file", "the file is empty")
     params = {"today": today.isoformat(), "filename": (filename or "")[:200] or None, "bank_id": bank_id,
               "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    if preview:
+        params["preview"] = True
     return create(session, actor, JobKind.pool_import, params, payload=data)
+
+
+@allows(Role.bank_officer, Role.fund_manager)
+def confirm_pool_import(session: Session, actor: Actor, preview_id: int, *, today: dt.date) -> Job:
+    """Import the file of a finished preview (:func:`start_pool_import` with ``preview``): a new import job with
+    the same bytes, queued; the preview gives its file up and records the import's job, so a preview is imported
+    once (a second confirmation is a 409 naming the first import's job). Only the user who uploaded the file
+    confirms it; a preview with invalid rows cannot be confirmed. The rows are checked again when the import runs
+    (figures may have moved since the preview)."""
+    get(session, actor, preview_id)  # 404 for a job this user may not see
+    job = session.get(Job, preview_id, with_for_update=True, populate_existing=True)
+    assert job is not None
+    params = dict(job.params or {})
+    if job.kind != JobKind.pool_import or not params.get("preview"):
+        raise NotFound(f"job {preview_id} is not an import preview")
+    if job.created_by != actor.id:
+        raise InvalidTransition("only the user who uploaded the file may confirm its import",
+                                {"job": ["uploaded by another user"]})
+    if params.get("confirmed_job_id") is not None:
+        raise InvalidTransition(f"this file was already sent for import (job {params['confirmed_job_id']})",
+                                {"job": ["already imported"]}, import_job_id=params["confirmed_job_id"])
+    if job.status != JobStatus.succeeded or not job.result:
+        raise InvalidTransition(f"the preview of job {preview_id} is {job.status}: nothing to confirm",
+                                {"job": [f"preview is {job.status}"]})
+    if job.result.get("invalid"):
+        raise RuleViolation.on("file", f"{job.result['invalid']} rows are invalid: correct the file and upload it "
+                               "again")
+    data = session.scalar(select(Job.payload).where(Job.id == job.id))
+    if not data:
+        raise InvalidTransition("the preview no longer holds its file: upload it again", {"job": ["file gone"]})
+    started = start_pool_import(session, actor, today=today, data=data, filename=params.get("filename"),
+                                bank_id=params.get("bank_id"))
+    before = job.snapshot()
+    job.params = {**params, "confirmed_job_id": started.id}
+    job.payload = None
+    session.flush()
+    audit.record(session, actor, "confirm", ENTITY, job.id, before=before, after=job.snapshot())
+    return started

@@ -446,15 +446,28 @@ def list_pool_loans(
 def claim_eligible_count(session: Session, actor: Actor, as_of: dt.date, *, bank_id: int | None = None) -> int:
     """Active pool loans (an officer: their bank's) with an installment unpaid ``claim_after_days_overdue`` days or
     more on ``as_of`` and no live claim: those the bank may claim on (API.md ``POST /pool-loans/{id}/claims``)."""
+    stmt = bank_scoped(select(func.count()).select_from(PoolLoan), PoolLoan.bank_id, actor, bank_id)
+    return session.scalar(_where_claim_eligible(session, stmt, as_of)) or 0
+
+
+@allows(SIGNED_IN)
+def claim_eligible_loans(session: Session, actor: Actor, as_of: dt.date, *, limit: int = 10,
+                         bank_id: int | None = None) -> list[PoolLoan]:
+    """The first ``limit`` loans :func:`claim_eligible_count` counts, oldest first (the officer's home lists them,
+    each with its "file a claim")."""
+    stmt = bank_scoped(select(PoolLoan).order_by(PoolLoan.id), PoolLoan.bank_id, actor, bank_id)
+    return list(session.scalars(_where_claim_eligible(session, stmt, as_of).limit(limit)))
+
+
+def _where_claim_eligible(session: Session, stmt: Any, as_of: dt.date) -> Any:
     days = pool_settings(session).claim_after_days_overdue
     cutoff = as_of - dt.timedelta(days=days)
     overdue = exists().where(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date <= cutoff,
                              or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
     live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
                                 or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of))
-    stmt = bank_scoped(select(func.count()).select_from(PoolLoan), PoolLoan.bank_id, actor, bank_id)
-    return session.scalar(stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of,
-                                     overdue, ~live_claim)) or 0
+    return stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of, overdue,
+                      ~live_claim)
 
 
 # --- repayments ------------------------------------------------------------------------------------

@@ -491,6 +491,54 @@ def _summaries_differ(f: Any, actor: Any) -> Any:
     return reminders.summaries_differ(f.session, actor, _TODAY, ["matrix"])
 
 
+def _quote_claim(f: Any, actor: Any) -> Any:
+    from bridgefund.services import claims
+
+    loan = _pool_loan(f, _active_bank(f, actor))
+    return claims.quote_claim(f.session, actor, _TODAY, loan.value, claimed_on=dt.date(2020, 6, 1))
+
+
+def _quote_recovery(f: Any, actor: Any) -> Any:
+    from bridgefund.services import claims
+
+    loan = _pool_loan(f, _active_bank(f, actor))
+    _claim_paid(f, loan.value)
+    return claims.quote_recovery(f.session, actor, _TODAY, loan.value, amount=Decimal("100.00"),
+                                 value_date=dt.date(2020, 6, 3), external_ref="matrix")
+
+
+_IMPORT_CSV = b"enterprise_uscc,contract_no,principal,annual_rate,start_date,term_months,repayment_method\n" \
+    b"NOSUCHUSCC,MATRIX-1,abc,0.05,2020-06-01,12,bullet\n"
+
+
+def _preview_pool_import(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool_import
+
+    bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
+    return pool_import.preview_pool_import(f.session, actor, _TODAY, _IMPORT_CSV, filename="matrix.csv",
+                                           bank_id=bank_id)
+
+
+def _confirm_pool_import(f: Any, actor: Any) -> Any:
+    from bridgefund import authority
+    from bridgefund.db import utcnow
+    from bridgefund.services import jobs
+
+    uploader = actor if authority.may(actor, jobs.start_pool_import) else _manager(f)
+    bank_id = uploader.bank_id if uploader.bank_id is not None else _a_bank_id(f)
+    preview = jobs.start_pool_import(f.session, uploader, today=_TODAY, data=_IMPORT_CSV, filename="matrix.csv",
+                                     bank_id=bank_id, preview=True)
+    preview.status, preview.finished_at, preview.result = "succeeded", utcnow(), {"preview": True, "invalid": 0}
+    f.session.flush()
+    return jobs.confirm_pool_import(f.session, actor, preview.id, today=_TODAY)
+
+
+def _claim_eligible_loans(f: Any, actor: Any) -> Any:
+    from bridgefund.services import pool_loans
+
+    return pool_loans.claim_eligible_loans(f.session, actor, _TODAY)
+
+
 #: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
 #: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
 #: scheduled work (reminders, the bank statements of the 1st) runs as the system.
@@ -508,6 +556,11 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "bridge_loans.due_on": _due_on,
     "bridge_loans.quote_fee": _quote_fee,
     "pool_loans.claim_eligible_count": _claim_eligible_count,
+    "pool_loans.claim_eligible_loans": _claim_eligible_loans,
+    "claims.quote_claim": _quote_claim,
+    "claims.quote_recovery": _quote_recovery,
+    "pool_import.preview_pool_import": _preview_pool_import,
+    "jobs.confirm_pool_import": _confirm_pool_import,
     "registry.bank_rows": _bank_rows,
     "reports.service.trend": _trend,
     "notifications.raise_event": _raise_event,

@@ -94,3 +94,36 @@ ZH = {
     "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
     "Repayment of %(amount)s recorded on %(reference)s.": "已为 %(reference)s 记录回款 %(amount)s 元。",
 }
+
+# Pool import, claims and recoveries (issue 13, the pool screens).
+ZH.update({
+    "Pay": "支付", "Record recovery": "登记追偿", "Recovery of %(amount)s recorded; %(pool)s returns to the pool.":
+        "已登记追偿 %(amount)s 元，其中 %(pool)s 元返还资金池。",
+    "%(action)s: claim %(reference)s is now %(status)s.": "%(action)s：代偿 %(reference)s 现为%(status)s。",
+    "Claim %(reference)s of %(amount)s filed.": "已提交代偿申请 %(reference)s，金额 %(amount)s 元。",
+    "Active": "正常还款中", "Claimed": "已代偿", "Filed": "已申请", "Paid": "已支付", "Normal": "正常",
+    "Special mention": "关注", "Substandard": "次级", "Doubtful": "可疑", "Loss": "损失", "Claim filed": "申请代偿",
+    "Confirmed": "已确认", "Not an import.": "这不是导入任务。", "The import was queued.": "导入已排队处理。",
+    "Claim": "代偿", "Unpaid principal": "未还本金", "Claim amount": "代偿金额", "Approved on": "批准日期",
+    "Rejected on": "拒绝日期", "Paid on": "支付日期", "Money recovered": "追回金额", "→ to the pool": "→ 返还资金池",
+    "→ kept by the bank": "→ 银行留存", "Principal unrecovered after it": "追偿后尚未追回本金",
+    "To the pool": "返还资金池", "No recoveries yet.": "尚无追偿。", "Claims": "代偿", "No claims match.":
+        "没有符合条件的代偿。",
+    "File a claim": "申请代偿", "Claim date": "申请日期", "Import pool loans": "批量导入资金池贷款",
+    "Upload a CSV or XLSX file with the template's columns. Every row is checked first and shown with its errors; "
+    "nothing is stored until you confirm.":
+        "上传按模板列填写的 CSV 或 XLSX 文件。系统先逐行检查并显示每行的错误；确认之前不会保存任何数据。",
+    "Download the template": "下载模板", "File (CSV or XLSX)": "文件（CSV 或 XLSX）", "Check the file": "检查文件",
+    "Import preview": "导入预览", "Import": "导入", "Upload another file": "上传其他文件",
+    "Checking the file…": "正在检查文件…",
+    "Importing…": "正在导入…", "Progress": "进度", "The job failed.": "任务失败。",
+    "Nothing was imported.": "未导入任何数据。",
+    "Errors": "错误", "Row": "行", "Field": "字段", "Message": "说明", "Rows": "行数", "Valid rows": "有效行",
+    "Rows with errors": "有错误的行", "Principal of the valid rows": "有效行本金合计",
+    "%(n)d rows have errors. Nothing was stored: correct the file and upload it again.":
+        "%(n)d 行有错误。未保存任何数据：请修改文件后重新上传。",
+    "This file was sent for import.": "该文件已提交导入。", "See the import": "查看导入",
+    "Confirm: import %(n)d loans": "确认：导入 %(n)d 笔贷款",
+    "Rows of the file (every row with errors, and the first rows)": "文件各行（所有有错误的行及前若干行）",
+    "%(n)d pool loans imported.": "已导入 %(n)d 笔资金池贷款。",
+})
