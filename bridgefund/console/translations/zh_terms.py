@@ -94,3 +94,7 @@ ZH = {
     "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
     "Repayment of %(amount)s recorded on %(reference)s.": "已为 %(reference)s 记录回款 %(amount)s 元。",
 }
+
+from bridgefund.console.translations.zh_terms_reports import ZH_REPORTS  # noqa: E402 - reports, periods, the bell
+
+ZH.update(ZH_REPORTS)
