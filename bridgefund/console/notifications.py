@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
 
 from bridgefund.console import forms
 from bridgefund.console.base import bp, current_actor, htmx, page
@@ -47,9 +48,18 @@ def subject_url(note: Any) -> str:
         return url_for("console.reports_page", period=f"{ident // 100:04d}-{ident % 100:02d}")
     if kind == "fund" and may(actor, "fund.position"):
         return url_for("console.dashboard")
-    link = note.link or ""  # the stored link names the console under /console; the console is served at /
-    path = link.removeprefix("/console") or "/"
-    return path if path.startswith("/") and not path.startswith("//") and not urlsplit(path).netloc else "/"
+    if kind == "bank" and may(actor, "pool_loans.list_pool_loans"):
+        return url_for("console.pool_loans_list", bank_id=ident)
+    # Otherwise the stored link, which names the console under /console (the console is served at /), when the
+    # console has that page; else the home page.
+    parts = urlsplit((note.link or "").removeprefix("/console"))
+    if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
+        return url_for("console.home")
+    try:
+        current_app.url_map.bind("localhost").match(parts.path, method="GET")
+    except HTTPException:
+        return url_for("console.home")
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _bell_menu() -> Any:

@@ -134,3 +134,33 @@ def test_settings_are_saved_through_the_apis_schema_and_service(app, db, world, 
     api = world.get("/me/notification-settings", world.officer).get_json()
     assert api["channels"] == {"in_app": True, "email": True, "wecom": False} and api["wecom_webhook_set"]
     assert api["lang"] == "zh" and api["email"] == "li@example.com"
+
+
+def test_every_notification_links_to_a_console_page_its_reader_may_open(app, db, world) -> None:  # noqa: ANN001
+    """The stored links name the console under /console; the bell links the console's own pages (a page the
+    console lacks: the home page)."""
+    loan = world.submit()
+    params = {"bank": "银行", "used_share": "95%", "date": "2020-03-31", "outstanding": "1.00", "quota": "1.00",
+              "cash": "1.00", "pipeline": "2.00", "cash_today": "1.00", "shortfall": "1.00", "period": "2020-02",
+              "statements": 1, "count": 1, "first": "x", "reference": "BL", "days_overdue": 1, "enterprise": "企业",
+              "due_date": "2020-03-01", "amount": "1.00"}
+    day = dt.date(2020, 3, 31)
+    to = [world.li_user]
+    for kind, subject_type, subject_id, link in (
+            ("bridge_overdue", "bridge_loan", loan["id"], f"/console/bridge-loans/{loan['id']}"),
+            ("pool_quota_high", "bank", world.bank.id, f"/console/banks/{world.bank.id}"),
+            ("fund_cash_short", "fund", 1, "/console/fund/forecast"),
+            ("monthly_report_ready", "report_period", 202002, "/console/reports?period=2020-02"),
+            ("summaries_differ", "summaries", 0, "/console/audit")):
+        notifications.raise_event(db, SYSTEM, kind, subject_type=subject_type, subject_id=subject_id,
+                                  business_date=day, params=params, link=link, to=to)
+    db.commit()
+    manager = signed_in(app, world.li_user)
+    menu = manager.text("/notifications/bell", headers=HX)
+    links = re.findall(r'<a href="([^"]+)" class="d-block">', menu)
+    assert len(links) == 5
+    assert f"/bridge-loans/{loan['id']}" in links and "/dashboard" in links and "/reports?period=2020-02" in links
+    assert f"/pool-loans?bank_id={world.bank.id}" in links
+    for link in links:
+        assert not link.startswith("/console"), link
+        assert manager.get(link.replace("&amp;", "&")).status_code == 200, link
