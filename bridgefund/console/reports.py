@@ -103,13 +103,15 @@ def generate_report() -> Any:
     except DomainError as err:
         session().rollback()
         errors, detail = forms.field_errors(err)
-        if htmx():
-            return page("console/partials/generate_form.html", err.status, errors=errors, detail=detail,
-                        values=values)
+        if htmx():  # the form comes back with its errors, in place of the form that was sent
+            body_, status = page("console/partials/generate_form.html", err.status, errors=errors, detail=detail,
+                                 values=values)
+            return body_, status, {"HX-Retarget": "#generate-form", "HX-Reswap": "outerHTML"}
         return page("console/reports.html", err.status, errors=errors, detail=detail, values=values, filters={},
                     result=None, next_url=None, banks=_banks(actor))
     enqueue_after_commit(session(), job.id)
-    return idempotency.done(url_for("console.job_page", job_id=job.id))
+    # ``fresh``: the job's first answer also gives the form a new one-time key (the next report is a new job)
+    return idempotency.done(url_for("console.job_page", job_id=job.id, fresh=1))
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -122,7 +124,7 @@ def job_page(job_id: int) -> Any:
     if job.status == "running":
         percent = max(percent, progress.read(current_app, job.id) or 0)
     template = "console/partials/job.html" if htmx() else "console/job.html"
-    return page(template, job=job, percent=percent)
+    return page(template, job=job, percent=percent, fresh_key=htmx() and request.args.get("fresh") == "1")
 
 
 # --- bank statements -----------------------------------------------------------------------------------------------

@@ -68,9 +68,11 @@ def test_reports_month_close_and_the_bell(browser, console_url, console_env) -> 
     axe["reports"] = axe_violations(li)
     li.locator("#gen-period").fill("2020-03")
     li.locator("#gen-lang").select_option("en")
+    key = li.locator("#generate-key").get_attribute("value")
     li.get_by_test_id("generate").click()
     li.get_by_test_id("job").wait_for()
-    assert li.locator("#job-area progress").count() == 1
+    assert li.locator("#job-area progress").count() == 1 and li.locator("#job-area main").count() == 0
+    li.wait_for_function(f"() => document.getElementById('generate-key').value !== '{key}'")  # the next: a new job
     li.get_by_test_id("download").wait_for(timeout=180_000)  # the polling swapped the finished job in
     assert li.get_by_test_id("job").get_attribute("data-status") == "succeeded"
     axe["reports with a finished job"] = axe_violations(li)

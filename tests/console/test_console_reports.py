@@ -40,7 +40,7 @@ def test_the_monthly_report_is_queued_shows_its_progress_and_downloads(app, db, 
     jobs, reports = count(db, Job), count(db, Report)
     form = {"period": "2020-03", "lang": "en", "idempotency_key": key}
     r = manager.post("/reports/monthly", form, headers=HX)
-    assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+", r.headers["Location"])
+    assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+\?fresh=1", r.headers["Location"])
     assert count(db, Job) == jobs + 1 and count(db, Report) == reports + 1
     # a double click sends the same key: the same job, nothing queued twice
     again = manager.post("/reports/monthly", form, headers=HX)
@@ -48,6 +48,9 @@ def test_the_monthly_report_is_queued_shows_its_progress_and_downloads(app, db, 
     assert count(db, Job) == jobs + 1 and count(db, Report) == reports + 1
     fragment = manager.text(r.headers["Location"], headers=HX)
     assert 'data-status="succeeded"' in fragment and "<html" not in fragment
+    # the form gets a new one-time key with the job's first answer: the next report is a new job
+    fresh = re.search(r'id="generate-key" name="idempotency_key" value="([^"]+)" hx-swap-oob="true"', fragment)
+    assert fresh and fresh.group(1) != key
     assert "hx-trigger" not in fragment  # done: the polling stops
     download = re.search(r'href="(/reports/\d+/pdf)" data-testid="download"', fragment).group(1)
     pdf = manager.client.get(download)
@@ -84,6 +87,7 @@ def test_refused_input_names_the_field_and_queues_nothing(app, db, world) -> Non
         r = manager.post("/reports/monthly", {"period": period, "lang": "zh",
                                               "idempotency_key": one_time_key(page)}, headers=HX)
         assert r.status_code == status, period
+        assert r.headers["HX-Retarget"] == "#generate-form"
         text = r.get_data(as_text=True)
         assert 'id="period-error"' in text and "<script>x</script>" not in text
     r = manager.post("/reports/monthly", {"period": "2020-03", "lang": "fr",
