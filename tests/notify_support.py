@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridgefund.models import BridgeLoan, Notification, NotificationEvent
+from bridgefund.models import BridgeApproval, BridgeLoan, Notification, NotificationEvent
 
 TIERS = [{"from_day": 1, "daily_rate": "0.0002"}, {"from_day": 6, "daily_rate": "0.0004"}]
 _numbers = iter(range(900_000, 999_999))
@@ -24,11 +24,12 @@ _numbers = iter(range(900_000, 999_999))
 def bridge_loan(db: Session, bank: Any, enterprise: Any, *, status: str = "disbursed", amount: str = "1000000.00",
                 disbursed_on: dt.date | None = None, due_date: dt.date | None = None,
                 renewal_expected: dt.date, maturing_due: dt.date | None = None,
-                default_after_days: int = 30) -> BridgeLoan:
+                default_after_days: int = 30, approved_on: dt.date | None = None) -> BridgeLoan:
     """A bridge loan written directly in ``status`` with exactly these dates (the services would roll a due date
     and judge the dates against today; the reminders read what is stored)."""
     no = next(_numbers)
     start = disbursed_on or maturing_due or renewal_expected
+    approved_on = approved_on or start - dt.timedelta(days=1)
     loan = BridgeLoan(
         reference=f"BL-2020-{no:06d}", reference_year=2020, reference_no=no, status=status,
         enterprise_id=enterprise.id, bank_id=bank.id, submitted_on=start - dt.timedelta(days=3),
@@ -36,9 +37,12 @@ def bridge_loan(db: Session, bank: Any, enterprise: Any, *, status: str = "disbu
         amount=Decimal(amount), term_days=((due_date - disbursed_on).days if due_date and disbursed_on else 10),
         renewal_amount=Decimal(amount) * 2, renewal_expected_date=renewal_expected, fee_tiers=TIERS,
         penalty_daily_rate=Decimal("0.0005"), default_after_days=default_after_days, required_approvals=1,
-        approved_at=dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC), disbursed_on=disbursed_on,
+        approved_at=dt.datetime.combine(approved_on, dt.time(9), tzinfo=dt.UTC), disbursed_on=disbursed_on,
         due_date=due_date)
     db.add(loan)
+    db.flush()
+    # its manager's approval, as the services record it (the cash forecast counts a loan from its approval date)
+    db.add(BridgeApproval(bridge_loan_id=loan.id, manager_id=None, decided_on=approved_on))
     db.commit()
     return loan
 

@@ -14,8 +14,20 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, bridge, claims, dashboard, home, pool and pool_import add their routes to base.bp when imported.
-from bridgefund.console import account, base, bridge, claims, dashboard, home, pool, pool_import  # noqa: F401
+# account, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import and reports (reports, periods,
+# jobs) add their routes to base.bp when imported.
+from bridgefund.console import (  # noqa: F401
+    account,
+    base,
+    bridge,
+    claims,
+    dashboard,
+    home,
+    notifications,
+    pool,
+    pool_import,
+    reports,
+)
 from bridgefund.console.base import LANGUAGES, TRANSLATIONS, babel, csrf
 
 __all__ = ["LANGUAGES", "TRANSLATIONS", "babel", "csrf", "init_app"]

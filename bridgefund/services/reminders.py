@@ -16,8 +16,9 @@ kind                         fires on D when                                    
                              live claim                                                   fund managers
 ``pool_npl_near_threshold``  the bank's NPL ratio ≥ ``bank_npl_threshold`` − 1 point
 ``pool_quota_high``          the bank's pool loans outstanding ≥ 90 % of its quota
-``fund_cash_short``          on a day of D … D+14: cash today + loans falling due by then    fund managers, admins
-                             < the approved-but-not-disbursed loans due by then
+``fund_cash_short``          on a day of D … D+14 the cash forecast (``GET /fund/forecast``)  fund managers, admins
+                             is below zero: cash today + loans falling due by then < the
+                             approved-but-not-disbursed loans due by then
 ===========================  ==========================================================  ======================
 
 The windows reach to the next working day, so a due date, a fee step or a default date that falls on a day off
@@ -41,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.authority import allows
 from bridgefund.db import Money
-from bridgefund.figures.fund import fund_position
+from bridgefund.errors import DomainError
 from bridgefund.figures.pool import bank_pool_figures
 from bridgefund.messages import money, percent
 from bridgefund.models import (
@@ -58,8 +59,8 @@ from bridgefund.models import (
     Role,
     User,
 )
-from bridgefund.services import bank_terms, calendar, notifications, pool
-from bridgefund.services.actor import Actor
+from bridgefund.services import bank_terms, calendar, fund_outlook, notifications, pool
+from bridgefund.services.actor import SYSTEM, Actor
 
 log = logging.getLogger("bridgefund.reminders")
 
@@ -252,30 +253,22 @@ def _claims_eligible(session: Session, day: dt.date, claim_after_days: int) -> l
 
 
 def fund_reminders(session: Session, day: dt.date) -> list[Reminder]:
-    """The cash forecast of ``day`` … ``day + 14``: the first day on which today's cash plus what lent loans bring
-    back by then (principal outstanding, on their due dates) is below the approved loans to disburse by then (on
-    their maturing loans' due dates; any earlier one counts from today)."""
-    horizon = day + dt.timedelta(days=FORECAST_DAYS)
-    cash_today = fund_position(session, day)["cash_balance"]
-    ins = dict(session.execute(
-        select(BridgeLoan.due_date, type_coerce(func.sum(BridgeLoan.amount - _bridge_repaid_by(day)), Money()))
-        .where(_lent_on(day), BridgeLoan.due_date.between(day, horizon)).group_by(BridgeLoan.due_date)).all())
-    outs: dict[dt.date, Decimal] = {}
-    for due, amount in session.execute(
-            select(BridgeLoan.maturing_due_date, func.sum(BridgeLoan.amount))
-            .where(BridgeLoan.status == BridgeLoanStatus.approved, BridgeLoan.maturing_due_date <= horizon)
-            .group_by(BridgeLoan.maturing_due_date)):
-        d = max(due, day)
-        outs[d] = outs.get(d, Decimal("0")) + Decimal(amount)
-    cash, pipeline = Decimal(cash_today), Decimal("0")
-    for n in range(FORECAST_DAYS + 1):
-        d = day + dt.timedelta(days=n)
-        cash += Decimal(ins.get(d) or 0)
-        pipeline += outs.get(d, Decimal("0"))
-        if cash < pipeline:
+    """The cash forecast of ``day`` … ``day + 14`` — :func:`services.fund_outlook.forecast`, the very figures of
+    ``GET /fund/forecast?from=day&days=15`` — fires on the first day whose forecast cash is below zero: the cash
+    today plus what open loans bring back by then (principal + fee, on their due dates) is below the approved
+    loans to disburse by then (on their maturing loans' due dates; any earlier one counts from today)."""
+    try:
+        outlook = fund_outlook.forecast(session, SYSTEM, start=day, days=FORECAST_DAYS + 1, today=day)
+    except DomainError:  # a day before the fund was established: nothing to forecast
+        return []
+    pipeline = Decimal("0")
+    for item in outlook["items"]:
+        pipeline += item["expected_out"]
+        if item["cash"] < 0:
+            cash = item["cash"] + pipeline  # the cash expected then, before the approved loans go out
             return [Reminder("fund_cash_short", "fund", 1, "/console/fund/forecast", {
-                "date": d.isoformat(), "cash": money(cash), "cash_today": money(cash_today),
-                "pipeline": money(pipeline), "shortfall": money(pipeline - cash)}, roles=FUND_ROLES)]
+                "date": item["date"].isoformat(), "cash": money(cash), "cash_today": money(outlook["opening_cash"]),
+                "pipeline": money(pipeline), "shortfall": money(-item["cash"])}, roles=FUND_ROLES)]
     return []
 
 

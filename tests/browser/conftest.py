@@ -54,19 +54,34 @@ def _run(args: list[str], env: dict[str, str]) -> str:
     return done.stdout
 
 
+#: The command line of ``bridgefund`` for the test server (``console_env`` is its environment).
+CLI = [sys.executable, "-c", "from bridgefund.cli import main; main()"]
+
+
 @pytest.fixture(scope="session")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A fresh demo server as ``make run`` starts it; yields its base URL (the console is at ``/``)."""
+def console_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of the test server and its queue consumer (their own SQLite database, queue and archive)."""
     home = tmp_path_factory.mktemp("console-server")
     env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGEFUND_")}
     env.update(
         BRIDGEFUND_DATABASE_URL=f"sqlite:///{home / 'bridgefund.sqlite3'}",
         BRIDGEFUND_REPORTS_DIR=str(home / "reports"),
+        BRIDGEFUND_HUEY_SQLITE=str(home / "huey.sqlite3"),
         BRIDGEFUND_SECRET_KEY="browser-tests-" + "0" * 32,
         BRIDGEFUND_LOG_LEVEL="WARNING",
         PYTHONPATH=os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        CONSOLE_SERVER_HOME=str(home),
     )
-    cli = [sys.executable, "-c", "from bridgefund.cli import main; main()"]
+    return env
+
+
+@pytest.fixture(scope="session")
+def console_url(console_env: dict[str, str]) -> Iterator[str]:
+    """A fresh demo server as ``make run`` starts it — gunicorn and one queue consumer —; yields its base URL (the
+    console is at ``/``)."""
+    env = console_env
+    home = Path(env["CONSOLE_SERVER_HOME"])
+    cli = CLI
     _run([*cli, "db", "upgrade"], env)
     _run([*cli, "demo", "--if-empty"], env)
     port = _free_port()
@@ -74,8 +89,11 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    consumer_log = (home / "consumer.log").open("wb")
+    consumer = subprocess.Popen([*cli, "jobs", "consumer", "--workers", "1"], cwd=ROOT, env=env,
+                                stdout=consumer_log, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine (CI, parallel suites) starts it slowly
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as r:  # noqa: S310
@@ -84,15 +102,17 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 pass
             assert proc.poll() is None, (home / "gunicorn.log").read_text()
-            assert time.monotonic() < deadline, "the server did not answer /healthz within 60 s"
+            assert time.monotonic() < deadline, "the server did not answer /healthz within 180 s"
             time.sleep(0.3)
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for p in (proc, consumer):
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
         log.close()
+        consumer_log.close()
         shutil.rmtree(home / "reports", ignore_errors=True)

@@ -153,7 +153,8 @@ def test_every_state_changing_request_needs_the_csrf_token(app, db, world) -> No
 def test_security_headers_on_every_console_page(app, world) -> None:  # noqa: ANN001
     b = signed_in(app, world.li_user)
     for path in ("/", "/sign-in", "/bridge-loans", "/bridge-loans/new", "/dashboard", "/inbox", "/password",
-                 "/bridge-loans/999999"):
+                 "/bridge-loans/999999", "/reports", "/statements", "/periods", "/notifications",
+                 "/me/notification-settings"):
         r = b.get(path)
         csp = r.headers["Content-Security-Policy"]
         assert csp == CSP
@@ -208,6 +209,17 @@ ROLE_PAGES = {
     "/pool-loans/import": {"bank_officer": 200, "fund_manager": 200, "admin": 403, "auditor": 403},
     "/pool-loans/import/template.xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/pool-loans/import/{job}": {"bank_officer": 404, "fund_manager": 404, "admin": 404, "auditor": 404},
+    # Reports, statements, jobs, month close, notifications ({report} and {job}: ids nobody has).
+    "/reports": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/reports/{report}/pdf": {"bank_officer": 403, "fund_manager": 404, "admin": 404, "auditor": 404},
+    "/jobs/{job}": {"bank_officer": 404, "fund_manager": 404, "admin": 404, "auditor": 404},
+    "/statements": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/statements/pdf?period=bad": {"bank_officer": 422, "fund_manager": 422, "admin": 422, "auditor": 422},
+    "/periods": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/periods/confirm?period=2020-13": {"bank_officer": 403, "fund_manager": 403, "admin": 422, "auditor": 403},
+    "/notifications": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/notifications/bell": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/me/notification-settings": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
 }
 
 
@@ -221,11 +233,11 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
     console_gets = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")
                     and "GET" in (r.methods or ())}
     covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("{claim}", "<int:claim_id>")
-               .replace("{job}", "<int:job_id>") for p in ROLE_PAGES}
+               .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>") for p in ROLE_PAGES}
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():
-            r = browsers[role].get(path.format(loan=loan["id"], claim=999999, job=999999))
+            r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999))
             assert r.status_code == status, (path, role, r.status_code)
             if status == 200 and not path.endswith(".xlsx"):
                 assert r.mimetype == "text/html"

@@ -45,7 +45,7 @@ def story(app, db, client, factory, settings):  # noqa: ANN001, ANN201
         "c": bridge_loan(db, bank, ent, disbursed_on=D(2020, 9, 28), due_date=D(2020, 10, 10),
                          renewal_expected=D(2020, 10, 12)),
         "e": bridge_loan(db, bank, ent, status="approved", amount="3000000.00", maturing_due=D(2020, 10, 9),
-                         renewal_expected=D(2020, 10, 20)),
+                         renewal_expected=D(2020, 10, 20), approved_on=D(2020, 9, 25)),
     }
     s["pool"] = world.loan(principal="1000000.00", start_date="2020-01-15")
     return s
@@ -92,7 +92,8 @@ def test_messages_name_the_loan_enterprise_amount_date_and_what_to_do(app, db, s
     step = notes[("bridge_fee_step_up", story["a"].id)]
     assert "2020-10-01" in step.body and "0.02%" in step.body and "0.04%" in step.body
     fund = [n for n in notes_of(db, story["manager"]) if n.kind == "fund_cash_short"][0]
-    assert "3000000.00" in fund.body and "2000000.00" in fund.body  # the pipeline and the shortfall
+    # the pipeline and the shortfall: the forecast (GET /fund/forecast) brings A back with its fee, 1,004,600.00
+    assert "3000000.00" in fund.body and "1004600.00" in fund.body and "1995400.00" in fund.body
 
 
 def test_running_a_date_twice_tells_nobody_twice(app, db, story):  # noqa: ANN001

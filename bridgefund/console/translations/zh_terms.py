@@ -127,3 +127,6 @@ ZH.update({
     "Rows of the file (every row with errors, and the first rows)": "文件各行（所有有错误的行及前若干行）",
     "%(n)d pool loans imported.": "已导入 %(n)d 笔资金池贷款。",
 })
+from bridgefund.console.translations.zh_terms_reports import ZH_REPORTS  # noqa: E402 - reports, periods, the bell
+
+ZH.update(ZH_REPORTS)
