@@ -264,7 +264,7 @@ def confirm_bank(bank_id: int) -> Any:
         return _bank_page(bank_id, err.status, **{target: err.errors}, detail=err.detail,
                           **({"reinstate_values": values} if reinstating else {"values": values}))
     changes = [(k, before[k], body[k]) for k in ("name", "pool_quota", "pool_share", "status") if k in body
-               and str(before[k]) != str(body[k])]
+               and before[k] != body[k]]  # Decimal equality: 0.5 and 0.50000000 are the same share
     return _bank_page(bank_id, confirm=body, changes=changes, confirm_values=values, reinstating=reinstating,
                       **({"values": values} if not reinstating else {}))
 

@@ -416,3 +416,30 @@ def test_the_calendar_month_grid_and_an_admins_edit(app, db, world, factory) -> 
     key = one_time_key(officer.text("/bridge-loans/new"))
     assert officer.post("/admin/calendar/2020-04-07", {"kind": "holiday", "name": "x", "idempotency_key": key}
                         ).status_code == 403
+
+
+def test_odd_inputs_are_field_errors_never_a_500(app, world, factory) -> None:  # noqa: ANN001
+    admin = signed_in(app, factory.make_user("admin"))
+    bank = world.bank.id
+    for path in ("/admin/calendar?month=2020-13", "/admin/calendar?month=１９００-01", "/admin/calendar?month=2199-12",
+                 "/admin/calendar?day=2020-02-30", "/admin/calendar?day=x", "/admin/users?role=king",
+                 "/admin/users?after_id=99999999999", "/admin/banks?as_of=2020-99-01", "/enterprises?q=" + "x" * 300,
+                 "/enterprises?after_id=-1", "/admin/guarantors?after_id=abc",
+                 "/admin/capital/confirm?direction=sideways&amount=1e9&value_date=0000-01-01",
+                 "/admin/capital/confirm?direction=in&amount=10.00&value_date=1900-01-01",
+                 f"/admin/banks/{bank}/confirm?pool_share=7&pool_quota=-1",
+                 f"/admin/banks/{bank}/confirm?op=reinstate&reason=",
+                 "/admin/fund-settings/confirm?op=remove-999999999999", "/admin/fund-settings/confirm?op=add",
+                 "/admin/fund-settings/confirm?fee_tiers.0.from_day=1&fee_tiers.0.daily_rate=0.0002&max_term_days=9e9",
+                 "/admin/pool-settings/confirm?leverage=-1&compound_overdue_interest=maybe",
+                 "/admin/users/99999999", "/admin/banks/99999999", "/enterprises/99999999"):
+        r = admin.get(path)
+        assert r.status_code in (200, 404, 422), (path, r.status_code)
+    page = admin.text("/admin/calendar?day=2020-04-06")
+    for path in ("/admin/calendar/2020-04-06", "/admin/calendar/0000-00-00", "/admin/calendar/x/delete",
+                 "/admin/calendar/2020-04-08/delete"):
+        r = admin.post(path, {**form_fields(page), "kind": "<x>", "name": "y" * 500})
+        assert r.status_code in (404, 422), (path, r.status_code)
+    for path in ("/admin/users/99999999/active", "/admin/banks/99999999", "/enterprises/99999999",
+                 "/admin/guarantors/99999999"):
+        assert admin.post(path, {"idempotency_key": one_time_key(page)}).status_code == 404, path
