@@ -443,3 +443,31 @@ def test_odd_inputs_are_field_errors_never_a_500(app, world, factory) -> None:  
     for path in ("/admin/users/99999999/active", "/admin/banks/99999999", "/enterprises/99999999",
                  "/admin/guarantors/99999999"):
         assert admin.post(path, {"idempotency_key": one_time_key(page)}).status_code == 404, path
+
+
+def test_a_suspended_bank_is_reinstated_with_a_reason(app, db, world, factory) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from bridgefund.services import bank_terms
+
+    # Set-up as the NPL rule does it (services.pool.evaluate_bank): the bank suspended from 2020-03-02.
+    bank = db.get(type(world.bank), world.bank.id)
+    bank_terms.change(db, None, bank, dt.date(2020, 3, 2), {"status": "suspended"}, "NPL", check_dates=False)
+    db.commit()
+    admin = signed_in(app, factory.make_user("admin"))
+    page = admin.text(f"/admin/banks/{bank.id}")
+    assert 'data-testid="reinstate-bank"' in page
+    fields = form_fields(page, "reinstate-bank")
+    # Without a reason the service refuses (422 beside the field) and nothing changes.
+    confirm = admin.text(f"/admin/banks/{bank.id}/confirm", query_string={**fields, "reason": ""})
+    before = audits(db)
+    r = send(admin, confirm, f"/admin/banks/{bank.id}")
+    assert r.status_code == 422 and 'id="reason-error"' in r.get_data(as_text=True)
+    assert audits(db) == before and world.get(f"/banks/{bank.id}", world.admin).get_json()["status"] == "suspended"
+    confirm = admin.text(f"/admin/banks/{bank.id}/confirm", query_string={**fields, "reason": "整改完成"})
+    changes = visible_text(re.search(r'data-testid="changes">(.*?)</table>', confirm, re.S).group(1))
+    assert "暂停" in changes or "suspended" in changes
+    assert send(admin, confirm, f"/admin/banks/{bank.id}").status_code == 303
+    api = world.get(f"/banks/{bank.id}", world.admin).get_json()
+    assert (api["status"], api["status_reason"]) == ("active", "整改完成")
+    assert 'data-testid="reinstate-bank"' not in admin.text(f"/admin/banks/{bank.id}")
