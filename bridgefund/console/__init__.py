@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import and reports (reports, periods,
-# jobs) add their routes to base.bp when imported.
+# account, admin, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import, registers and reports
+# (reports, periods, jobs) add their routes to base.bp when imported.
 from bridgefund.console import (  # noqa: F401
     account,
+    admin,
     base,
     bridge,
     claims,
@@ -26,6 +27,7 @@ from bridgefund.console import (  # noqa: F401
     notifications,
     pool,
     pool_import,
+    registers,
     reports,
 )
 from bridgefund.console.base import LANGUAGES, TRANSLATIONS, babel, csrf

@@ -17,6 +17,7 @@ from bridgefund.console.base import CSP
 from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
 from bridgefund.models import ApiToken, BridgeLoan
+from tests.admin_support import covered_rules
 from tests.bridge_support import World, counts
 from tests.conftest import audit_count
 from tests.console_support import Browser, one_time_key, signed_in, visible_text
@@ -234,6 +235,7 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
                     and "GET" in (r.methods or ())}
     covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("{claim}", "<int:claim_id>")
                .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>") for p in ROLE_PAGES}
+    covered |= covered_rules()
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():

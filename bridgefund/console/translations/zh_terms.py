@@ -130,3 +130,99 @@ ZH.update({
 from bridgefund.console.translations.zh_terms_reports import ZH_REPORTS  # noqa: E402 - reports, periods, the bell
 
 ZH.update(ZH_REPORTS)
+# The admin screens (issue 13: settings, users, banks, guarantors, enterprises, capital, calendar).
+ZH.update({
+    "%(date)s follows Monday to Friday again.": "%(date)s 已恢复按周一至周五安排。",
+    "%(date)s saved in the calendar.": "%(date)s 已保存到工作日历。",
+    "%(name)s registered.": "%(name)s 已登记。", "%(name)s saved.": "%(name)s 已保存。",
+    "%(user)s is active again.": "%(user)s 已重新启用。",
+    "%(user)s is deactivated; their sessions ended.": "%(user)s 已停用，其会话均已结束。",
+    "%(what)s of %(amount)s booked on %(date)s.": "%(what)s %(amount)s 元已于 %(date)s 入账。",
+    "%(what)s saved.": "%(what)s已保存。",
+    "A guarantor shares a pool loan's loss with the pool and the bank; loans already reported keep the share they "
+    "were reported with.": "担保机构与资金池、银行共同分担资金池贷款的损失；已报备的贷款保持报备时的分担比例。",
+    "Active": "启用", "Add a tier": "增加一档", "Administration": "系统管理", "After": "修改后",
+    "Bank %(code)s registered.": "银行 %(code)s 已登记。", "Bank %(code)s: reinstated.": "银行 %(code)s：已恢复合作。",
+    "Bank %(code)s: the terms are changed from %(date)s.": "银行 %(code)s：条款自 %(date)s 起变更。",
+    "Bank (bank officers only)": "所属银行（仅银行客户经理）", "Bank NPL ratio that suspends": "暂停合作的银行不良率",
+    "Banks and quotas": "合作银行与额度", "Before": "修改前", "Blank: the pool's default.": "留空：使用资金池默认值。",
+    "Breadcrumb": "导航路径", "Cap per enterprise (yuan)": "单户上限（元）", "Capital in": "注资",
+    "Capital out": "撤资", "Cash after": "变动后现金", "Change the terms": "变更条款",
+    "Claim after days overdue": "逾期多少天后可申请代偿", "Code": "代码", "Confirm: deactivate": "确认：停用",
+    "Confirm: new password": "确认：重置密码", "Confirm: reactivate": "确认：重新启用",
+    "Confirm: save the settings": "确认：保存设置", "Confirm: save the terms": "确认：保存条款",
+    "Correct the master data": "更正基本信息", "Create the user": "创建用户", "Created": "创建时间",
+    "Credit code": "统一社会信用代码", "Daily rate": "日费率", "Dated terms": "分期生效的条款", "Day off": "休息日",
+    "Deactivate %(user)s? They are signed out everywhere and cannot sign in until reactivated.":
+        "停用 %(user)s？其所有会话将登出，重新启用前无法登录。",
+    "Deactivate…": "停用…", "Default after days overdue": "逾期多少天认定违约",
+    "Default pool share of a loss": "资金池默认损失分担比例", "Direction": "方向", "Done": "完成",
+    "Each tier's daily rate applies from its day on; the first tier starts at day 1 and the days ascend.":
+        "每档日费率自该档起始天数起适用；第一档从第 1 天开始，天数递增。",
+    "Edit": "编辑", "Edit %(date)s": "编辑 %(date)s", "Effective from": "生效日期", "Enterprises": "企业",
+    "Fee tiers": "费率档位", "Fri": "五", "From day": "起始天数", "Fund capital": "基金资本",
+    "Fund capital in and out": "基金注资与撤资", "Fund cash on the value date, after": "记账日基金现金（变动后）",
+    "Fund cash on the value date, before": "记账日基金现金（变动前）", "Fund established on": "基金成立日",
+    "Fund settings": "基金设置", "Fund settings and fee tiers": "基金设置与费率档位",
+    "Give %(user)s a new one-time password? Their old password stops working and their sessions end.":
+        "为 %(user)s 生成新的一次性密码？旧密码将失效，其会话均将结束。",
+    "Guarantee institutions": "担保机构", "Guarantee share": "担保分担比例",
+    "Guarantee share (e.g. 0.30)": "担保分担比例（如 0.30）", "Highest annual rate": "最高年利率", "Holiday": "节假日",
+    "In force from %(date)s until the next change of the same term.": "自 %(date)s 起生效，直至该条款下一次变更。",
+    "In the zone": "区内企业", "Industry": "行业", "Largest pool loan (yuan)": "单笔资金池贷款上限（元）",
+    "Largest share of the renewal": "占续贷金额的最高比例", "Latest capital movements": "最近的资本变动",
+    "Letters, digits, '.', '_' and '-'; a one-time password is drawn and shown once.":
+        "字母、数字、“.”、“_”和“-”；系统生成一次性密码，仅显示一次。",
+    "Leverage (quotas ÷ contributions)": "放大倍数（额度 ÷ 出资）", "Limits and rules": "限额与规则",
+    "Longest term (days)": "最长期限（天）", "Make-up working day": "调休上班日",
+    "Market bridge rate a day": "市场过桥日利率",
+    "Mon": "一",
+    "Monday to Friday are working days and weekends are not, except for the days listed: holidays on weekdays and "
+    "make-up working days (调休) at weekends. Due dates on a day off move to the next working day.":
+        "周一至周五为工作日、周末休息，以下列出的日子除外：工作日的节假日和周末的调休上班日。到期日落在休息日的顺延至下一个工作日。",
+    "Money": "资金", "Month": "月份", "More": "更多", "Move a due date on a day off to the next working day":
+        "到期日遇休息日顺延至下一个工作日",
+    "Name": "名称", "Name (e.g. 国庆节)": "名称（如 国庆节）", "Name or credit code": "名称或统一社会信用代码",
+    "New one-time password…": "重置一次性密码…", "New password for %(user)s": "%(user)s 的新密码", "New user": "新用户",
+    "Next month": "下个月", "No banks were partners on that day.": "当日没有合作银行。",
+    "No capital movements yet.": "尚无资本变动。", "No enterprise matches.": "没有符合条件的企业。",
+    "No guarantee institutions yet.": "尚无担保机构。", "No users match.": "没有符合条件的用户。", "Note": "备注",
+    "Nothing changes.": "没有任何变更。", "One-time password": "一次性密码",
+    "Overdue interest bears penalty interest": "逾期利息计收罚息（复利）", "Partner from": "合作起始日",
+    "Partner since": "合作起始日", "Penalty rate a day": "逾期日费率", "Penalty rate markup": "罚息上浮比例",
+    "Please confirm the changes": "请确认以下变更", "Please confirm the new terms": "请确认新的条款",
+    "Please confirm: reinstate the bank": "请确认：恢复合作", "Pool loss ratio threshold": "资金池损失率阈值",
+    "Pool quota (yuan)": "资金池额度（元）", "Pool settings": "资金池设置",
+    "Pool share (e.g. 0.50)": "资金池分担比例（如 0.50）",
+    "Previous month": "上个月",
+    "Reactivate %(user)s? They sign in with their password again.": "重新启用 %(user)s？其可再次使用密码登录。",
+    "Reactivate…": "重新启用…", "Register": "登记", "Register a guarantee institution": "登记担保机构",
+    "Register a partner bank": "登记合作银行", "Register an enterprise": "登记企业", "Register the bank": "登记银行",
+    "Register the enterprise": "登记企业", "Registered in the zone": "注册在区内", "Registers": "登记簿",
+    "Reinstate the bank": "恢复合作", "Remove": "删除", "Remove the exception: follow Monday to Friday":
+        "删除例外：按周一至周五安排",
+    "Review": "核对", "Review the changes": "核对变更", "Role": "角色", "Rules": "规则", "Sat": "六", "Save": "保存",
+    "Save the day": "保存该日", "Search": "搜索", "Second approval from (yuan)": "需第二审批的金额起点（元）",
+    "Setting": "设置项", "Size": "规模", "Sun": "日", "Terms from": "条款生效日", "Terms in force on": "条款截至日期",
+    "The change was refused; nothing changed.": "变更被拒绝，未做任何更改。",
+    "The credit code cannot change: register a new enterprise instead.": "统一社会信用代码不可修改：请登记新企业。",
+    "The day is": "该日为", "The fund's cash today": "基金今日现金",
+    "The movement was refused; nothing changed.": "资本变动被拒绝，未做任何更改。",
+    "The one-time password is shown only this once. Give it to the user in person; they should change it at their "
+    "first sign-in (Password, in the bar).":
+        "一次性密码仅显示这一次。请当面交给用户；用户首次登录后应修改密码（顶部栏“密码”）。",
+    "The pool's rules are not dated: a change that would alter a figure of a closed month is refused.":
+        "资金池规则不分期生效：会改变已结账月份数据的变更将被拒绝。",
+    "The rules new approvals are made under; loans already approved keep the settings they were approved with. The "
+    "settings have no effective date: they apply from the moment they are saved.":
+        "新的审批按此规则进行；已审批的贷款保持审批时的设置。设置没有生效日期：保存即生效。",
+    "Thu": "四", "Tue": "二", "Unified social credit code (18 characters)": "统一社会信用代码（18 位）",
+    "User %(user)s created": "用户 %(user)s 已创建", "Users": "用户", "Wed": "三", "Working day": "工作日",
+    "Working-day calendar": "工作日历", "a holiday (no work)": "节假日（休息）", "a make-up working day": "调休上班日",
+    "deactivated": "已停用", "e.g. 0.0005 (0.05% a day)": "如 0.0005（每日 0.05%）", "e.g. 0.001 (1‰ a day)":
+        "如 0.001（每日 1‰）",
+    "e.g. 0.95": "如 0.95", "from day %(day)s: %(rate)s a day": "第 %(day)s 天起：日费率 %(rate)s", "large": "大型",
+    "medium": "中型", "micro": "微型", "row %(n)d": "第 %(n)d 行", "small": "小型",
+    "working days, days off (grey), holidays (red) and make-up working days (blue)":
+        "工作日、休息日（灰）、节假日（红）和调休上班日（蓝）",
+})
