@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, bridge, dashboard, home and pool add their routes to base.bp when imported.
-from bridgefund.console import account, base, bridge, dashboard, home, pool  # noqa: F401
+# account, audit, bridge, dashboard, home and pool add their routes to base.bp when imported.
+from bridgefund.console import account, audit, base, bridge, dashboard, home, pool  # noqa: F401
 from bridgefund.console.base import LANGUAGES, TRANSLATIONS, babel, csrf
 
 __all__ = ["LANGUAGES", "TRANSLATIONS", "babel", "csrf", "init_app"]
