@@ -94,3 +94,16 @@ ZH = {
     "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
     "Repayment of %(amount)s recorded on %(reference)s.": "已为 %(reference)s 记录回款 %(amount)s 元。",
 }
+
+# The audit log and Export to Excel (issue 13, caudit).
+ZH.update({
+    "Audit log": "审计日志", "Entity type": "对象类型", "Entity ID": "对象ID", "Actor": "操作人", "anyone": "任何人",
+    "Action": "操作", "From": "起始日期", "To": "截止日期", "Request ID": "请求ID", "Clear filters": "清除筛选",
+    "%(n)d events": "%(n)d 条事件", "Audit events, newest first": "审计事件（最新在前）", "Time": "时间",
+    "Entity": "对象", "Changes": "变更", "its history": "其全部记录", "open": "打开", "request": "请求",
+    "Field": "字段", "Before": "变更前", "After": "变更后", "changed": "已变更", "(none)": "（无）",
+    "(removed)": "（已删除）", "%(n)d unchanged fields": "%(n)d 个未变更字段",
+    "No audit events match.": "没有符合条件的审计事件。",
+    "Every change in the audit log, with before and after": "在审计日志中查看每次变更（含变更前后）",
+    "Export to Excel": "导出 Excel",
+})
