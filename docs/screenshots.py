@@ -72,7 +72,11 @@ def demo_server() -> Iterator[str]:
                 yield f"http://127.0.0.1:{port}"
             finally:
                 proc.terminate()
-                proc.wait(timeout=20)
+                try:
+                    proc.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 def sign_in(browser, base: str, user: tuple[str, str]):  # noqa: ANN001, ANN201
@@ -88,9 +92,9 @@ def sign_in(browser, base: str, user: tuple[str, str]):  # noqa: ANN001, ANN201
     return page
 
 
-def shoot(page, name: str) -> None:  # noqa: ANN001
+def shoot(page, name: str, *, full_page: bool = True) -> None:  # noqa: ANN001
     page.wait_for_load_state("networkidle")
-    page.screenshot(path=OUT / f"{name}.png", full_page=True)
+    page.screenshot(path=OUT / f"{name}.png", full_page=full_page)
     print(f"docs/screenshots/{name}.png", flush=True)
 
 
@@ -124,8 +128,8 @@ def take(base: str) -> None:
         manager.goto("/dashboard?as_of=2020-03-31")
         shoot(manager, "dashboard")
         auditor = sign_in(browser, base, AUDITOR)
-        auditor.goto("/audit?entity_type=pool_loan")
-        shoot(auditor, "audit-log")
+        auditor.goto("/audit?entity_type=bridge_loan")
+        shoot(auditor, "audit-log", full_page=False)  # the first screen: the whole log is long
         browser.close()
 
 
