@@ -80,11 +80,13 @@ def sessions(app: Any) -> dict[str, Any]:
             with client.session_transaction() as cookie:
                 cookie["sid"] = tok
             out[role] = client
+            out[f"{role} bearer"] = {"Authorization": f"Bearer {tok}"}
     return out
 
 
 def pages(c: dict[str, Any]) -> list[tuple[str, str, Any]]:
-    """(label, url, client) for every page timed; ids are taken from the lists themselves."""
+    """(label, url, client) for every page timed; ids are taken from the lists themselves. The ``API …`` rows are
+    the JSON requests behind the same pages, timed in the same run as a reference for a loaded machine."""
     manager, officer = c["fund_manager"], c["bank_officer"]
     html = manager.get("/bridge-loans").get_data(as_text=True)
     loan_id = int(re.search(r'href="/bridge-loans/(\d+)"', html).group(1))
@@ -108,6 +110,11 @@ def pages(c: dict[str, Any]) -> list[tuple[str, str, Any]]:
         ("dashboard as_of=2018-06-30", "/dashboard?as_of=2018-06-30", manager),
         ("audit log", "/audit", c["auditor"]),
         ("audit log (one loan)", f"/audit?entity_type=bridge_loan&entity_id={loan_id}", c["auditor"]),
+        ("API /me (the floor)", "/api/v1/me", (manager, c["fund_manager bearer"])),
+        ("API /bridge-loans page_size=25", "/api/v1/bridge-loans?page_size=25", (manager, c["fund_manager bearer"])),
+        ("API /bridge-loans/{id}", f"/api/v1/bridge-loans/{loan_id}", (manager, c["fund_manager bearer"])),
+        ("API /fund", "/api/v1/fund", (manager, c["fund_manager bearer"])),
+        ("API /pool", "/api/v1/pool", (manager, c["fund_manager bearer"])),
     ]
 
 
@@ -119,9 +126,10 @@ def measure(url: str, reps: int) -> dict[str, tuple[float, float]]:
     out = {}
     for label, u, client in pages(sessions(app)):
         times = []
+        client, headers = client if isinstance(client, tuple) else (client, {})
         for i in range(reps + 1):
             t = time.perf_counter()
-            r = client.get(u)
+            r = client.get(u, headers=headers)
             took = time.perf_counter() - t
             assert r.status_code == 200, (u, r.status_code, r.get_data(as_text=True)[:300])
             if i:  # the first call warms caches
