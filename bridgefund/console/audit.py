@@ -47,11 +47,12 @@ class Change:
 
 
 def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> list[Change]:
-    """The fields of an event's before/after, changed ones first (in their recorded order), then the unchanged."""
+    """The fields of an event's before/after, changed ones first (in their recorded order), then the unchanged
+    (a field missing on one side reads as empty)."""
     b, a = before or {}, after or {}
     keys = list(dict.fromkeys([*a, *b]))
-    rows = [Change(k, b.get(k), a.get(k), k not in b or k not in a or b[k] != a[k], k not in b, k not in a)
-            for k in keys]
+    # a field recorded on one side only counts as changed unless it is empty (a new loan's unset dates are no change)
+    rows = [Change(k, b.get(k), a.get(k), b.get(k) != a.get(k), k not in b, k not in a) for k in keys]
     return [r for r in rows if r.changed] + [r for r in rows if not r.changed]
 
 

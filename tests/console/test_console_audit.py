@@ -197,3 +197,13 @@ def test_the_export_in_english_has_english_headers(app, world) -> None:  # noqa:
     assert sheet[0][:3] == ("Reference", "Status", "Enterprise name")
     assert sheet[1][1] == "submitted"
     assert "Export to Excel" in li.text("/bridge-loans")
+
+
+def test_the_diff_of_new_changed_and_removed_fields() -> None:
+    rows = console_audit.diff(None, {"status": "submitted", "due_date": None, "amount": "1.00"})
+    assert [(r.field, r.changed, r.added) for r in rows] == [("status", True, True), ("amount", True, True),
+                                                             ("due_date", False, True)]
+    rows = console_audit.diff({"status": "submitted", "note": "x", "same": 1}, {"status": "approved", "same": 1})
+    assert [(r.field, r.before, r.after, r.changed, r.removed) for r in rows] == [
+        ("status", "submitted", "approved", True, False), ("note", "x", None, True, True),
+        ("same", 1, 1, False, False)]
