@@ -207,3 +207,13 @@ def test_the_diff_of_new_changed_and_removed_fields() -> None:
     assert [(r.field, r.before, r.after, r.changed, r.removed) for r in rows] == [
         ("status", "submitted", "approved", True, False), ("note", "x", None, True, True),
         ("same", 1, 1, False, False)]
+
+
+def test_an_export_past_the_limit_is_refused_with_a_page_naming_it(app, world, monkeypatch) -> None:  # noqa: ANN001
+    world.submit()
+    world.submit()
+    monkeypatch.setattr(exports, "MAX_ROWS", 1)
+    li = signed_in(app, world.li_user)
+    r = li.get("/bridge-loans?format=xlsx")
+    assert r.status_code == 413 and r.mimetype == "text/html"
+    assert "at most 1 rows" in visible_text(r.get_data(as_text=True))
