@@ -77,7 +77,7 @@ def test_filters_diff_and_the_timeline_link(app, db, world, factory) -> None:  #
     html = auditor.text(f"/audit?entity_type=enterprise&entity_id={ent.id}&action=update")
     assert len(events_on_page(html)) == 1
     changed = re.findall(r'<tr class="table-warning" data-testid="changed-field">(.*?)</tr>', html, re.S)
-    assert len(changed) == 1 and "<code>name</code>" in changed[0]
+    assert len(changed) == 1 and '<span class="font-monospace">name</span>' in changed[0]
     assert f"<del>{ent.name}</del>" in changed[0]
     assert "<ins>新名&lt;script&gt;x&lt;/script&gt;有限公司</ins>" in changed[0]
     assert "<script>x</script>" not in html
