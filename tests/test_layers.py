@@ -3,7 +3,7 @@
 Layers, lowest first (a module may import its own layer and the layers below, never above):
 
     base (db, errors, messages, text, config, migrate) ← finance ← models (and authority) ← figures (and parsing)
-        ← services ← reports, schemas ← api, cli, web, demo, console, jobs/, metrics, the package's create_app
+        ← services ← reports, schemas, exports ← api, cli, web, demo, console, jobs/, metrics, the package's create_app
         (and notify/ later)
 
 Every import counts, the ones inside functions too. A package importing its own submodules (parent → child,
@@ -31,7 +31,7 @@ LAYERS = {
     "gunicorn_conf": BASE,
     "finance": FINANCE, "models": MODELS, "authority": MODELS, "figures": FIGURES, "parsing": FIGURES,
     "services": SERVICES,
-    "reports": REPORTS, "schemas": REPORTS,
+    "reports": REPORTS, "schemas": REPORTS, "exports": REPORTS,
     "api": TOP, "cli": TOP, "web": TOP, "metrics": TOP, "demo": TOP, "console": TOP, "jobs": TOP, "notify": TOP,
 }
 #: Modules that may import bridgefund modules inside a function, and why.

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, admin, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import, registers and reports
-# (reports, periods, jobs) add their routes to base.bp when imported.
+# account, admin, audit, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import, registers and
+# reports (reports, periods, jobs) add their routes to base.bp when imported.
 from bridgefund.console import (  # noqa: F401
     account,
     admin,
+    audit,
     base,
     bridge,
     claims,

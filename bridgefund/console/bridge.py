@@ -8,6 +8,7 @@ refusal shows the problem's field errors beside the fields and changes nothing (
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +18,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
-from bridgefund.console import forms, idempotency
+from bridgefund import exports
+from bridgefund.console import export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
@@ -31,6 +33,7 @@ from bridgefund.schemas.bridge_loan import (
     BridgeLoanAsOfArgs,
     BridgeLoanCreateSchema,
     BridgeLoanListArgs,
+    BridgeLoanSchema,
     BridgeOptionalReasonSchema,
     BridgeRejectSchema,
     BridgeRepaymentCreateSchema,
@@ -111,8 +114,11 @@ def bridge_loans_list() -> Any:
     except RuleViolation as err:
         return page("console/bridge_list.html", 422, errors=err.errors, filters=raw, result=None, banks=_banks(actor),
                     statuses=STATUSES)
-    for paging in ("page", "page_size", "total", "format"):  # the console pages; exports are the API's
+    for paging in ("page", "page_size", "total", "format"):  # the console pages by after_id
         args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.BRIDGE_LOANS, BridgeLoanSchema,
+                           functools.partial(bridge_loans.list_loans, session(), actor, today=today()), args)
     result = bridge_loans.list_loans(session(), actor, 1, PAGE_SIZE, today=today(),
                                      count_limit=settings().exact_total_limit, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}

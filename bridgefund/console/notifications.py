@@ -50,8 +50,10 @@ def subject_url(note: Any) -> str:
         return url_for("console.dashboard")
     if kind == "bank" and may(actor, "pool_loans.list_pool_loans"):
         return url_for("console.pool_loans_list", bank_id=ident)
-    # Otherwise the stored link, which names the console under /console (the console is served at /), when the
-    # console has that page; else the home page.
+    if kind == "summaries":
+        return url_for("console.audit_log" if may(actor, "audit.list_events") else "console.home")
+    # Otherwise the stored link — a console path (rows written before the console moved to / name it under
+    # /console) — when the console has that page; else the home page.
     parts = urlsplit((note.link or "").removeprefix("/console"))
     if parts.scheme or parts.netloc or not parts.path.startswith("/") or parts.path.startswith("//"):
         return url_for("console.home")

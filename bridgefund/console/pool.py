@@ -4,15 +4,17 @@ services and query schemas."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 
-from bridgefund.console import forms, idempotency
+from bridgefund import exports
+from bridgefund.console import export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, money, page
 from bridgefund.errors import DomainError, RuleViolation
-from bridgefund.schemas.pool import AsOfArgs, PoolLoanListArgs, PoolRepaymentCreateSchema
+from bridgefund.schemas.pool import AsOfArgs, PoolLoanListArgs, PoolLoanSummarySchema, PoolRepaymentCreateSchema
 from bridgefund.services import pool_loans
 from bridgefund.web import access, session, settings, today
 
@@ -30,9 +32,12 @@ def pool_loans_list() -> Any:
         args = forms.load(PoolLoanListArgs(), raw)
     except RuleViolation as err:
         return page("console/pool_list.html", 422, errors=err.errors, filters=raw, result=None, as_of=None)
-    for paging in ("page", "page_size", "total", "format"):  # the console pages; exports are the API's
+    for paging in ("page", "page_size", "total", "format"):  # the console pages by after_id
         args.pop(paging, None)
     as_of = args.pop("as_of", None) or today()
+    if export.wanted():
+        return export.xlsx(exports.POOL_LOANS, PoolLoanSummarySchema,
+                           functools.partial(pool_loans.list_pool_loans, session(), actor, as_of), args)
     result = pool_loans.list_pool_loans(session(), actor, as_of, 1, PAGE_SIZE,
                                         count_limit=settings().exact_total_limit, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}

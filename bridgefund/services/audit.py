@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.authority import allows
 from bridgefund.db import utcnow
-from bridgefund.models import AuditEvent, Role
+from bridgefund.models import AuditEvent, Role, User
 from bridgefund.services.actor import Actor
 from bridgefund.services.bulk import insert_rows
 from bridgefund.services.common import paginate
@@ -90,3 +90,11 @@ def list_events(  # noqa: ANN201
     if filters.get("to") is not None:
         stmt = stmt.where(AuditEvent.at <= filters["to"])
     return paginate(session, stmt, page, page_size, key=AuditEvent.id, after_id=after_id, count_limit=count_limit)
+
+
+@allows(Role.admin, Role.auditor)
+def actors(session: Session, actor: Actor) -> list[tuple[int, str, str]]:
+    """Every user who can appear in the audit log as ``(id, username, role)``, by username: the audit log's
+    actor filter and the names on its events (for those who may read the log)."""
+    stmt = select(User.id, User.username, User.role).order_by(User.username)
+    return [(uid, name, str(role)) for uid, name, role in session.execute(stmt).all()]

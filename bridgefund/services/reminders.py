@@ -159,7 +159,7 @@ def bridge_reminders(session: Session, day: dt.date, w1: dt.date, w2: dt.date, w
                  "due_date": due.isoformat()}
 
         def add(kind: str, loan: BridgeLoan = loan, facts: dict[str, Any] = facts, **more: Any) -> None:
-            out.append(Reminder(kind, "bridge_loan", loan.id, f"/console/bridge-loans/{loan.id}",
+            out.append(Reminder(kind, "bridge_loan", loan.id, f"/bridge-loans/{loan.id}",
                                 {**facts, **more}, bank_id=loan.bank_id))
 
         if due == day:
@@ -211,7 +211,7 @@ def pool_reminders(session: Session, day: dt.date) -> list[Reminder]:
         f = figures.get(bank_id)
         if f is None or f.outstanding <= 0:
             continue
-        link = f"/console/banks/{bank_id}"
+        link = f"/pool-loans?bank_id={bank_id}"
         facts = {"bank": t.name, "date": day.isoformat(), "outstanding": money(f.outstanding)}
         if f.npl_principal >= (s.bank_npl_threshold - NPL_MARGIN) * f.outstanding:
             out.append(Reminder("pool_npl_near_threshold", "bank", bank_id, link, {
@@ -242,7 +242,7 @@ def _claims_eligible(session: Session, day: dt.date, claim_after_days: int) -> l
                PoolLoan.status.in_([PoolLoanStatus.active, PoolLoanStatus.repaid]),
                or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > day))
         .order_by(PoolLoan.id))
-    return [Reminder("pool_claim_eligible", "pool_loan", loan.id, f"/console/pool-loans/{loan.id}", {
+    return [Reminder("pool_claim_eligible", "pool_loan", loan.id, f"/pool-loans/{loan.id}", {
         "reference": loan.reference, "contract_no": loan.contract_no, "enterprise": enterprise, "bank": bank,
         "seq": seq, "due_date": due.isoformat(), "days_overdue": (day - due).days,
         "amount": money(loan.principal - Decimal(repaid or 0))}, bank_id=loan.bank_id)
@@ -266,7 +266,7 @@ def fund_reminders(session: Session, day: dt.date) -> list[Reminder]:
         pipeline += item["expected_out"]
         if item["cash"] < 0:
             cash = item["cash"] + pipeline  # the cash expected then, before the approved loans go out
-            return [Reminder("fund_cash_short", "fund", 1, "/console/fund/forecast", {
+            return [Reminder("fund_cash_short", "fund", 1, "/dashboard", {
                 "date": item["date"].isoformat(), "cash": money(cash), "cash_today": money(outlook["opening_cash"]),
                 "pipeline": money(pipeline), "shortfall": money(-item["cash"])}, roles=FUND_ROLES)]
     return []
@@ -287,7 +287,7 @@ def renewal_unpaid(session: Session, actor: Actor, loan: BridgeLoan, *, disburse
              "amount": money(loan.amount - loan.principal_repaid - loan.written_off_amount)}
     event = notifications.raise_event(
         session, actor, "renewal_unpaid", subject_type="bridge_loan", subject_id=loan.id,
-        business_date=business_date, params=facts, link=f"/console/bridge-loans/{loan.id}",
+        business_date=business_date, params=facts, link=f"/bridge-loans/{loan.id}",
         to=notifications.recipients(session, bank_id=loan.bank_id, roles=BANK_ROLES), bank_id=loan.bank_id)
     return event is not None
 
@@ -300,7 +300,7 @@ def reports_ready(session: Session, actor: Actor, period: str, statements: int, 
         session, actor, "monthly_report_ready", subject_type="report_period", subject_id=year * 100 + month,
         business_date=business_date, params={"period": period, "statements": statements,
                                              "date": business_date.isoformat()},
-        link=f"/console/reports?period={period}",
+        link=f"/reports?period={period}",
         to=notifications.recipients(session, bank_id=None, roles=(Role.fund_manager,)))
     return event is not None
 
@@ -312,5 +312,5 @@ def summaries_differ(session: Session, actor: Actor, business_date: dt.date, pro
         session, actor, "summaries_differ", subject_type="summaries", subject_id=0, business_date=business_date,
         params={"count": len(problems), "first": (problems[0] if problems else "—")[:300],
                 "date": business_date.isoformat()},
-        link="/console/audit", to=notifications.recipients(session, bank_id=None, roles=(Role.admin,)))
+        link="/audit", to=notifications.recipients(session, bank_id=None, roles=(Role.admin,)))
     return event is not None

@@ -463,6 +463,12 @@ def _trend(f: Any, actor: Any) -> Any:
     return service.trend(f.session, actor, _TODAY)
 
 
+def _audit_actors(f: Any, actor: Any) -> Any:
+    from bridgefund.services import audit
+
+    return audit.actors(f.session, actor)
+
+
 def _raise_event(f: Any, actor: Any) -> Any:
     from bridgefund.services import notifications
 
@@ -563,6 +569,7 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "jobs.confirm_pool_import": _confirm_pool_import,
     "registry.bank_rows": _bank_rows,
     "reports.service.trend": _trend,
+    "audit.actors": _audit_actors,  # the console's audit log: names for its actor filter and its events
     "notifications.raise_event": _raise_event,
     "reminders.renewal_unpaid": _renewal_unpaid,
     "reminders.reports_ready": _reports_ready,

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from bridgefund import exports
 from bridgefund.api import export
 from bridgefund.demo import load_demo
 from bridgefund.models import Bank, BridgeLoan, Claim, PoolLoan
@@ -170,7 +171,7 @@ def test_formula_like_text_is_escaped(db, factory, client) -> None:  # noqa: ANN
 
 def test_every_list_exports_in_chunks_in_the_json_order(demo, factory, client, monkeypatch) -> None:  # noqa: ANN001
     """Small chunks walk keyset lists by after_id and the others by page: the rows are the JSON list's, once each."""
-    monkeypatch.setattr(export, "CHUNK", 7)
+    monkeypatch.setattr(exports, "CHUNK", 7)
     admin = factory.as_role("admin")
     paths = {"/bridge-loans": "reference", "/pool-loans": "reference", "/claims": "reference", "/banks": "code",
              "/enterprises": "uscc", "/users": "username", "/fund/ledger": "id", "/pool/ledger": "id",
@@ -189,11 +190,11 @@ def test_every_list_exports_in_chunks_in_the_json_order(demo, factory, client, m
 def test_more_rows_than_the_limit_is_a_413_naming_it(demo, factory, client, monkeypatch) -> None:  # noqa: ANN001
     admin = factory.as_role("admin")
     total = client.get(f"{API}/bridge-loans?status=repaid", headers=admin).get_json()["total"]
-    monkeypatch.setattr(export, "CHUNK", 2)
-    monkeypatch.setattr(export, "MAX_ROWS", total)
+    monkeypatch.setattr(exports, "CHUNK", 2)
+    monkeypatch.setattr(exports, "MAX_ROWS", total)
     rows = sheet(client.get(f"{API}/bridge-loans?format=xlsx&status=repaid", headers=admin))
     assert len(rows) == total + 1  # exactly the limit: answered
-    monkeypatch.setattr(export, "MAX_ROWS", total - 1)
+    monkeypatch.setattr(exports, "MAX_ROWS", total - 1)
     r = client.get(f"{API}/bridge-loans?format=xlsx&status=repaid", headers=admin)
     body = assert_problem(r, 413, "query.format")
     assert body["max_rows"] == total - 1

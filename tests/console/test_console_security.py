@@ -190,6 +190,7 @@ ROLE_PAGES = {
     "/bridge-loans/{loan}/confirm/approve": {"bank_officer": 403, "fund_manager": 200, "other_officer": 403},
     "/bridge-loans/{loan}/confirm/nonsense": {"fund_manager": 404},
     "/pool-loans": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/audit": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 200, "other_officer": 403},
     # Every role may open a pool loan's page (tests/console/test_console_pool.py); this world has none: 404.
     "/pool-loans/{loan}": {"bank_officer": 404, "fund_manager": 404, "admin": 404, "auditor": 404},
     "/pool-loans/{loan}/confirm/repay": {"bank_officer": 404, "fund_manager": 404, "admin": 403, "auditor": 403},

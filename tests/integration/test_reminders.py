@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import func, select
@@ -88,7 +89,12 @@ def test_messages_name_the_loan_enterprise_amount_date_and_what_to_do(app, db, s
     due = notes[("bridge_due_tomorrow", story["a"].id)]
     assert story["a"].reference in due.title and "2020-10-09" in due.title
     assert "杭州示例科技有限公司" in due.body and "1000000.00" in due.body and "请" in due.body
-    assert due.link == f"/console/bridge-loans/{story['a'].id}"
+    assert due.link == f"/bridge-loans/{story['a'].id}"
+    # every link a reminder stores is a page of the console (served at /; an e-mail puts the console's URL before it)
+    pages = app.url_map.bind("localhost")
+    for note in db.scalars(select(Notification)):
+        endpoint, _args = pages.match(urlsplit(note.link).path, method="GET")
+        assert endpoint.startswith("console."), (note.kind, note.link)
     step = notes[("bridge_fee_step_up", story["a"].id)]
     assert "2020-10-01" in step.body and "0.02%" in step.body and "0.04%" in step.body
     fund = [n for n in notes_of(db, story["manager"]) if n.kind == "fund_cash_short"][0]

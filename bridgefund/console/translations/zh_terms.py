@@ -141,11 +141,11 @@ ZH.update({
     "%(what)s saved.": "%(what)s已保存。",
     "A guarantor shares a pool loan's loss with the pool and the bank; loans already reported keep the share they "
     "were reported with.": "担保机构与资金池、银行共同分担资金池贷款的损失；已报备的贷款保持报备时的分担比例。",
-    "Active": "启用", "Add a tier": "增加一档", "Administration": "系统管理", "After": "修改后",
+    "Account active": "账户启用", "Add a tier": "增加一档", "Administration": "系统管理",
     "Bank %(code)s registered.": "银行 %(code)s 已登记。", "Bank %(code)s: reinstated.": "银行 %(code)s：已恢复合作。",
     "Bank %(code)s: the terms are changed from %(date)s.": "银行 %(code)s：条款自 %(date)s 起变更。",
     "Bank (bank officers only)": "所属银行（仅银行客户经理）", "Bank NPL ratio that suspends": "暂停合作的银行不良率",
-    "Banks and quotas": "合作银行与额度", "Before": "修改前", "Blank: the pool's default.": "留空：使用资金池默认值。",
+    "Banks and quotas": "合作银行与额度", "Blank: the pool's default.": "留空：使用资金池默认值。",
     "Breadcrumb": "导航路径", "Cap per enterprise (yuan)": "单户上限（元）", "Capital in": "注资",
     "Capital out": "撤资", "Cash after": "变动后现金", "Change the terms": "变更条款",
     "Claim after days overdue": "逾期多少天后可申请代偿", "Code": "代码", "Confirm: deactivate": "确认：停用",
@@ -225,4 +225,16 @@ ZH.update({
     "medium": "中型", "micro": "微型", "row %(n)d": "第 %(n)d 行", "small": "小型",
     "working days, days off (grey), holidays (red) and make-up working days (blue)":
         "工作日、休息日（灰）、节假日（红）和调休上班日（蓝）",
+})
+# The audit log and Export to Excel (issue 13, caudit).
+ZH.update({
+    "Audit log": "审计日志", "Entity type": "对象类型", "Entity ID": "对象ID", "Actor": "操作人", "anyone": "任何人",
+    "Action": "操作", "From": "起始日期", "To": "截止日期", "Request ID": "请求ID", "Clear filters": "清除筛选",
+    "%(n)d events": "%(n)d 条事件", "Audit events, newest first": "审计事件（最新在前）", "Time": "时间",
+    "Entity": "对象", "Changes": "变更", "its history": "其全部记录", "open": "打开", "request": "请求",
+    "Field": "字段", "Before": "变更前", "After": "变更后", "changed": "已变更", "(none)": "（无）",
+    "(removed)": "（已删除）", "%(n)d unchanged fields": "%(n)d 个未变更字段",
+    "No audit events match.": "没有符合条件的审计事件。",
+    "Every change in the audit log, with before and after": "在审计日志中查看每次变更（含变更前后）",
+    "Export to Excel": "导出 Excel",
 })
