@@ -114,7 +114,21 @@ def _notification(f: Any, bank: Any) -> Resource:
     return Resource(note.id, None)
 
 
+def _document(f: Any, bank: Any) -> Resource:
+    """A document (a PDF) attached to a submitted bridge loan of ``bank``."""
+    from bridgefund.services import documents
+    from bridgefund.services.actor import SYSTEM
+    from tests.documents_support import PDF
+
+    loan = _bridge_loan(f, bank)
+    doc = documents.upload(f.session, SYSTEM, "bridge_loan", loan.value, kind="other", file=io.BytesIO(PDF),
+                           filename="matrix.pdf")
+    f.session.commit()
+    return Resource(doc.id, bank.id)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
+    "document_id": _document,
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
@@ -219,7 +233,19 @@ def multipart_import(f: Any, bank: Any, role: str) -> dict[str, Any]:
     return form
 
 
-MULTIPART: dict[str, Body] = {"POST /api/v1/pool-loans/import": multipart_import}
+def multipart_document(f: Any, bank: Any, role: str) -> dict[str, Any]:
+    """A document upload: a small PDF of kind ``other``."""
+    from tests.documents_support import PDF
+
+    return {"file": (io.BytesIO(PDF), "matrix.pdf"), "kind": "other", "note": "matrix"}
+
+
+MULTIPART: dict[str, Body] = {
+    "POST /api/v1/pool-loans/import": multipart_import,
+    **{f"POST /api/v1/{path}/documents": multipart_document for path in (
+        "bridge-loans/<int:loan_id>", "pool-loans/<int:pool_loan_id>", "claims/<int:claim_id>",
+        "enterprises/<int:enterprise_id>")},
+}
 
 
 # --- the state each action needs ----------------------------------------------------------------------------------
