@@ -54,3 +54,24 @@ def submit_bridge_loan(f: Any, bank: Any) -> Any:
         renewal={"amount": Decimal("2000000.00"), "expected_date": d}, today=d, submitted_on=d)
     f.session.commit()
     return loan
+
+
+def filed_claim(f: Any, bank: Any) -> Any:
+    """A filed claim on a pool loan of ``bank`` that never paid (the pool funded, the bank given quota)."""
+    from bridgefund.figures.pool import ledger_totals
+    from bridgefund.services import bank_terms, claims, pool, pool_loans
+    from bridgefund.services.actor import SYSTEM
+
+    today = dt.date(2020, 12, 31)
+    if ledger_totals(f.session).contributions == 0:
+        pool.contribute(f.session, SYSTEM, today, amount=Decimal("100000000.00"), value_date=dt.date(2019, 6, 28))
+    terms = bank_terms.bank_terms_on(f.session, bank, dt.date(2020, 1, 15))
+    raised = {"pool_quota": terms.pool_quota + Decimal("10000000.00")}
+    bank_terms.change(f.session, None, bank, terms.effective_from, raised, check_dates=False)
+    loan = pool_loans.create_pool_loan(
+        f.session, SYSTEM, today, enterprise_id=f.make_enterprise().id, bank_id=bank.id,
+        contract_no=f"PM-{f._next()}", principal=Decimal("1000000.00"), annual_rate=Decimal("0.0435"),
+        start_date=dt.date(2020, 1, 15), term_months=12, repayment_method="equal_principal")
+    claim = claims.file_claim(f.session, SYSTEM, today, loan.id, claimed_on=dt.date(2020, 6, 1))
+    f.session.commit()
+    return claim

@@ -104,7 +104,10 @@ def upload_enterprise_document(enterprise_id: int):  # noqa: ANN201
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
 def list_bridge_loan_documents(args: dict, loan_id: int):  # noqa: ANN201
-    """List a bridge loan's documents, every version, newest first (scoped like the loan). Changes nothing."""
+    """List a bridge loan's documents, every version, newest first.
+
+    Filter by `kind`. Another bank's record answers 404 to an officer. Changes nothing.
+    """
     return _list(SubjectType.bridge_loan, loan_id, args)
 
 
@@ -113,7 +116,10 @@ def list_bridge_loan_documents(args: dict, loan_id: int):  # noqa: ANN201
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
 def list_pool_loan_documents(args: dict, pool_loan_id: int):  # noqa: ANN201
-    """List a pool loan's documents, every version, newest first (scoped like the loan). Changes nothing."""
+    """List a pool loan's documents, every version, newest first.
+
+    Filter by `kind`. Another bank's record answers 404 to an officer. Changes nothing.
+    """
     return _list(SubjectType.pool_loan, pool_loan_id, args)
 
 
@@ -122,7 +128,10 @@ def list_pool_loan_documents(args: dict, pool_loan_id: int):  # noqa: ANN201
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
 def list_claim_documents(args: dict, claim_id: int):  # noqa: ANN201
-    """List a claim's documents, every version, newest first (scoped like the claim). Changes nothing."""
+    """List a claim's documents, every version, newest first.
+
+    Filter by `kind`. Another bank's record answers 404 to an officer. Changes nothing.
+    """
     return _list(SubjectType.claim, claim_id, args)
 
 
@@ -131,7 +140,10 @@ def list_claim_documents(args: dict, claim_id: int):  # noqa: ANN201
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
 def list_enterprise_documents(args: dict, enterprise_id: int):  # noqa: ANN201
-    """List an enterprise's documents, every version, newest first. Changes nothing."""
+    """List an enterprise's documents, every version, newest first.
+
+    Filter by `kind`. Shared by every bank, like the enterprise. Changes nothing.
+    """
     return _list(SubjectType.enterprise, enterprise_id, args)
 
 

@@ -45,6 +45,12 @@ class DocumentKind(enum.StrEnum):
     other = "other"
 
 
+#: The papers a bridge loan needs before approval while the fund settings name none (DOMAIN.md "Documents").
+DEFAULT_BRIDGE_REQUIRED: tuple[str, ...] = ("renewal_commitment", "application", "tripartite_agreement")
+#: The papers a claim needs before approval while the pool settings name none (DOMAIN.md "Documents").
+DEFAULT_CLAIM_REQUIRED: tuple[str, ...] = ("claim_application", "overdue_evidence")
+
+
 class StoredFile(Base):
     """One immutable file: its fingerprint and size; its bytes are its :class:`FileChunk` rows."""
 

@@ -134,7 +134,8 @@ class PoolSettings(Base):
               "compound_overdue_interest")
 
     def snapshot(self) -> dict[str, Any]:
-        return {k: (v if isinstance(v := getattr(self, k), int) else str(v)) for k in self.FIELDS}
+        return {**{k: (v if isinstance(v := getattr(self, k), int) else str(v)) for k in self.FIELDS},
+                "claim_required_documents": self.claim_required_documents}
 
 
 class PoolAccount(Base):

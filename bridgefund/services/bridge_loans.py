@@ -54,7 +54,7 @@ from bridgefund.models import (
     User,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms, calendar, references
+from bridgefund.services import audit, bank_terms, calendar, documents, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -249,6 +249,7 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
         raise Duplicate("you have already approved this loan; a second approval must come from another manager",
                         {"approvals": ["already approved by this manager"]})
     rules = current_settings(session)
+    documents.check_complete(session, "bridge_loan", loan.id, rules.required_documents)
     _check_enterprise_cap(session, loan, rules.per_enterprise_cap)
     if loan.required_approvals is None:
         loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
@@ -543,7 +544,11 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
 
 @allows(SIGNED_IN)
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
-    return with_figures([_load(session, actor, loan_id)], as_of)[0]
+    """The loan with its figures as of ``as_of``, its latest document of each kind and the required kinds it lacks."""
+    loan = with_figures([_load(session, actor, loan_id)], as_of)[0]
+    shown = documents.summary(session, "bridge_loan", loan.id, current_settings(session).required_documents)
+    loan.documents, loan.missing_documents = shown["documents"], shown["missing_documents"]  # type: ignore[attr-defined]
+    return loan
 
 
 @allows(SIGNED_IN)

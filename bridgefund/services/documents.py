@@ -16,8 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.authority import SIGNED_IN, allows
-from bridgefund.errors import NotFound, RuleViolation
+from bridgefund.errors import MissingDocuments, NotFound, RuleViolation
 from bridgefund.models import BridgeLoan, Claim, Enterprise, FundSettings, PoolLoan, PoolSettings, Role
+from bridgefund.models import document as document_model
 from bridgefund.models.document import Document, DocumentKind, SubjectType
 from bridgefund.parsing.upload import inspect_upload, safe_filename
 from bridgefund.services import audit, files
@@ -26,10 +27,6 @@ from bridgefund.services.common import Page, paginate
 from bridgefund.text import BadText, clean
 
 ENTITY = "document"
-#: The papers a bridge loan needs before approval, unless the fund settings say otherwise (DOMAIN.md).
-DEFAULT_BRIDGE_REQUIRED = ("renewal_commitment", "application", "tripartite_agreement")
-#: The papers a claim needs before approval, unless the pool settings say otherwise (DOMAIN.md).
-DEFAULT_CLAIM_REQUIRED = ("claim_application", "overdue_evidence")
 KINDS = tuple(k.value for k in DocumentKind)
 _MODELS = {SubjectType.bridge_loan: BridgeLoan, SubjectType.pool_loan: PoolLoan, SubjectType.claim: Claim}
 _NAMES = {SubjectType.bridge_loan: "bridge loan", SubjectType.pool_loan: "pool loan", SubjectType.claim: "claim",
@@ -128,14 +125,26 @@ def latest(session: Session, subject_type: str, subject_id: int) -> list[Documen
 
 
 def bridge_required(session: Session) -> list[str]:
+    """The kinds a bridge loan needs before approval (fund settings; until set, the defaults)."""
     row = session.get(FundSettings, 1)
-    return list(DEFAULT_BRIDGE_REQUIRED if row is None or row.required_documents is None else row.required_documents)
+    held = None if row is None else row.required_documents
+    return list(document_model.DEFAULT_BRIDGE_REQUIRED if held is None else held)
 
 
 def claim_required(session: Session) -> list[str]:
+    """The kinds a claim needs before approval (pool settings; until set, the defaults)."""
     row = session.get(PoolSettings, 1)
     held = None if row is None else row.claim_required_documents
-    return list(DEFAULT_CLAIM_REQUIRED if held is None else held)
+    return list(document_model.DEFAULT_CLAIM_REQUIRED if held is None else held)
+
+
+def check_complete(session: Session, subject_type: str, subject_id: int, required: Iterable[str]) -> None:
+    """409 naming the missing kinds unless the record has a document of every required kind."""
+    lacking = missing(session, subject_type, subject_id, required)
+    if lacking:
+        raise MissingDocuments(
+            f"the {_NAMES[SubjectType(subject_type)]} lacks required documents: {', '.join(lacking)}",
+            {"documents": [f"required: {k}" for k in lacking]}, missing_documents=lacking)
 
 
 def missing(session: Session, subject_type: str, subject_id: int, required: Iterable[str]) -> list[str]:
