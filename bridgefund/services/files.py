@@ -72,6 +72,15 @@ def chunks(sessions: Callable[[], Session], file_id: int, sha256: str) -> Iterat
         raise FileCorrupted(f"stored file {file_id} does not match its recorded SHA-256")
 
 
+def digest(session: Session, file_id: int) -> str:
+    """The SHA-256 of a stored file's bytes as they are now (one chunk in memory at a time)."""
+    h = hashlib.sha256()
+    for (data,) in session.execute(select(FileChunk.data).where(FileChunk.file_id == file_id)
+                                   .order_by(FileChunk.seq).execution_options(yield_per=1)):
+        h.update(bytes(data))
+    return h.hexdigest()
+
+
 def read_all(session: Session, file_id: int) -> bytes:
     """A whole stored file (exports to disk and small files only: downloads stream with :func:`chunks`)."""
     return b"".join(bytes(d) for d in session.scalars(

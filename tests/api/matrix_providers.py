@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -386,7 +385,6 @@ def _archive_bank_statement(f: Any, actor: Any) -> Any:
 
     bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
     return service.archive_bank_statement(f.session, actor, bank_id, period="2020-03", lang="zh", today=_TODAY,
-                                          reports_dir=tempfile.mkdtemp(prefix="bf-matrix-"),
                                           tz=dt.timezone(dt.timedelta(hours=8)))
 
 
