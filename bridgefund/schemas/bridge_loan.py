@@ -70,6 +70,17 @@ class BridgeOptionalReasonSchema(StrictSchema):
     reason = Text(500, allow_none=True)
 
 
+class BridgeRenewalApprovedSchema(StrictSchema):
+    decided_on = BusinessDate(required=True, metadata={"description": "the day the bank approved the renewal"})
+    amount = Money(required=True, positive=True)
+
+
+class BridgeRenewalDisbursedSchema(StrictSchema):
+    value_date = BusinessDate(required=True, metadata={"description": "the renewal's value date"})
+    amount = Money(required=True, positive=True)
+    contract_no = Text(64, required=True)
+
+
 class BridgeValueDateSchema(StrictSchema):
     value_date = BusinessDate(required=True)
 
@@ -136,7 +147,16 @@ def renewal_view(loan: Any) -> dict[str, Any]:
             "approved_on": loan.renewal_approved_on and loan.renewal_approved_on.isoformat(),
             "approved_amount": _money(loan.renewal_approved_amount),
             "disbursed_on": loan.renewal_disbursed_on and loan.renewal_disbursed_on.isoformat(),
-            "disbursed_amount": _money(loan.renewal_disbursed_amount), "contract_no": loan.renewal_contract_no}
+            "disbursed_amount": _money(loan.renewal_disbursed_amount), "contract_no": loan.renewal_contract_no,
+            "repayment_id": _renewal_repayment(loan)}
+
+
+def _renewal_repayment(loan: Any) -> int | None:
+    """The repayment that followed the renewal: the first on or after its value date (linked, not booked twice)."""
+    if loan.renewal_disbursed_on is None or "repayments" not in loan.__dict__:
+        return None
+    after = [r for r in loan.repayments if r.value_date >= loan.renewal_disbursed_on]
+    return min(after, key=lambda r: (r.value_date, r.id)).id if after else None
 
 
 class BridgeLoanSchema(Schema):

@@ -218,6 +218,10 @@ BODIES: dict[str, Body] = {
     "PUT /api/v1/me/notification-settings": lambda f, bank, role: {
         "email": f"{_unique(f, 'mx')}@example.cn", "lang": "en",
         "channels": {"in_app": True, "email": True, "wecom": False}},
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/approved": lambda f, bank, role: {
+        "decided_on": "2020-02-08", "amount": "2000000.00"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/disbursed": lambda f, bank, role: {
+        "value_date": "2020-02-12", "amount": "2000000.00", "contract_no": _unique(f, "RN-")},
 }
 
 
@@ -327,9 +331,21 @@ def _claim_paid(f: Any, pool_loan_id: int) -> None:
     f.session.commit()
 
 
+def _renewal_approved(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+    from bridgefund.services.actor import SYSTEM
+
+    _disbursed(f, loan_id)
+    bridge_loans.record_renewal_approved(f.session, SYSTEM, loan_id, decided_on=_FIRST, amount=Decimal("2000000.00"),
+                                         today=_TODAY)
+    f.session.commit()
+
+
 #: Operation → how to move its path resource (the value of its one id parameter) into the state it acts on.
 PREPARE: dict[str, Callable[[Any, Any], None]] = {
     "POST /api/v1/bridge-loans/<int:loan_id>/cancel": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/approved": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/disbursed": _renewal_approved,
     "POST /api/v1/bridge-loans/<int:loan_id>/disburse": _approved,
     "POST /api/v1/bridge-loans/<int:loan_id>/repayments": _disbursed,
     "POST /api/v1/bridge-loans/<int:loan_id>/default": _disbursed,

@@ -1,0 +1,80 @@
+"""The renewal loop (issue 15; DOMAIN.md "The renewal loop"): the bank's officer records the renewal's approval and
+disbursement; the loan view shows it; the repayment that follows is linked; refusals change nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bridgefund.models import AuditEvent
+from bridgefund.services import bridge_loans, fund
+from bridgefund.services.actor import SYSTEM, Actor
+from tests.api_support import assert_problem
+from tests.documents_support import submit_bridge_loan
+
+
+@pytest.fixture
+def world(factory, settings):  # noqa: ANN001, ANN201
+    settings.today = "2020-12-31"
+    bank, other = factory.make_bank(), factory.make_bank()
+    w = type("W", (), {})()
+    w.officer = factory.as_role("bank_officer", bank)
+    w.other_officer = factory.as_role("bank_officer", other)
+    w.manager = factory.as_role("fund_manager")
+    user = factory.make_user("fund_manager")
+    mgr = Actor(id=user.id, username=user.username, role=user.role)
+    w.loan = submit_bridge_loan(factory, bank)
+    fund.move_capital(factory.session, SYSTEM, amount=Decimal("100000000.00"), value_date=dt.date(2020, 1, 2),
+                      direction="in", today=dt.date(2020, 12, 31), note="t")
+    bridge_loans.approve(factory.session, mgr, w.loan.id)
+    factory.commit()
+    w.mgr = mgr
+    return w
+
+
+def _post(client, loan_id, what, body, headers):  # noqa: ANN001, ANN202
+    return client.post(f"/api/v1/bridge-loans/{loan_id}/renewal/{what}", json=body, headers=headers)
+
+
+def test_the_loop_from_commitment_to_repayment(client, world, factory, db):  # noqa: ANN001
+    loan_id = world.loan.id
+    approved = {"decided_on": "2020-02-08", "amount": "2000000.00"}
+    assert_problem(_post(client, loan_id, "approved", approved, world.manager), 403)
+    assert_problem(_post(client, loan_id, "approved", approved, world.other_officer), 404)
+    disbursed = {"value_date": "2020-02-12", "amount": "2000000.00", "contract_no": "RN-2020-1"}
+    assert_problem(_post(client, loan_id, "disbursed", disbursed, world.officer), 409)  # not approved yet
+    events = db.scalar(select(func.count(AuditEvent.id)))
+    r = _post(client, loan_id, "approved", approved, world.officer)
+    assert r.status_code == 200, r.get_json()
+    assert r.get_json()["renewal"]["status"] == "approved" and r.get_json()["renewal"]["approved_on"] == "2020-02-08"
+    assert db.scalar(select(func.count(AuditEvent.id))) == events + 1
+    assert_problem(_post(client, loan_id, "approved", approved, world.officer), 409)  # once
+    assert_problem(_post(client, loan_id, "disbursed", disbursed, world.officer), 409)  # the fund has not lent yet
+    bridge_loans.disburse(factory.session, world.mgr, loan_id, value_date=dt.date(2020, 2, 10),
+                          today=dt.date(2020, 12, 31))
+    factory.commit()
+    early = disbursed | {"value_date": "2020-02-09"}
+    assert_problem(_post(client, loan_id, "disbursed", early, world.officer), 422, "value_date")
+    r = _post(client, loan_id, "disbursed", disbursed, world.officer)
+    assert r.status_code == 200, r.get_json()
+    renewal = r.get_json()["renewal"]
+    assert renewal["status"] == "disbursed" and renewal["contract_no"] == "RN-2020-1"
+    assert renewal["disbursed_amount"] == "2000000.00" and renewal["repayment_id"] is None
+    r = client.post(f"/api/v1/bridge-loans/{loan_id}/repayments", headers=world.officer,
+                    json={"amount": "1000000.00", "value_date": "2020-02-12", "external_ref": "RN-2020-1-P"})
+    assert r.status_code == 201, r.get_json()
+    shown = client.get(f"/api/v1/bridge-loans/{loan_id}", headers=world.officer).get_json()
+    assert shown["renewal"]["repayment_id"] == r.get_json()["repayment"]["id"]
+
+
+def test_bad_renewal_bodies_are_422_naming_the_field(client, world):  # noqa: ANN001
+    loan_id = world.loan.id
+    assert_problem(_post(client, loan_id, "approved", {"decided_on": "2020-02-08", "amount": "-1.00"},
+                         world.officer), 422, "amount")
+    assert_problem(_post(client, loan_id, "approved", {"decided_on": "2030-01-01", "amount": "1.00"},
+                         world.officer), 422, "decided_on")
+    assert_problem(_post(client, loan_id, "approved", {"decided_on": "2020-01-01", "amount": "1.00"},
+                         world.officer), 422, "decided_on")
