@@ -78,3 +78,26 @@ def test_bad_renewal_bodies_are_422_naming_the_field(client, world):  # noqa: AN
                          world.officer), 422, "decided_on")
     assert_problem(_post(client, loan_id, "approved", {"decided_on": "2020-01-01", "amount": "1.00"},
                          world.officer), 422, "decided_on")
+
+
+def test_each_banks_renewal_record_in_the_statement_and_the_monthly_bank_table(client, world, factory, db):  # noqa: ANN001
+    from bridgefund.reports.data import bank_statement_data, monthly_report_data, renewal_record_by_bank
+
+    loan_id = world.loan.id
+    bridge_loans.disburse(factory.session, world.mgr, loan_id, value_date=dt.date(2020, 2, 10),
+                          today=dt.date(2020, 12, 31))
+    factory.commit()
+    bank_id = world.loan.bank_id
+    assert renewal_record_by_bank(db, dt.date(2020, 2, 29))[bank_id] == {
+        "renewal_committed": 1, "renewal_on_time": 0, "renewal_late": 0, "renewal_failed": 0}
+    assert _post(client, loan_id, "approved", {"decided_on": "2020-02-08", "amount": "2000000.00"},
+                 world.officer).status_code == 200
+    r = _post(client, loan_id, "disbursed", {"value_date": "2020-03-02", "amount": "2000000.00",
+                                             "contract_no": "RN-2"}, world.officer)
+    assert r.status_code == 200, r.get_json()
+    # committed for 2020-02-08: renewed on 2020-03-02 is late; February's record is as it was
+    assert renewal_record_by_bank(db, dt.date(2020, 2, 29))[bank_id]["renewal_late"] == 0
+    march = [b for b in monthly_report_data(db, "2020-03")["banks"] if b["id"] == bank_id][0]
+    assert (march["renewal_committed"], march["renewal_on_time"], march["renewal_late"]) == (1, 0, 1)
+    bank = db.get(type(world.loan).bank.property.mapper.class_, bank_id)
+    assert bank_statement_data(db, bank, "2020-03")["renewals"]["renewal_late"] == 1
