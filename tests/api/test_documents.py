@@ -129,3 +129,23 @@ def test_a_large_file_is_stored_in_chunks_and_streamed_back(client, world, db): 
     assert len(sizes) == 3 and max(sizes) == CHUNK_BYTES and sum(sizes) == len(data)
     r = client.get(f"/api/v1/documents/{doc.id}/content", headers=world.manager)
     assert r.data == data and r.headers["Content-Length"] == str(len(data))
+
+
+def test_export_files_writes_copies_of_reports_and_documents(app, client, world, db, tmp_path):  # noqa: ANN001
+    from bridgefund.models import Report
+    from bridgefund.services import files
+
+    doc = upload(client, f"/bridge-loans/{world.loan.id}/documents", world.officer, PNG, filename="scan.png",
+                 kind="application").get_json()
+    stored = files.store_bytes(db, b"%PDF-1.7 report")
+    db.add(Report(kind="monthly", period="2020-03", lang="zh", version=90, sha256=stored.sha256,
+                  path="monthly/2020-03/monthly-2020-03-zh-v90.pdf", byte_size=stored.byte_size, file_id=stored.id))
+    db.commit()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["export-files", "--to", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "monthly/2020-03/monthly-2020-03-zh-v90.pdf").read_bytes() == b"%PDF-1.7 report"
+    assert (tmp_path / f"documents/bridge_loan/{world.loan.id}/application-v1-scan.png").read_bytes() == PNG
+    assert doc["filename"] == "scan.png"
+    again = runner.invoke(args=["export-files", "--to", str(tmp_path)])
+    assert again.exit_code == 0 and " 0 written" in again.output
