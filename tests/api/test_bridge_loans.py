@@ -465,7 +465,7 @@ def test_lists_filter_and_scope(world, db, factory, client):  # noqa: ANN001
     assert shown["enterprise"]["id"] == world.enterprise.id and shown["maturing_loan"]["amount"] == "1000000.00"
     assert shown["renewal"] == {"status": "committed", "amount": "2000000.00", "expected_date": "2020-02-18",
                                 "approved_on": None, "approved_amount": None, "disbursed_on": None,
-                                "disbursed_amount": None, "contract_no": None}
+                                "disbursed_amount": None, "contract_no": None, "repayment_id": None}
 
 
 def test_list_query_count_is_constant(world, db, count_queries, factory):  # noqa: ANN001
