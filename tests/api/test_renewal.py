@@ -101,3 +101,44 @@ def test_each_banks_renewal_record_in_the_statement_and_the_monthly_bank_table(c
     assert (march["renewal_committed"], march["renewal_on_time"], march["renewal_late"]) == (1, 0, 1)
     bank = db.get(type(world.loan).bank.property.mapper.class_, bank_id)
     assert bank_statement_data(db, bank, "2020-03")["renewals"]["renewal_late"] == 1
+
+
+def _renewal_notes(client, headers):  # noqa: ANN001, ANN202
+    r = client.get("/api/v1/notifications", headers=headers)
+    assert r.status_code == 200, r.get_json()
+    return [n for n in r.get_json()["items"] if n["kind"] == "renewal_unpaid"]
+
+
+def test_renewal_disbursed_but_fund_unpaid_after_one_working_day_is_reminded(client, world, factory, db):  # noqa: ANN001
+    """DOMAIN.md: the renewal disbursed (Wed 2020-02-12) and the fund not repaid by the next working day (Thu 02-13)
+    raises ``renewal_unpaid`` on the run of Fri 02-14, to that bank's officer and not another bank's; once per day;
+    a repaid loan is not reminded."""
+    from bridgefund.services import reminders
+
+    loan_id = world.loan.id
+    assert _post(client, loan_id, "approved", {"decided_on": "2020-02-08", "amount": "2000000.00"},
+                 world.officer).status_code == 200
+    bridge_loans.disburse(factory.session, world.mgr, loan_id, value_date=dt.date(2020, 2, 10),
+                          today=dt.date(2020, 12, 31))
+    factory.commit()
+    assert _post(client, loan_id, "disbursed", {"value_date": "2020-02-12", "amount": "2000000.00",
+                                                "contract_no": "RN-2020-9"}, world.officer).status_code == 200
+    for day in (dt.date(2020, 2, 12), dt.date(2020, 2, 13)):  # within one working day: no alarm yet
+        reminders.send_reminders(db, SYSTEM, day)
+        db.commit()
+        assert _renewal_notes(client, world.officer) == []
+    reminders.send_reminders(db, SYSTEM, dt.date(2020, 2, 14))
+    reminders.send_reminders(db, SYSTEM, dt.date(2020, 2, 14))  # a rerun tells nobody twice
+    db.commit()
+    notes = _renewal_notes(client, world.officer)
+    assert len(notes) == 1 and notes[0]["link"] == f"/console/bridge-loans/{loan_id}"
+    assert "2020-02-12" in notes[0]["body"] and world.loan.reference in notes[0]["title"]
+    assert _renewal_notes(client, world.other_officer) == []
+    assert len(_renewal_notes(client, world.manager)) == 1
+    due = client.get(f"/api/v1/bridge-loans/{loan_id}?as_of=2020-02-14", headers=world.officer).get_json()
+    r = client.post(f"/api/v1/bridge-loans/{loan_id}/repayments", headers=world.officer,
+                    json={"amount": due["amount_due"], "value_date": "2020-02-14", "external_ref": "RN-2020-9-P"})
+    assert r.status_code == 201 and r.get_json()["loan"]["status"] == "repaid", r.get_json()
+    reminders.send_reminders(db, SYSTEM, dt.date(2020, 2, 17))  # repaid in full: the loop closed, no alarm
+    db.commit()
+    assert len(_renewal_notes(client, world.officer)) == 1
