@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, request, url_for
 
@@ -14,7 +13,7 @@ from bridgefund.models.document import SubjectType
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.document import UPLOAD_FORM, DocumentListArgs, DocumentSchema
 from bridgefund.services import documents
-from bridgefund.web import access, actor, db, session
+from bridgefund.web import access, actor, db, document_download, session
 
 blp = Blueprint("documents", __name__, description="Documents (the paper trail): upload, list, download")
 
@@ -158,13 +157,6 @@ def get_document(document_id: int):  # noqa: ANN201
     return documents.get_document(session(), actor(), document_id)
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 8187): nothing of the
-    name can break out of the header, and a browser never renders the file inline."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
 @blp.get("/documents/<int:document_id>/content")
 @access(documents.document_content)
 @blp.doc(**_CONTENT_DOC)
@@ -175,6 +167,4 @@ def document_content(document_id: int) -> Response:
     SHA-256 as they are sent. Changes nothing.
     """
     doc, chunks = documents.document_content(session(), actor(), document_id, db().sessionmaker)
-    return Response(chunks, mimetype=doc.content_type, headers={
-        "Content-Disposition": content_disposition(doc.filename), "Content-Length": str(doc.byte_size),
-        "ETag": f'"{doc.sha256}"'}, direct_passthrough=True)
+    return document_download(doc, chunks)

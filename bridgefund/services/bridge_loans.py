@@ -249,7 +249,7 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
         raise Duplicate("you have already approved this loan; a second approval must come from another manager",
                         {"approvals": ["already approved by this manager"]})
     rules = current_settings(session)
-    documents.check_complete(session, "bridge_loan", loan.id, rules.required_documents)
+    check_documents(session, loan.id)
     _check_enterprise_cap(session, loan, rules.per_enterprise_cap)
     if loan.required_approvals is None:
         loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
@@ -433,6 +433,22 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
 _NO_RENEWAL = (S.submitted, S.rejected, S.withdrawn, S.cancelled)
 
 
+def next_renewal_step(loan: BridgeLoan) -> str | None:
+    """The renewal loop's next recording on ``loan`` — ``"record_renewal_approved"``, ``"record_renewal_disbursed"``
+    — or None when neither is open now (what the console offers; the operations themselves check again)."""
+    if loan.renewal_approved_on is None:
+        return None if S(loan.status) in _NO_RENEWAL else "record_renewal_approved"
+    if loan.renewal_disbursed_on is None and loan.disbursed_on is not None:
+        return "record_renewal_disbursed"
+    return None
+
+
+def check_documents(session: Session, loan_id: int) -> None:
+    """409 ``missing_documents`` unless the loan has every kind the fund settings require before approval (what
+    :func:`approve` checks; the console asks it before showing the approval's confirmation)."""
+    documents.check_complete(session, "bridge_loan", loan_id, current_settings(session).required_documents)
+
+
 @allows(Role.bank_officer)
 def record_renewal_approved(session: Session, actor: Actor, loan_id: int, *, decided_on: dt.date, amount: Decimal,
                             today: dt.date) -> BridgeLoan:
@@ -607,8 +623,10 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
     """The loan with its figures as of ``as_of``, its latest document of each kind and the required kinds it lacks."""
     loan = with_figures([_load(session, actor, loan_id)], as_of)[0]
-    shown = documents.summary(session, "bridge_loan", loan.id, current_settings(session).required_documents)
+    required = current_settings(session).required_documents
+    shown = documents.summary(session, "bridge_loan", loan.id, required)
     loan.documents, loan.missing_documents = shown["documents"], shown["missing_documents"]  # type: ignore[attr-defined]
+    loan.required_documents = list(required)  # type: ignore[attr-defined]
     return loan
 
 
