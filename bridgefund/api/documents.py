@@ -10,6 +10,7 @@ from bridgefund.api import paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation, UnsupportedMediaType
 from bridgefund.models.document import SubjectType
+from bridgefund.parsing.upload import EXTENSIONS
 from bridgefund.schemas.common import page_of
 from bridgefund.schemas.document import UPLOAD_FORM, DocumentListArgs, DocumentSchema
 from bridgefund.services import documents
@@ -17,12 +18,14 @@ from bridgefund.web import access, actor, db, document_download, session
 
 blp = Blueprint("documents", __name__, description="Documents (the paper trail): upload, list, download")
 
-_UPLOAD_DOC: dict[str, Any] = {"requestBody": UPLOAD_FORM, "responses": {"413": {
-    "description": "The file is larger than 20 MiB",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}}}
+_PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_UPLOAD_DOC: dict[str, Any] = {"requestBody": UPLOAD_FORM, "responses": {
+    "413": {"description": "The file is larger than 20 MiB", "content": _PROBLEM},
+    "415": {"description": "The body is not multipart/form-data (an upload takes nothing else)", "content": _PROBLEM},
+}}
 _CONTENT_DOC: dict[str, Any] = {"responses": {"200": {
     "description": "The bytes, with the type found at upload and `Content-Disposition: attachment`",
-    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}}
+    "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in EXTENSIONS}}}}
 
 
 def _upload(subject: SubjectType, subject_id: int) -> tuple[Any, int, dict[str, str]]:
