@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Response, request, url_for
 
-from bridgefund.api import paging
+from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.errors import RuleViolation, UnsupportedMediaType
 from bridgefund.models.document import SubjectType
@@ -105,6 +105,7 @@ def upload_enterprise_document(enterprise_id: int):  # noqa: ANN201
 @access(documents.list_documents)
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
+@export.exportable(DocumentSchema, export.DOCUMENTS)
 def list_bridge_loan_documents(args: dict, loan_id: int):  # noqa: ANN201
     """List a bridge loan's documents, every version, newest first.
 
@@ -117,6 +118,7 @@ def list_bridge_loan_documents(args: dict, loan_id: int):  # noqa: ANN201
 @access(documents.list_documents)
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
+@export.exportable(DocumentSchema, export.DOCUMENTS)
 def list_pool_loan_documents(args: dict, pool_loan_id: int):  # noqa: ANN201
     """List a pool loan's documents, every version, newest first.
 
@@ -129,6 +131,7 @@ def list_pool_loan_documents(args: dict, pool_loan_id: int):  # noqa: ANN201
 @access(documents.list_documents)
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
+@export.exportable(DocumentSchema, export.DOCUMENTS)
 def list_claim_documents(args: dict, claim_id: int):  # noqa: ANN201
     """List a claim's documents, every version, newest first.
 
@@ -141,6 +144,7 @@ def list_claim_documents(args: dict, claim_id: int):  # noqa: ANN201
 @access(documents.list_documents)
 @blp.arguments(DocumentListArgs, location="query")
 @blp.response(200, page_of(DocumentSchema))
+@export.exportable(DocumentSchema, export.DOCUMENTS)
 def list_enterprise_documents(args: dict, enterprise_id: int):  # noqa: ANN201
     """List an enterprise's documents, every version, newest first.
 
