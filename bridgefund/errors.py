@@ -56,6 +56,12 @@ class InvalidTransition(Conflict):
     code, title = "invalid-transition", "Invalid state transition"
 
 
+class MissingDocuments(Conflict):
+    """An approval whose record lacks a required document; the problem names them in ``missing_documents``."""
+
+    code, title = "missing-documents", "Required documents are missing"
+
+
 class InsufficientFunds(Conflict):
     code, title = "insufficient-funds", "Insufficient funds"
 

@@ -450,8 +450,18 @@ NOTIFICATION_DELIVERIES = Table("notification-deliveries", "通知发送记录",
     C("next_attempt_at", "下次尝试时间", "datetime"), C("sent_at", "发送时间", "datetime"),
     C("created_at", "生成时间", "datetime"), C("notification_id", "通知ID", "int"), C("id", "ID", "int"),
 ))
+_DOCUMENT_KINDS = {"renewal_commitment": "续贷承诺函", "application": "转贷申请书", "tripartite_agreement": "三方协议",
+                   "claim_application": "代偿申请书", "overdue_evidence": "逾期证明", "other": "其他材料"}
+_SUBJECTS = {"bridge_loan": "转贷业务", "pool_loan": "资金池贷款", "claim": "代偿", "enterprise": "企业"}
+#: A record's documents (the four ``…/{id}/documents`` lists share it).
+DOCUMENTS = Table("documents", "材料清单", (
+    C("kind", "材料类型", labels=_DOCUMENT_KINDS), C("version", "版本", "int"), C("filename", "文件名", width=40),
+    C("content_type", "文件类型", width=24), C("size", "大小（字节）", "int"), C("sha256", "SHA-256", width=66),
+    C("note", "备注", width=40), C("uploaded_at", "上传时间", "datetime"), C("uploaded_by", "上传人ID", "int"),
+    C("subject_type", "对象类型", labels=_SUBJECTS), C("subject_id", "对象ID", "int"), C("id", "ID", "int"),
+))
 
 #: Every table, for the documentation and the tests.
 TABLES: Sequence[Table] = (BRIDGE_LOANS, POOL_LOANS, CLAIMS, FUND_LEDGER, POOL_LEDGER, BANKS, GUARANTORS,
                            ENTERPRISES, USERS, REPORTS, PERIODS, AUDIT_EVENTS, NOTIFICATIONS,
-                           NOTIFICATION_DELIVERIES)
+                           NOTIFICATION_DELIVERIES, DOCUMENTS)

@@ -24,6 +24,7 @@ from bridgefund import create_app
 from bridgefund.db import Base, make_engine
 from bridgefund.migrate import upgrade
 from bridgefund.models import ApiToken, Bank, Enterprise, User
+from bridgefund.models import document as document_model
 from bridgefund.services import registry, unit_of_work
 from bridgefund.services.actor import SYSTEM
 from bridgefund.services.auth import token_hash
@@ -61,6 +62,15 @@ def _reset_postgres(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
+
+
+#: The shipped required-document lists (DOMAIN.md "Documents"), kept for the tests that check them.
+SHIPPED_REQUIRED_DOCUMENTS = (document_model.DEFAULT_BRIDGE_REQUIRED, document_model.DEFAULT_CLAIM_REQUIRED)
+# The tests' fund and pool start with no required documents, so the many tests that approve loans and claims need
+# not upload papers first; the document tests (tests/api/test_required_documents.py) set the lists through the
+# settings they test. The demo and the README walkthrough run with the shipped defaults and upload the papers.
+document_model.DEFAULT_BRIDGE_REQUIRED = ()
+document_model.DEFAULT_CLAIM_REQUIRED = ()
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from bridgefund.api import (
     banks,
     bridge_loans,
     calendar,
+    documents,
     enterprises,
     fund,
     health,
@@ -39,7 +40,7 @@ def register(app: Flask) -> Api:
     api.register_field(ExactDecimal, "string", "decimal")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     for module in (users, banks, enterprises, audit, periods, fund, bridge_loans, pool, reports, jobs,
-                   calendar, notifications):
+                   calendar, notifications, documents):
         api.register_blueprint(module.blp, url_prefix="/api/v1")
     app.register_blueprint(health.bp)
     return api

@@ -21,6 +21,8 @@ from bridgefund.schemas.bridge_loan import (
     BridgeOptionalValueDateSchema,
     BridgeRecoveryCreateSchema,
     BridgeRejectSchema,
+    BridgeRenewalApprovedSchema,
+    BridgeRenewalDisbursedSchema,
     BridgeRepaymentCreateSchema,
     BridgeRepaymentResultSchema,
     BridgeValueDateSchema,
@@ -237,3 +239,33 @@ def recover(body: dict, loan_id: int):  # noqa: ANN201
     `written_off`. Books a recovery in the fund's ledger and writes an audit event.
     """
     return _shown(bridge_loans.recover(session(), actor(), loan_id, today=today(), **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/renewal/approved")
+@access(bridge_loans.record_renewal_approved)
+@visible_loan
+@blp.arguments(BridgeRenewalApprovedSchema)
+@blp.response(200, BridgeLoanSchema)
+def renewal_approved(body: dict, loan_id: int):  # noqa: ANN201
+    """Record that the bank approved the renewal (the loan's bank officer): the day and the amount.
+
+    Once per loan, after the fund approved it (409 otherwise); `decided_on` not before the application, not in the
+    future, not in a closed month. The loan's `renewal.status` becomes `approved`. Writes a `renewal_approved` audit
+    event.
+    """
+    return _shown(bridge_loans.record_renewal_approved(session(), actor(), loan_id, today=today(), **body))
+
+
+@blp.post("/bridge-loans/<int:loan_id>/renewal/disbursed")
+@access(bridge_loans.record_renewal_disbursed)
+@visible_loan
+@blp.arguments(BridgeRenewalDisbursedSchema)
+@blp.response(200, BridgeLoanSchema)
+def renewal_disbursed(body: dict, loan_id: int):  # noqa: ANN201
+    """Record that the bank disbursed the renewal (the loan's bank officer): value date, amount, new contract number.
+
+    Once per loan, after the renewal's approval and the fund's disbursement (409 otherwise); `value_date` not before
+    either. The loan's `renewal.status` becomes `disbursed`; the repayment that follows is linked to it
+    (`renewal.repayment_id`). Writes a `renewal_disbursed` audit event.
+    """
+    return _shown(bridge_loans.record_renewal_disbursed(session(), actor(), loan_id, today=today(), **body))

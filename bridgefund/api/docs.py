@@ -139,6 +139,15 @@ EXAMPLES: dict[str, Any] = {
         "email": "li.na@hz-fund.example.cn", "lang": "zh",
         "wecom_webhook": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa",
         "channels": {"in_app": True, "email": True, "wecom": False}},
+    "POST /api/v1/bridge-loans/{loan_id}/renewal/approved": {"decided_on": "2020-03-05", "amount": "3000000.00"},
+    "POST /api/v1/bridge-loans/{loan_id}/renewal/disbursed": {"value_date": "2020-03-09", "amount": "3000000.00",
+                                                              "contract_no": "BOC-2020-0117-R"},
+    "POST /api/v1/bridge-loans/{loan_id}/documents": {"file": "(the bytes of 续贷承诺函.pdf)",
+                                                      "kind": "renewal_commitment", "note": "signed and stamped"},
+    "POST /api/v1/pool-loans/{pool_loan_id}/documents": {"file": "(the bytes of 借款合同.pdf)", "kind": "other"},
+    "POST /api/v1/claims/{claim_id}/documents": {"file": "(the bytes of 逾期证明.pdf)", "kind": "overdue_evidence"},
+    "POST /api/v1/enterprises/{enterprise_id}/documents": {"file": "(the bytes of 营业执照.png)", "kind": "other",
+                                                           "note": "business licence"},
 }
 
 

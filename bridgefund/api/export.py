@@ -28,6 +28,7 @@ from bridgefund.exports import (  # noqa: F401 - re-exported: the API's views an
     BRIDGE_LOANS,
     CHUNK,
     CLAIMS,
+    DOCUMENTS,
     ENTERPRISES,
     FUND_LEDGER,
     GUARANTORS,

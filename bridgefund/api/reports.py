@@ -22,7 +22,7 @@ from bridgefund.schemas.report import (
     StatementArgs,
 )
 from bridgefund.services import bridge_loans
-from bridgefund.web import access, actor, check_role, session, settings, today
+from bridgefund.web import access, actor, check_role, db, session, settings, today
 
 blp = Blueprint("reports", __name__, description="Reports: monthly fund report, bank statements, approval forms")
 
@@ -40,7 +40,7 @@ RENDER_DOC: dict[str, Any] = {"responses": {"200": _PDF, "503": _UNAVAILABLE}}
 ARCHIVE_DOC: dict[str, Any] = {"responses": {
     "200": _PDF,
     "409": _problem("The archived file's bytes do not match the recorded SHA-256 (tampered archive)."),
-    "410": _problem("The archived file is missing (never written after the commit, or removed)."),
+    "410": _problem("The archived file is missing (lost before the archive moved into the database)."),
 }}
 
 
@@ -83,18 +83,17 @@ def generate_monthly(body: dict):  # noqa: ANN201
     """Render the monthly fund report of a past month and archive it as a new version.
 
     Renders the PDF (WeasyPrint; Chinese `zh` by default or English `en`) from the figures as of the month's last day,
-    stores the file under `BRIDGEFUND_REPORTS_DIR` with its SHA-256, and answers the record with its `download_url`. 422
+    stores the file in the database with its SHA-256, and answers the record with its `download_url`. 422
     for a month that has not ended; 503 when rendering is unavailable (no CJK font). Writes an audit event. With
     `Prefer: respond-async` it answers 202 at once with `Location: /api/v1/jobs/{id}` and renders in the background
     (the job's `result` links the report).
     """
-    s = settings()
     if wants_async():
         job = reports.start_monthly_report(session(), actor(), period=body["period"], lang=body["lang"], today=today())
         enqueue_after_commit(session(), job.id)
         return accepted(job)
     report = reports.generate_monthly_report(session(), actor(), period=body["period"], lang=body["lang"],
-                                             today=today(), reports_dir=s.reports_dir, tz=s.tz)
+                                             today=today(), tz=settings().tz)
     return report, 201, {"Location": url_for("reports.get_report", report_id=report.id)}
 
 
@@ -130,8 +129,10 @@ def report_pdf(report_id: int) -> Response:
 
     The bytes are checked against the SHA-256 recorded at generation before they are sent. Changes nothing.
     """
-    report, data = reports.report_pdf(session(), actor(), report_id, settings().reports_dir)
-    return pdf_response(f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf", data)
+    report, chunks = reports.report_pdf(session(), actor(), report_id, db().sessionmaker)
+    name = f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf"
+    return Response(chunks, mimetype="application/pdf", direct_passthrough=True, headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(report.byte_size)})
 
 
 @blp.get("/banks/<int:bank_id>/statement.pdf")

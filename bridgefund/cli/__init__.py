@@ -18,14 +18,14 @@ from bridgefund.cli.database import db_group
 from bridgefund.cli.demo import demo
 from bridgefund.cli.jobs import jobs_group
 from bridgefund.cli.pool import import_pool_loans, pool_sweep
-from bridgefund.cli.report import report_group
+from bridgefund.cli.report import export_files, report_group
 from bridgefund.cli.summaries import summaries_group
 from bridgefund.cli.users import create_user
 
 
 def register_commands(app: Flask) -> None:
     for command in (db_group, summaries_group, create_user, demo, report_group, import_pool_loans, pool_sweep,
-                    jobs_group):
+                    jobs_group, export_files):
         app.cli.add_command(command)
 
 

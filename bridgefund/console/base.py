@@ -126,7 +126,8 @@ def _context() -> dict[str, Any]:
     return {"actor": current_actor(), "may": may, "today": today, "lang": lang,
             "html_lang": "zh-CN" if lang == "zh" else "en", "new_key": idempotency.new_key,
             "IDEMPOTENCY_FIELD": idempotency.FIELD, "role_name": labels.role_name, "status_name": labels.status_name,
-            "action_name": labels.action_name, "message": labels.message}
+            "action_name": labels.action_name, "message": labels.message,
+            "document_kind_name": labels.document_kind_name}
 
 
 # --- money and dates as people read them -------------------------------------------------------------------------

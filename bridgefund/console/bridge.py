@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, request, url_for
+from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
@@ -21,7 +21,7 @@ from marshmallow import Schema
 from bridgefund import exports
 from bridgefund.console import export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
-from bridgefund.console.labels import status_name
+from bridgefund.console.labels import document_kind_name, status_name
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.uscc import normalize_uscc, validate_uscc
@@ -36,11 +36,13 @@ from bridgefund.schemas.bridge_loan import (
     BridgeLoanSchema,
     BridgeOptionalReasonSchema,
     BridgeRejectSchema,
+    BridgeRenewalApprovedSchema,
+    BridgeRenewalDisbursedSchema,
     BridgeRepaymentCreateSchema,
     BridgeValueDateSchema,
 )
-from bridgefund.services import bridge_loans, registry
-from bridgefund.web import access, session, settings, today
+from bridgefund.services import bridge_loans, documents, registry
+from bridgefund.web import access, db, document_download, session, settings, today
 
 PAGE_SIZE = 25
 #: The application form's fields, named like the JSON members of ``POST /bridge-loans``.
@@ -65,6 +67,8 @@ class Action:
     #: The status it moves the loan to (None: the loan must be lent, as for a repayment).
     target: BridgeLoanStatus | None = None
     danger: bool = False
+    #: A step of the renewal loop (the service says which one is open: ``bridge_loans.next_renewal_step``).
+    renewal: bool = False
 
     @property
     def operation(self) -> Callable[..., Any]:
@@ -79,6 +83,8 @@ class Action:
         return f"console.do_{self.name}"
 
     def available(self, loan: Any) -> bool:
+        if self.renewal:
+            return bridge_loans.next_renewal_step(loan) == self.name
         if self.target is None:
             return loan.state in LENT_STATUSES
         return self.target in loan.state.next_states
@@ -93,7 +99,26 @@ ACTIONS = {a.name: a for a in (
            money=("amount",)),
     Action("withdraw", _l("Withdraw"), BridgeOptionalReasonSchema, ("reason",), target=S.withdrawn, danger=True),
     Action("cancel", _l("Cancel"), BridgeOptionalReasonSchema, ("reason",), target=S.cancelled, danger=True),
+    Action("record_renewal_approved", _l("Record the bank's renewal approval"), BridgeRenewalApprovedSchema,
+           ("decided_on", "amount"), money=("amount",), renewal=True),
+    Action("record_renewal_disbursed", _l("Record the renewal's disbursement"), BridgeRenewalDisbursedSchema,
+           ("value_date", "amount", "contract_no"), money=("amount",), renewal=True),
 )}
+
+
+def default_value(action: Action, field: str, loan: Any) -> str:
+    """What an action's field shows before anything is typed: today for a date the API requires, the amount the
+    action most likely records."""
+    if field == "value_date" or (field == "decided_on" and action.renewal):
+        return today().isoformat()
+    if field == "amount":
+        if action.name == "record_renewal_approved":
+            return f"{loan.renewal_amount:.2f}"
+        if action.name == "record_renewal_disbursed":
+            return f"{loan.renewal_approved_amount:.2f}" if loan.renewal_approved_amount is not None else ""
+        if loan.figures.amount_due:
+            return f"{loan.figures.amount_due:.2f}"
+    return ""
 
 
 def _actions_for(actor: Any, loan: Any) -> list[Action]:
@@ -222,8 +247,12 @@ def fee_preview() -> Any:
 def _detail_context(loan_id: int, as_of: dt.date | None = None) -> dict[str, Any]:
     actor = current_actor()
     loan = bridge_loans.get(session(), actor, loan_id, as_of=as_of or today())
+    versions = documents.list_documents(session(), actor, "bridge_loan", loan_id, 1, 200).items
     return {"loan": loan, "history": bridge_loans.history(session(), actor, loan_id),
-            "actions": _actions_for(actor, loan), "errors": {}, "open_action": None}
+            "actions": _actions_for(actor, loan), "errors": {}, "open_action": None, "missing": [],
+            "versions": versions, "document_kinds": documents.KINDS, "upload_errors": {}, "upload_detail": None,
+            "upload_kind": None,
+            "default_value": default_value}
 
 
 @bp.get("/bridge-loans/<int:loan_id>")
@@ -254,13 +283,16 @@ def confirm_action(loan_id: int, action: Action) -> Any:
         if name == "repay":
             extra["split"] = bridge_loans.preview_repayment(session(), actor, loan_id, amount=body["amount"],
                                                             value_date=body["value_date"])
+        if name == "approve":  # the papers first: a 409 here shows the missing kinds at the button
+            bridge_loans.check_documents(session(), loan_id)
         if name in ("approve", "disburse"):
             on = body.get("value_date") or body.get("decided_on") or today()
             extra["context"] = bridge_loans.approval_context(session(), actor, loan_id, on=on)
         if name == "disburse":
             extra["due_date"] = bridge_loans.due_on(session(), body["value_date"], ctx["loan"].term_days)
     except DomainError as err:
-        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={})
+        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={},
+                   missing=err.extra.get("missing_documents", []))
         if htmx():  # the action's own form comes back with its errors, in place of the form that was sent
             body_, status = page("console/partials/action_form.html", err.status, action=action, **ctx)
             return body_, status, {"HX-Retarget": f"#action-{name}", "HX-Reswap": "outerHTML"}
@@ -292,15 +324,23 @@ def do_action(loan_id: int, action: Action) -> Any:
             loan = bridge_loans.repay(s, actor, loan_id, today=t, **body).loan
         elif name == "withdraw":
             loan = bridge_loans.withdraw(s, actor, loan_id, **body)
+        elif name == "record_renewal_approved":
+            loan = bridge_loans.record_renewal_approved(s, actor, loan_id, today=t, **body)
+        elif name == "record_renewal_disbursed":
+            loan = bridge_loans.record_renewal_disbursed(s, actor, loan_id, today=t, **body)
         else:
             loan = bridge_loans.cancel(s, actor, loan_id, **body)
     except DomainError as err:
         session().rollback()
         ctx = _detail_context(loan_id)
-        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={})
+        ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={},
+                   missing=err.extra.get("missing_documents", []))
         return page("console/bridge_detail.html", err.status, **ctx)
-    flash(_("%(action)s: %(reference)s is now %(status)s.", action=action.label, reference=loan.reference,
-            status=_status(loan.status)), "success")
+    if action.renewal:
+        flash(_("%(action)s: recorded on %(reference)s.", action=action.label, reference=loan.reference), "success")
+    else:
+        flash(_("%(action)s: %(reference)s is now %(status)s.", action=action.label, reference=loan.reference,
+                status=_status(loan.status)), "success")
     return idempotency.done(url_for("console.bridge_loan", loan_id=loan_id))
 
 
@@ -326,3 +366,41 @@ def _views(action: Action) -> None:
 
 for _action in ACTIONS.values():
     _views(_action)
+
+
+# --- documents: the checklist's uploads and downloads ------------------------------------------------------------
+
+
+@bp.post("/bridge-loans/<int:loan_id>/documents")
+@access(documents.upload)
+def upload_bridge_loan_document(loan_id: int) -> Any:
+    """Attach a paper to the loan (multipart: kind, file, note), through the API's upload service: the same checks
+    (type from the bytes, 20 MiB, the loan's bank), the same kind again a new version."""
+    actor = current_actor()
+    bridge_loans.check_visible(session(), actor, loan_id)
+    replay = idempotency.begin(session(), actor)
+    if replay is not None:
+        return replay
+    upload = request.files.get("file")
+    kind = request.form.get("kind") or ""
+    try:
+        if upload is None or not upload.filename:
+            raise RuleViolation.on("file", _("Choose the file to upload."))
+        doc = documents.upload(session(), actor, "bridge_loan", loan_id, kind=kind, file=upload.stream,
+                               filename=upload.filename, note=request.form.get("note") or None)
+    except DomainError as err:
+        session().rollback()
+        ctx = _detail_context(loan_id)
+        ctx.update(upload_errors=err.errors, upload_detail=err.detail, as_of_errors={}, upload_kind=kind)
+        return page("console/bridge_detail.html", err.status, **ctx)
+    flash(_("Uploaded %(kind)s, version %(version)d.", kind=document_kind_name(doc.kind), version=doc.version),
+          "success")
+    return idempotency.done(url_for("console.bridge_loan", loan_id=loan_id) + "#documents")
+
+
+@bp.get("/documents/<int:document_id>/content")
+@access(documents.document_content)
+def download_document(document_id: int) -> Response:
+    """A document's bytes as an attachment, scoped like its record (another bank's → the 404 page)."""
+    doc, chunks = documents.document_content(session(), current_actor(), document_id, db().sessionmaker)
+    return document_download(doc, chunks)

@@ -17,7 +17,12 @@ STATUSES = {"submitted": _l("Submitted"), "approved": _l("Approved"), "rejected"
 ACTIONS = {"submit": _l("Submitted"), "approve": _l("Approved"), "reject": _l("Rejected"), "withdraw": _l("Withdrawn"),
            "cancel": _l("Cancelled"), "disburse": _l("Disbursed"), "repay": _l("Repayment recorded"),
            "default": _l("Declared in default"), "write_off": _l("Written off"), "recover": _l("Recovery recorded"),
-           "file": _l("Claim filed"), "pay": _l("Paid"), "confirm": _l("Confirmed")}
+           "file": _l("Claim filed"), "pay": _l("Paid"), "confirm": _l("Confirmed"),
+           "renewal_approved": _l("Bank's renewal approval recorded"),
+           "renewal_disbursed": _l("Renewal disbursement recorded")}
+DOCUMENT_KINDS = {"renewal_commitment": _l("Renewal commitment letter"), "application": _l("Bridge loan application"),
+                  "tripartite_agreement": _l("Three-party agreement"), "claim_application": _l("Claim application"),
+                  "overdue_evidence": _l("Overdue evidence"), "other": _l("Other document")}
 
 
 def role_name(code: str) -> str:
@@ -30,6 +35,10 @@ def status_name(code: str) -> str:
 
 def action_name(code: str) -> str:
     return str(ACTIONS.get(code, code))
+
+
+def document_kind_name(code: str) -> str:
+    return str(DOCUMENT_KINDS.get(code, code))
 
 #: The schemas' commonest field messages, shown in the page's language (any other message is shown as it is).
 MESSAGES = {

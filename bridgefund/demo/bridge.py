@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgefund.demo import papers
 from bridgefund.finance import Repayment, position
-from bridgefund.services import bridge_loans, fund
+from bridgefund.services import bridge_loans, documents, fund
 from bridgefund.services.actor import Actor
 
 D = Decimal
@@ -155,6 +156,7 @@ def load(session: Session, story: dict[str, Any]) -> None:
     events.sort()
 
     by_n = {p.n: p for p in loans}
+    required = documents.bridge_required(session)  # the papers each approval needs: the officer uploads them
     ids: dict[int, int] = {}
     for date, _phase, n, action in events:
         if action.startswith("capital:"):
@@ -173,6 +175,8 @@ def load(session: Session, story: dict[str, Any]) -> None:
                 purpose="到期贷款续贷过桥", submitted_on=date, today=today,
             )
             ids[n] = loan.id
+            papers.attach_required(session, officer, "bridge_loan", loan.id, loan.reference or str(loan.id),
+                                   required)
             # decided in 2020 (business dates), the review on the application's day, a second one the next day
             bridge_loans.approve(session, li, loan.id, comment="材料齐全，同意", today=today, decided_on=date)
             if loan.status == "submitted":

@@ -32,9 +32,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from bridgefund.demo import papers
 from bridgefund.demo.registry import BANKS
 from bridgefund.finance.schedule import add_months
-from bridgefund.services import claims, pool, pool_loans, registry
+from bridgefund.services import claims, documents, pool, pool_loans, registry
 from bridgefund.services.actor import Actor
 
 D = Decimal
@@ -205,7 +206,9 @@ def _claim_story(at: Any, session: Session, officer: Actor, approver: Actor, pay
     state: dict[str, Any] = {}
 
     def file() -> None:
-        state["claim"] = claims.file_claim(session, officer, today, loans[key].id, claimed_on=filed)
+        state["claim"] = claim = claims.file_claim(session, officer, today, loans[key].id, claimed_on=filed)
+        papers.attach_required(session, officer, "claim", claim.id, claim.reference or str(claim.id),
+                               documents.claim_required(session))
 
     at(filed, 3, file)
     if approved:

@@ -50,8 +50,7 @@ def _monthly_report(session: Any, actor: Actor, job: Job, app: Flask) -> dict[st
     s = app.config["BRIDGEFUND"]
     p = job.params
     report = report_service.generate_monthly_report(
-        session, actor, period=p["period"], lang=p["lang"], today=dt.date.fromisoformat(p["today"]),
-        reports_dir=s.reports_dir, tz=s.tz)
+        session, actor, period=p["period"], lang=p["lang"], today=dt.date.fromisoformat(p["today"]), tz=s.tz)
     return {"report_id": report.id, "period": report.period, "lang": report.lang, "version": report.version,
             "sha256": report.sha256, "draft": report.draft}
 
@@ -61,7 +60,7 @@ def _bank_statement(session: Any, actor: Actor, job: Job, app: Flask) -> dict[st
     p = job.params
     report = report_service.archive_bank_statement(
         session, actor, p["bank_id"], period=p["period"], lang=p["lang"], today=dt.date.fromisoformat(p["today"]),
-        reports_dir=s.reports_dir, tz=s.tz)
+        tz=s.tz)
     return {"report_id": report.id, "bank_id": report.bank_id, "period": report.period, "lang": report.lang,
             "version": report.version, "sha256": report.sha256, "draft": report.draft}
 

@@ -4,6 +4,7 @@ from bridgefund.models.audit import AuditEvent
 from bridgefund.models.bank import Bank, BankStatus, BankTerms, Guarantor
 from bridgefund.models.bridge_loan import BridgeApproval, BridgeLoan, BridgeLoanStatus, BridgeRepayment
 from bridgefund.models.calendar import CalendarDay, DayKind
+from bridgefund.models.document import Document, DocumentKind, FileChunk, StoredFile, SubjectType
 from bridgefund.models.enterprise import Enterprise, EnterpriseSize
 from bridgefund.models.fund import FundAccount, FundLedgerEntry, FundSettings, LedgerKind
 from bridgefund.models.idempotency import IdempotencyRecord
@@ -37,6 +38,11 @@ from bridgefund.models.summary import FundDay, PoolBankDay, PoolBankMonth, Summa
 from bridgefund.models.user import ApiToken, LoginThrottle, Role, User
 
 __all__ = [
+    "SubjectType",
+    "StoredFile",
+    "FileChunk",
+    "DocumentKind",
+    "Document",
     "ApiToken",
     "AuditEvent",
     "Bank",

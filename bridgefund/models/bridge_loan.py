@@ -144,6 +144,13 @@ class BridgeLoan(Base):
     #: The bank's written renewal commitment (续贷承诺): yuan and expected date.
     renewal_amount: Mapped[Decimal] = mapped_column(Money())
     renewal_expected_date: Mapped[dt.date]
+    #: The renewal loop (DOMAIN.md): the day the bank approved the renewal and the amount it approved.
+    renewal_approved_on: Mapped[dt.date | None]
+    renewal_approved_amount: Mapped[Decimal | None] = mapped_column(Money())
+    #: The renewal's disbursement: value date, amount and the new loan's contract number.
+    renewal_disbursed_on: Mapped[dt.date | None]
+    renewal_disbursed_amount: Mapped[Decimal | None] = mapped_column(Money())
+    renewal_contract_no: Mapped[str | None] = mapped_column(String(64))
     purpose: Mapped[str | None] = mapped_column(String(500))
 
     #: Settings in force at approval (snapshot; later settings changes never alter this loan).

@@ -105,6 +105,8 @@ class FundSettings(Base):
         Rate(), default=DEFAULT_MARKET_BRIDGE_DAILY_RATE, server_default="100000")
     #: A due date (value date + term) on a non-working day moves to the next working day (DOMAIN.md).
     roll_due_date_to_working_day: Mapped[bool] = mapped_column(default=True, server_default=sa_true())
+    #: Document kinds a bridge loan needs before approval (null: the defaults, DOMAIN.md "Documents").
+    required_documents: Mapped[list[str] | None] = mapped_column(JSON)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

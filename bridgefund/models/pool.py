@@ -124,6 +124,8 @@ class PoolSettings(Base):
     penalty_rate_markup: Mapped[Decimal] = mapped_column(Rate())
     #: Overdue interest bears penalty interest too (复利); loans reported from then on keep the setting.
     compound_overdue_interest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    #: Document kinds a claim needs before approval (null: the defaults, DOMAIN.md "Documents").
+    claim_required_documents: Mapped[list[str] | None] = mapped_column(JSON)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
@@ -132,7 +134,8 @@ class PoolSettings(Base):
               "compound_overdue_interest")
 
     def snapshot(self) -> dict[str, Any]:
-        return {k: (v if isinstance(v := getattr(self, k), int) else str(v)) for k in self.FIELDS}
+        return {**{k: (v if isinstance(v := getattr(self, k), int) else str(v)) for k in self.FIELDS},
+                "claim_required_documents": self.claim_required_documents}
 
 
 class PoolAccount(Base):

@@ -64,10 +64,13 @@ class Report(Base):
     version: Mapped[int]
     #: Lower-case hex SHA-256 of the PDF bytes, checked on every download.
     sha256: Mapped[str] = mapped_column(String(64))
-    #: The file, relative to the reports directory (``BRIDGEFUND_REPORTS_DIR``).
+    #: The file's name under an export folder (``bridgefund export-files``; before 0017, under the reports directory).
     path: Mapped[str] = mapped_column(String(300))
     #: Size of the PDF in bytes.
     byte_size: Mapped[int]
+    #: The PDF's bytes in the database (``stored_files``); null only for an archive row whose file was lost before
+    #: migration 0017 read the archive directory into the database (its download answers 410).
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("stored_files.id"))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

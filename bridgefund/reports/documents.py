@@ -97,6 +97,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "c_claims": ("代偿", "Claims paid"),
     "c_status": ("状态", "Status"),
     "total": ("合计", "Total"),
+    "s_renewals": ("合作银行续贷履约", "Partner banks' renewal record"),
+    "c_committed": ("承诺续贷", "Committed"),
+    "c_on_time": ("按期续贷", "Renewed on time"),
+    "c_late": ("逾期续贷", "Renewed late"),
+    "c_failed": ("未续贷（违约）", "Failed (defaulted)"),
+    "renewals_note": ("截至月末：承诺续贷 = 基金已放款的过桥贷款笔数；按期 / 逾期以银行承诺的续贷日期为准；"
+                      "未续贷 = 已认定违约的笔数。",
+                      "To month end: committed = bridge loans the fund disbursed; on time or late against the date "
+                      "the bank committed; failed = loans declared in default."),
     "banks_note": ("转贷金额、余额、额度、代偿金额为万元；代偿列为“笔数 / 金额”；"
                    "不良率 = 逾期90天以上及已申请代偿的本金 ÷ 在保余额；授信额度为当前额度。",
                    "Amounts in 10,000 yuan; claims paid as count / amount. "
@@ -171,6 +180,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "st_end_outstanding": ("月末余额", "Month-end outstanding"),
     "st_external_ref": ("银行流水号", "Bank reference"),
     "st_received": ("收款金额", "Received"),
+    "st_renewals": ("续贷履约（截至月末）", "Renewal record (to month end)"),
     "st_fee": ("使用费", "Fee"),
     "st_penalty": ("罚息", "Penalty"),
     "st_interest": ("利息", "Interest"),

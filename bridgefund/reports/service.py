@@ -2,27 +2,22 @@
 bank statement and approval form — each scoped like the records it shows. What ``api/reports.py`` and
 ``bridgefund report …`` call; it sits above the services and the figures it reads (``reports.data``).
 
-**File after commit.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises before
-anything is added, so it leaves no record), then adds the :class:`Report` row and its audit event, and
-registers the file write with ``services.unit_of_work.after_commit``. The boundary commits once; only if that
-commit succeeds does the unit of work's ``after_commit`` hook write the file — to a temporary name in the same
-folder, then ``os.replace`` (atomic), so a reader never sees half a PDF. A rollback discards the pending write.
+**The archive is in the database.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises
+before anything is added, so it leaves no record), then stores its bytes in chunks (``services.files``), adds the
+:class:`Report` row and its audit event — all in the one transaction the boundary commits: a rollback leaves
+neither row nor bytes, a commit leaves both. No instance keeps a local directory; any instance serves any report
+(``bridgefund export-files`` writes copies to disk for those who want them).
 
-**The crash window.** Between the commit and the rename (a crash, a full disk), a row can exist without its
-file. Such a row answers 410 Gone on download, never a 500; generating the report again makes a new version.
-A file whose bytes no longer match the row's SHA-256 answers 409 (tampered archive). The archive never
-holds a file without a row.
+**Downloads** check the stored bytes against the row's SHA-256 (one pass over the chunks) before streaming them
+(a second pass, one chunk at a time): a mismatch answers 409 (tampered archive), a row without bytes (a file lost
+before migration 0017 read the old archive directory into the database) answers 410 Gone, never a 500.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
-import os
-import tempfile
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy import func, select
@@ -47,34 +42,14 @@ from bridgefund.reports.data import (
 )
 from bridgefund.reports.data import trend as trend_data
 from bridgefund.reports.render import FontMissing, RenderError
-from bridgefund.services import audit, bridge_loans, jobs
+from bridgefund.services import audit, bridge_loans, files, jobs
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, last_closed_day, paginate
-from bridgefund.services.unit_of_work import after_commit
 
 log = logging.getLogger(__name__)
 
 ENTITY = "report"
 LANGS = ("zh", "en")
-
-
-# ------------------------------------------------------------------------------------------ archive
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pdf")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; archived reports are meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -108,11 +83,25 @@ def check_period_ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
 # ---------------------------------------------------------------------------------- monthly reports
 
 
+def _archive(session: Session, actor: Actor, *, kind: str, period: str, lang: str, version: int, pdf: bytes,
+             name: str, last_day: dt.date, bank_id: int | None = None) -> Report:
+    """The one way a PDF enters the archive (the API, the CLI and the jobs all come here): its bytes stored in
+    chunks (``services.files``), the :class:`Report` row and its audit event, all in the caller's transaction."""
+    stored = files.store_bytes(session, pdf)
+    report = Report(kind=kind, bank_id=bank_id, period=period, lang=lang, version=version, sha256=stored.sha256,
+                    path=f"{kind}/{period}/{name}", byte_size=stored.byte_size, file_id=stored.id,
+                    created_by=actor.id, draft=_is_draft(session, last_day))
+    session.add(report)
+    session.flush()
+    audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())
+    return report
+
+
 @allows(Role.admin, Role.fund_manager)
 def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang: str, today: dt.date,
-                            reports_dir: str | Path, tz: dt.tzinfo) -> Report:
-    """Render the monthly report of ``period`` in ``lang``, archive it as the next version (written after
-    the commit) and record the audit event. Admin and fund managers."""
+                            tz: dt.tzinfo) -> Report:
+    """Render the monthly report of ``period`` in ``lang``, archive it in the database as the next version and
+    record the audit event. Admin and fund managers."""
     check_lang(lang)
     _first, last_day = check_period_ended(period, today)
     kind = ReportKind.monthly.value
@@ -122,15 +111,8 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     generated_at = dt.datetime.now(tz)
     pdf = _rendered(lambda: documents.monthly_report_pdf(data, lang=lang, version=version,
                                                          generated_at=generated_at))
-    relative = f"{kind}/{period}/{kind}-{period}-{lang}-v{version}.pdf"
-    report = Report(kind=kind, period=period, lang=lang, version=version, sha256=hashlib.sha256(pdf).hexdigest(),
-                    path=relative, byte_size=len(pdf), created_by=actor.id, draft=_is_draft(session, last_day))
-    session.add(report)
-    session.flush()
-    audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())
-    target = Path(reports_dir) / relative
-    after_commit(session, lambda: write_atomically(target, pdf))
-    return report
+    return _archive(session, actor, kind=kind, period=period, lang=lang, version=version, pdf=pdf,
+                    name=f"{kind}-{period}-{lang}-v{version}.pdf", last_day=last_day)
 
 
 @allows(Role.admin, Role.fund_manager)
@@ -151,9 +133,9 @@ def _is_draft(session: Session, last_day: dt.date) -> bool:
 
 @allows(Role.admin, Role.fund_manager)
 def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, period: str, lang: str, today: dt.date,
-                           reports_dir: str | Path, tz: dt.tzinfo) -> Report:
-    """Render one bank's statement of ``period`` and archive it as the next version of (period, bank, lang), the
-    file written after the commit as for the monthly report (the 07:00 run on the 1st does it for every partner)."""
+                           tz: dt.tzinfo) -> Report:
+    """Render one bank's statement of ``period`` and archive it in the database as the next version of (period,
+    bank, lang), like the monthly report (the 07:00 run on the 1st does it for every partner)."""
     bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
     _first, last_day = check_period_ended(period, today)
@@ -162,16 +144,8 @@ def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, peri
         Report.period == period, Report.bank_id == bank.id, Report.lang == lang)) or 0) + 1
     data = bank_statement_data(session, bank, period)
     pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
-    relative = f"{kind}/{period}/{kind}-{bank.code}-{period}-{lang}-v{version}.pdf"
-    report = Report(kind=kind, bank_id=bank.id, period=period, lang=lang, version=version,
-                    sha256=hashlib.sha256(pdf).hexdigest(), path=relative, byte_size=len(pdf), created_by=actor.id,
-                    draft=_is_draft(session, last_day))
-    session.add(report)
-    session.flush()
-    audit.record(session, actor, "generate", ENTITY, report.id, after=report.snapshot())
-    target = Path(reports_dir) / relative
-    after_commit(session, lambda: write_atomically(target, pdf))
-    return report
+    return _archive(session, actor, kind=kind, period=period, lang=lang, version=version, pdf=pdf,
+                    name=f"{kind}-{bank.code}-{period}-{lang}-v{version}.pdf", last_day=last_day, bank_id=bank.id)
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
@@ -202,28 +176,27 @@ def get_report(session: Session, actor: Actor, report_id: int) -> Report:
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
-def report_pdf(session: Session, actor: Actor, report_id: int, reports_dir: str | Path) -> tuple[Report, bytes]:
-    """The archived bytes of a report, after checking them against the record's SHA-256."""
+def report_pdf(session: Session, actor: Actor, report_id: int,
+               sessions: Callable[[], Session]) -> tuple[Report, Iterator[bytes]]:
+    """An archived report and its bytes (streamed from the database on sessions of ``sessions``), after checking
+    them against the record's SHA-256."""
     report = get_report(session, actor, report_id)
-    root = Path(reports_dir).resolve()
-    path = (root / report.path).resolve()
-    if not path.is_relative_to(root):  # a row never names a path outside the archive; refuse if one does
-        raise ArchiveTampered(f"report {report_id}'s path leaves the reports directory")
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
+    if report.file_id is None:
         raise ArchiveMissing(
-            f"the file of report {report_id} (version {report.version}) is missing from the archive: it was "
-            "never written (the server stopped right after saving the record) or was removed. Generate the "
-            "report again: that makes a new version") from exc
-    digest = hashlib.sha256(data).hexdigest()
+            f"the file of report {report_id} (version {report.version}) is missing from the archive: it was lost "
+            "before the archive moved into the database. Generate the report again: that makes a new version")
+    digest = files.digest(session, report.file_id)
     if digest != report.sha256:
-        log.error("report %s: archived file %s has sha256 %s, the record says %s", report.id, path, digest,
-                  report.sha256)
+        log.error("report %s: stored bytes have sha256 %s, the record says %s", report.id, digest, report.sha256)
         raise ArchiveTampered(
             f"the archived file of report {report_id} does not match its recorded SHA-256: it was changed after "
             "it was generated", {"sha256": ["mismatch"]}, expected_sha256=report.sha256)
-    return report, data
+    return report, files.chunks(sessions, report.file_id, report.sha256)
+
+
+def archived_pdf(session: Session, report: Report) -> bytes | None:
+    """A report's whole PDF (exports to disk), or None if its bytes were lost."""
+    return None if report.file_id is None else files.read_all(session, report.file_id)
 
 
 # ------------------------------------------------------------------------------ on-demand documents

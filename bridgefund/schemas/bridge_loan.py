@@ -20,6 +20,7 @@ from bridgefund.schemas.common import (
     StrictSchema,
     Text,
 )
+from bridgefund.schemas.document import DocumentSchema
 from bridgefund.schemas.fund import FundFeeTierSchema
 
 STATUSES = [s.value for s in BridgeLoanStatus]
@@ -67,6 +68,17 @@ class BridgeRejectSchema(BridgeReasonSchema):
 
 class BridgeOptionalReasonSchema(StrictSchema):
     reason = Text(500, allow_none=True)
+
+
+class BridgeRenewalApprovedSchema(StrictSchema):
+    decided_on = BusinessDate(required=True, metadata={"description": "the day the bank approved the renewal"})
+    amount = Money(required=True, positive=True)
+
+
+class BridgeRenewalDisbursedSchema(StrictSchema):
+    value_date = BusinessDate(required=True, metadata={"description": "the renewal's value date"})
+    amount = Money(required=True, positive=True)
+    contract_no = Text(64, required=True)
 
 
 class BridgeValueDateSchema(StrictSchema):
@@ -122,6 +134,31 @@ class BridgeEnterpriseBriefSchema(Schema):
 
 
 
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def renewal_view(loan: Any) -> dict[str, Any]:
+    """The renewal loop of a loan as answered (API.md "Second round")."""
+    status = ("disbursed" if loan.renewal_disbursed_on is not None
+              else "approved" if loan.renewal_approved_on is not None else "committed")
+    return {"status": status, "amount": f"{loan.renewal_amount:.2f}",
+            "expected_date": loan.renewal_expected_date.isoformat(),
+            "approved_on": loan.renewal_approved_on and loan.renewal_approved_on.isoformat(),
+            "approved_amount": _money(loan.renewal_approved_amount),
+            "disbursed_on": loan.renewal_disbursed_on and loan.renewal_disbursed_on.isoformat(),
+            "disbursed_amount": _money(loan.renewal_disbursed_amount), "contract_no": loan.renewal_contract_no,
+            "repayment_id": _renewal_repayment(loan)}
+
+
+def _renewal_repayment(loan: Any) -> int | None:
+    """The repayment that followed the renewal: the first on or after its value date (linked, not booked twice)."""
+    if loan.renewal_disbursed_on is None or "repayments" not in loan.__dict__:
+        return None
+    after = [r for r in loan.repayments if r.value_date >= loan.renewal_disbursed_on]
+    return min(after, key=lambda r: (r.value_date, r.id)).id if after else None
+
+
 class BridgeLoanSchema(Schema):
     id = fields.Integer()
     reference = fields.String()
@@ -136,9 +173,14 @@ class BridgeLoanSchema(Schema):
         "due_date": loan.maturing_due_date.isoformat()}, metadata={"type": "object"})
     amount = Money()
     term_days = fields.Integer()
-    renewal = fields.Function(lambda loan: {
-        "amount": f"{loan.renewal_amount:.2f}", "expected_date": loan.renewal_expected_date.isoformat()},
-        metadata={"type": "object"})
+    renewal = fields.Function(lambda loan: renewal_view(loan), metadata={
+        "type": "object", "description": "the bank's renewal (the loop the fund lends on): `status` committed, "
+        "approved or disbursed; `amount`/`expected_date` as committed at submission; `approved_on`, "
+        "`approved_amount`; `disbursed_on`, `disbursed_amount`, `contract_no` once the bank records them"})
+    documents = fields.List(fields.Nested(DocumentSchema), metadata={
+        "description": "`GET /bridge-loans/{id}` only: the latest document of each kind"})
+    missing_documents = fields.List(fields.String(), metadata={
+        "description": "`GET /bridge-loans/{id}` only: required kinds (fund settings) with no document yet"})
     purpose = fields.String(allow_none=True)
     fee_tiers = fields.List(fields.Nested(FundFeeTierSchema), allow_none=True)
     penalty_daily_rate = Rate(allow_none=True)

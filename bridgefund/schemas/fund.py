@@ -18,6 +18,7 @@ from bridgefund.schemas.common import (
     StrictSchema,
     Text,
 )
+from bridgefund.schemas.document import KINDS as DOCUMENT_KINDS
 
 KINDS = [k.value for k in LedgerKind]
 #: A daily rate above 1% a day (3,650% a year) is a typing mistake, not a fund setting.
@@ -50,6 +51,11 @@ class FundSettingsSchema(StrictSchema):
         "description": "a due date (value date + term) on a non-working day moves to the next working day of the "
                        "calendar (`GET /calendar/{year}`); fees still count the calendar days used (default true; "
                        "a PUT without it keeps the current choice)"})
+    required_documents = fields.List(
+        fields.String(validate=validate.OneOf(DOCUMENT_KINDS)), validate=validate.Length(max=len(DOCUMENT_KINDS)),
+        metadata={"description": "document kinds a bridge loan needs before approval (default: renewal_commitment, "
+                                 "application, tripartite_agreement; a PUT without it keeps the current list)",
+                  "example": ["renewal_commitment", "application", "tripartite_agreement"]})
 
 
 class FundCapitalSchema(StrictSchema):

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
+from bridgefund.models import document as document_model
 from bridgefund.schemas.common import (  # noqa: F401 - EARLIEST, LATEST re-exported from their old home
     EARLIEST,
     LATEST,
@@ -20,6 +21,7 @@ from bridgefund.schemas.common import (  # noqa: F401 - EARLIEST, LATEST re-expo
     StrictSchema,
     Text,
 )
+from bridgefund.schemas.document import KINDS as DOCUMENT_KINDS
 
 METHODS = [m.value for m in RepaymentMethod]
 
@@ -58,6 +60,11 @@ class PoolSettingsSchema(Schema):
     penalty_rate_markup = Rate(maximum=Decimal(10))
     compound_overdue_interest = fields.Boolean(metadata={
         "description": "overdue interest bears penalty interest (复利); a loan keeps the value of its reporting day"})
+    claim_required_documents = fields.Function(
+        lambda r: list(document_model.DEFAULT_CLAIM_REQUIRED if r.claim_required_documents is None
+                       else r.claim_required_documents),
+        metadata={"type": "array", "items": {"type": "string", "enum": DOCUMENT_KINDS},
+                  "description": "document kinds a claim needs before approval"})
     updated_at = fields.DateTime(allow_none=True)
 
 
@@ -81,6 +88,11 @@ class PoolSettingsPutSchema(StrictSchema):
     penalty_rate_markup = Rate(required=True, maximum=Decimal(10))
     compound_overdue_interest = _JsonBoolean(metadata={
         "description": "default true; absent: unchanged"})
+    claim_required_documents = fields.List(
+        fields.String(validate=validate.OneOf(DOCUMENT_KINDS)), validate=validate.Length(max=len(DOCUMENT_KINDS)),
+        metadata={"description": "document kinds a claim needs before approval (default: claim_application, "
+                                 "overdue_evidence); absent: unchanged",
+                  "example": ["claim_application", "overdue_evidence"]})
 
 
 class ContributionSchema(StrictSchema):

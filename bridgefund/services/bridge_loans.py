@@ -54,7 +54,7 @@ from bridgefund.models import (
     User,
 )
 from bridgefund.models.bridge_loan import LENT_STATUSES, OPEN_STATUSES
-from bridgefund.services import audit, bank_terms, calendar, references
+from bridgefund.services import audit, bank_terms, calendar, documents, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
@@ -249,6 +249,7 @@ def approve(session: Session, actor: Actor, loan_id: int, *, comment: str | None
         raise Duplicate("you have already approved this loan; a second approval must come from another manager",
                         {"approvals": ["already approved by this manager"]})
     rules = current_settings(session)
+    check_documents(session, loan.id)
     _check_enterprise_cap(session, loan, rules.per_enterprise_cap)
     if loan.required_approvals is None:
         loan.required_approvals = 2 if loan.amount >= rules.dual_approval_threshold else 1
@@ -426,6 +427,83 @@ def repay(session: Session, actor: Actor, loan_id: int, *, amount: Decimal, valu
     return RepaymentResult(repayment=rep, loan=loan)
 
 
+# --- the renewal loop (DOMAIN.md): the bank approves its renewal, then disburses it, and the renewal repays the fund
+
+
+_NO_RENEWAL = (S.submitted, S.rejected, S.withdrawn, S.cancelled)
+
+
+def next_renewal_step(loan: BridgeLoan) -> str | None:
+    """The renewal loop's next recording on ``loan`` — ``"record_renewal_approved"``, ``"record_renewal_disbursed"``
+    — or None when neither is open now (what the console offers; the operations themselves check again)."""
+    if loan.renewal_approved_on is None:
+        return None if S(loan.status) in _NO_RENEWAL else "record_renewal_approved"
+    if loan.renewal_disbursed_on is None and loan.disbursed_on is not None:
+        return "record_renewal_disbursed"
+    return None
+
+
+def check_documents(session: Session, loan_id: int) -> None:
+    """409 ``missing_documents`` unless the loan has every kind the fund settings require before approval (what
+    :func:`approve` checks; the console asks it before showing the approval's confirmation)."""
+    documents.check_complete(session, "bridge_loan", loan_id, current_settings(session).required_documents)
+
+
+@allows(Role.bank_officer)
+def record_renewal_approved(session: Session, actor: Actor, loan_id: int, *, decided_on: dt.date, amount: Decimal,
+                            today: dt.date) -> BridgeLoan:
+    """The bank's officer records that the bank approved the renewal (day, amount): once, for a loan the fund has
+    approved. ``decided_on`` is a business date (not future, not in a closed month), not before the application."""
+    loan = _load(session, actor, loan_id, lock=True)
+    if S(loan.status) in _NO_RENEWAL:
+        raise Conflict(f"the loan is {loan.status}: a renewal is recorded once the fund has approved the loan",
+                       {"status": [loan.status]})
+    if loan.renewal_approved_on is not None:
+        raise Conflict(f"the renewal's approval was already recorded (on {loan.renewal_approved_on})",
+                       {"decided_on": ["already recorded"]})
+    check_value_date(session, decided_on, today, "decided_on")
+    if decided_on < loan.submitted_on:
+        raise RuleViolation.on("decided_on", f"before the application ({loan.submitted_on})")
+    before = loan.snapshot()
+    loan.renewal_approved_on, loan.renewal_approved_amount = decided_on, amount
+    session.flush()
+    audit.record(session, actor, "renewal_approved", ENTITY, loan.id, before=_renewal_of(before),
+                 after={"renewal_approved_on": decided_on.isoformat(), "renewal_approved_amount": str(amount)})
+    return loan
+
+
+@allows(Role.bank_officer)
+def record_renewal_disbursed(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date, amount: Decimal,
+                             contract_no: str, today: dt.date) -> BridgeLoan:
+    """The bank's officer records that the bank disbursed the renewal (value date, amount, the new contract): once,
+    after its approval and not before the fund's own disbursement (the renewal is what repays the fund)."""
+    loan = _load(session, actor, loan_id, lock=True)
+    if loan.renewal_approved_on is None:
+        raise Conflict("record the renewal's approval first (POST …/renewal/approved)", {"status": [loan.status]})
+    if loan.renewal_disbursed_on is not None:
+        raise Conflict(f"the renewal's disbursement was already recorded (on {loan.renewal_disbursed_on})",
+                       {"value_date": ["already recorded"]})
+    if loan.disbursed_on is None:
+        raise Conflict("the fund has not disbursed this loan yet: the renewal follows the bridge",
+                       {"status": [loan.status]})
+    check_value_date(session, value_date, today)
+    if value_date < max(loan.renewal_approved_on, loan.disbursed_on):
+        raise RuleViolation.on("value_date", f"before the renewal's approval ({loan.renewal_approved_on}) or the "
+                                             f"fund's disbursement ({loan.disbursed_on})")
+    loan.renewal_disbursed_on, loan.renewal_disbursed_amount = value_date, amount
+    loan.renewal_contract_no = contract_no
+    session.flush()
+    audit.record(session, actor, "renewal_disbursed", ENTITY, loan.id, before={"renewal_disbursed_on": None},
+                 after={"renewal_disbursed_on": value_date.isoformat(), "renewal_disbursed_amount": str(amount),
+                        "renewal_contract_no": contract_no})
+    return loan
+
+
+def _renewal_of(snapshot: dict[str, Any]) -> dict[str, Any]:
+    return {"renewal_approved_on": None, "renewal_approved_amount": None} | {
+        k: v for k, v in snapshot.items() if k.startswith("renewal_approved")}
+
+
 @allows(Role.fund_manager)
 def declare_default(session: Session, actor: Actor, loan_id: int, *, value_date: dt.date,
                     today: dt.date) -> BridgeLoan:
@@ -543,7 +621,13 @@ def with_figures(loans: list[BridgeLoan], as_of: dt.date) -> list[BridgeLoan]:
 
 @allows(SIGNED_IN)
 def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> BridgeLoan:
-    return with_figures([_load(session, actor, loan_id)], as_of)[0]
+    """The loan with its figures as of ``as_of``, its latest document of each kind and the required kinds it lacks."""
+    loan = with_figures([_load(session, actor, loan_id)], as_of)[0]
+    required = current_settings(session).required_documents
+    shown = documents.summary(session, "bridge_loan", loan.id, required)
+    loan.documents, loan.missing_documents = shown["documents"], shown["missing_documents"]  # type: ignore[attr-defined]
+    loan.required_documents = list(required)  # type: ignore[attr-defined]
+    return loan
 
 
 @allows(SIGNED_IN)

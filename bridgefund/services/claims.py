@@ -40,7 +40,7 @@ from bridgefund.models import (
     PoolRecovery,
     Role,
 )
-from bridgefund.services import audit, references
+from bridgefund.services import audit, documents, references
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import Page, bank_scoped, check_value_date, decision_date, paginate
 from bridgefund.services.pool import current_settings, evaluate_bank, lock_pool
@@ -134,6 +134,7 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
     payout may not be value-dated before it."""
     claim = _claim_for_update(session, actor, claim_id)
     _transition(claim, ClaimStatus.approved)
+    documents.check_complete(session, "claim", claim.id, documents.claim_required(session))
     decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
     before = claim.snapshot()
     claim.move_to(ClaimStatus.approved, "approve")

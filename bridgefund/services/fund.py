@@ -38,6 +38,8 @@ from bridgefund.models import (
     PoolLoan,
     Role,
 )
+from bridgefund.models import document as document_model
+from bridgefund.models.document import DEFAULT_BRIDGE_REQUIRED
 from bridgefund.models.fund import DEFAULT_ESTABLISHED_ON, DEFAULT_MARKET_BRIDGE_DAILY_RATE, FUND_ID
 from bridgefund.services import audit
 from bridgefund.services.actor import Actor
@@ -49,6 +51,7 @@ from bridgefund.services.common import (
     established_on_subquery,
     paginate,
 )
+from bridgefund.services.documents import check_kinds
 
 #: The settings in force until an admin first saves some (DOMAIN.md: 0.2‰ days 1–5 then 0.4‰; ≤ 10 days;
 #: ≤ 10 million per enterprise; ≤ 95% of the renewal).
@@ -87,11 +90,14 @@ class Settings:
     market_bridge_daily_rate: Decimal = DEFAULT_MARKET_BRIDGE_DAILY_RATE
     #: A due date on a non-working day moves to the next working day (the calendar, services.calendar).
     roll_due_date_to_working_day: bool = True
+    #: The document kinds a bridge loan needs before approval.
+    required_documents: tuple[str, ...] = DEFAULT_BRIDGE_REQUIRED
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "fee_tiers": tiers_to_json(self.fee_tiers),
             **{k: getattr(self, k) for k in SETTING_KEYS if k != "fee_tiers"},
+            "required_documents": list(self.required_documents),
         }
 
 
@@ -121,8 +127,10 @@ def current_settings(session: Session) -> Settings:
         data = {**data, "established_on": DEFAULT_ESTABLISHED_ON}
     if data["roll_due_date_to_working_day"] is None:
         data = {**data, "roll_due_date_to_working_day": True}
+    required = None if row is None else row.required_documents
     return Settings(fee_tiers=tiers_from_json(data["fee_tiers"]),
-                    **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"})
+                    **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"},
+                    required_documents=tuple(document_model.DEFAULT_BRIDGE_REQUIRED if required is None else required))
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
@@ -151,6 +159,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Sett
         row = FundSettings(id=FUND_ID)
         session.add(row)
     row.fee_tiers = tiers_to_json(tiers)
+    row.required_documents = check_kinds(values.get("required_documents", current.required_documents),
+                                         "required_documents")
     for key in SETTING_KEYS:
         if key != "fee_tiers":
             setattr(row, key, values[key])

@@ -53,6 +53,7 @@ from bridgefund.models import (
 from bridgefund.services import audit, bank_terms
 from bridgefund.services.actor import Actor
 from bridgefund.services.common import check_value_date, last_closed_day, paginate
+from bridgefund.services.documents import check_kinds
 
 #: The rules before an admin first saves settings.
 DEFAULTS: dict[str, Any] = {
@@ -100,6 +101,8 @@ def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> Pool
     for key in PoolSettings.FIELDS:
         if key in values:  # every field is required but compound_overdue_interest (absent: kept as it is)
             setattr(row, key, values[key])
+    if "claim_required_documents" in values:  # absent: kept as it is (null: the defaults)
+        row.claim_required_documents = check_kinds(values["claim_required_documents"], "claim_required_documents")
     row.updated_by = actor.id
     _keep_closed_months(session, before, row)
     contributions = ledger_totals(session).contributions

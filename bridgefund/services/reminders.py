@@ -12,6 +12,8 @@ kind                         fires on D when                                    
 ``bridge_renewal_late``      the renewal's expected date is before D, the loan not repaid
 ``bridge_overdue``           the due date is before D, principal outstanding
 ``bridge_default_soon``      due + ``default_after_days`` − 5 days is in [D, W1)
+``renewal_unpaid``           the bank disbursed the renewal on R, W1(R) < D, the loan
+                             still not repaid (the renewal loop's alarm)
 ``pool_claim_eligible``      an installment unpaid ≥ ``claim_after_days_overdue`` days, no   its bank's officers,
                              live claim                                                   fund managers
 ``pool_npl_near_threshold``  the bank's NPL ratio ≥ ``bank_npl_threshold`` − 1 point
@@ -108,6 +110,9 @@ def send_reminders(session: Session, actor: Actor, business_date: dt.date) -> di
             business_date=business_date, params=r.params, link=r.link, to=told[key], bank_id=r.bank_id)
         if event is not None:
             raised[r.kind] += 1
+    for loan, disbursed_on in renewals_unpaid(session, business_date):
+        if renewal_unpaid(session, actor, loan, disbursed_on=disbursed_on, business_date=business_date):
+            raised["renewal_unpaid"] += 1
     log.info("reminders of %s: %d found, %d raised %s", business_date, len(found), sum(raised.values()),
              dict(raised))
     return {"business_date": business_date.isoformat(), "reminders": sum(raised.values())}
@@ -183,6 +188,16 @@ def bridge_reminders(session: Session, day: dt.date, w1: dt.date, w2: dt.date, w
                     add("bridge_default_soon", default_date=default_date.isoformat(),
                         default_after_days=loan.default_after_days)
     return out
+
+
+def renewals_unpaid(session: Session, day: dt.date) -> list[tuple[BridgeLoan, dt.date]]:
+    """The renewal loop's alarm (DOMAIN.md): loans still lent on ``day`` whose renewal the bank disbursed more than
+    one working day before it — the renewal was meant to repay the fund by the next working day. (loan, the
+    renewal's value date) pairs."""
+    rows = session.execute(select(BridgeLoan, BridgeLoan.renewal_disbursed_on).where(
+        _lent_on(day), BridgeLoan.renewal_disbursed_on.is_not(None), BridgeLoan.renewal_disbursed_on < day)
+        .order_by(BridgeLoan.id)).all()
+    return [(loan, on) for loan, on in rows if calendar.add_working_days(session, on, 1) < day]
 
 
 def _fee_step(loan: BridgeLoan, day: dt.date, w1: dt.date) -> tuple[dt.date, Decimal, Decimal] | None:

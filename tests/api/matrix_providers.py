@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import secrets
-import tempfile
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -114,7 +113,21 @@ def _notification(f: Any, bank: Any) -> Resource:
     return Resource(note.id, None)
 
 
+def _document(f: Any, bank: Any) -> Resource:
+    """A document (a PDF) attached to a submitted bridge loan of ``bank``."""
+    from bridgefund.services import documents
+    from bridgefund.services.actor import SYSTEM
+    from tests.documents_support import PDF
+
+    loan = _bridge_loan(f, bank)
+    doc = documents.upload(f.session, SYSTEM, "bridge_loan", loan.value, kind="other", file=io.BytesIO(PDF),
+                           filename="matrix.pdf")
+    f.session.commit()
+    return Resource(doc.id, bank.id)
+
+
 PROVIDERS: dict[str, Callable[[Any, Any], Resource]] = {
+    "document_id": _document,
     "loan_id": _bridge_loan,
     "pool_loan_id": _pool_loan,
     "claim_id": _claim,
@@ -205,6 +218,10 @@ BODIES: dict[str, Body] = {
     "PUT /api/v1/me/notification-settings": lambda f, bank, role: {
         "email": f"{_unique(f, 'mx')}@example.cn", "lang": "en",
         "channels": {"in_app": True, "email": True, "wecom": False}},
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/approved": lambda f, bank, role: {
+        "decided_on": "2020-02-08", "amount": "2000000.00"},
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/disbursed": lambda f, bank, role: {
+        "value_date": "2020-02-12", "amount": "2000000.00", "contract_no": _unique(f, "RN-")},
 }
 
 
@@ -219,7 +236,19 @@ def multipart_import(f: Any, bank: Any, role: str) -> dict[str, Any]:
     return form
 
 
-MULTIPART: dict[str, Body] = {"POST /api/v1/pool-loans/import": multipart_import}
+def multipart_document(f: Any, bank: Any, role: str) -> dict[str, Any]:
+    """A document upload: a small PDF of kind ``other``."""
+    from tests.documents_support import PDF
+
+    return {"file": (io.BytesIO(PDF), "matrix.pdf"), "kind": "other", "note": "matrix"}
+
+
+MULTIPART: dict[str, Body] = {
+    "POST /api/v1/pool-loans/import": multipart_import,
+    **{f"POST /api/v1/{path}/documents": multipart_document for path in (
+        "bridge-loans/<int:loan_id>", "pool-loans/<int:pool_loan_id>", "claims/<int:claim_id>",
+        "enterprises/<int:enterprise_id>")},
+}
 
 
 # --- the state each action needs ----------------------------------------------------------------------------------
@@ -302,9 +331,21 @@ def _claim_paid(f: Any, pool_loan_id: int) -> None:
     f.session.commit()
 
 
+def _renewal_approved(f: Any, loan_id: int) -> None:
+    from bridgefund.services import bridge_loans
+    from bridgefund.services.actor import SYSTEM
+
+    _disbursed(f, loan_id)
+    bridge_loans.record_renewal_approved(f.session, SYSTEM, loan_id, decided_on=_FIRST, amount=Decimal("2000000.00"),
+                                         today=_TODAY)
+    f.session.commit()
+
+
 #: Operation → how to move its path resource (the value of its one id parameter) into the state it acts on.
 PREPARE: dict[str, Callable[[Any, Any], None]] = {
     "POST /api/v1/bridge-loans/<int:loan_id>/cancel": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/approved": _approved,
+    "POST /api/v1/bridge-loans/<int:loan_id>/renewal/disbursed": _renewal_approved,
     "POST /api/v1/bridge-loans/<int:loan_id>/disburse": _approved,
     "POST /api/v1/bridge-loans/<int:loan_id>/repayments": _disbursed,
     "POST /api/v1/bridge-loans/<int:loan_id>/default": _disbursed,
@@ -360,7 +401,6 @@ def _archive_bank_statement(f: Any, actor: Any) -> Any:
 
     bank_id = actor.bank_id if actor.bank_id is not None else _a_bank_id(f)
     return service.archive_bank_statement(f.session, actor, bank_id, period="2020-03", lang="zh", today=_TODAY,
-                                          reports_dir=tempfile.mkdtemp(prefix="bf-matrix-"),
                                           tz=dt.timezone(dt.timedelta(hours=8)))
 
 

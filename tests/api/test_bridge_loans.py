@@ -105,7 +105,8 @@ def test_settings_read_write_audit_and_snapshot(world, db, client, factory):  # 
     r = client.put("/api/v1/fund/settings", json=new, headers=world.admin)
     assert r.status_code == 200 and r.get_json() == {**new, "established_on": "2000-01-01",  # kept when absent
                                                      "market_bridge_daily_rate": "0.001",
-                                                     "roll_due_date_to_working_day": True}
+                                                     "roll_due_date_to_working_day": True,
+                                                     "required_documents": []}
     assert audit_count(db, entity_type="fund", action="update_settings") == before + 1
     assert client.put("/api/v1/fund/settings", json=new, headers=world.li).status_code == 403
     # the approved loan keeps the settings of its approval
@@ -462,7 +463,9 @@ def test_lists_filter_and_scope(world, db, factory, client):  # noqa: ANN001
     shown = world.get(f"/bridge-loans/{a['id']}", as_of="2020-02-09").get_json()  # before disbursement
     assert shown["fee_accrued"] == "0.00" and shown["principal_outstanding"] == "0.00"
     assert shown["enterprise"]["id"] == world.enterprise.id and shown["maturing_loan"]["amount"] == "1000000.00"
-    assert shown["renewal"] == {"amount": "2000000.00", "expected_date": "2020-02-18"}
+    assert shown["renewal"] == {"status": "committed", "amount": "2000000.00", "expected_date": "2020-02-18",
+                                "approved_on": None, "approved_amount": None, "disbursed_on": None,
+                                "disbursed_amount": None, "contract_no": None, "repayment_id": None}
 
 
 def test_list_query_count_is_constant(world, db, count_queries, factory):  # noqa: ANN001

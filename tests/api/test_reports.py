@@ -19,15 +19,15 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bridgefund.demo import load_demo
-from bridgefund.models import AuditEvent, Bank, BridgeLoan, Report
+from bridgefund.models import AuditEvent, Bank, BridgeLoan, FileChunk, Report, StoredFile
 from bridgefund.reports import documents
 from bridgefund.reports import service as report_service
 from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import RenderError, pct, wan, yuan
-from bridgefund.services import unit_of_work
+from bridgefund.services import files, unit_of_work
 from bridgefund.services.actor import SYSTEM
 from tests.conftest import Factory
 from tests.pdf_support import embedded_fonts
@@ -224,7 +224,8 @@ def test_archive_record_download_list_and_audit(w: World) -> None:
     r = w.client.get(body["download_url"], headers=w.admin)
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data == pdf
     record = w.session.get(Report, body["id"])
-    assert (w.reports_dir / record.path).read_bytes() == pdf and record.byte_size == len(pdf)
+    assert files.read_all(w.session, record.file_id) == pdf and record.byte_size == len(pdf)
+    assert not _files(w.reports_dir)  # the archive is the database: no instance writes a local file
     assert w.client.get(f"/api/v1/reports/{body['id']}", headers=w.auditor).get_json() == body
     listed = w.client.get(f"/api/v1/reports?period={MARCH}", headers=w.auditor).get_json()
     assert listed["total"] == 2 and {i["lang"] for i in listed["items"]} == {"zh", "en"}
@@ -250,19 +251,27 @@ def test_closed_month_report_never_changes(w: World) -> None:
 
 def test_tampered_or_missing_archive(w: World) -> None:
     body = w.reports["en"]["body"]
-    path = w.reports_dir / w.session.get(Report, body["id"]).path
-    original = path.read_bytes()
+    record = w.session.get(Report, body["id"])
+    file_id = record.file_id
+    chunk = w.session.scalars(select(FileChunk).where(FileChunk.file_id == file_id, FileChunk.seq == 0)).one()
+    original = bytes(chunk.data)
+    middle = len(original) // 2
+    w.session.execute(update(FileChunk).where(FileChunk.file_id == file_id, FileChunk.seq == 0).values(
+        data=original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:]))
+    w.session.commit()
     try:
-        middle = len(original) // 2
-        path.write_bytes(original[:middle] + bytes([original[middle] ^ 1]) + original[middle + 1:])
         r = w.client.get(body["download_url"], headers=w.auditor)
         assert r.status_code == 409 and r.content_type == "application/problem+json"
         assert r.get_json()["expected_sha256"] == body["sha256"]
-        path.unlink()
+        w.session.execute(update(Report).where(Report.id == record.id).values(file_id=None))
+        w.session.commit()
         r = w.client.get(body["download_url"], headers=w.auditor)
         assert r.status_code == 410 and "generate the report again" in r.get_json()["detail"].lower()
     finally:
-        path.write_bytes(original)
+        w.session.execute(update(FileChunk).where(FileChunk.file_id == file_id, FileChunk.seq == 0).values(
+            data=original))
+        w.session.execute(update(Report).where(Report.id == record.id).values(file_id=file_id))
+        w.session.commit()
     assert w.client.get(body["download_url"], headers=w.auditor).status_code == 200
 
 
@@ -271,7 +280,7 @@ def _files(root: Path) -> set[Path]:
 
 
 def test_failed_render_leaves_no_record_and_no_file(w: World, monkeypatch) -> None:  # noqa: ANN001
-    files, rows = _files(w.reports_dir), w.session.scalar(select(func.count(Report.id)))
+    stored, rows = w.session.scalar(select(func.count(StoredFile.id))), w.session.scalar(select(func.count(Report.id)))
 
     def broken(*_a: Any, **_k: Any) -> bytes:
         raise RenderError("template exploded")
@@ -279,26 +288,30 @@ def test_failed_render_leaves_no_record_and_no_file(w: World, monkeypatch) -> No
     monkeypatch.setattr(documents, "monthly_report_pdf", broken)
     r = w.client.post("/api/v1/reports/monthly", json={"period": "2020-02", "lang": "zh"}, headers=w.admin)
     assert r.status_code == 500 and r.get_json()["type"].endswith("render-failed")
-    assert w.session.scalar(select(func.count(Report.id))) == rows and _files(w.reports_dir) == files
+    assert w.session.scalar(select(func.count(Report.id))) == rows
+    assert w.session.scalar(select(func.count(StoredFile.id))) == stored
 
 
-def test_file_is_written_only_after_commit(w: World, monkeypatch) -> None:  # noqa: ANN001
+def test_row_and_bytes_commit_or_roll_back_together(w: World, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(documents, "monthly_report_pdf", lambda *_a, **_k: b"%PDF-1.7 fake")
-    files = _files(w.reports_dir)
-    kwargs = {"period": "2020-02", "lang": "en", "today": dt.date(2020, 4, 15), "reports_dir": w.reports_dir,
-              "tz": dt.UTC}
+    kwargs = {"period": "2020-02", "lang": "en", "today": dt.date(2020, 4, 15), "tz": dt.UTC}
     database = w.app.extensions["bridgefund.db"]
-    with database.sessionmaker() as s:  # rolled back: neither the record nor the file
+
+    def count(s: Any) -> tuple[int, int]:
+        return s.scalar(select(func.count(Report.id))), s.scalar(select(func.count(StoredFile.id)))
+
+    before = count(w.session)
+    with database.sessionmaker() as s:  # rolled back: neither the record nor the bytes
         report = report_service.generate_monthly_report(s, SYSTEM, **kwargs)
-        assert report.id is not None and _files(w.reports_dir) == files
+        assert report.id is not None and report.file_id is not None
         s.rollback()
-    assert _files(w.reports_dir) == files
-    with database.sessionmaker() as s:  # committed: the file appears, with the recorded bytes
+    assert count(w.session) == before
+    with database.sessionmaker() as s:  # committed: both, the bytes as rendered
         report = report_service.generate_monthly_report(s, SYSTEM, **kwargs)
-        assert _files(w.reports_dir) == files
         s.commit()
-        assert (w.reports_dir / report.path).read_bytes() == b"%PDF-1.7 fake"
-    assert not [p for p in _files(w.reports_dir) if p.name.startswith(".tmp-")]
+        assert files.read_all(s, report.file_id) == b"%PDF-1.7 fake"
+    assert count(w.session) == (before[0] + 1, before[1] + 1)
+    assert not _files(w.reports_dir)
 
 
 @pytest.mark.parametrize("body, field", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 from pathlib import Path
@@ -17,10 +18,13 @@ from bridgefund.console.base import CSP
 from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
 from bridgefund.models import ApiToken, BridgeLoan
+from bridgefund.services import documents
+from bridgefund.services.actor import SYSTEM
 from tests.admin_support import covered_rules
 from tests.bridge_support import World, counts
 from tests.conftest import audit_count
 from tests.console_support import Browser, one_time_key, signed_in, visible_text
+from tests.documents_support import PDF
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -189,6 +193,9 @@ ROLE_PAGES = {
                              "other_officer": 404},
     "/bridge-loans/{loan}/confirm/approve": {"bank_officer": 403, "fund_manager": 200, "other_officer": 403},
     "/bridge-loans/{loan}/confirm/nonsense": {"fund_manager": 404},
+    # a paper on the loan: its bank's officer and the staff download it; another bank's officer gets the 404 page
+    "/documents/{document}/content": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
+                                      "other_officer": 404},
     "/pool-loans": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/audit": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 200, "other_officer": 403},
     # Every role may open a pool loan's page (tests/console/test_console_pool.py); this world has none: 404.
@@ -228,6 +235,9 @@ ROLE_PAGES = {
 def test_every_console_route_answers_each_role_as_the_services_decide(app, db, world, factory) -> None:  # noqa: ANN001
     """The access matrix of the console's GET routes (the POSTs are covered by the flow and CSRF tests)."""
     loan = world.submit()
+    document = documents.upload(db, SYSTEM, "bridge_loan", loan["id"], kind="application", file=io.BytesIO(PDF),
+                                filename="申请书.pdf")
+    db.commit()
     users = {"bank_officer": world.officer_user, "fund_manager": world.li_user,
              "admin": factory.make_user("admin"), "auditor": factory.make_user("auditor"),
              "other_officer": factory.make_user("bank_officer", factory.make_bank())}
@@ -235,15 +245,19 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
     console_gets = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")
                     and "GET" in (r.methods or ())}
     covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("{claim}", "<int:claim_id>")
-               .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>") for p in ROLE_PAGES}
+               .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>")
+               .replace("{document}", "<int:document_id>") for p in ROLE_PAGES}
     covered |= covered_rules()
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():
-            r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999))
+            r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999,
+                                               document=document.id))
             assert r.status_code == status, (path, role, r.status_code)
             if status == 200 and not path.endswith(".xlsx"):
-                assert r.mimetype == "text/html"
+                assert r.mimetype == ("application/pdf" if path.endswith("/content") else "text/html")
+            elif status == 404:
+                assert r.mimetype == "text/html"  # the console's 404 page
     # An officer posting an approval anyway: the service refuses it (a hidden button is a courtesy, the service
     # is the guard), and nothing changes.
     before = counts(db)

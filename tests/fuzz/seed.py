@@ -8,12 +8,14 @@ in every state — so that fuzzed ids hit real rows of both banks some of the ti
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from bridgefund.services import bridge_loans, claims, fund, periods, pool, pool_loans, registry
+from bridgefund.services import bridge_loans, claims, documents, fund, periods, pool, pool_loans, registry
 from bridgefund.services.actor import SYSTEM, Actor
+from tests.documents_support import PDF
 
 D = Decimal
 TODAY = dt.date(2020, 12, 31)
@@ -107,6 +109,13 @@ def build(factory: Any, session: Any) -> Seed:
             claims.pay_claim(s, mgr1, TODAY, paid.id, value_date=dt.date(2020, 6, 10))
             s.commit()
             cl[bank.id].append(paid.id)
+    # a paper on a bridge loan of each bank and on an enterprise (shared): the fuzzer reaches real documents
+    docs: dict[int | None, list[int]] = {bank_a.id: [], bank_b.id: [], None: []}
+    for subject, ident, bank_id in (("bridge_loan", bl[bank_a.id][0], bank_a.id),
+                                    ("bridge_loan", bl[bank_b.id][0], bank_b.id), ("enterprise", ents[0].id, None)):
+        doc = documents.upload(s, SYSTEM, subject, ident, kind="other", file=io.BytesIO(PDF), filename="seed.pdf")
+        docs[bank_id].append(doc.id)
+    s.commit()
     periods.close_period(s, SYSTEM, "2019-12", today=TODAY)
     s.commit()
 
@@ -119,8 +128,10 @@ def build(factory: Any, session: Any) -> Seed:
         "user_id": [u.id for u in users.values()],
         "enterprise_id": [e.id for e in ents],
         "guarantor_id": [guarantor.id],
+        "document_id": [i for ids in docs.values() for i in ids],
         "period": ["2019-12", "2020-01", "2020-06", "2021-01", "1999-02"],
     }
     seed.other_bank_ids = {"loan_id": set(bl[bank_b.id]), "pool_loan_id": set(pl[bank_b.id]),
-                           "claim_id": set(cl[bank_b.id]), "bank_id": {bank_b.id}}
+                           "claim_id": set(cl[bank_b.id]), "bank_id": {bank_b.id},
+                           "document_id": set(docs[bank_b.id])}
     return seed

@@ -97,7 +97,8 @@ def test_another_banks_records_answer_404_on_every_detail_route(app, client, wor
     h = world.headers["bank_officer"]
     _, details = officer_gets(app)
     ids = {"loan_id": world.other_bank_ids["loan_id"], "pool_loan_id": world.other_bank_ids["pool_loan_id"],
-           "claim_id": world.other_bank_ids["claim_id"], "bank_id": world.other_bank_ids["bank_id"]}
+           "claim_id": world.other_bank_ids["claim_id"], "bank_id": world.other_bank_ids["bank_id"],
+           "document_id": world.other_bank_ids["document_id"]}
     failures, checked = [], 0
     for rule, param in details:
         for i in sorted(ids.get(param, ())):

@@ -93,6 +93,25 @@ ZH = {
     "Schedule": "还款计划", "Interest": "利息", "Principal paid": "已还本金", "Interest paid": "已还利息",
     "No repayments yet.": "尚无回款。", "No pool loans match.": "没有符合条件的资金池贷款。",
     "Repayment of %(amount)s recorded on %(reference)s.": "已为 %(reference)s 记录回款 %(amount)s 元。",
+    # issue 15: documents and the renewal loop on the bridge loan
+    "Record the bank's renewal approval": "登记银行续贷审批", "Record the renewal's disbursement": "登记续贷放款",
+    "%(action)s: recorded on %(reference)s.": "%(action)s：已在 %(reference)s 登记。",
+    "Choose the file to upload.": "请选择要上传的文件。",
+    "Uploaded %(kind)s, version %(version)d.": "已上传%(kind)s，第 %(version)d 版。",
+    "Bank's renewal approval recorded": "登记银行续贷审批", "Renewal disbursement recorded": "登记续贷放款",
+    "Renewal commitment letter": "续贷承诺函", "Bridge loan application": "转贷申请书",
+    "Three-party agreement": "三方协议", "Claim application": "代偿申请书", "Overdue evidence": "逾期证明",
+    "Other document": "其他材料", "Bank's renewal": "银行续贷", "disbursed on %(date)s": "%(date)s 已放款",
+    "contract %(no)s": "合同号 %(no)s", "approved on %(date)s": "%(date)s 已审批", "not disbursed yet": "尚未放款",
+    "committed; the bank's approval not recorded yet": "已承诺；尚未登记银行审批", "Documents": "材料",
+    "The upload was refused; nothing changed.": "上传被拒绝；未做任何更改。", "missing": "缺少", "present": "已提交",
+    "The fund requires no documents before approval.": "基金审批前不要求提交材料。", "Kind": "类型",
+    "Version": "版本", "File": "文件", "Size (bytes)": "大小（字节）", "Uploaded": "上传时间",
+    "No documents uploaded yet.": "尚未上传材料。", "Upload a document": "上传材料",
+    "File (PDF, OFD, JPEG, PNG or XLSX; at most 20 MiB)": "文件（PDF、OFD、JPEG、PNG 或 XLSX；不超过 20 MiB）",
+    "Note (optional)": "备注（可选）", "Upload": "上传", "New loan's contract no.": "新贷款合同号",
+    "Required documents are missing; upload them first:": "缺少必需的材料，请先上传：",
+    "Renewal amount": "续贷金额",
 }
 
 # Pool import, claims and recoveries (issue 13, the pool screens).
