@@ -22,8 +22,8 @@ from bridgefund.cli.common import fail, in_transaction, today
 from bridgefund.errors import DomainError
 from bridgefund.models import Bank, BridgeLoan
 from bridgefund.reports import documents, service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services.actor import SYSTEM
+from bridgefund.services.report_data import monthly_report_data
 
 LANG = click.Choice(["zh", "en"])
 

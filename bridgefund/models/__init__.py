@@ -17,7 +17,7 @@ from bridgefund.models.notification import (
     NotificationEvent,
     NotificationSetting,
 )
-from bridgefund.models.period import ClosedPeriod
+from bridgefund.models.period import ClosedPeriod, MonthSnapshot, SnapshotKind
 from bridgefund.models.pool import (
     Claim,
     ClaimStatus,
@@ -58,6 +58,7 @@ __all__ = [
     "FundLedgerEntry",
     "FundSettings",
     "Guarantor",
+    "MonthSnapshot",
     "IdempotencyRecord",
     "Job",
     "JobKind",
@@ -86,6 +87,7 @@ __all__ = [
     "Report",
     "ReportKind",
     "Role",
+    "SnapshotKind",
     "SummaryState",
     "User",
     "WorkerHeartbeat",

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bridgefund.models import Bank, ClosedPeriod
-from bridgefund.reports.data import bank_statement_data, monthly_report_data
+from bridgefund.services.report_data import bank_statement_data, monthly_report_data
 from tests.api_support import assert_problem
 from tests.bridge_support import World
 from tests.conftest import audit_count

@@ -58,7 +58,6 @@ from bridgefund.models import (
     PoolRecovery,
     PoolRepayment,
 )
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services import (
     bank_terms,
     bridge_loans,
@@ -71,6 +70,7 @@ from bridgefund.services import (
 )
 from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.common import last_closed_day
+from bridgefund.services.report_data import monthly_report_data
 from tests.bridge_support import check_invariants
 from tests.conftest import PARTNER_SINCE
 

@@ -55,9 +55,11 @@ from bridgefund.models import (
     PoolLoan,
     PoolRecovery,
     PoolRepayment,
+    PoolSettings,
+    SnapshotKind,
     User,
 )
-from bridgefund.services import bank_terms
+from bridgefund.services import bank_terms, month_snapshots
 from bridgefund.services import pool as pool_service
 from bridgefund.services.actor import SYSTEM
 
@@ -161,7 +163,15 @@ def _repaid_by(as_of: dt.date) -> Any:
 
 
 def monthly_report_data(session: Session, period: str) -> dict[str, Any]:
-    """Every figure of the monthly fund report of ``period`` (``YYYY-MM``), as of its last day."""
+    """Every figure of the monthly fund report of ``period`` (``YYYY-MM``), as of its last day: a closed month's
+    snapshot (a few rows, :func:`snapshot_month`) when it has one, else computed from the books."""
+    parse_period(period)
+    stored = month_snapshots.stored(session, period, SnapshotKind.monthly)
+    return stored if stored is not None else compute_monthly_report_data(session, period)
+
+
+def compute_monthly_report_data(session: Session, period: str) -> dict[str, Any]:
+    """The monthly report's data computed from the books (what a snapshot stores; an open month's answer)."""
     first, last = parse_period(period)
     without_jit(session)
     before = first - dt.timedelta(days=1)
@@ -575,9 +585,24 @@ def _month_pool_loans(session: Session, first: dt.date, last: dt.date) -> list[d
 
 
 def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, Any]:
-    """One bank's month: its bridge loans and their repayments, its pool loans, repayments, quota, claims."""
+    """One bank's month: its bridge loans and their repayments, its pool loans, repayments, quota, claims — the
+    closed month's snapshot when it has one; else computed from the books, with the pool settings the month's
+    close recorded (a bank added after the close) or, for an open month, today's."""
+    parse_period(period)
+    stored = month_snapshots.stored(session, period, SnapshotKind.bank_statement, bank.id)
+    if stored is not None:
+        return stored
+    return compute_bank_statement_data(session, bank, period, month_snapshots.settings_closing(session, period))
+
+
+def compute_bank_statement_data(session: Session, bank: Bank, period: str,
+                                settings: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One bank's statement computed from the books, under ``settings`` (the pool settings' values by name; None:
+    today's)."""
     first, last = parse_period(period)
     without_jit(session)
+    if settings is None:
+        settings = pool_settings_now(session)
     # The terms in force on the last day (before the bank became a partner: its first terms, quota included).
     terms = bank_terms.shown_terms(session, [bank.id], last)[bank.id]
     return {
@@ -585,7 +610,7 @@ def bank_statement_data(session: Session, bank: Bank, period: str) -> dict[str, 
         "bank": {"id": bank.id, "code": bank.code, "name": terms.name, "pool_share": terms.pool_share,
                  "status": BankStatus(terms.status).value, "suspended_on": terms.suspended_on},
         "bridge": _statement_bridge(session, bank.id, first, last),
-        "pool": _statement_pool(session, bank.id, first, last, terms),
+        "pool": _statement_pool(session, bank.id, first, last, terms, settings),
     }
 
 
@@ -650,13 +675,12 @@ def _statement_bridge_loans(session: Session, bank_id: int, first: dt.date, last
 
 
 def _statement_pool(session: Session, bank_id: int, first: dt.date, last: dt.date,
-                    terms: bank_terms.Terms) -> dict[str, Any]:
+                    terms: bank_terms.Terms, settings: dict[str, Any]) -> dict[str, Any]:
     """The statement's pool part: quota and NPL figures at both ends of the month, the month's new loans,
     repayments, claims and recoveries, with their totals."""
-    settings = pool_service.current_settings(session)
-    fig = bank_pool_figures(session, last, [bank_id], settings.claim_after_days_overdue)[bank_id]
-    fig_before = bank_pool_figures(session, first - dt.timedelta(days=1), [bank_id],
-                                   settings.claim_after_days_overdue)[bank_id]
+    after_days = settings["claim_after_days_overdue"]
+    fig = bank_pool_figures(session, last, [bank_id], after_days)[bank_id]
+    fig_before = bank_pool_figures(session, first - dt.timedelta(days=1), [bank_id], after_days)[bank_id]
     live_pool = session.scalar(select(func.count(PoolLoan.id)).where(
         PoolLoan.bank_id == bank_id, PoolLoan.start_date <= last,
         or_(PoolLoan.repaid_on.is_(None), PoolLoan.repaid_on > last)))
@@ -689,7 +713,7 @@ def _statement_pool(session: Session, bank_id: int, first: dt.date, last: dt.dat
         "quota_available": max(terms.pool_quota - fig.outstanding, ZERO),
         "npl_principal": fig.npl_principal,
         "npl_ratio": fig.npl_ratio,
-        "npl_threshold": settings.bank_npl_threshold,
+        "npl_threshold": settings["bank_npl_threshold"],
         "live_loans": int(live_pool or 0),
         "new_loans": new_pool,
         "new_amount": _total(r["principal"] for r in new_pool),
@@ -734,6 +758,32 @@ def _rows(session: Session, stmt: Any) -> list[dict[str, Any]]:
 def _total(values: Iterable[Decimal]) -> Decimal:
     """The sum of money values (0.00 for none)."""
     return sum(values, ZERO)
+
+
+# ------------------------------------------------------------------------------------- month snapshots
+
+#: The pool settings a snapshot records (every setting; ``updated_at``/``updated_by`` are not settings).
+SETTINGS_RECORDED = ("leverage", "default_pool_share", "claim_after_days_overdue", "bank_npl_threshold",
+                     "pool_loss_threshold", "max_loan_amount", "max_annual_rate", "penalty_rate_markup",
+                     "compound_overdue_interest")
+
+
+def pool_settings_now(session: Session) -> dict[str, Any]:
+    """Today's pool settings, by name (what a month's close records)."""
+    row: PoolSettings = pool_service.current_settings(session)
+    return {name: getattr(row, name) for name in SETTINGS_RECORDED}
+
+
+def snapshot_month(session: Session, period: str) -> None:
+    """Compute and store ``period``'s snapshot rows: the monthly report's data, every bank's statement data and
+    the pool settings in force now (the month's close: in its transaction, after the close row is written)."""
+    settings = pool_settings_now(session)
+    month_snapshots.store(session, period, SnapshotKind.settings, settings)
+    month_snapshots.store(session, period, SnapshotKind.monthly, compute_monthly_report_data(session, period))
+    for bank in session.scalars(select(Bank).order_by(Bank.id)):
+        month_snapshots.store(session, period, SnapshotKind.bank_statement,
+                              compute_bank_statement_data(session, bank, period, settings), bank.id)
+    session.flush()
 
 
 # ---------------------------------------------------------------------------------------- approval form
