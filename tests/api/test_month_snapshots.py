@@ -28,8 +28,9 @@ from bridgefund.services.report_data import (
 from tests.conftest import Factory
 
 TODAY = "2020-07-15"
-#: The demo's books run from December 2019 to June 2020.
-MONTHS = ["2019-12", "2020-01", "2020-02", "2020-03", "2020-04", "2020-05", "2020-06"]
+#: The demo's books run from July 2019 (the first pool loans) to June 2020 (bridge loans from December 2019).
+MONTHS = [f"2019-{m:02d}" for m in range(7, 13)] + [f"2020-{m:02d}" for m in range(1, 7)]
+MARCH = MONTHS.index("2020-03") + 1
 AT = dt.datetime(2020, 7, 15, 9, 30, tzinfo=dt.UTC)
 
 
@@ -120,47 +121,31 @@ def strict(a: Any, b: Any, path: str = "") -> list[str]:
 
 
 def test_closing_writes_every_months_snapshot_audited_and_equal_to_the_books(w: World) -> None:
-    """Closing May 2020 (the first close) snapshots every month of the books up to May — the monthly report's data,
-    the pool settings and one statement per bank — in the close's transaction; the audit event names each row's
-    SHA-256; and what each row holds is the books' data, exactly (types, Decimal exponents, key order)."""
-    computed = {m: books(w, m) for m in MONTHS[:6]}
-    body = close(w, "2020-05")
-    assert body["period"] == "2020-05"
+    """Closing March 2020 (the first close) snapshots every month of the books up to March — the monthly report's
+    data, the pool settings and one statement per bank — in the close's transaction; the audit event names each
+    row's SHA-256; what each row holds is the books' data, exactly (types, Decimal exponents, key order); and the
+    PDFs from the snapshot are the PDFs from the books, byte for byte (same generation time)."""
+    closed = MONTHS[:MARCH]
+    computed = {m: books(w, m) for m in closed}
+    body = close(w, "2020-03")
+    assert body["period"] == "2020-03"
     s = w.session
     rows = list(s.scalars(select(MonthSnapshot).order_by(MonthSnapshot.id)))
-    assert sorted({r.period for r in rows}) == MONTHS[:6]
-    assert len(rows) == 6 * (2 + len(banks(w)))
+    assert sorted({r.period for r in rows}) == closed
+    assert len(rows) == len(closed) * (2 + len(banks(w)))
     for row in rows:
         assert hashlib.sha256(row.data.encode()).hexdigest() == row.sha256
     event = s.scalars(select(AuditEvent).where(AuditEvent.action == "close")).one()
-    assert event.after["snapshots"] == {m: month_snapshots.fingerprints(s, m) for m in MONTHS[:6]}
-    for period in MONTHS[:6]:
+    assert event.after["snapshots"] == {m: month_snapshots.fingerprints(s, m) for m in closed}
+    for period in closed:
         got = served(w, period)
         assert strict(got["monthly"], computed[period]["monthly"], period) == []
         for bank_id, data in computed[period]["statements"].items():
             assert strict(got["statements"][bank_id], data, f"{period} bank {bank_id}") == []
-    # June is open: computed from the books
-    assert strict(served(w, "2020-06"), books(w, "2020-06")) == []
-    assert s.scalar(select(func.count()).where(MonthSnapshot.period == "2020-06")) == 0
-
-
-def test_a_later_close_snapshots_only_the_months_it_closes(w: World) -> None:
-    close(w, "2020-03")
-    close(w, "2020-05")
-    s = w.session
-    assert sorted(set(s.scalars(select(MonthSnapshot.period)))) == MONTHS[:6]
-    second = s.scalars(select(AuditEvent).where(AuditEvent.action == "close").order_by(AuditEvent.id)).all()[-1]
-    assert sorted(second.after["snapshots"]) == ["2020-04", "2020-05"]
-
-
-def test_the_snapshot_renders_the_same_pdf_bytes_as_the_books(w: World) -> None:
-    """Byte for byte: the PDF of a closed month from its snapshot is the PDF from the books (same generation
-    time), for the monthly report and a statement, in both languages."""
-    period = "2020-03"
-    live = books(w, period)
-    close(w, period)
-    snap = served(w, period)
-    bank = banks(w)[0]
+    # April is open: computed from the books
+    assert strict(served(w, "2020-04"), books(w, "2020-04")) == []
+    assert s.scalar(select(func.count()).where(MonthSnapshot.period == "2020-04")) == 0
+    snap, live, bank = served(w, "2020-03"), computed["2020-03"], banks(w)[0]
     for lang in ("zh", "en"):
         assert documents.monthly_report_pdf(snap["monthly"], lang=lang, version=1, generated_at=AT) == \
             documents.monthly_report_pdf(live["monthly"], lang=lang, version=1, generated_at=AT)
@@ -168,30 +153,39 @@ def test_the_snapshot_renders_the_same_pdf_bytes_as_the_books(w: World) -> None:
             documents.bank_statement_pdf(live["statements"][bank.id], lang=lang, generated_at=AT)
 
 
+def test_a_later_close_snapshots_only_the_months_it_closes(w: World) -> None:
+    close(w, "2019-08")
+    close(w, "2019-10")
+    s = w.session
+    assert sorted(set(s.scalars(select(MonthSnapshot.period)))) == MONTHS[:4]
+    second = s.scalars(select(AuditEvent).where(AuditEvent.action == "close").order_by(AuditEvent.id)).all()[-1]
+    assert sorted(second.after["snapshots"]) == ["2019-09", "2019-10"]
+
+
 def test_a_closed_month_reads_its_rows_not_the_loans(w: World, count_queries) -> None:  # noqa: ANN001
-    close(w, "2020-05")
+    close(w, "2019-08")
     bank = banks(w)[0]
     with count_queries() as queries:
-        monthly_report_data(w.session, "2020-05")
-        bank_statement_data(w.session, bank, "2020-05")
+        monthly_report_data(w.session, "2019-08")
+        bank_statement_data(w.session, bank, "2019-08")
     assert queries[0] == 2  # one row each
 
 
 def test_a_later_bank_prints_the_settings_recorded_by_the_close(w: World) -> None:
-    """A bank added after May closed has no snapshot row of May: its May statement is computed from the books,
-    with the pool settings the close recorded (not today's)."""
-    close(w, "2020-05")
-    r = w.client.post("/api/v1/banks", json={"code": "LATE-1", "name": "后来银行", "pool_quota": "1000000.00"},
+    """A bank added after August 2019 closed has no snapshot row of it: its statement of that month is computed
+    from the books, with the pool settings the close recorded (not today's)."""
+    close(w, "2019-08")
+    r = w.client.post("/api/v1/banks", json={"code": "LATE-1", "name": "后来银行", "pool_quota": "0.00"},
                       headers=w.admin)
     assert r.status_code == 201, r.get_json()
     late = w.session.get(Bank, r.get_json()["id"])
-    before = bank_statement_data(w.session, late, "2020-05")["pool"]["npl_threshold"]
+    before = bank_statement_data(w.session, late, "2019-08")["pool"]["npl_threshold"]
     body = {k: v for k, v in w.client.get("/api/v1/pool/settings", headers=w.admin).get_json().items()
             if k not in ("updated_at", "updated_by")}
     r = w.client.put("/api/v1/pool/settings", json={**body, "bank_npl_threshold": "0.01"}, headers=w.admin)
     assert r.status_code == 200, r.get_json()
     w.session.expire_all()
-    assert bank_statement_data(w.session, late, "2020-05")["pool"]["npl_threshold"] == before != Decimal("0.01")
+    assert bank_statement_data(w.session, late, "2019-08")["pool"]["npl_threshold"] == before != Decimal("0.01")
     assert bank_statement_data(w.session, late, "2020-07")["pool"]["npl_threshold"] == Decimal("0.01")
 
 
@@ -200,21 +194,21 @@ def test_months_closed_before_the_snapshots_are_computed_until_backfilled(w: Wor
     same data as before — and ``bridgefund summaries snapshot`` backfills every such month, audited, after
     which the reports read the rows (equal to the books)."""
     s = w.session
-    s.add(ClosedPeriod(period="2020-04", last_day=dt.date(2020, 4, 30)))
+    s.add(ClosedPeriod(period="2019-09", last_day=dt.date(2019, 9, 30)))
     s.commit()
-    computed = {m: books(w, m) for m in MONTHS[:5]}
-    assert strict(served(w, "2020-04"), computed["2020-04"]) == []
+    computed = {m: books(w, m) for m in MONTHS[:3]}
+    assert strict(served(w, "2019-09"), computed["2019-09"]) == []
     result = w.app.test_cli_runner().invoke(args=["summaries", "snapshot"])
     assert result.exit_code == 0, result.output
-    assert "5 months snapshotted" in result.output
+    assert "3 months snapshotted" in result.output
     s.expire_all()
-    assert sorted(set(s.scalars(select(MonthSnapshot.period)))) == MONTHS[:5]
-    assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "snapshot")) == 5
-    for period in MONTHS[:5]:
+    assert sorted(set(s.scalars(select(MonthSnapshot.period)))) == MONTHS[:3]
+    assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "snapshot")) == 3
+    for period in MONTHS[:3]:
         assert strict(served(w, period), computed[period], period) == []
     again = w.app.test_cli_runner().invoke(args=["summaries", "snapshot"])
     assert again.exit_code == 0 and "0 months snapshotted" in again.output
-    refused = w.app.test_cli_runner().invoke(args=["summaries", "snapshot", "--period", "2020-06"])
+    refused = w.app.test_cli_runner().invoke(args=["summaries", "snapshot", "--period", "2019-10"])
     assert refused.exit_code != 0 and "not closed" in refused.output
 
 
@@ -249,7 +243,7 @@ def test_report_data_has_no_type_the_codec_would_change(w: World) -> None:
         for k, x in (v.items() if isinstance(v, dict) else enumerate(v) if isinstance(v, list) else ()):
             walk(x, f"{path}.{k}")
 
-    for period in ("2020-03", "2020-05"):
+    for period in ("2019-08", "2020-03"):
         data = books(w, period)
         walk(data["monthly"], period)
         for bank_id, statement in data["statements"].items():
