@@ -2,7 +2,9 @@
 
 The data is stored as canonical JSON with typed values, so that decoding gives back *exactly* what was computed:
 
-* ``Decimal`` → ``{"$dec": str(value)}`` (``str`` keeps the exponent: ``0.05000000`` stays ``0.05000000``);
+* ``Decimal`` → a JSON number spelt ``str(value)`` (``str`` keeps the exponent: ``0.05000000`` stays
+  ``0.05000000``; read back with ``parse_float=Decimal``), or ``{"$dec": str(value)}`` when that has no point
+  and no exponent (it would read back as an int);
 * ``datetime`` → ``{"$datetime": isoformat}``, ``date`` → ``{"$date": isoformat}``;
 * ``str``, ``int``, ``bool``, ``None``, lists and dicts with ``str`` keys as themselves (a ``str`` subclass — an
   enum member — is stored as its plain ``str`` value; a tuple as a list);
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -25,17 +28,29 @@ from sqlalchemy.orm import Session
 
 from bridgefund.models import MonthSnapshot, SnapshotKind
 
+#: A Decimal written as a JSON number: marked in the encoded structure, unquoted in the text (a NUL never occurs
+#: in stored text: PostgreSQL's text cannot hold one).
+_NUMBER = "\x00D"
+_NUMBER_RE = re.compile(r'"\\u0000D([-+0-9.Ee]+)"')
+
 
 def _encode(value: Any) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, Decimal):
-        return {"$dec": str(value)}
+        if not value.is_finite():
+            raise TypeError(f"a snapshot cannot hold {value!r}")
+        text = str(value)
+        # With a point or an exponent it reads back (parse_float=Decimal) as this very Decimal; "5" would read
+        # back as an int, so an integral-looking Decimal is tagged.
+        return _NUMBER + text if ("." in text or "E" in text) else {"$dec": text}
     if isinstance(value, dt.datetime):
         return {"$datetime": value.isoformat()}
     if isinstance(value, dt.date):
         return {"$date": value.isoformat()}
     if isinstance(value, str):
+        if value.startswith("\x00"):
+            raise TypeError("a snapshot's strings do not start with NUL")
         return str(value)
     if isinstance(value, int):
         return int(value)
@@ -44,37 +59,35 @@ def _encode(value: Any) -> Any:
     if isinstance(value, dict):
         out = {}
         for key, v in value.items():
-            if type(key) is not str or key.startswith("$"):
+            if type(key) is not str or key.startswith(("$", "\x00")):
                 raise TypeError(f"a snapshot's keys are plain strings not starting with $: {key!r}")
             out[key] = _encode(v)
         return out
     raise TypeError(f"a snapshot cannot hold {type(value).__name__}: {value!r}")
 
 
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if len(value) == 1:
-            (tag, text), = value.items()
-            if tag == "$dec":
-                return Decimal(text)
-            if tag == "$date":
-                return dt.date.fromisoformat(text)
-            if tag == "$datetime":
-                return dt.datetime.fromisoformat(text)
-        return {k: _decode(v) for k, v in value.items()}
-    return value
+_TAGS = {"$dec": Decimal, "$date": dt.date.fromisoformat, "$datetime": dt.datetime.fromisoformat}
+
+
+def _tagged(obj: dict[str, Any]) -> Any:
+    """``json.loads``' object hook: a one-key tagged object is its value; any other object is itself."""
+    if len(obj) == 1:
+        (tag, text), = obj.items()
+        convert = _TAGS.get(tag)
+        if convert is not None:
+            return convert(text)
+    return obj
 
 
 def encode(data: Any) -> str:
     """``data`` as the canonical JSON text a snapshot stores (key order kept: it is the order computed)."""
-    return json.dumps(_encode(data), ensure_ascii=False, separators=(",", ":"))
+    return _NUMBER_RE.sub(r"\1", json.dumps(_encode(data), ensure_ascii=False, separators=(",", ":")))
 
 
 def decode(text: str) -> Any:
-    """The data a snapshot's JSON text holds, with its Decimals, dates and datetimes."""
-    return _decode(json.loads(text))
+    """The data a snapshot's JSON text holds, with its Decimals, dates and datetimes (the JSON parser builds
+    them: a number with a point or an exponent is a Decimal — a snapshot holds no float —, a tagged object a date)."""
+    return json.loads(text, parse_float=Decimal, object_hook=_tagged)
 
 
 def store(session: Session, period: str, kind: SnapshotKind, data: Any, bank_id: int | None = None) -> MonthSnapshot:

@@ -229,7 +229,7 @@ def test_the_codec_gives_back_exactly_what_it_stored(value: Any) -> None:
     assert strict(month_snapshots.decode(month_snapshots.encode(value)), value) == []
 
 
-@pytest.mark.parametrize("bad", [1.5, object(), {1: "x"}, {"$dec": "1"}])
+@pytest.mark.parametrize("bad", [1.5, object(), {1: "x"}, {"$dec": "1"}, "\x00D1.5", {"\x00D1": 1}, Decimal("NaN")])
 def test_the_codec_refuses_what_it_could_not_give_back(bad: Any) -> None:
     with pytest.raises(TypeError):
         month_snapshots.encode(bad)
