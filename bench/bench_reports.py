@@ -70,8 +70,8 @@ def _timed_queries(eng: Any) -> tuple[Any, Any]:
 
 def gather(url: str, runs: int = 3, jit: bool = True) -> tuple[float, dict[str, Any], list[tuple[float, str]]]:
     """Best of ``runs`` timings of monthly_report_data(PERIOD); the data; the slowest statements of the best run."""
-    from bridgefund.reports import data as report_data
-    from bridgefund.reports.data import monthly_report_data
+    from bridgefund.services import report_data
+    from bridgefund.services.report_data import monthly_report_data
 
     eng = make_engine(url)
     saved = report_data.without_jit

@@ -41,7 +41,9 @@ def close_period(period: str):  # noqa: ANN201
     """Close a month and every earlier one: no value date may fall in them afterwards.
 
     After closing, any booking dated in a closed month answers 409, so the month's figures and its monthly report can
-    never change. 422 for a malformed period or a month that has not ended; 409 when it is already closed. Writes a
-    `close` audit event.
+    never change. The close also stores, in its transaction, what each month it closes prints — the monthly report's
+    data, every bank's statement data and the pool settings in force (month snapshots) — and those months' reports
+    read them from then on. 422 for a malformed period or a month that has not ended; 409 when it is already closed.
+    Writes a `close` audit event naming the SHA-256 of each snapshot row.
     """
     return periods.close_period(session(), actor(), period, today=today())

@@ -25,9 +25,9 @@ from bridgefund.cli.common import fail, in_transaction, today
 from bridgefund.errors import DomainError
 from bridgefund.models import Bank, BridgeLoan, Document, Report
 from bridgefund.reports import documents, service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services import files
 from bridgefund.services.actor import SYSTEM
+from bridgefund.services.report_data import monthly_report_data
 
 LANG = click.Choice(["zh", "en"])
 

@@ -1,4 +1,5 @@
-"""``bridgefund summaries check|rebuild``: the per-day summary tables behind the as-of figures."""
+"""``bridgefund summaries check|rebuild|snapshot``: the per-day summary tables behind the as-of figures, and the
+month snapshots behind a closed month's reports."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
-from bridgefund.cli.common import in_transaction, today
+from bridgefund.cli.common import fail, in_transaction, today
+from bridgefund.errors import DomainError
 from bridgefund.figures.check import check_dates, summary_differences
 from bridgefund.figures.rebuild import rebuild
+from bridgefund.services import periods
 
 
 @click.group("summaries", help="The per-day summary tables behind the as-of figures.")
@@ -43,3 +46,20 @@ def summaries_check(dates: tuple[Any, ...]) -> None:
         click.echo(line, err=True)
     if problems:
         raise SystemExit(1)
+
+
+@summaries_group.command("snapshot")
+@click.option("--period", "periods_", multiple=True, help="A closed month YYYY-MM (repeatable; default: every "
+              "closed month without its snapshot).")
+@with_appcontext
+def summaries_snapshot(periods_: tuple[str, ...]) -> None:
+    """Backfill the month snapshots of closed months that have none (closed before migration 0018_snapshots):
+    one transaction per month, each audited; the pool settings recorded are today's."""
+    todo = list(periods_) or in_transaction(periods.months_without_snapshot)
+    for period in todo:
+        try:
+            prints = in_transaction(periods.backfill_snapshot, period)
+        except DomainError as exc:
+            raise fail(exc) from exc
+        click.echo(f"{period}: {len(prints)} snapshot rows")
+    click.echo(f"{len(todo)} months snapshotted")

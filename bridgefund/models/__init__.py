@@ -18,7 +18,7 @@ from bridgefund.models.notification import (
     NotificationEvent,
     NotificationSetting,
 )
-from bridgefund.models.period import ClosedPeriod
+from bridgefund.models.period import ClosedPeriod, MonthSnapshot, SnapshotKind
 from bridgefund.models.pool import (
     Claim,
     ClaimStatus,
@@ -64,6 +64,7 @@ __all__ = [
     "FundLedgerEntry",
     "FundSettings",
     "Guarantor",
+    "MonthSnapshot",
     "IdempotencyRecord",
     "Job",
     "JobKind",
@@ -92,6 +93,7 @@ __all__ = [
     "Report",
     "ReportKind",
     "Role",
+    "SnapshotKind",
     "SummaryState",
     "User",
     "WorkerHeartbeat",

@@ -1,4 +1,4 @@
-"""The three report documents: report data (``reports.data``) + words of one language → PDF bytes.
+"""The three report documents: report data (``services.report_data``) + words of one language → PDF bytes.
 
 One template per document serves both languages: every label goes through ``t("key")``, which looks the key
 up in :data:`LABELS` (a ``(中文, English)`` pair per key), and status words through ``word("kind", value)``.
@@ -422,13 +422,13 @@ def monthly_report_html_context(data: Mapping[str, Any], *, lang: str, version: 
 
 
 def monthly_report_pdf(data: Mapping[str, Any], *, lang: str, version: int, generated_at: dt.datetime) -> bytes:
-    """The monthly fund report of ``data`` (``reports.data.monthly_report_data``) as PDF bytes."""
+    """The monthly fund report of ``data`` (``services.report_data.monthly_report_data``) as PDF bytes."""
     ctx = monthly_report_html_context(data, lang=lang, version=version, generated_at=generated_at)
     return render_pdf("monthly_report.html", ctx, lang=lang)
 
 
 def bank_statement_pdf(data: Mapping[str, Any], *, lang: str, generated_at: dt.datetime) -> bytes:
-    """One bank's monthly statement (``reports.data.bank_statement_data``) as PDF bytes."""
+    """One bank's monthly statement (``services.report_data.bank_statement_data``) as PDF bytes."""
     label = period_label(data["first_day"], lang)
     ctx = _context(lang, generated_at, "statement_title", data=data, subtitle=f"{data['bank']['name']} · {label}",
                    period_label=label)
@@ -436,7 +436,7 @@ def bank_statement_pdf(data: Mapping[str, Any], *, lang: str, generated_at: dt.d
 
 
 def approval_form_pdf(data: Mapping[str, Any], *, lang: str, generated_at: dt.datetime) -> bytes:
-    """A bridge loan's approval form (``reports.data.approval_form_data``) as PDF bytes."""
+    """A bridge loan's approval form (``services.report_data.approval_form_data``) as PDF bytes."""
     tz = generated_at.tzinfo
 
     def local(value: dt.datetime | None) -> str:

@@ -1,6 +1,6 @@
 """Reports: generating and archiving the monthly fund report, serving archived PDFs, and the on-demand
 bank statement and approval form — each scoped like the records it shows. What ``api/reports.py`` and
-``bridgefund report …`` call; it sits above the services and the figures it reads (``reports.data``).
+``bridgefund report …`` call; it sits above the services and the figures it reads (``services.report_data``).
 
 **The archive is in the database.** ``generate_monthly_report`` renders the PDF *first* (a failed render raises
 before anything is added, so it leaves no record), then stores its bytes in chunks (``services.files``), adds the
@@ -34,17 +34,17 @@ from bridgefund.errors import (
 )
 from bridgefund.models import Bank, Job, JobKind, Report, ReportKind, Role
 from bridgefund.reports import documents
-from bridgefund.reports.data import (
+from bridgefund.reports.render import FontMissing, RenderError
+from bridgefund.services import audit, bridge_loans, files, jobs
+from bridgefund.services.actor import Actor
+from bridgefund.services.common import Page, last_closed_day, paginate
+from bridgefund.services.report_data import (
     approval_form_data,
     bank_statement_data,
     monthly_report_data,
     parse_period,
 )
-from bridgefund.reports.data import trend as trend_data
-from bridgefund.reports.render import FontMissing, RenderError
-from bridgefund.services import audit, bridge_loans, files, jobs
-from bridgefund.services.actor import Actor
-from bridgefund.services.common import Page, last_closed_day, paginate
+from bridgefund.services.report_data import trend as trend_data
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,10 @@
 """Closing accounting months: after a close no entry may carry a value date in that month or any earlier one,
-so every figure as of a closed month's last day — and its monthly report — can never change again."""
+so every figure as of a closed month's last day — and its monthly report — can never change again.
+
+The close also writes the month snapshots (``models.MonthSnapshot``) of every month it closes, in its transaction:
+the monthly report's data, each bank's statement data and the pool settings in force, computed from the books once;
+the reports of a closed month read those rows ever after (``services.report_data``), and the close's audit event
+records their SHA-256."""
 
 from __future__ import annotations
 
@@ -7,14 +12,14 @@ import calendar
 import datetime as dt
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bridgefund.authority import allows
 from bridgefund.errors import Conflict, RuleViolation
-from bridgefund.models import ClosedPeriod, Role
-from bridgefund.services import audit
-from bridgefund.services.actor import Actor
+from bridgefund.models import ClosedPeriod, FundLedgerEntry, MonthSnapshot, PoolLoan, Role, SnapshotKind
+from bridgefund.services import audit, month_snapshots, report_data
+from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.common import Page, established_on, last_closed_day, paginate
 
 
@@ -47,9 +52,34 @@ def close_period(session: Session, actor: Actor, period: str, *, today: dt.date)
     row = ClosedPeriod(period=period, last_day=last, closed_by=actor.id)
     session.add(row)
     session.flush()
+    months = newly_closed_months(session, closed, established, last)
+    for month in months:
+        report_data.snapshot_month(session, month)
     audit.record(session, actor, "close", "period", last.year * 100 + last.month,
-                 after={"period": period, "last_day": last.isoformat()})
+                 after={"period": period, "last_day": last.isoformat(),
+                        "snapshots": {month: month_snapshots.fingerprints(session, month) for month in months}})
     return row
+
+
+def _month(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def newly_closed_months(session: Session, closed: dt.date | None, established: dt.date, last: dt.date) -> list[str]:
+    """The months a close up to ``last`` closes that get snapshot rows: from the month after the previous close
+    (the fund's establishment when there is none) to ``last``'s — skipping those before the books' first dated
+    row (no ledger entry, no pool loan: nothing in them can move; their reports are computed from the books, with
+    the pool settings this close records for the month it names, which always gets its rows)."""
+    start = (closed + dt.timedelta(days=1)) if closed is not None else established.replace(day=1)
+    first_dated = min((d for d in session.execute(select(
+        select(func.min(FundLedgerEntry.value_date)).scalar_subquery(),
+        select(func.min(PoolLoan.start_date)).scalar_subquery())).one() if d is not None), default=last)
+    start = max(start, first_dated.replace(day=1))
+    months, month = [], start.replace(day=1)
+    while month < last.replace(day=1):
+        months.append(_month(month))
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return [*months, _month(last)]
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
@@ -57,3 +87,32 @@ def list_periods(session: Session, actor: Actor, page: int, page_size: int, *,
                  count_limit: int | None = None) -> Page[ClosedPeriod]:
     return paginate(session, select(ClosedPeriod).order_by(ClosedPeriod.last_day.desc()), page, page_size,
                     count_limit=count_limit)
+
+
+def months_without_snapshot(session: Session) -> list[str]:
+    """Closed months (from the books' first dated row) that have no snapshot rows: months closed before the
+    snapshots existed (migration ``0018_snapshots``), which ``bridgefund summaries snapshot`` backfills."""
+    closed = last_closed_day(session)
+    if closed is None:
+        return []
+    months = newly_closed_months(session, None, established_on(session), closed)
+    have = set(session.scalars(select(MonthSnapshot.period).where(
+        MonthSnapshot.kind == SnapshotKind.monthly.value)))
+    return [m for m in months if m not in have]
+
+
+def backfill_snapshot(session: Session, period: str) -> dict[str, str]:
+    """Write the snapshot rows of a closed month that has none (its reports are computed from the books until
+    then), audited as the system's ``snapshot`` of the period; returns their SHA-256 fingerprints. The pool
+    settings recorded are today's: settings are not dated, so a backfill cannot know older ones."""
+    _first, last = parse_period(period)
+    closed = last_closed_day(session)
+    if closed is None or last > closed:
+        raise RuleViolation.on("period", f"{period} is not closed")
+    if month_snapshots.has_snapshot(session, period):
+        raise Conflict(f"{period} already has its snapshot", {"period": ["already has its snapshot"]})
+    report_data.snapshot_month(session, period)
+    prints = month_snapshots.fingerprints(session, period)
+    audit.record(session, SYSTEM, "snapshot", "period", last.year * 100 + last.month,
+                 after={"period": period, "snapshots": prints})
+    return prints

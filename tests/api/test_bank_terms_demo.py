@@ -21,8 +21,8 @@ from bridgefund.demo import load_demo
 from bridgefund.demo.registry import BANKS, PARTNER_SINCE
 from bridgefund.models import Bank
 from bridgefund.reports import service as report_service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services import unit_of_work
+from bridgefund.services.report_data import monthly_report_data
 from tests.conftest import Factory
 
 D = Decimal

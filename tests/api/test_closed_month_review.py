@@ -3,15 +3,14 @@ edited later; every endpoint that takes ``as_of`` bounds it alike (DOMAIN.md "Le
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pytest
 
-from bridgefund.models import Bank, ClosedPeriod
-from bridgefund.reports.data import bank_statement_data, monthly_report_data
+from bridgefund.models import Bank
+from bridgefund.services.report_data import bank_statement_data, monthly_report_data
 from tests.api_support import assert_problem
 from tests.bridge_support import World
 from tests.conftest import audit_count
@@ -28,9 +27,11 @@ def pool_world(client, factory, settings):  # noqa: ANN001, ANN201
     return PoolWorld(client, factory)
 
 
-def close(db, period: str, last_day: str) -> None:  # noqa: ANN001
-    db.add(ClosedPeriod(period=period, last_day=dt.date.fromisoformat(last_day)))
-    db.flush()
+def close(w: PoolWorld, period: str) -> None:
+    """Close ``period`` as an admin does (``POST /periods/{period}/close``: the close writes the month's
+    snapshots)."""
+    r = w.client.post(f"/api/v1/periods/{period}/close", headers=w.admin)
+    assert r.status_code == 201, r.get_json()
 
 
 def snapshot(w: PoolWorld, db) -> dict[str, Any]:  # noqa: ANN001
@@ -97,7 +98,7 @@ def closed_may(pool_world, db, factory):  # noqa: ANN001, ANN201
     r = w.post(f"/pool-loans/{w.pending_claim_loan['id']}/claims", {"claimed_on": "2020-05-25"}, w.officer)
     assert r.status_code == 201, r.get_json()
     w.pending_claim = r.get_json()
-    close(db, "2020-05", LAST)
+    close(w, "2020-05")
     w.before = snapshot(w, db)
     assert w.before["fund"]["financing_cost_saved_month"] == "2000.00"  # 500,000 × 5 × 0.1% − 500.00 fee
     return w
@@ -115,12 +116,7 @@ POOL_SETTINGS_EDITS = {
 }
 
 
-@pytest.mark.parametrize("field", [
-    pytest.param(f, marks=pytest.mark.xfail(strict=True, reason=(
-        "open defect: the bank statement of a closed month prints today's bank_npl_threshold; pool settings are "
-        "not dated (needs a dated-settings table: no migration slot in this review)")))
-    if f == "bank_npl_threshold" else f
-    for f in sorted(POOL_SETTINGS_EDITS)])
+@pytest.mark.parametrize("field", sorted(POOL_SETTINGS_EDITS))
 def test_a_pool_settings_change_leaves_the_closed_month(closed_may, db, field) -> None:  # noqa: ANN001
     w = closed_may
     body = w.get("/pool/settings", w.admin).get_json()
@@ -205,7 +201,7 @@ def test_claim_after_days_is_refused_only_when_a_closed_day_would_change(pool_wo
     under 60 days and not under 90 → 409 naming the field, nothing changes; due 2020-04-02 → no closed day moves."""
     w = pool_world
     w.loan(principal="600000.00", start_date=start_date)
-    close(db, "2020-05", LAST)
+    close(w, "2020-05")
     events = audit_count(db, entity_type="pool", action="update_settings")
     r = put_pool_settings(w, claim_after_days_overdue=60)
     if status == 409:
@@ -223,7 +219,7 @@ def test_claim_after_days_changes_freely_with_no_closed_month(pool_world, db) ->
     w = pool_world
     w.loan(principal="600000.00", start_date="2020-01-15")
     assert put_pool_settings(w, claim_after_days_overdue=60).status_code == 200
-    close(db, "2020-01", "2020-01-31")  # nothing was due by then
+    close(w, "2020-01")  # nothing was due by then
     assert put_pool_settings(w, claim_after_days_overdue=30).status_code == 200
 
 

@@ -166,7 +166,7 @@ def test_write_off_is_idempotent_with_a_key(world, db):  # noqa: ANN001
 def test_the_monthly_report_lists_written_off_principal_as_non_performing(world, db):  # noqa: ANN001
     """The report's NPL list is the NPL ratio's numerator: it includes the written-off principal."""
     from bridgefund.figures import pool as pool_figures
-    from bridgefund.reports.data import monthly_report_data
+    from bridgefund.services.report_data import monthly_report_data
 
     w = world
     loan = late_loan(w)

@@ -81,7 +81,7 @@ def test_bad_renewal_bodies_are_422_naming_the_field(client, world):  # noqa: AN
 
 
 def test_each_banks_renewal_record_in_the_statement_and_the_monthly_bank_table(client, world, factory, db):  # noqa: ANN001
-    from bridgefund.reports.data import bank_statement_data, monthly_report_data, renewal_record_by_bank
+    from bridgefund.services.report_data import bank_statement_data, monthly_report_data, renewal_record_by_bank
 
     loan_id = world.loan.id
     bridge_loans.disburse(factory.session, world.mgr, loan_id, value_date=dt.date(2020, 2, 10),

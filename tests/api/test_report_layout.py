@@ -19,10 +19,10 @@ from bridgefund.demo import load_demo
 from bridgefund.models import Bank, BridgeLoan, Enterprise
 from bridgefund.reports import documents
 from bridgefund.reports import service as report_service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import keep_words, render_document, render_html, wan
 from bridgefund.services import unit_of_work
 from bridgefund.services.actor import SYSTEM
+from bridgefund.services.report_data import monthly_report_data
 from tests.report_support import (
     RARE_NAME,
     cell_lines,

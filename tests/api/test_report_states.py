@@ -1,4 +1,4 @@
-"""A bridge loan's state in a report (reports.data.bridge_status_on) at the overdue boundary: the one rule,
+"""A bridge loan's state in a report (services.report_data.bridge_status_on) at the overdue boundary: the one rule,
 finance.bridge.is_overdue — the due date itself is not overdue, the day after is, and never with no principal
 outstanding (issue 12, item 3)."""
 
@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import pytest
 
 from bridgefund.finance.bridge import is_overdue
-from bridgefund.reports.data import bridge_status_on
+from bridgefund.services.report_data import bridge_status_on
 
 DUE = dt.date(2020, 3, 31)
 

@@ -25,10 +25,10 @@ from bridgefund.demo import load_demo
 from bridgefund.models import AuditEvent, Bank, BridgeLoan, FileChunk, Report, StoredFile
 from bridgefund.reports import documents
 from bridgefund.reports import service as report_service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.reports.render import RenderError, pct, wan, yuan
 from bridgefund.services import files, unit_of_work
 from bridgefund.services.actor import SYSTEM
+from bridgefund.services.report_data import monthly_report_data
 from tests.conftest import Factory
 from tests.pdf_support import embedded_fonts
 

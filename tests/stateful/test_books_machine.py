@@ -52,25 +52,29 @@ from bridgefund.models import (
     BridgeRepayment,
     Claim,
     FundLedgerEntry,
+    MonthSnapshot,
     PoolInstallment,
     PoolLedgerEntry,
     PoolLoan,
     PoolRecovery,
     PoolRepayment,
+    SnapshotKind,
 )
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services import (
     bank_terms,
     bridge_loans,
     claims,
     fund,
+    month_snapshots,
     periods,
     pool,
     pool_loans,
     registry,
+    report_data,
 )
 from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.common import last_closed_day
+from bridgefund.services.report_data import bank_statement_data, monthly_report_data
 from tests.bridge_support import check_invariants
 from tests.conftest import PARTNER_SINCE
 
@@ -410,6 +414,21 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
             with make_session() as s:
                 for d in (last, last - dt.timedelta(days=9)):
                     self.closed_figures[d] = self.figures(s, d)
+            self.snapshots_are_the_books()
+
+        def snapshots_are_the_books(self, latest_only: bool = False) -> None:
+            """Issue 16: every month snapshot the closes wrote (the monthly report, each bank's statement) equals
+            the data computed from the books — whatever happened after the close (later money, terms, claims)."""
+            with make_session() as s:
+                months = sorted(set(s.scalars(select(MonthSnapshot.period))))
+                for period in months[-1:] if latest_only else months:
+                    assert monthly_report_data(s, period) == report_data.compute_monthly_report_data(s, period), \
+                        f"the snapshot of {period} differs from the books"
+                    for bank_id in bank_ids:
+                        bank = s.get(Bank, bank_id)
+                        assert bank_statement_data(s, bank, period) == report_data.compute_bank_statement_data(
+                            s, bank, period, month_snapshots.stored(s, period, SnapshotKind.settings)), \
+                            f"the snapshot of bank {bank_id}'s statement of {period} differs from the books"
 
         def figures(self, s: Any, d: dt.date) -> tuple[dict[str, Any], Any]:
             return fund_figures.fund_position(s, d), pool.position(s, SYSTEM, d)
@@ -453,6 +472,10 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                 for eid, kind in s.execute(select(PoolLedgerEntry.id, PoolLedgerEntry.kind)):
                     assert named["pool_entry", eid] == 1, f"pool entry {eid} ({kind}) audited " \
                                                           f"{named['pool_entry', eid]} times"
+
+        @invariant()
+        def latest_snapshot_is_the_books(self) -> None:
+            self.snapshots_are_the_books(latest_only=True)
 
         @invariant()
         def closed_months_stay_put(self) -> None:
