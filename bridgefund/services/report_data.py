@@ -243,11 +243,41 @@ def _bank_rows(session: Session, first: dt.date, last: dt.date, claim_after_days
     pool_loans = _pool_loans_by_bank(session, first, last)
     claims = _claims_by_bank(session, last)
     figures = bank_pool_figures(session, last, None, claim_after_days)
+    renewals = renewal_record_by_bank(session, last)
     dated = bank_terms.terms_on(session, None, last)  # the partners on the last day, with their terms then
     banks = session.execute(select(Bank.id, Bank.code).where(Bank.id.in_(list(dated))).order_by(Bank.id)).all()
     rows = [_bank_row(bank, dated[bank.id], bridge.get(bank.id), overdue.get(bank.id, (0, ZERO)),
                       pool_loans.get(bank.id), claims.get(bank.id), figures.get(bank.id)) for bank in banks]
+    for row in rows:
+        row.update(renewals.get(row["id"], NO_RENEWALS))
     return {"rows": rows, "totals": _bank_totals(rows)}
+
+
+#: A bank with no bridge loan disbursed yet: nothing committed.
+NO_RENEWALS = {"renewal_committed": 0, "renewal_on_time": 0, "renewal_late": 0, "renewal_failed": 0}
+
+
+def renewal_record_by_bank(session: Session, last: dt.date, bank_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Per bank, whether it kept its renewal commitments, as of ``last`` (one aggregate query; DOMAIN.md "The
+    renewal loop"): ``committed`` — bridge loans the fund disbursed on its commitment by then; ``on_time`` — renewals
+    disbursed by then on or before the committed date; ``late`` — disbursed by then, after it; ``failed`` — loans
+    defaulted by then. Every date is a business date, and a closed month takes no new one (the renewal endpoints
+    refuse them), so a closed month's record never changes."""
+    renewed = and_(BridgeLoan.renewal_disbursed_on.is_not(None), BridgeLoan.renewal_disbursed_on <= last)
+    stmt = (select(
+        BridgeLoan.bank_id,
+        func.count(BridgeLoan.id).label("committed"),
+        func.count(case((and_(renewed, BridgeLoan.renewal_disbursed_on <= BridgeLoan.renewal_expected_date),
+                         BridgeLoan.id))).label("on_time"),
+        func.count(case((and_(renewed, BridgeLoan.renewal_disbursed_on > BridgeLoan.renewal_expected_date),
+                         BridgeLoan.id))).label("late"),
+        func.count(case((and_(BridgeLoan.defaulted_on.is_not(None), BridgeLoan.defaulted_on <= last),
+                         BridgeLoan.id))).label("failed"),
+    ).where(BridgeLoan.disbursed_on.is_not(None), BridgeLoan.disbursed_on <= last).group_by(BridgeLoan.bank_id))
+    if bank_id is not None:
+        stmt = stmt.where(BridgeLoan.bank_id == bank_id)
+    return {r.bank_id: {"renewal_committed": int(r.committed), "renewal_on_time": int(r.on_time),
+                        "renewal_late": int(r.late), "renewal_failed": int(r.failed)} for r in session.execute(stmt)}
 
 
 def _bridge_by_bank(session: Session, first: dt.date, last: dt.date) -> dict[int, Any]:
@@ -343,7 +373,8 @@ def _bank_row(bank: Any, terms: bank_terms.Terms, b: Any, overdue: tuple[int, De
 _SUMMED = ("bridge_count", "bridge_amount", "bridge_outstanding", "bridge_month_count", "bridge_month_amount",
            "bridge_overdue_count", "bridge_overdue_amount", "pool_live_count", "pool_month_count",
            "pool_month_amount", "pool_outstanding", "pool_quota", "npl_principal", "claims_filed",
-           "claims_paid_count", "claims_paid_amount")
+           "claims_paid_count", "claims_paid_amount", "renewal_committed", "renewal_on_time", "renewal_late",
+           "renewal_failed")
 
 
 def _bank_totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
