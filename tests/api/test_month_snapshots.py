@@ -214,12 +214,15 @@ def test_months_closed_before_the_snapshots_are_computed_until_backfilled(w: Wor
 
 # --------------------------------------------------------------------------------------------- the codec
 
+#: What the codec takes: strings not starting with NUL (its number tag) and keys not starting with $ (its tags) —
+#: the refused ones are the next test's.
+_texts = st.text(max_size=8).filter(lambda t: not t.startswith("\x00"))
 _values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**15, 10**15) | st.text(max_size=8)
+    st.none() | st.booleans() | st.integers(-10**15, 10**15) | _texts
     | st.decimals(allow_nan=False, allow_infinity=False, places=None) | st.dates()
     | st.datetimes(timezones=st.just(dt.UTC)),
     lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=6).filter(lambda k: not k.startswith("$")), inner, max_size=4),
+    | st.dictionaries(st.text(max_size=6).filter(lambda k: not k.startswith(("$", "\x00"))), inner, max_size=4),
     max_leaves=20)
 
 
