@@ -158,8 +158,16 @@ def today() -> dt.date:
 def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII fallback name and the UTF-8 name (RFC 6266 / RFC 8187): nothing of the
     name can break out of the header, and a browser never renders the file inline."""
-    fallback = "".join(ch if 32 <= ord(ch) < 127 and ch not in '"\\;%' else "_" for ch in filename)
+    fallback = re.sub(r"[^A-Za-z0-9._-]+", "_", filename).strip("._") or "download"
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def archived_report_download(report: Any, chunks: Iterable[bytes]) -> Response:
+    """An archived report's PDF as a streamed attachment (the API's and the console's download), named after its
+    kind, month, language and version; ``chunks`` are checked against its SHA-256 as they are read."""
+    name = f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf"
+    return Response(chunks, mimetype="application/pdf", direct_passthrough=True, headers={
+        "Content-Disposition": content_disposition(name), "Content-Length": str(report.byte_size)})
 
 
 def document_download(doc: Any, chunks: Iterable[bytes]) -> Response:

@@ -22,7 +22,7 @@ from bridgefund.schemas.report import (
     StatementArgs,
 )
 from bridgefund.services import bridge_loans
-from bridgefund.web import access, actor, check_role, db, session, settings, today
+from bridgefund.web import access, actor, archived_report_download, check_role, db, session, settings, today
 
 blp = Blueprint("reports", __name__, description="Reports: monthly fund report, bank statements, approval forms")
 
@@ -129,10 +129,7 @@ def report_pdf(report_id: int) -> Response:
 
     The bytes are checked against the SHA-256 recorded at generation before they are sent. Changes nothing.
     """
-    report, chunks = reports.report_pdf(session(), actor(), report_id, db().sessionmaker)
-    name = f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf"
-    return Response(chunks, mimetype="application/pdf", direct_passthrough=True, headers={
-        "Content-Disposition": f'attachment; filename="{name}"', "Content-Length": str(report.byte_size)})
+    return archived_report_download(*reports.report_pdf(session(), actor(), report_id, db().sessionmaker))
 
 
 @blp.get("/banks/<int:bank_id>/statement.pdf")

@@ -10,9 +10,7 @@ Every view calls the service the API calls (``bridgefund.reports.service``, ``se
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
-from urllib.parse import quote
 
 from flask import Response, current_app, flash, request, url_for
 from flask_babel import gettext as _
@@ -24,18 +22,15 @@ from bridgefund.jobs import enqueue_after_commit, progress
 from bridgefund.reports import service as reports
 from bridgefund.schemas.report import MonthlyReportCreateSchema, ReportListArgs, StatementArgs
 from bridgefund.services import fund, jobs, periods, pool, registry
-from bridgefund.web import access, session, settings, today
+from bridgefund.web import access, archived_report_download, content_disposition, db, session, settings, today
 
 PAGE_SIZE = 25
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def attachment(filename: str, data: bytes) -> Response:
     """PDF bytes as a download: an ASCII-only ``filename`` (nothing a header or a path could be made of) and the
     exact name as RFC 6266/5987 ``filename*``."""
-    plain = _UNSAFE.sub("_", filename).strip("._") or "download.pdf"
-    disposition = f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
-    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": disposition})
+    return Response(data, mimetype="application/pdf", headers={"Content-Disposition": content_disposition(filename)})
 
 
 def last_month() -> str:
@@ -78,9 +73,7 @@ def _banks(actor: Any) -> list[Any]:
 @access(reports.report_pdf)
 def report_download(report_id: int) -> Any:
     """An archived report's PDF, checked against its recorded SHA-256 (``GET /reports/{id}/pdf``)."""
-    report, data = reports.report_pdf(session(), current_actor(), report_id, settings().reports_dir)
-    name = f"{report.kind}-{report.period}-{report.lang}-v{report.version}.pdf"
-    return attachment(name, data)
+    return archived_report_download(*reports.report_pdf(session(), current_actor(), report_id, db().sessionmaker))
 
 
 # --- the monthly report, through the queue -------------------------------------------------------------------------

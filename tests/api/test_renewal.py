@@ -131,7 +131,7 @@ def test_renewal_disbursed_but_fund_unpaid_after_one_working_day_is_reminded(cli
     reminders.send_reminders(db, SYSTEM, dt.date(2020, 2, 14))  # a rerun tells nobody twice
     db.commit()
     notes = _renewal_notes(client, world.officer)
-    assert len(notes) == 1 and notes[0]["link"] == f"/console/bridge-loans/{loan_id}"
+    assert len(notes) == 1 and notes[0]["link"] == f"/bridge-loans/{loan_id}"
     assert "2020-02-12" in notes[0]["body"] and world.loan.reference in notes[0]["title"]
     assert _renewal_notes(client, world.other_officer) == []
     assert len(_renewal_notes(client, world.manager)) == 1
