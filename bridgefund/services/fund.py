@@ -20,7 +20,7 @@ from bridgefund.authority import allows
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
-from bridgefund.figures.fund import cost_saved, fund_position, yuan
+from bridgefund.figures.fund import fund_figures, yuan
 from bridgefund.figures.read import cash_before, fund_days, fund_totals, is_fresh
 from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
@@ -110,8 +110,9 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
-    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    return {**fund_position(session, as_of), **cost_saved(session, as_of)}
+    """``GET /fund``: :func:`~bridgefund.figures.fund.fund_figures` for the roles that see the fund's figures
+    (officers do not)."""
+    return fund_figures(session, as_of)
 
 
 def current_settings(session: Session) -> Settings:
