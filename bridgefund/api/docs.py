@@ -234,14 +234,17 @@ def document_operations(api: Any, app: Flask) -> None:
 
 
 def _document_brief(spec: Any, op: dict[str, Any], item_schema: type[Any]) -> None:
-    """A list's 200 answer is its page of full items, or with ``view=brief`` its page of ``item_schema``."""
+    """With ``view=brief`` a list answers its page of ``item_schema``: a component of its own, named by the 200
+    answer's ``x-brief-schema`` and its description. The answer's ``schema`` stays the full page (add-only: clients
+    generated from the document read the default answer as before)."""
     envelope = page_of(item_schema, keyset=True)
     name = envelope.__name__.removesuffix("Schema")
     if name not in spec.components.schemas:
         spec.components.schema(name, schema=envelope)
-    media = op.get("responses", {}).get("200", {}).get("content", {}).get("application/json")
-    if media is not None and "oneOf" not in media.get("schema", {}):
-        media["schema"] = {"oneOf": [media["schema"], {"$ref": f"#/components/schemas/{name}"}]}
+    ok = op.get("responses", {}).get("200")
+    if ok is not None:
+        ok["x-brief-schema"] = {"$ref": f"#/components/schemas/{name}"}
+        ok["description"] = (ok.get("description") or "OK") + f" (with `view=brief`: `{name}`)"
 
 
 def _document_export(op: dict[str, Any], table: Any) -> None:
