@@ -111,6 +111,59 @@ def wrk(url: str, script: str, seconds: float, clients: int, env: dict[str, str]
             "errors": r["non2xx"] + r["socket_errors"], "n": r["requests"]}
 
 
+class BackendStates:
+    """Samples the scratch database's client backends (``pg_stat_activity``) every 20 ms while a phase runs: how
+    many wait on a lock (``Lock``, by the waiting statement: the reference counter's UPDATE, the enterprise's
+    SELECT … FOR UPDATE), run a statement
+    (``active``), wait for the app inside a transaction (``idle in transaction``: Python between statements) or
+    sit outside one. Mean backends in each state over the phase."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url.replace("/" + url.rsplit("/", 1)[1], "/postgres"))
+        self.db = url.rsplit("/", 1)[1]
+        self.counts: dict[str, int] = {}
+        self.locks: dict[str, int] = {}
+        self.samples = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        q = text("SELECT state, wait_event_type, query FROM pg_stat_activity WHERE datname = :db "
+                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        with self.engine.connect() as c:
+            while not self.stop.wait(0.02):
+                rows = c.execute(q, {"db": self.db}).all()
+                c.rollback()
+                self.samples += 1
+                for state, wtype, query in rows:
+                    key = "lock wait" if wtype == "Lock" else (state or "?")
+                    self.counts[key] = self.counts.get(key, 0) + 1
+                    if wtype == "Lock":  # by the statement that waits: the counter's UPDATE, the enterprise's lock
+                        what = " ".join((query or "?").split()[:4])[:48]
+                        self.locks[what] = self.locks.get(what, 0) + 1
+
+    def __enter__(self) -> BackendStates:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.engine.dispose()
+
+    def summary(self) -> str:
+        n = max(self.samples, 1)
+        states = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]))
+        locks = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(self.locks.items(), key=lambda kv: -kv[1]))
+        return f"backends (mean of {self.samples} samples): {states}" + (f"; lock waits on {locks}" if locks else "")
+
+
 def in_process(reps: int = 20) -> list[tuple[str, float, int]]:
     """Median ms and response bytes of the issue's in-process requests on the demo's data (SQLite file)."""
     import datetime as dt
@@ -220,7 +273,12 @@ def main() -> None:
             for name, side, path, script, role in PHASES:
                 env = {**env_common, "WRK_TAG": f"{r}-{time.time_ns()}",
                        **({"WRK_TOKEN": tokens[role]} if role else {})}
-                res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
+                if name.startswith("submit"):  # where the 16 transactions wait (printed per round)
+                    with BackendStates(url) as states:
+                        res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
+                    print(f"  round {r + 1} {name:<8} {states.summary()}", flush=True)
+                else:
+                    res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
                 results[name].append(res)
                 load.append(os.getloadavg()[0])
                 print(f"  round {r + 1} {name:<7} {res['rps']:8.1f} req/s  p50 {res['p50']:6.1f} ms  "
