@@ -218,6 +218,7 @@ PHASES = (  # (name, side, path, script, token role)
     ("list", "app", "/api/v1/bridge-loans?page_size=50", WRK_GET, "auditor"),
     ("brief", "app", "/api/v1/bridge-loans?page_size=50&view=brief", WRK_GET, "auditor"),
     ("hello", "bare", "/hello", WRK_GET, None),
+    ("me", "app", "/api/v1/me", WRK_GET, "auditor"),
     ("fund", "app", "/api/v1/fund", WRK_GET, "auditor"),
     ("pool", "app", "/api/v1/pool", WRK_GET, "auditor"),
 )
@@ -227,6 +228,7 @@ RATIOS = (  # (label, numerator, denominator, goal)
     ("GET /bridge-loans?page_size=50 ÷ bare GET /hello", "list", "hello", 0.1),
     ("POST /bridge-loans over 5 years ÷ bare insert", "submit5y", "insert", 0.5),
     ("GET /bridge-loans?page_size=50&view=brief ÷ hello", "brief", "hello", 0.1),
+    ("GET /me (floor: token lookup, one row) ÷ hello", "me", "hello", 0.25),
     ("GET /fund ÷ bare GET /hello", "fund", "hello", 0.25),
     ("GET /pool ÷ bare GET /hello", "pool", "hello", 0.25),
 )
