@@ -61,18 +61,19 @@ def paginate(
                 next_after_id=next_after_id)
 
 
-#: A planner estimate of at least this many rows (and at least 10 × the exact-count limit) is the total at once:
+#: A planner estimate of at least this many rows (and at least twice the exact-count limit) is the total at once:
 #: no capped count, which at 10⁶ loans read 10,001 index entries on every page (issue 16). Estimates come from the
-#: table statistics that autovacuum's ANALYZE keeps; a list that size is far past the limit whatever their age.
-ESTIMATE_TRUSTED_FROM = 100_000
+#: table statistics that autovacuum's ANALYZE keeps (or an ANALYZE after a bulk load): an estimate twice the limit
+#: means a list past the limit unless the statistics are off by more than 2×.
+ESTIMATE_TRUSTED_FROM = 20_000
 
 
 def count_total(session: Session, stmt: Select[Any], limit: int | None) -> tuple[int, bool]:
     """``(total, exact)`` for the rows of ``stmt``, bounded in cost by ``limit`` (None: always exact).
 
     Counting every matching row of a 10⁶-row list costs a scan of all of them, so on PostgreSQL the planner's row
-    estimate for the filtered query is asked first: from :data:`ESTIMATE_TRUSTED_FROM` rows (and 10 × ``limit``)
-    on, that is the total. Otherwise up to ``limit`` rows are counted (``count(*)`` over ``LIMIT limit+1``), exact
+    estimate for the filtered query is asked first: from :data:`ESTIMATE_TRUSTED_FROM` rows (and 2 × ``limit``) on,
+    that is the total. Otherwise up to ``limit`` rows are counted (``count(*)`` over ``LIMIT limit+1``), exact
     when they are all; above, the estimate, never less than ``limit + 1``. SQLite (the small embedded deployment)
     counts exactly.
     """
@@ -83,7 +84,7 @@ def count_total(session: Session, stmt: Select[Any], limit: int | None) -> tuple
     if isinstance(plan, str):  # the driver hands json back as text when it does not parse it
         plan = json.loads(plan)
     estimate = int(plan[0]["Plan"]["Plan Rows"])
-    if estimate >= max(ESTIMATE_TRUSTED_FROM, 10 * limit):
+    if estimate >= max(ESTIMATE_TRUSTED_FROM, 2 * limit):
         return estimate, False
     capped = session.scalar(select(func.count()).select_from(rows.limit(limit + 1).subquery())) or 0
     if capped <= limit:

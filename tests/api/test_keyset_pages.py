@@ -291,7 +291,7 @@ def test_the_fund_ledger_walks_by_keyset_in_every_sort_with_the_same_balances(de
 
 
 def test_a_large_estimate_is_the_total_without_counting(db, factory, client, total_limit, monkeypatch):  # noqa: ANN001
-    """On PostgreSQL a planner estimate of ESTIMATE_TRUSTED_FROM rows or more (and 10 × the limit) answers the total
+    """On PostgreSQL a planner estimate of ESTIMATE_TRUSTED_FROM rows or more (and twice the limit) answers the total
     without the capped count (issue 16); below it, counting works as before, and ``total=exact`` always counts."""
     from bridgefund.services import common
 
@@ -301,7 +301,7 @@ def test_a_large_estimate_is_the_total_without_counting(db, factory, client, tot
     exact_total = db.scalar(select(func.count()).select_from(Enterprise))
     postgres = db.get_bind().dialect.name == "postgresql"
     total_limit(1)
-    monkeypatch.setattr(common, "ESTIMATE_TRUSTED_FROM", 0)  # any estimate is "large" (≥ 10 × 1 still applies)
+    monkeypatch.setattr(common, "ESTIMATE_TRUSTED_FROM", 0)  # any estimate is "large" (≥ 2 × 1 still applies)
     body = client.get(f"{API}/enterprises?page_size=2", headers=admin).get_json()
     if postgres:
         assert body["total_exact"] is False and body["total"] >= 1  # the estimate, whatever the planner guesses
