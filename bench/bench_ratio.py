@@ -76,6 +76,16 @@ request = function()
 end
 """ + WRK_DONE
 
+#: The same submissions dated in five different years (2016–2020 in turn; the bench's today is 2020-12-31): five
+#: reference-counter rows instead of one, so two concurrent submissions seldom wait on the same row. Compared with
+#: ``submit`` it measures how much the per-year numbering (services.references: gapless, the row locked until the
+#: commit) queues the submissions.
+WRK_SUBMIT_YEARS = WRK_SUBMIT.replace(
+    "'\"renewal\": {\"amount\": \"200000.00\", \"expected_date\": \"2020-12-31\"}}', ent, tag, tostring(tid), counter)",
+    "'\"renewal\": {\"amount\": \"200000.00\", \"expected_date\": \"2020-12-31\"}, '\n"
+    "    .. '\"submitted_on\": \"%d-06-15\"}', ent, tag, tostring(tid), counter, 2016 + (counter + (tid or 0)) % 5)")
+assert WRK_SUBMIT_YEARS != WRK_SUBMIT
+
 WRK_INSERT = """
 local counter = 0
 request = function()
@@ -99,6 +109,59 @@ def wrk(url: str, script: str, seconds: float, clients: int, env: dict[str, str]
     r = json.loads(line)
     return {"rps": r["requests"] / (r["duration_us"] / 1e6), "p50": r["p50_us"] / 1000, "p99": r["p99_us"] / 1000,
             "errors": r["non2xx"] + r["socket_errors"], "n": r["requests"]}
+
+
+class BackendStates:
+    """Samples the scratch database's client backends (``pg_stat_activity``) every 20 ms while a phase runs: how
+    many wait on a lock (``Lock``, by the waiting statement: the reference counter's UPDATE, the enterprise's
+    SELECT … FOR UPDATE), run a statement
+    (``active``), wait for the app inside a transaction (``idle in transaction``: Python between statements) or
+    sit outside one. Mean backends in each state over the phase."""
+
+    def __init__(self, url: str) -> None:
+        import threading
+
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url.replace("/" + url.rsplit("/", 1)[1], "/postgres"))
+        self.db = url.rsplit("/", 1)[1]
+        self.counts: dict[str, int] = {}
+        self.locks: dict[str, int] = {}
+        self.samples = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        from sqlalchemy import text
+
+        q = text("SELECT state, wait_event_type, query FROM pg_stat_activity WHERE datname = :db "
+                 "AND backend_type = 'client backend' AND pid <> pg_backend_pid()")
+        with self.engine.connect() as c:
+            while not self.stop.wait(0.02):
+                rows = c.execute(q, {"db": self.db}).all()
+                c.rollback()
+                self.samples += 1
+                for state, wtype, query in rows:
+                    key = "lock wait" if wtype == "Lock" else (state or "?")
+                    self.counts[key] = self.counts.get(key, 0) + 1
+                    if wtype == "Lock":  # by the statement that waits: the counter's UPDATE, the enterprise's lock
+                        what = " ".join((query or "?").split()[:4])[:48]
+                        self.locks[what] = self.locks.get(what, 0) + 1
+
+    def __enter__(self) -> BackendStates:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+        self.engine.dispose()
+
+    def summary(self) -> str:
+        n = max(self.samples, 1)
+        states = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(self.counts.items(), key=lambda kv: -kv[1]))
+        locks = ", ".join(f"{k} {v / n:.1f}" for k, v in sorted(self.locks.items(), key=lambda kv: -kv[1]))
+        return f"backends (mean of {self.samples} samples): {states}" + (f"; lock waits on {locks}" if locks else "")
 
 
 def in_process(reps: int = 20) -> list[tuple[str, float, int]]:
@@ -132,7 +195,7 @@ def in_process(reps: int = 20) -> list[tuple[str, float, int]]:
         client = app.test_client()
         out = []
         for path in ("/api/v1/bridge-loans?page_size=50", "/api/v1/bridge-loans?page_size=50&view=brief",
-                     "/api/v1/pool-loans?page_size=50", "/api/v1/banks",
+                     "/api/v1/pool-loans?page_size=50", "/api/v1/pool-loans?page_size=50&view=brief", "/api/v1/banks",
                      "/api/v1/fund/ledger", "/api/v1/fund", "/api/v1/pool", "/api/v1/me"):
             r = client.get(path, headers=h)
             assert r.status_code == 200, (path, r.status_code, r.get_data(as_text=True)[:300])
@@ -150,10 +213,12 @@ def in_process(reps: int = 20) -> list[tuple[str, float, int]]:
 
 PHASES = (  # (name, side, path, script, token role)
     ("submit", "app", "/api/v1/bridge-loans", WRK_SUBMIT, "bank_officer"),
+    ("submit5y", "app", "/api/v1/bridge-loans", WRK_SUBMIT_YEARS, "bank_officer"),
     ("insert", "bare", "/insert", WRK_INSERT, None),
     ("list", "app", "/api/v1/bridge-loans?page_size=50", WRK_GET, "auditor"),
     ("brief", "app", "/api/v1/bridge-loans?page_size=50&view=brief", WRK_GET, "auditor"),
     ("hello", "bare", "/hello", WRK_GET, None),
+    ("me", "app", "/api/v1/me", WRK_GET, "auditor"),
     ("fund", "app", "/api/v1/fund", WRK_GET, "auditor"),
     ("pool", "app", "/api/v1/pool", WRK_GET, "auditor"),
 )
@@ -161,7 +226,9 @@ PHASES = (  # (name, side, path, script, token role)
 RATIOS = (  # (label, numerator, denominator, goal)
     ("POST /bridge-loans ÷ bare POST /insert", "submit", "insert", 0.5),
     ("GET /bridge-loans?page_size=50 ÷ bare GET /hello", "list", "hello", 0.1),
+    ("POST /bridge-loans over 5 years ÷ bare insert", "submit5y", "insert", 0.5),
     ("GET /bridge-loans?page_size=50&view=brief ÷ hello", "brief", "hello", 0.1),
+    ("GET /me (floor: token lookup, one row) ÷ hello", "me", "hello", 0.25),
     ("GET /fund ÷ bare GET /hello", "fund", "hello", 0.25),
     ("GET /pool ÷ bare GET /hello", "pool", "hello", 0.25),
 )
@@ -208,7 +275,12 @@ def main() -> None:
             for name, side, path, script, role in PHASES:
                 env = {**env_common, "WRK_TAG": f"{r}-{time.time_ns()}",
                        **({"WRK_TOKEN": tokens[role]} if role else {})}
-                res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
+                if name.startswith("submit"):  # where the 16 transactions wait (printed per round)
+                    with BackendStates(url) as states:
+                        res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
+                    print(f"  round {r + 1} {name:<8} {states.summary()}", flush=True)
+                else:
+                    res = wrk(f"http://127.0.0.1:{port[side]}{path}", script, args.seconds, args.clients, env)
                 results[name].append(res)
                 load.append(os.getloadavg()[0])
                 print(f"  round {r + 1} {name:<7} {res['rps']:8.1f} req/s  p50 {res['p50']:6.1f} ms  "

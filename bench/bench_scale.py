@@ -82,11 +82,16 @@ def tokens(app: Any) -> dict[str, dict[str, str]]:
     return out
 
 
-def requests_for(app: Any, client: Any, h: dict[str, dict[str, str]]) -> list[tuple[str, str, dict[str, str]]]:
-    """(label, url, headers): every JSON list at page 1 and a deep page (by page and by keyset), the as_of figures."""
+def requests_for(app: Any, client: Any, h: dict[str, dict[str, str]],
+                 only: list[str] | None = None) -> list[tuple[str, str, dict[str, str]]]:
+    """(label, url, headers): every JSON list at page 1 and a deep page (by page and by keyset), the as_of figures.
+
+    ``only``: the lists whose path ends with one of these (``bridge-loans``, ``pool-loans``), and no figures."""
     lists = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
+        if only and not any(rule.rule.endswith("/" + o) for o in only):
+            continue
         if (rule.rule.startswith("/api/v1") and "GET" in (rule.methods or ()) and "<" not in rule.rule
                 and getattr(view, "_apidoc", {}).get("arguments")):
             r = client.get(rule.rule + "?page_size=1", headers=h["admin"])
@@ -110,7 +115,7 @@ def requests_for(app: Any, client: Any, h: dict[str, dict[str, str]]) -> list[tu
                     by_key = client.get(f"{url}?page_size=50&after_id={after_id}", headers=h[who]).get_json()["items"]
                     assert [i["id"] for i in by_key] == [i["id"] for i in by_page], f"{label}: keyset ≠ page"
                     out.append((f"{label} deep keyset (middle)", f"{url}?page_size=50&after_id={after_id}", h[who]))
-    for d in AS_OF:
+    for d in AS_OF if not only else ():
         out.append((f"/fund?as_of={d}", f"/api/v1/fund?as_of={d}", h["auditor"]))
         out.append((f"/pool?as_of={d}", f"/api/v1/pool?as_of={d}", h["auditor"]))
     return out
@@ -121,7 +126,7 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
 
 
-def measure(url: str, reps: int) -> dict[str, tuple[float, float]]:
+def measure(url: str, reps: int, only: list[str] | None = None) -> dict[str, tuple[float, float]]:
     from bridgefund import create_app
 
     app = create_app({"database_url": url, "secret_key": harness.SECRET, "today": "2020-12-31",
@@ -129,7 +134,7 @@ def measure(url: str, reps: int) -> dict[str, tuple[float, float]]:
     client = app.test_client()
     h = tokens(app)
     out = {}
-    for label, u, headers in requests_for(app, client, h):
+    for label, u, headers in requests_for(app, client, h, only):
         times = []
         for i in range(reps + 1):
             t = time.perf_counter()
@@ -152,13 +157,20 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="keep an already loaded bench_scale_<n> database")
     ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--database", help="measure this already loaded database (load_scale.py --database) as it is: "
+                                       "no load, no migration, no summaries (one size: --sizes N names its size)")
+    ap.add_argument("--only", nargs="+", metavar="LIST",
+                    help="only these lists (e.g. bridge-loans pool-loans), without the as_of figures")
     args = ap.parse_args()
     load_scale._loopback(args.admin_url)
     results = {}
     for n in args.sizes:
-        url = prepare(args.admin_url, n, args.reuse)
+        if args.database:
+            url = args.admin_url.rsplit("/", 1)[0] + "/" + args.database
+        else:
+            url = prepare(args.admin_url, n, args.reuse)
         print(f"\n{n:,} bridge loans, {n:,} pool loans, {10 * n:,} installments:", flush=True)
-        results[n] = measure(url, args.reps)
+        results[n] = measure(url, args.reps, args.only)
     sizes = sorted(results)
     print("\np95 (ms) by size" + "".join(f"{n:>12,}" for n in sizes) + "   growth/decade  ≤50 ms at largest")
     labels = list(results[sizes[-1]])

@@ -5,6 +5,7 @@ The blueprints are registered on the app by ``api.app.register``; this package h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bridgefund.web import settings
@@ -25,3 +26,24 @@ def paging(args: dict[str, Any]) -> dict[str, Any]:
     else:
         out["count_limit"] = None if total == "exact" else settings().exact_total_limit
     return out
+
+
+def brief_view(item_schema: type[Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Mark a list view that answers ``view=brief`` with lighter items of ``item_schema`` (issue 16): the OpenAPI
+    document (:func:`bridgefund.api.docs.document_operations`) then gives its 200 answer as one of the two pages."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view._bf_brief = item_schema  # type: ignore[attr-defined]
+        return view
+
+    return decorate
+
+
+def brief_item_schema(view: Callable[..., Any] | None) -> type[Any] | None:
+    """The ``view=brief`` item schema of a list view (None for lists without one)."""
+    while view is not None:
+        found = getattr(view, "_bf_brief", None)
+        if found is not None:
+            return found
+        view = getattr(view, "__wrapped__", None)
+    return None

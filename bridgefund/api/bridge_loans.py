@@ -9,11 +9,12 @@ from typing import Any
 from flask import url_for
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.api import export, paging
+from bridgefund.api import brief_view, export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.bridge_loan import (
     BridgeApproveSchema,
     BridgeLoanAsOfArgs,
+    BridgeLoanBriefSchema,
     BridgeLoanCreateSchema,
     BridgeLoanListArgs,
     BridgeLoanSchema,
@@ -81,6 +82,7 @@ def submit(body: dict):  # noqa: ANN201
 @blp.arguments(BridgeLoanListArgs, location="query")
 @blp.response(200, page_of(BridgeLoanSchema, keyset=True))
 @export.exportable(BridgeLoanSchema, export.BRIDGE_LOANS)
+@brief_view(BridgeLoanBriefSchema)
 def list_loans(args: dict):  # noqa: ANN201
     """List bridge loans (an officer sees only their bank's), filtered by status, bank, enterprise, dates.
 

@@ -17,9 +17,11 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from bridgefund.api import brief_item_schema
 from bridgefund.api.export import MAX_ROWS, XLSX, export_table
 from bridgefund.api.problems import PROBLEM_MEDIA_TYPE, spec_operations
 from bridgefund.models import Role
+from bridgefund.schemas.common import page_of
 from bridgefund.web import ANY, PUBLIC, access_rule, view_permission
 
 #: Where flask-smorest's Swagger UI page loads ``swagger-ui-bundle.js`` and friends from (``OPENAPI_SWAGGER_UI_URL``).
@@ -213,6 +215,9 @@ def document_operations(api: Any, app: Flask) -> None:
         table = export_table(view)
         if table is not None:
             _document_export(op, table)
+        brief = brief_item_schema(view)
+        if brief is not None:
+            _document_brief(spec, op, brief)
         example = EXAMPLES.get(f"{method.upper()} {path}")
         if example is not None and "requestBody" in op:
             for media in op["requestBody"].get("content", {}).values():
@@ -235,6 +240,20 @@ def document_operations(api: Any, app: Flask) -> None:
             lines += ["", "**Errors:** " + ", ".join(map(str, errors))
                       + " — RFC 9457 problems (`application/problem+json`), each status explained under Responses."]
         op["description"] = "\n".join(lines)
+
+
+def _document_brief(spec: Any, op: dict[str, Any], item_schema: type[Any]) -> None:
+    """With ``view=brief`` a list answers its page of ``item_schema``: a component of its own, named by the 200
+    answer's ``x-brief-schema`` and its description. The answer's ``schema`` stays the full page (add-only: clients
+    generated from the document read the default answer as before)."""
+    envelope = page_of(item_schema, keyset=True)
+    name = envelope.__name__.removesuffix("Schema")
+    if name not in spec.components.schemas:
+        spec.components.schema(name, schema=envelope)
+    ok = op.get("responses", {}).get("200")
+    if ok is not None:
+        ok["x-brief-schema"] = {"$ref": f"#/components/schemas/{name}"}
+        ok["description"] = (ok.get("description") or "OK") + f" (with `view=brief`: `{name}`)"
 
 
 def _document_export(op: dict[str, Any], table: Any) -> None:

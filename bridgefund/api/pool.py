@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Response, request
 
-from bridgefund.api import export, paging
+from bridgefund.api import brief_view, export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.api.jobs import PREFER_DOC, accepted, wants_async
 from bridgefund.errors import RuleViolation
@@ -27,6 +27,7 @@ from bridgefund.schemas.pool import (
     ImportResultSchema,
     InstallmentSchema,
     PoolLedgerEntrySchema,
+    PoolLoanBriefSchema,
     PoolLoanCreateSchema,
     PoolLoanListArgs,
     PoolLoanSchema,
@@ -39,6 +40,7 @@ from bridgefund.schemas.pool import (
     PoolSettingsPutSchema,
     PoolSettingsSchema,
     PoolWriteOffSchema,
+    pool_brief_items,
 )
 from bridgefund.services import claims, jobs, pool, pool_import, pool_loans, pool_write_off
 from bridgefund.web import access, actor, check_role, session, today
@@ -167,14 +169,19 @@ def create_pool_loan(body: dict):  # noqa: ANN201
 @blp.arguments(PoolLoanListArgs, location="query")
 @blp.response(200, page_of(PoolLoanSummarySchema, keyset=True))
 @export.exportable(PoolLoanSummarySchema, export.POOL_LOANS)
+@brief_view(PoolLoanBriefSchema)
 def list_pool_loans(args: dict):  # noqa: ANN201
     """List pool loans (a bank officer sees only their bank's), evaluated ``?as_of=``.
 
-    Each loan's outstanding principal, amount due, days past due and five-tier classification as of the date. Keyset
-    paging with `after_id`. Changes nothing.
+    Each loan's outstanding principal, amount due, days past due and five-tier classification as of the date;
+    `view=brief` lists each loan's own columns only (`PoolLoanBrief`), without the per-row schedule and
+    classification. Keyset paging with `after_id`. Changes nothing.
     """
     as_of = args.pop("as_of", None) or today()
-    return pool_loans.list_pool_loans(session(), actor(), as_of, **paging(args), **args)
+    page = pool_loans.list_pool_loans(session(), actor(), as_of, **paging(args), **args)
+    if args.get("view") == "brief":
+        page.items = pool_brief_items(page.items)
+    return page
 
 
 @blp.get("/pool-loans/<int:pool_loan_id>")

@@ -17,18 +17,19 @@ becomes.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, Date, Integer, bindparam, case, cast, func, select, true
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
-from bridgefund.figures.read import fund_totals, is_fresh
+from bridgefund.figures.read import fund_totals, fund_totals_statement, is_fresh, with_pending_fund_days
 from bridgefund.figures.store import FUND
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
-from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind
+from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, SummaryState
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
@@ -70,11 +71,43 @@ def cost_saved(session: Session, as_of: dt.date) -> dict[str, Decimal]:
     return {"financing_cost_saved": yuan(total), "financing_cost_saved_month": yuan(month)}
 
 
+@functools.cache
+def _figures_statement() -> Any:
+    """:func:`fund_figures` in one round trip, built once: the summary's sums up to ``as_of``, the financing cost
+    saved (:func:`cost_saved`) and whether the summary awaits a rebuild (:func:`~bridgefund.figures.read.is_fresh`).
+    Selecting the ORM entity's columns makes it an ORM statement, so the session's autoflush runs first, as it
+    does for ``is_fresh``."""
+    loan = BridgeLoan
+    as_of = bindparam("as_of", type_=Date())
+    totals = fund_totals_statement().subquery("totals")
+    saved = (select(money_sum(loan.financing_cost_saved).label("financing_cost_saved"),
+                    money_sum(case((loan.repaid_on >= bindparam("month_start", type_=Date()),
+                                    loan.financing_cost_saved), else_=0)).label("financing_cost_saved_month"))
+             .where(loan.repaid_on <= as_of, loan.financing_cost_saved.is_not(None)).subquery("saved"))
+    stale = select(SummaryState.name).where(SummaryState.name == FUND).scalar_subquery()
+    return select(totals, saved, stale.label("summary_stale")).select_from(totals.join(saved, true()))
+
+
+def fund_figures(session: Session, as_of: dt.date) -> dict[str, Any]:
+    """``GET /fund``'s figures: :func:`fund_position` and :func:`cost_saved` — one statement while the summary is
+    fresh (three before: freshness, sums, cost saved; issue 16), the whole-history queries while it is not."""
+    row = dict(session.execute(_figures_statement(),
+                               {"as_of": as_of, "month_start": as_of.replace(day=1)}).one()._mapping)
+    saved = {"financing_cost_saved": yuan(row.pop("financing_cost_saved")),
+             "financing_cost_saved_month": yuan(row.pop("financing_cost_saved_month"))}
+    if row.pop("summary_stale") is not None:
+        return {**fund_position_direct(session, as_of), **saved}
+    return {**_from_totals(as_of, with_pending_fund_days(session, as_of, row)), **saved}
+
+
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:
     """Every figure of ``GET /fund`` as of ``as_of`` (API.md, "The bridge-loan fund"), from the daily summary."""
     if not is_fresh(session, FUND):
         return fund_position_direct(session, as_of)
-    t = fund_totals(session, as_of)
+    return _from_totals(as_of, fund_totals(session, as_of))
+
+
+def _from_totals(as_of: dt.date, t: dict[str, Any]) -> dict[str, Any]:
     m = {k.value: t[k.value] for k in LedgerKind}
     return _position(as_of, m, t["cash_delta"], disbursed_count=t["disbursed_count"],
                      enterprises=t["new_enterprises"], days_sum=t["days_used"], repaid_count=t["repaid_count"],

@@ -23,8 +23,7 @@ from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money, money_sum
-from bridgefund.figures.facts import claim_after_days as stored_claim_after_days
-from bridgefund.figures.read import is_fresh, pool_bank_days, pool_bank_totals
+from bridgefund.figures.read import is_fresh, pool_bank_days, pool_bank_totals, pool_summary_serves
 from bridgefund.figures.store import POOL
 from bridgefund.figures.terms import in_force
 from bridgefund.finance import ratio as finance_ratio
@@ -106,8 +105,7 @@ def bank_pool_figures(
     (``include_pending=False``) and, while the summary awaits a rebuild (or for another ``claim_after_days``
     than the settings') — when :func:`bank_pool_figures_direct` answers — the loans above ``max_loan_id``.
     """
-    if is_fresh(session, POOL) \
-            and claim_after_days == stored_claim_after_days(session.connection()):
+    if pool_summary_serves(session, claim_after_days):
         totals = pool_bank_totals(session, as_of, bank_ids, include_pending=include_pending)
         keys = set(bank_ids) if bank_ids is not None else set(totals)
         return {b: BankPoolFigures(_money(totals[b].outstanding), _money(totals[b].npl_principal))
@@ -270,12 +268,20 @@ class PoolPosition:
 
 def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_threshold: Decimal) -> PoolPosition:
     """The figures of ``GET /pool`` on ``as_of``."""
-    totals = ledger_totals(session, as_of)
+    e = PoolLedgerEntry
+    terms = in_force(as_of)  # the quotas in force on as_of (DOMAIN.md "Dated terms")
+    # the ledger's sums by kind and the quotas in one round trip (two before; issue 16)
+    contributions, claims_paid, recoveries, quota = session.execute(
+        select(*(money_sum(case((e.kind == k.value, e.amount), else_=0)) for k in (
+            PoolEntryKind.contribution, PoolEntryKind.claim_payout, PoolEntryKind.recovery_share)),
+               select(money_sum(terms.c.pool_quota)).scalar_subquery())
+        .where(e.value_date <= as_of)).one()
+    totals = PoolLedgerTotals(contributions=_money(contributions or 0), claims_paid=_money(claims_paid or 0),
+                              recoveries=_money(recoveries or 0))
+    total_quota = _money(quota or 0)
     banks = bank_pool_figures(session, as_of, None, claim_after_days)
     outstanding = sum((f.outstanding for f in banks.values()), ZERO)
     npl = sum((f.npl_principal for f in banks.values()), ZERO)
-    terms = in_force(as_of)  # the quotas in force on as_of (DOMAIN.md "Dated terms")
-    total_quota = _money(session.scalar(select(money_sum(terms.c.pool_quota))) or 0)
     return PoolPosition(
         as_of=as_of,
         capital=totals.contributions,

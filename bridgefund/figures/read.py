@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, bindparam, func, select, type_coerce
+from sqlalchemy import BigInteger, Date, bindparam, func, select, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
 from bridgefund.figures.capture import current, pending
+from bridgefund.figures.facts import DEFAULT_CLAIM_AFTER_DAYS
 from bridgefund.figures.store import FUND_COLUMNS, MONEY_COLUMNS, POOL
 from bridgefund.finance.money import ZERO
 from bridgefund.finance.profiles import (
@@ -25,6 +26,7 @@ from bridgefund.models import (
     FundDay,
     PoolBankDay,
     PoolBankMonth,
+    PoolSettings,
     SummaryState,
 )
 
@@ -42,6 +44,18 @@ def is_fresh(session: Session, name: str) -> bool:
     return stale_row is None
 
 
+def pool_summary_serves(session: Session, claim_after_days: int) -> bool:
+    """:func:`is_fresh` for the pool and the summary built for ``claim_after_days`` (the stored settings'), in one
+    round trip (two before; issue 16). Through the session, so its autoflush runs first, as for ``is_fresh``."""
+    stale = select(SummaryState.name).where(SummaryState.name == POOL).scalar_subquery()
+    stored = select(PoolSettings.claim_after_days_overdue).limit(1).scalar_subquery()
+    stale_row, stored_days = session.execute(select(stale, stored)).one()
+    tx = current(session)
+    if stale_row is not None or (tx is not None and tx.rebuild_pool):
+        return False
+    return claim_after_days == (DEFAULT_CLAIM_AFTER_DAYS if stored_days is None else int(stored_days))
+
+
 def _pending_for_read(session: Session) -> tuple[dict[dt.date, dict[str, Any]], dict[tuple[int, dt.date], PoolDay]]:
     """This transaction's deltas as captured so far (computed, nothing written, nothing flushed)."""
     tx = current(session)
@@ -57,10 +71,19 @@ def _fund_totals_statement() -> Any:
             .where(table.c.value_date <= bindparam("as_of", type_=Date())))
 
 
+def fund_totals_statement() -> Any:
+    """The one statement of :func:`fund_totals` (bound parameter ``as_of``), for callers that read more with it."""
+    return _fund_totals_statement()
+
+
 def fund_totals(session: Session, as_of: dt.date) -> dict[str, Any]:
     """Σ of every :class:`FundDay` column over the days ≤ ``as_of``, this transaction's changes included."""
     row = session.connection().execute(_fund_totals_statement(), {"as_of": as_of}).one()._mapping
-    totals: dict[str, Any] = dict(row)
+    return with_pending_fund_days(session, as_of, dict(row))
+
+
+def with_pending_fund_days(session: Session, as_of: dt.date, totals: dict[str, Any]) -> dict[str, Any]:
+    """``totals`` (committed :class:`FundDay` sums up to ``as_of``) plus this transaction's pending days."""
     for day, cols in _pending_for_read(session)[0].items():
         if day <= as_of:
             for c, v in cols.items():
@@ -119,12 +142,13 @@ def pool_bank_totals(session: Session, as_of: dt.date, bank_ids: Iterable[int] |
         select(days.bank_id, _sum(days.outstanding), _sum(days.npl_principal))
         .where(days.value_date >= first, days.value_date <= as_of).group_by(days.bank_id),
     ]
+    if ids is not None:
+        parts = [stmt.where(column.in_(ids)) for stmt, column in zip(parts, (months.bank_id, days.bank_id),
+                                                                       strict=True)]
     out: dict[int, PoolDay] = {}
-    for stmt, bank_column in zip(parts, (months.bank_id, days.bank_id), strict=True):
-        if ids is not None:
-            stmt = stmt.where(bank_column.in_(ids))
-        for bank_id, outstanding, npl in session.connection().execute(stmt):
-            out[bank_id] = out.get(bank_id, PoolDay()) + PoolDay(outstanding, npl)
+    # one round trip for both parts (issue 16); the money columns keep their type through UNION ALL
+    for bank_id, outstanding, npl in session.connection().execute(union_all(*parts)):
+        out[bank_id] = out.get(bank_id, PoolDay()) + PoolDay(outstanding, npl)
     if include_pending:
         for (bank_id, day), change in _pending_for_read(session)[1].items():
             if day <= as_of and (ids is None or bank_id in ids):

@@ -59,7 +59,9 @@ from bridgefund.services.actor import Actor
 from bridgefund.services.common import (
     Page,
     bank_scoped,
+    check_established,
     check_not_future,
+    check_period_open,
     check_value_date,
     decision_date,
     paginate,
@@ -70,6 +72,7 @@ from bridgefund.services.fund import (
     lock_fund,
     post,
     require_cash,
+    settings_bank_and_closed_day,
     tiers_from_json,
     tiers_to_json,
     yuan,
@@ -130,10 +133,15 @@ def submit(
     """Record a bank's application for a bridge loan (status ``submitted``) after checking every rule."""
     bank_id = actor.acting_bank(bank_id)
     on = submitted_on or today
-    check_value_date(session, on, today, "submitted_on")
-    bank = session.get(Bank, bank_id)
-    if bank is None:
+    context = settings_bank_and_closed_day(session, bank_id)
+    if context is None:
+        check_value_date(session, on, today, "submitted_on")  # the date's problem first, as for an existing bank
         raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
+    rules, bank, closed = context
+    # services.common.check_value_date's three checks, in its order, on the bounds just read
+    check_not_future(on, today, "submitted_on")
+    check_established(on, rules.established_on, "submitted_on")
+    check_period_open(on, closed, "submitted_on")
     # Lock the enterprise: two applications for one firm must not both slip under its cap.
     ent = session.get(Enterprise, enterprise_id, with_for_update=True)
     if ent is None:
@@ -142,7 +150,6 @@ def submit(
         raise RuleViolation.on("enterprise_id", "large enterprises are not eligible (micro, small and medium only)")
     if not ent.in_zone:
         raise RuleViolation.on("enterprise_id", "the enterprise is not registered in the zone")
-    rules = current_settings(session)
     errors: dict[str, list[str]] = {}
     if amount > maturing_loan["amount"]:
         errors.setdefault("amount", []).append(

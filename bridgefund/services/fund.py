@@ -20,13 +20,14 @@ from bridgefund.authority import allows
 from bridgefund.db import Money as MoneyType
 from bridgefund.db import money_sum
 from bridgefund.errors import Conflict, InsufficientFunds, RuleViolation
-from bridgefund.figures.fund import cost_saved, fund_position, yuan
+from bridgefund.figures.fund import fund_figures, yuan
 from bridgefund.figures.read import cash_before, fund_days, fund_totals, is_fresh
 from bridgefund.figures.store import FUND
 from bridgefund.finance import FeeTier, validate_fee_tiers
 from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
 from bridgefund.models import (
+    Bank,
     BridgeLoan,
     ClosedPeriod,
     FundAccount,
@@ -116,12 +117,17 @@ def tiers_to_json(tiers: tuple[FeeTier, ...] | list[FeeTier]) -> list[dict[str, 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> dict[str, Any]:
-    """``GET /fund``: :func:`fund_position` for the roles that see the fund's figures (officers do not)."""
-    return {**fund_position(session, as_of), **cost_saved(session, as_of)}
+    """``GET /fund``: :func:`~bridgefund.figures.fund.fund_figures` for the roles that see the fund's figures
+    (officers do not)."""
+    return fund_figures(session, as_of)
 
 
 def current_settings(session: Session) -> Settings:
-    row = session.get(FundSettings, FUND_ID)
+    return settings_of(session.get(FundSettings, FUND_ID))
+
+
+def settings_of(row: FundSettings | None) -> Settings:
+    """The fund's :class:`Settings` from its stored row (None: the defaults), read by the caller."""
     data = DEFAULT_SETTINGS if row is None else {k: getattr(row, k) for k in SETTING_KEYS}
     if data["established_on"] is None:  # a row written before the column had its default
         data = {**data, "established_on": DEFAULT_ESTABLISHED_ON}
@@ -131,6 +137,18 @@ def current_settings(session: Session) -> Settings:
     return Settings(fee_tiers=tiers_from_json(data["fee_tiers"]),
                     **{k: data[k] for k in SETTING_KEYS if k != "fee_tiers"},
                     required_documents=tuple(document_model.DEFAULT_BRIDGE_REQUIRED if required is None else required))
+
+
+def settings_bank_and_closed_day(session: Session, bank_id: int) -> tuple[Settings, Bank, dt.date | None] | None:
+    """The fund's settings, bank ``bank_id`` and the last closed day in one round trip (a submission read them in
+    three; issue 16); None when there is no such bank."""
+    closed = select(func.max(ClosedPeriod.last_day)).scalar_subquery()
+    row = session.execute(select(Bank, FundSettings, closed).select_from(Bank)
+                          .outerjoin(FundSettings, FundSettings.id == FUND_ID).where(Bank.id == bank_id)).one_or_none()
+    if row is None:
+        return None
+    bank, settings_row, closed_day = row
+    return settings_of(settings_row), bank, closed_day
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)

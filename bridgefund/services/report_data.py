@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, aliased
 
 from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
-from bridgefund.figures.fund import cost_saved, fund_position
+from bridgefund.figures.fund import fund_figures, fund_position
 from bridgefund.figures.pool import bank_pool_figures, ledger_totals, non_performing, ratio
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.bridge import is_overdue
@@ -175,7 +175,7 @@ def compute_monthly_report_data(session: Session, period: str) -> dict[str, Any]
     first, last = parse_period(period)
     without_jit(session)
     before = first - dt.timedelta(days=1)
-    fund = {**fund_position(session, last), **cost_saved(session, last)}  # GET /fund's figures, every one
+    fund = fund_figures(session, last)  # GET /fund's figures, every one
     fund_before = fund_position(session, before)
     pool_now = pool_service.position(session, SYSTEM, last)
     pool_before = ledger_totals(session, before)

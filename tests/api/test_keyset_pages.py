@@ -288,3 +288,28 @@ def test_the_fund_ledger_walks_by_keyset_in_every_sort_with_the_same_balances(de
     assert r.status_code == 422 and "after_id" in r.get_json()["errors"]
     r = client.get(f"{API}/fund/ledger?after_id=1&page=2", headers=auditor)
     assert r.status_code == 422 and any("after_id" in k for k in r.get_json()["errors"])
+
+
+def test_a_large_estimate_is_the_total_without_counting(db, factory, client, total_limit, monkeypatch):  # noqa: ANN001
+    """On PostgreSQL a planner estimate of ESTIMATE_TRUSTED_FROM rows or more (and twice the limit) answers the total
+    without the capped count (issue 16); below it, counting works as before, and ``total=exact`` always counts."""
+    from bridgefund.services import common
+
+    admin = factory.as_role("admin")
+    for _ in range(4):
+        factory.make_enterprise()
+    exact_total = db.scalar(select(func.count()).select_from(Enterprise))
+    postgres = db.get_bind().dialect.name == "postgresql"
+    total_limit(1)
+    monkeypatch.setattr(common, "ESTIMATE_TRUSTED_FROM", 0)  # any estimate is "large" (≥ 2 × 1 still applies)
+    body = client.get(f"{API}/enterprises?page_size=2", headers=admin).get_json()
+    if postgres:
+        assert body["total_exact"] is False and body["total"] >= 1  # the estimate, whatever the planner guesses
+    else:
+        assert body["total_exact"] is True and body["total"] == exact_total
+    body = client.get(f"{API}/enterprises?page_size=2&total=exact", headers=admin).get_json()
+    assert body["total_exact"] is True and body["total"] == exact_total
+    monkeypatch.setattr(common, "ESTIMATE_TRUSTED_FROM", 10**9)  # never: the capped count as before
+    total_limit(exact_total)
+    body = client.get(f"{API}/enterprises?page_size=2", headers=admin).get_json()
+    assert body["total_exact"] is True and body["total"] == exact_total

@@ -63,3 +63,93 @@ def test_an_unknown_view_is_a_problem_naming_the_field(demo, factory, client) ->
     r = client.get("/api/v1/bridge-loans?view=everything", headers=factory.as_role("auditor"))
     assert r.status_code == 422
     assert "query.view" in r.get_json()["errors"]
+
+
+# --- GET /pool-loans?view=brief ----------------------------------------------------------------------------------
+
+
+def test_pool_brief_items_are_the_full_items_cut_down(demo, factory, client, count_queries) -> None:  # noqa: ANN001
+    from bridgefund.schemas.pool import PoolLoanBriefSchema
+
+    auditor = factory.as_role("auditor")
+    with count_queries() as n_full:
+        full = client.get("/api/v1/pool-loans?page_size=200&as_of=2020-06-30", headers=auditor)
+    with count_queries() as n:
+        brief = client.get("/api/v1/pool-loans?page_size=200&as_of=2020-06-30&view=brief", headers=auditor)
+    assert full.status_code == brief.status_code == 200
+    f, b = full.get_json(), brief.get_json()
+    assert len(b["items"]) == len(f["items"]) > 10
+    assert {k: v for k, v in b.items() if k != "items"} == {k: v for k, v in f.items() if k != "items"}
+    keys = set(PoolLoanBriefSchema().fields)
+    assert "classification" in f["items"][0] and "classification" not in keys  # the default keeps the figures
+    for fi, bi in zip(f["items"], b["items"], strict=True):
+        assert set(bi) == keys
+        assert bi == {k: fi[k] for k in keys}
+    assert any(i["guarantor_id"] for i in b["items"]) and any(i["repaid_on"] for i in b["items"])
+    # the page is one query: no selectin of installments, repayments, recoveries and claims
+    assert n[0] == n_full[0] - 4, (n, n_full)
+
+
+def test_pool_brief_items_equal_what_the_brief_schema_dumps(demo) -> None:  # noqa: ANN001
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from bridgefund.models import PoolLoan
+    from bridgefund.schemas.pool import PoolLoanBriefSchema, pool_brief_items
+
+    loans = demo.scalars(select(PoolLoan)).all()
+    assert loans
+    assert pool_brief_items(loans) == PoolLoanBriefSchema().dump(loans, many=True)
+    # rates as Rate writes them: at least two decimals, at most eight, no exponent
+    loan = loans[0]
+    for rate, shown in (("0.0435", "0.0435"), ("1", "1.00"), ("0.5", "0.50"), ("0.123456789", "0.12345679"),
+                        ("0", "0.00"), ("0.00000001", "0.00000001")):
+        loan.annual_rate = Decimal(rate)
+        assert pool_brief_items([loan])[0]["annual_rate"] == shown == \
+            PoolLoanBriefSchema().dump(loan)["annual_rate"], rate
+    demo.rollback()
+
+
+def test_pool_brief_keeps_the_filters_scoping_and_keyset_paging(demo, factory, client) -> None:  # noqa: ANN001
+    auditor = factory.as_role("auditor")
+    for query in ("status=active", "page_size=3", "classification=normal&as_of=2020-06-30",
+                  "classification=substandard&as_of=2020-12-31"):
+        full = client.get(f"/api/v1/pool-loans?{query}", headers=auditor).get_json()
+        brief = client.get(f"/api/v1/pool-loans?{query}&view=brief", headers=auditor).get_json()
+        assert [i["id"] for i in brief["items"]] == [i["id"] for i in full["items"]], query
+        assert brief["next_after_id"] == full["next_after_id"]
+        assert brief["total"] == full["total"]
+    first = client.get("/api/v1/pool-loans?page_size=3&view=brief", headers=auditor).get_json()
+    after = client.get(f"/api/v1/pool-loans?page_size=3&view=brief&after_id={first['next_after_id']}",
+                       headers=auditor).get_json()
+    assert after["items"] and after["items"][0]["id"] < first["items"][-1]["id"]
+    # an officer's brief list holds their bank's loans only, as the full one does
+    bank_id = first["items"][0]["bank_id"]
+    from bridgefund.models import Bank
+
+    officer = factory.as_role("bank_officer", demo.get(Bank, bank_id))
+    full = client.get("/api/v1/pool-loans?page_size=200", headers=officer).get_json()
+    brief = client.get("/api/v1/pool-loans?page_size=200&view=brief", headers=officer).get_json()
+    assert brief["items"] and {i["bank_id"] for i in brief["items"]} == {bank_id}
+    assert [i["id"] for i in brief["items"]] == [i["id"] for i in full["items"]]
+
+
+def test_pool_unknown_view_is_a_problem_naming_the_field(demo, factory, client) -> None:  # noqa: ANN001
+    r = client.get("/api/v1/pool-loans?view=short", headers=factory.as_role("auditor"))
+    assert r.status_code == 422
+    assert "query.view" in r.get_json()["errors"]
+
+
+def test_the_document_names_the_brief_page_of_the_lists_that_have_one(client) -> None:  # noqa: ANN001
+    doc = client.get("/api/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    for path, full, brief in (("/api/v1/bridge-loans", "BridgeLoanKeysetPage", "BridgeLoanBriefKeysetPage"),
+                              ("/api/v1/pool-loans", "PoolLoanSummaryKeysetPage", "PoolLoanBriefKeysetPage")):
+        op = doc["paths"][path]["get"]
+        ok = op["responses"]["200"]
+        assert ok["content"]["application/json"]["schema"] == {"$ref": f"#/components/schemas/{full}"}, path
+        assert ok["x-brief-schema"] == {"$ref": f"#/components/schemas/{brief}"} and brief in ok["description"]
+        item = schemas[brief]["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[1]
+        assert "classification" not in schemas[item]["properties"] and "fee_accrued" not in schemas[item]["properties"]
+        assert any(p["name"] == "view" for p in op["parameters"])
