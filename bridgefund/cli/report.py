@@ -22,7 +22,6 @@ from bridgefund.cli.common import fail, in_transaction, today
 from bridgefund.errors import DomainError
 from bridgefund.models import Bank, BridgeLoan
 from bridgefund.reports import documents, service
-from bridgefund.reports.data import monthly_report_data
 from bridgefund.services.actor import SYSTEM
 
 LANG = click.Choice(["zh", "en"])
@@ -77,7 +76,7 @@ def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
         else:
             service.check_period_ended(period, today())
             with current_app.extensions["bridgefund.db"].sessionmaker() as session:
-                data = monthly_report_data(session, period)
+                data = service.monthly_figures(session, period)
             pdf = documents.monthly_report_pdf(data, lang=lang, version=0, generated_at=dt.datetime.now(_settings().tz))
             output.write_bytes(pdf)
     except DomainError as exc:
