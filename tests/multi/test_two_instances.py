@@ -48,6 +48,8 @@ PG_URL = os.environ.get("BRIDGEFUND_TEST_DATABASE_URL", "")
 LOAD_SECONDS = 8.0
 KILL_AFTER = 3.0
 CLIENTS = 8
+#: How long an instance (or the balancer) may take to come up: a ceiling for a busy machine, not a goal.
+START_TIMEOUT = 120.0
 #: Answers a client retries with the same key: the balancer's own (502, 503, 504), a failed commit (500), and the
 #: same key still in flight (409); no answer at all is retried too.
 RETRYABLE = (409, 500, 502, 503, 504)
@@ -90,8 +92,8 @@ def cluster(tmp_path_factory):  # noqa: ANN001, ANN201
         a, b = _server(url, folder, "a"), _server(url, folder, "b")
         servers += [a, b]
         with ThreadPoolExecutor(2) as pool:  # both at once: each spends seconds importing the app
-            list(pool.map(harness.Server.start, (a, b)))
-        lb = Balancer([a.port, b.port], folder).start()
+            list(pool.map(lambda server: server.start(timeout=START_TIMEOUT), (a, b)))
+        lb = Balancer([a.port, b.port], folder).start(timeout=START_TIMEOUT)
         servers.append(lb)
         yield Cluster(url, world, a, b, lb, folder)
     finally:
