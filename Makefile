@@ -34,8 +34,9 @@ install-test: system-deps $(VENV)/.installed-test
 # Operating-system packages the project needs, skipped when present: the CJK font embedded in the PDF reports, the
 # fallback face for rare ideographs of names (HanaMinB: CJK Extensions B-F), HarfBuzz's subsetter (WeasyPrint
 # subsets fonts 6x faster with it; see docs/rendering.md), and Debian's Chromium for the console's browser tests
-# (tests/browser; `playwright install` would download a browser, which an intranet machine cannot).
-SYSTEM_PACKAGES := fonts-noto-cjk fonts-hanazono libharfbuzz-subset0 chromium
+# (tests/browser; `playwright install` would download a browser, which an intranet machine cannot), and HAProxy,
+# the balancer in front of the two gunicorn instances of tests/multi (PostgreSQL run; README "Production").
+SYSTEM_PACKAGES := fonts-noto-cjk fonts-hanazono libharfbuzz-subset0 chromium haproxy
 system-deps:
 	@dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1 || { \
 		echo "installing $(SYSTEM_PACKAGES)"; \

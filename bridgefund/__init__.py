@@ -31,7 +31,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from bridgefund.api.problems import document_problems
     from bridgefund.cli import register_commands
     from bridgefund.config import load_settings
-    from bridgefund.db import Database, make_engine
+    from bridgefund.db import Database, make_engine, make_replica_engine, read_only_sessionmaker
     from bridgefund.services import unit_of_work
     from bridgefund.services.auth import AuthConfig
 
@@ -62,7 +62,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese names stay readable in responses
     logging.getLogger("bridgefund").setLevel(settings.log_level)
     engine = engine or make_engine(settings.database_url)
-    app.extensions["bridgefund.db"] = Database(engine, unit_of_work.sessionmaker(engine))
+    replica = make_replica_engine(settings.replica_database_url) if settings.replica_database_url else None
+    app.extensions["bridgefund.db"] = Database(
+        engine, unit_of_work.sessionmaker(engine, replica=read_only_sessionmaker(replica) if replica else None),
+        replica)
     app.extensions["bridgefund.auth"] = AuthConfig.build(settings)
     web.init_app(app)
     jobs.init_app(app)

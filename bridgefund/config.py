@@ -26,6 +26,10 @@ class ConfigError(RuntimeError):
 class Settings:
     #: SQLAlchemy URL. SQLite (embedded default) or ``postgresql+psycopg://…`` in production.
     database_url: str = ""
+    #: SQLAlchemy URL of a read replica (a PostgreSQL streaming standby of ``database_url``); empty: none. When set,
+    #: report data of closed months (monthly reports, bank statements) is read from it; everything else, and any
+    #: month the replica has not yet seen closed, reads the primary (``reports.service.figures_session``).
+    replica_database_url: str = ""
     #: Key for token hashing; production (``BRIDGEFUND_ENV=production``) refuses to start without it.
     secret_key: str = ""
     #: Where generated PDFs are archived.
@@ -99,6 +103,7 @@ class Settings:
 
 _ENV = {
     "database_url": "BRIDGEFUND_DATABASE_URL",
+    "replica_database_url": "BRIDGEFUND_REPLICA_DATABASE_URL",
     "secret_key": "BRIDGEFUND_SECRET_KEY",
     "reports_dir": "BRIDGEFUND_REPORTS_DIR",
     "timezone": "BRIDGEFUND_TIMEZONE",

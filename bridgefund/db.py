@@ -143,13 +143,40 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class Database:
-    """The engine and the session factory of one app (``app.extensions['bridgefund.db']``)."""
+def make_replica_engine(url: str) -> Engine:
+    """The engine of a read replica (``BRIDGEFUND_REPLICA_DATABASE_URL``). On PostgreSQL its transactions are
+    ``READ ONLY``: a write fails at the database even when the URL names the primary by mistake."""
+    engine = make_engine(url)
+    if engine.dialect.name == "postgresql":
+        return engine.execution_options(postgresql_readonly=True)
+    return engine
 
-    def __init__(self, engine: Engine, sessions: sessionmaker[Session]) -> None:
+
+class ReadOnlySession(Session):
+    """A session that reads: flushing anything raises (the replica's sessions)."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a read-only session does not write (the replica is for reports' reads)")
+        super().flush(objects)
+
+
+def read_only_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions on the replica engine: reads only, objects kept after their transaction ends."""
+    return sessionmaker(bind=engine, class_=ReadOnlySession, expire_on_commit=False, autoflush=False)
+
+
+class Database:
+    """The engines and the session factory of one app (``app.extensions['bridgefund.db']``)."""
+
+    def __init__(self, engine: Engine, sessions: sessionmaker[Session],
+                 replica_engine: Engine | None = None) -> None:
         self.engine = engine
-        #: the app's session factory (``services.unit_of_work.sessionmaker``: the summary and after-commit hooks)
+        #: the app's session factory (``services.unit_of_work.sessionmaker``: the summary and after-commit hooks;
+        #: its sessions carry the replica's read-only factory when there is one)
         self.sessionmaker = sessions
+        #: the read replica's engine (``BRIDGEFUND_REPLICA_DATABASE_URL``), or None
+        self.replica_engine = replica_engine
 
     @property
     def dialect(self) -> str:

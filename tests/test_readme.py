@@ -320,6 +320,26 @@ def test_the_walkthrough_shows_checkable_answers() -> None:
     assert all(e.body is not None or e.status is not None for c in expected for e in c.expectations)
 
 
+def test_every_setting_is_in_the_configuration_table() -> None:
+    """Each ``BRIDGEFUND_*`` variable the settings read, and each the shipped HAProxy configuration reads, is named
+    in the README's configuration table."""
+    from bridgefund.config import _ENV
+
+    readme = README.read_text(encoding="utf-8")
+    table = readme[readme.index("## Configuration"):readme.index("## Running in production")]
+    haproxy = re.findall(r"\$\{(\w+)\}", (ROOT / "deploy" / "haproxy.cfg").read_text())
+    assert haproxy, "deploy/haproxy.cfg takes its addresses from the environment"
+    missing = [v for v in [*_ENV.values(), *haproxy] if f"`{v}`" not in table]
+    assert not missing, f"not in the README's configuration table: {missing}"
+
+
+def test_the_readme_shows_the_haproxy_configuration_the_tests_run() -> None:
+    """README "Several instances" shows ``deploy/haproxy.cfg`` as it is (tests/multi runs that file)."""
+    shown = re.search(r"```haproxy\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+    assert shown is not None
+    assert shown.group(1) == (ROOT / "deploy" / "haproxy.cfg").read_text()
+
+
 def test_a_drifted_readme_is_caught() -> None:
     """The comparison fails on a status, a value, a missing field or a list of another length."""
     script = (

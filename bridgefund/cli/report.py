@@ -27,7 +27,6 @@ from bridgefund.models import Bank, BridgeLoan, Document, Report
 from bridgefund.reports import documents, service
 from bridgefund.services import files
 from bridgefund.services.actor import SYSTEM
-from bridgefund.services.report_data import monthly_report_data
 
 LANG = click.Choice(["zh", "en"])
 
@@ -128,7 +127,7 @@ def monthly(period: str, lang: str, output: Path | None, archive: bool) -> None:
         else:
             service.check_period_ended(period, today())
             with current_app.extensions["bridgefund.db"].sessionmaker() as session:
-                data = monthly_report_data(session, period)
+                data = service.monthly_figures(session, period)
             pdf = documents.monthly_report_pdf(data, lang=lang, version=0, generated_at=dt.datetime.now(_settings().tz))
             output.write_bytes(pdf)
     except DomainError as exc:

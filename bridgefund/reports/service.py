@@ -11,6 +11,14 @@ neither row nor bytes, a commit leaves both. No instance keeps a local directory
 **Downloads** check the stored bytes against the row's SHA-256 (one pass over the chunks) before streaming them
 (a second pass, one chunk at a time): a mismatch answers 409 (tampered archive), a row without bytes (a file lost
 before migration 0017 read the old archive directory into the database) answers 410 Gone, never a 500.
+
+**Figures from the replica.** With ``BRIDGEFUND_REPLICA_DATABASE_URL`` set, the *data* of a monthly report or a bank
+statement (never the report's record, its version or its audit event) is read from the read replica — but only for
+a month the replica itself already shows closed (:func:`figures_session`). A streaming replica replays commits in
+their order and may lag; no booking can be value-dated in a month once it is closed (and a close is never undone),
+so a replica that has replayed the close has replayed every booking of the month: its figures are the primary's.
+A month not yet closed (a draft report), or one the replica has not yet seen closed, reads the primary, as does
+everything when the replica cannot be reached.
 """
 
 from __future__ import annotations
@@ -18,9 +26,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from bridgefund.authority import SIGNED_IN, allows
@@ -45,6 +55,7 @@ from bridgefund.services.report_data import (
     parse_period,
 )
 from bridgefund.services.report_data import trend as trend_data
+from bridgefund.services.unit_of_work import replica_of
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +91,43 @@ def check_period_ended(period: str, today: dt.date) -> tuple[dt.date, dt.date]:
     return first, last
 
 
+@contextmanager
+def figures_session(session: Session, last_day: dt.date) -> Iterator[Session]:
+    """The session to read report figures as of ``last_day`` from: the replica's (one read-only transaction) when the
+    app has a replica and the replica shows the month of ``last_day`` closed; else ``session`` itself (the primary)."""
+    replica = replica_of(session)
+    if replica is None:
+        yield session
+        return
+    reads = replica()
+    try:
+        try:
+            closed = last_closed_day(reads)
+        except DBAPIError:
+            log.warning("read replica unreachable: report figures are read from the primary", exc_info=True)
+            closed = None
+        if closed is not None and last_day <= closed:
+            yield reads
+            return
+    finally:
+        reads.close()
+    yield session
+
+
+def monthly_figures(session: Session, period: str) -> dict[str, Any]:
+    """Every figure of the monthly report of ``period``; a closed month's from the replica (:func:`figures_session`)."""
+    _first, last_day = parse_period(period)
+    with figures_session(session, last_day) as reads:
+        return monthly_report_data(reads, period)
+
+
+def _statement_figures(session: Session, bank: Bank, period: str) -> dict[str, Any]:
+    """One bank's statement figures of ``period``, from the replica for a closed month."""
+    _first, last_day = parse_period(period)
+    with figures_session(session, last_day) as reads:
+        return bank_statement_data(reads, reads.get(Bank, bank.id) or bank, period)
+
+
 # ---------------------------------------------------------------------------------- monthly reports
 
 
@@ -107,7 +155,7 @@ def generate_monthly_report(session: Session, actor: Actor, *, period: str, lang
     kind = ReportKind.monthly.value
     version = (session.scalar(select(func.max(Report.version)).where(
         Report.period == period, Report.kind == kind, Report.lang == lang)) or 0) + 1
-    data = monthly_report_data(session, period)
+    data = monthly_figures(session, period)
     generated_at = dt.datetime.now(tz)
     pdf = _rendered(lambda: documents.monthly_report_pdf(data, lang=lang, version=version,
                                                          generated_at=generated_at))
@@ -142,7 +190,7 @@ def archive_bank_statement(session: Session, actor: Actor, bank_id: int, *, peri
     kind = ReportKind.bank_statement.value
     version = (session.scalar(select(func.max(Report.version)).where(
         Report.period == period, Report.bank_id == bank.id, Report.lang == lang)) or 0) + 1
-    data = bank_statement_data(session, bank, period)
+    data = _statement_figures(session, bank, period)
     pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
     return _archive(session, actor, kind=kind, period=period, lang=lang, version=version, pdf=pdf,
                     name=f"{kind}-{bank.code}-{period}-{lang}-v{version}.pdf", last_day=last_day, bank_id=bank.id)
@@ -217,7 +265,7 @@ def bank_statement_pdf(session: Session, actor: Actor, bank_id: int, *, period: 
     bank = check_bank_visible(session, actor, bank_id)
     check_lang(lang)
     check_period_ended(period, today)
-    data = bank_statement_data(session, bank, period)
+    data = _statement_figures(session, bank, period)
     pdf = _rendered(lambda: documents.bank_statement_pdf(data, lang=lang, generated_at=dt.datetime.now(tz)))
     return f"statement-{bank.code}-{period}-{lang}.pdf", pdf
 

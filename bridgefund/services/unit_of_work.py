@@ -30,12 +30,17 @@ from bridgefund.figures import apply, capture
 log = logging.getLogger(__name__)
 
 _AFTER_COMMIT = "bridgefund.after_commit"
+_REPLICA = "bridgefund.replica"
 
 
-def sessionmaker(bind: Any, **kwargs: Any) -> orm.sessionmaker[Session]:
-    """A session factory bound to ``bind`` (an engine, or a test's connection) with the unit-of-work hooks.
+def sessionmaker(bind: Any, *, replica: orm.sessionmaker[Session] | None = None,
+                 **kwargs: Any) -> orm.sessionmaker[Session]:
+    """A session factory bound to ``bind`` (an engine, or a test's connection) with the unit-of-work hooks; its
+    sessions carry ``replica`` (the read replica's read-only session factory, if any: :func:`replica_of`).
 
     ``sessionmaker`` makes its own ``Session`` subclass, so the listeners belong to this factory alone."""
+    if replica is not None:
+        kwargs["info"] = {**kwargs.get("info", {}), _REPLICA: replica}
     factory: orm.sessionmaker[Session] = orm.sessionmaker(bind=bind, expire_on_commit=False, **kwargs)
     event.listen(factory, "before_flush", capture.on_flush)
     event.listen(factory, "after_soft_rollback", capture.forget)
@@ -43,6 +48,11 @@ def sessionmaker(bind: Any, **kwargs: Any) -> orm.sessionmaker[Session]:
     event.listen(factory, "after_commit", _run_after_commit)
     event.listen(factory, "after_transaction_end", _drop_after_rollback)
     return factory
+
+
+def replica_of(session: Session) -> orm.sessionmaker[Session] | None:
+    """The read replica's session factory of the app ``session`` belongs to, or None (no replica configured)."""
+    return session.info.get(_REPLICA)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
