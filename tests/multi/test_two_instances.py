@@ -21,7 +21,9 @@ from __future__ import annotations
 import hashlib
 import http.client
 import itertools
+import json
 import os
+import secrets
 import shutil
 import threading
 import time
@@ -40,6 +42,7 @@ from bridgefund import create_app
 from bridgefund.models import AuditEvent, BridgeLoan, BridgeRepayment, FundLedgerEntry
 from tests.bridge_support import check_invariants
 from tests.crash import harness
+from tests.documents_support import PDF
 from tests.multi.balancer import HAPROXY, Balancer
 
 pytestmark = pytest.mark.postgres
@@ -65,14 +68,10 @@ class Cluster:
     folder: Path
 
 
-#: Archived report PDFs still live in ``BRIDGEFUND_REPORTS_DIR`` on this branch: the two instances share one folder
-#: (as they would share a network file system) until the archive moves into the database (issue 15, documents).
-SHARED_REPORTS_DIR = True
-
-
 def _server(url: str, folder: Path, name: str) -> harness.Server:
-    """One instance: its own log, and a reports folder of its own unless ``SHARED_REPORTS_DIR``."""
-    reports = folder / ("reports" if SHARED_REPORTS_DIR else f"reports-{name}")
+    """One instance: its own log and a reports folder of its own (archived reports and documents live in the
+    database: nothing an instance writes on its disk is another's to read)."""
+    reports = folder / f"reports-{name}"
     reports.mkdir(exist_ok=True)
     return harness.Server(url, workers=2, log_path=folder / f"gunicorn-{name}.log",
                           extra_env={"BRIDGEFUND_REPORTS_DIR": str(reports)})
@@ -348,3 +347,45 @@ def test_haproxy_is_on_the_system_package_list() -> None:
     line = next(x for x in makefile.splitlines() if x.startswith("SYSTEM_PACKAGES"))
     assert "haproxy" in line.split()
     assert shutil.which("haproxy") is not None
+
+
+# ------------------------------------------------------------------------------------------ (a') documents
+
+
+def _raw(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> harness.Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        raw = r.read()
+        return harness.Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(raw) if raw else None)
+    finally:
+        conn.close()
+
+
+def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_document_uploaded_through_one_instance_downloads_from_the_other(cluster: Cluster) -> None:
+    h = cluster.world.headers
+    loan = harness.request(cluster.a.port, "POST", "/api/v1/bridge-loans", {
+        "enterprise_id": cluster.world.enterprise_ids[0], "amount": "100000.00", "term_days": 10,
+        "maturing_loan": {"contract_no": "DOC-1", "amount": "100000.00", "due_date": "2020-12-31"},
+        "renewal": {"amount": "200000.00", "expected_date": "2020-12-31"}},
+        h["bank_officer"] | {"Idempotency-Key": "multi-doc-loan"})
+    assert loan.status == 201, loan.body
+    body, content_type = _multipart({"kind": "renewal_commitment"}, "续贷承诺函.pdf", PDF)
+    up = _raw(cluster.a.port, "POST", f"/api/v1/bridge-loans/{loan.body['id']}/documents", body,
+              h["bank_officer"] | {"Content-Type": content_type, "Idempotency-Key": "multi-doc-1"})
+    assert up.status == 201, up.body
+    for port, role in ((cluster.b.port, "bank_officer"), (cluster.lb.port, "auditor"), (cluster.lb.port, "auditor")):
+        got = harness.request(port, "GET", up.body["download_url"], None, h[role], timeout=30)
+        assert got.status == 200, got.body
+        assert got.body == PDF and hashlib.sha256(got.body).hexdigest() == up.body["sha256"]
