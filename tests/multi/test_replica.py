@@ -91,9 +91,16 @@ def books(tmp_path_factory) -> Iterator[Books]:  # noqa: ANN001
 
 @pytest.fixture
 def marked(books: Books) -> Iterator[Books]:
-    """The replica's copy of the bank's terms carries the marker name (restored afterwards)."""
+    """The replica's copy of the bank's terms carries the marker name (restored afterwards). Its month snapshots are
+    set aside meanwhile: a closed month's report prints the rows its close stored (names as they were then), so
+    the marker shows only where the figures are computed — from the replica's books, as for a month closed
+    before the snapshots existed."""
     _execute(books.replica, "UPDATE bank_terms SET name = :m WHERE bank_id = :b", m=MARKER, b=books.world.bank_id)
+    _execute(books.replica, "CREATE TABLE month_snapshots_aside AS SELECT * FROM month_snapshots")
+    _execute(books.replica, "DELETE FROM month_snapshots")
     yield books
+    _execute(books.replica, "INSERT INTO month_snapshots SELECT * FROM month_snapshots_aside")
+    _execute(books.replica, "DROP TABLE month_snapshots_aside")
     _execute(books.replica, "UPDATE bank_terms SET name = b.name FROM banks b WHERE b.id = bank_terms.bank_id")
 
 

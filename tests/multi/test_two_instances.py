@@ -120,6 +120,48 @@ def test_a_report_generated_on_one_instance_downloads_from_the_other(cluster: Cl
     assert harness.request(cluster.b.port, "GET", f"/api/v1/reports/{report['id']}", None, h["auditor"]).body == report
 
 
+# ------------------------------------------------------------------------------------------ (a') documents
+
+
+def _raw(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> harness.Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        raw = r.read()
+        return harness.Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(raw) if raw else None)
+    finally:
+        conn.close()
+
+
+def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = secrets.token_hex(16)
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+             for k, v in fields.items()]
+    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
+                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_a_document_uploaded_through_one_instance_downloads_from_the_other(cluster: Cluster) -> None:
+    h = cluster.world.headers
+    loan = harness.request(cluster.a.port, "POST", "/api/v1/bridge-loans", {
+        "enterprise_id": cluster.world.enterprise_ids[0], "amount": "100000.00", "term_days": 10,
+        "maturing_loan": {"contract_no": "DOC-1", "amount": "100000.00", "due_date": "2020-12-31"},
+        "renewal": {"amount": "200000.00", "expected_date": "2020-12-31"}},
+        h["bank_officer"] | {"Idempotency-Key": "multi-doc-loan"})
+    assert loan.status == 201, loan.body
+    body, content_type = _multipart({"kind": "renewal_commitment"}, "续贷承诺函.pdf", PDF)
+    up = _raw(cluster.a.port, "POST", f"/api/v1/bridge-loans/{loan.body['id']}/documents", body,
+              h["bank_officer"] | {"Content-Type": content_type, "Idempotency-Key": "multi-doc-1"})
+    assert up.status == 201, up.body
+    for port, role in ((cluster.b.port, "bank_officer"), (cluster.lb.port, "auditor"), (cluster.lb.port, "auditor")):
+        got = harness.request(port, "GET", up.body["download_url"], None, h[role], timeout=30)
+        assert got.status == 200, got.body
+        assert got.body == PDF and hashlib.sha256(got.body).hexdigest() == up.body["sha256"]
+
+
 # ------------------------------------------------------------------------------------------ (b) the kill
 
 
@@ -348,44 +390,3 @@ def test_haproxy_is_on_the_system_package_list() -> None:
     assert "haproxy" in line.split()
     assert shutil.which("haproxy") is not None
 
-
-# ------------------------------------------------------------------------------------------ (a') documents
-
-
-def _raw(port: int, method: str, path: str, body: bytes, headers: dict[str, str]) -> harness.Answer:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        r = conn.getresponse()
-        raw = r.read()
-        return harness.Answer(r.status, {k.lower(): v for k, v in r.getheaders()}, json.loads(raw) if raw else None)
-    finally:
-        conn.close()
-
-
-def _multipart(fields: dict[str, str], filename: str, data: bytes) -> tuple[bytes, str]:
-    boundary = secrets.token_hex(16)
-    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-             for k, v in fields.items()]
-    parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                 f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
-    parts.append(f"--{boundary}--\r\n".encode())
-    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
-
-
-def test_a_document_uploaded_through_one_instance_downloads_from_the_other(cluster: Cluster) -> None:
-    h = cluster.world.headers
-    loan = harness.request(cluster.a.port, "POST", "/api/v1/bridge-loans", {
-        "enterprise_id": cluster.world.enterprise_ids[0], "amount": "100000.00", "term_days": 10,
-        "maturing_loan": {"contract_no": "DOC-1", "amount": "100000.00", "due_date": "2020-12-31"},
-        "renewal": {"amount": "200000.00", "expected_date": "2020-12-31"}},
-        h["bank_officer"] | {"Idempotency-Key": "multi-doc-loan"})
-    assert loan.status == 201, loan.body
-    body, content_type = _multipart({"kind": "renewal_commitment"}, "续贷承诺函.pdf", PDF)
-    up = _raw(cluster.a.port, "POST", f"/api/v1/bridge-loans/{loan.body['id']}/documents", body,
-              h["bank_officer"] | {"Content-Type": content_type, "Idempotency-Key": "multi-doc-1"})
-    assert up.status == 201, up.body
-    for port, role in ((cluster.b.port, "bank_officer"), (cluster.lb.port, "auditor"), (cluster.lb.port, "auditor")):
-        got = harness.request(port, "GET", up.body["download_url"], None, h[role], timeout=30)
-        assert got.status == 200, got.body
-        assert got.body == PDF and hashlib.sha256(got.body).hexdigest() == up.body["sha256"]
