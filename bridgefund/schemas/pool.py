@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, fields, validate
+from marshmallow.utils import get_value, missing
 
 from bridgefund.finance.schedule import RepaymentMethod
 from bridgefund.models import ClaimStatus, PoolLoanStatus
@@ -52,6 +53,12 @@ class PoolPositionSchema(Schema):
     suspended = fields.Boolean(metadata={"description": "Paid claims exceed the loss threshold: no new loans."})
 
 
+def _claim_required(kinds: Any) -> list[str]:
+    """The kinds a claim needs: the stored list, or the defaults where none is stored (null, or absent from a
+    dict being dumped, as the console's before/after does)."""
+    return list(document_model.DEFAULT_CLAIM_REQUIRED if kinds is None or kinds is missing else kinds)
+
+
 class PoolSettingsSchema(Schema):
     leverage = Rate(maximum=Decimal(1000))
     default_pool_share = Rate()
@@ -64,8 +71,7 @@ class PoolSettingsSchema(Schema):
     compound_overdue_interest = fields.Boolean(metadata={
         "description": "overdue interest bears penalty interest (复利); a loan keeps the value of its reporting day"})
     claim_required_documents = fields.Function(
-        lambda r: list(document_model.DEFAULT_CLAIM_REQUIRED if r.claim_required_documents is None
-                       else r.claim_required_documents),
+        lambda r: _claim_required(get_value(r, "claim_required_documents")),
         metadata={"type": "array", "items": {"type": "string", "enum": DOCUMENT_KINDS},
                   "description": "document kinds a claim needs before approval"})
     updated_at = fields.DateTime(allow_none=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bridgefund.finance.uscc import demo_uscc
 from tests.browser_support import Offline, api, axe_violations, token, user_page
+from tests.documents_support import PDF
 
 ENTERPRISE = "浏览器测试精密科技有限公司"
 
@@ -91,6 +92,15 @@ def test_the_bridge_loan_story_in_the_browser(browser, console_url) -> None:  # 
     assert "已提交" in officer.locator("h1").inner_text()
     assert figure(officer, "loan-amount").startswith("5,600,000.00")
     axe["loan detail"] = axe_violations(officer)
+    # The papers an approval needs (the fund's required documents), uploaded on the loan's page.
+    for n, kind in enumerate(("renewal_commitment", "application", "tripartite_agreement"), start=1):
+        officer.locator("#upload-kind").select_option(kind)
+        officer.locator("#upload-file").set_input_files(
+            {"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": PDF})
+        with officer.expect_navigation():
+            officer.get_by_test_id("upload-button").click()
+        officer.wait_for_load_state()
+        assert officer.get_by_test_id("document").count() == n
     officer.goto("/")
     assert int(figure(officer, "count-submitted")) == submitted_before + 1
 
