@@ -86,6 +86,7 @@ def engine(db_url: str) -> Iterator[Engine]:
     if eng.dialect.name == "postgresql":
         _reset_postgres(eng)
     upgrade(db_url)
+    _MIGRATED_ROWS[str(eng.url)] = _rows_of(eng)
     yield eng
     eng.dispose()
 
@@ -162,10 +163,31 @@ def real_db(app, engine: Engine, db_url: str, tmp_path: Path) -> Iterator[Any]: 
             eng.dispose()
 
 
+#: The rows the migrations themselves wrote (the seeded working-day calendar, the fund's and the pool's accounts),
+#: per database: a clean database is the migrated one, so ``_truncate`` puts them back.
+_MIGRATED_ROWS: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+
+def _rows_of(eng: Engine) -> dict[str, list[dict[str, Any]]]:
+    with eng.connect() as conn:
+        rows = {t.name: [dict(r._mapping) for r in conn.execute(select(t))] for t in Base.metadata.sorted_tables}
+    return {name: found for name, found in rows.items() if found}
+
+
 def _truncate(eng: Engine) -> None:
+    """Empty every table, then put back what the migrations seeded (without it a PostgreSQL worker's later tests
+    would run on a calendar with no holidays), with each id sequence past the restored ids."""
     names = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with eng.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table in Base.metadata.sorted_tables:
+            rows = _MIGRATED_ROWS.get(str(eng.url), {}).get(table.name)
+            if not rows:
+                continue
+            conn.execute(table.insert(), rows)
+            if "id" in table.c:
+                conn.execute(text(f"SELECT setval(seq, (SELECT max(id) FROM {table.name})) FROM (SELECT "
+                                  f"pg_get_serial_sequence('{table.name}', 'id') AS seq) s WHERE seq IS NOT NULL"))
 
 
 # --- small factories ---------------------------------------------------------------------------------
