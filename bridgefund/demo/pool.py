@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.demo import papers
 from bridgefund.demo.registry import BANKS
+from bridgefund.figures.apply import settle
 from bridgefund.finance.schedule import add_months
 from bridgefund.services import claims, documents, pool, pool_loans, registry
 from bridgefund.services.actor import Actor
@@ -179,6 +180,7 @@ def load(session: Session, story: dict[str, Any]) -> None:
 
     for event in sorted(events):
         event.run()
+        settle(session)  # the summaries as if each event had committed (one transaction: reads stay O(1))
     story["pool_loans"] = loans
 
 

@@ -17,6 +17,14 @@ from bridgefund.figures.store import POOL, upsert_fund, upsert_pool
 
 def on_commit(session: Session) -> None:
     """``before_commit``: add this transaction's changes to the summary rows (its last statements)."""
+    settle(session)
+
+
+def settle(session: Session) -> None:
+    """Add what this transaction captured so far to the summary rows now, without committing: the rows then hold
+    the transaction's changes (rolled back with it), and the capture starts again empty. A long transaction of many
+    operations (the demo story, one transaction) calls it between operations so that each read adds only the
+    operations since, not all of them again: the summary rows end the same as if each operation had committed."""
     session.flush()  # the commit would flush after this hook: capture the last changes now (a no-op when clean)
     tx = take(session)
     if not tx:
