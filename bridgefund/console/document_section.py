@@ -140,7 +140,10 @@ def _too_large(err: RequestEntityTooLarge) -> Any:
         return page("console/error.html", 413, status=413, detail=err.description, errors={})
     message = _("The file is larger than 20 MiB.")
     (subject_id,) = view_args.values()
-    return show(subject_id, UploadState({"file": [message]}, message), 413)
+    try:  # the page is scoped like any other: another bank's record is the 404 page
+        return show(subject_id, UploadState({"file": [message]}, message), 413)
+    except DomainError as refused:
+        return page("console/error.html", refused.status, status=refused.status, detail=refused.detail, errors={})
 
 
 @bp.get("/documents/<int:document_id>/content")
