@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, admin, audit, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import, registers and
-# reports (reports, periods, jobs) add their routes to base.bp when imported.
+# account, admin, audit, bridge, claims, dashboard, document_section (the documents of four pages), home,
+# notifications (the bell), pool, pool_import, registers and reports (reports, periods, jobs) add their routes to
+# base.bp when imported.
 from bridgefund.console import (  # noqa: F401
     account,
     admin,
@@ -24,6 +25,7 @@ from bridgefund.console import (  # noqa: F401
     bridge,
     claims,
     dashboard,
+    document_section,
     home,
     notifications,
     pool,

@@ -25,13 +25,14 @@ from marshmallow import Schema
 
 from bridgefund.console import forms, idempotency
 from bridgefund.console.base import bp, current_actor, money, page
+from bridgefund.console.labels import document_kind_name
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance import calendar as day_rules
 from bridgefund.schemas.common import EARLIEST, LATEST
 from bridgefund.schemas.fund import FundCapitalSchema, FundSettingsSchema
 from bridgefund.schemas.job import CalendarDayPutSchema
 from bridgefund.schemas.pool import PoolSettingsPutSchema, PoolSettingsSchema
-from bridgefund.services import calendar, fund, pool
+from bridgefund.services import calendar, documents, fund, pool
 from bridgefund.web import access, session, today
 
 # --- the settings screens: one pattern for the fund's and the pool's -------------------------------------------
@@ -41,7 +42,7 @@ from bridgefund.web import access, session, today
 class SettingsField:
     name: str
     label: Any
-    kind: str = "rate"  # rate | money | int | date | bool
+    kind: str = "rate"  # rate | money | int | date | bool | kinds (document kinds, a set of checkboxes)
     help: Any = None
 
 
@@ -82,6 +83,7 @@ FUND = SettingsScreen(
         F("established_on", _l("Fund established on"), "date"),
         F("market_bridge_daily_rate", _l("Market bridge rate a day"), help=_l("e.g. 0.001 (1‰ a day)")),
         F("roll_due_date_to_working_day", _l("Move a due date on a day off to the next working day"), "bool"),
+        F("required_documents", _l("Documents a bridge loan needs before approval"), "kinds"),
     ), tiers=True)
 POOL = SettingsScreen(
     "pool", _l("Pool settings"), pool.get_settings, pool.put_settings, PoolSettingsPutSchema, PoolSettingsSchema, (
@@ -94,6 +96,7 @@ POOL = SettingsScreen(
         F("max_annual_rate", _l("Highest annual rate")),
         F("penalty_rate_markup", _l("Penalty rate markup")),
         F("compound_overdue_interest", _l("Overdue interest bears penalty interest"), "bool"),
+        F("claim_required_documents", _l("Documents a claim needs before approval"), "kinds"),
     ))
 SCREENS = {s.name: s for s in (FUND, POOL)}
 _TIER = re.compile(r"fee_tiers\.(\d{1,3})\.(from_day|daily_rate)\Z")
@@ -114,10 +117,25 @@ def _tiers_from_form(form: Mapping[str, str]) -> list[dict[str, str]]:
     return [r for _, r in sorted(rows.items()) if r["from_day"] or r["daily_rate"]]
 
 
+def _kinds_from_form(form: Mapping[str, str], name: str) -> list[str] | None:
+    """The document kinds checked (the form always sends an empty value with them, so that none checked is an empty
+    list — no documents required — and a form without the field at all leaves the setting as it is: None)."""
+    if name not in form:
+        return None
+    sent = form.getlist(name) if hasattr(form, "getlist") else [form[name]]
+    return [_text(k) for k in sent if _text(k)]
+
+
 def _values_from_form(screen: SettingsScreen, form: Mapping[str, str]) -> dict[str, Any]:
-    """What the form shows again: the typed text of each field, the table's rows."""
-    values: dict[str, Any] = {f.name: (form.get(f.name, "") if f.kind != "bool" else
-                                       str(form.get(f.name, "")).lower() in _CHECKED) for f in screen.fields}
+    """What the form shows again: the typed text of each field, the kinds checked, the table's rows."""
+    values: dict[str, Any] = {}
+    for f in screen.fields:
+        if f.kind == "bool":
+            values[f.name] = str(form.get(f.name, "")).lower() in _CHECKED
+        elif f.kind == "kinds":
+            values[f.name] = _kinds_from_form(form, f.name)
+        else:
+            values[f.name] = form.get(f.name, "")
     if screen.tiers:
         values["fee_tiers"] = _tiers_from_form(form)
     return values
@@ -130,6 +148,9 @@ def _body(screen: SettingsScreen, values: dict[str, Any]) -> dict[str, Any]:
         raw = values[f.name]
         if f.kind == "bool":
             body[f.name] = bool(raw)
+        elif f.kind == "kinds":  # checked kinds as sent: the schema and the service judge them
+            if raw is not None:
+                body[f.name] = list(raw)
         elif not str(raw).strip():
             continue
         elif f.kind == "money":
@@ -166,13 +187,20 @@ def _shown(key: str, value: Any) -> str:
                          for t in value or [])
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, list):  # document kinds
+        return "、".join(document_kind_name(k) for k in value) or _("no documents required")
     return "—" if value is None else str(value)
 
 
 def _settings_page(screen: SettingsScreen, status: int = 200, **context: Any) -> Any:
     context.setdefault("values", screen.current())
-    context.setdefault("errors", {})
-    return page("console/admin_settings.html", status, screen=screen, **context)
+    errors = dict(context.pop("errors", None) or {})
+    for f in screen.fields:  # a kind refused by its place in the list ("required_documents.1") is shown at the set
+        if f.kind == "kinds":
+            for key in [k for k in errors if k.startswith(f.name + ".")]:
+                errors.setdefault(f.name, []).extend(errors.pop(key))
+    return page("console/admin_settings.html", status, screen=screen, errors=errors,
+                document_kinds=documents.KINDS, **context)
 
 
 def _settings_views(screen: SettingsScreen) -> None:

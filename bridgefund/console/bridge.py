@@ -13,15 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, flash, request, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
 from bridgefund import exports
-from bridgefund.console import export, forms, idempotency
+from bridgefund.console import document_section, export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
-from bridgefund.console.labels import document_kind_name, status_name
+from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.uscc import normalize_uscc, validate_uscc
@@ -41,8 +41,8 @@ from bridgefund.schemas.bridge_loan import (
     BridgeRepaymentCreateSchema,
     BridgeValueDateSchema,
 )
-from bridgefund.services import bridge_loans, documents, registry
-from bridgefund.web import access, db, document_download, session, settings, today
+from bridgefund.services import bridge_loans, registry
+from bridgefund.web import access, session, settings, today
 
 PAGE_SIZE = 25
 #: The application form's fields, named like the JSON members of ``POST /bridge-loans``.
@@ -244,15 +244,15 @@ def fee_preview() -> Any:
 # --- the detail and its actions ----------------------------------------------------------------------------------
 
 
-def _detail_context(loan_id: int, as_of: dt.date | None = None) -> dict[str, Any]:
+def _detail_context(loan_id: int, as_of: dt.date | None = None,
+                    upload: document_section.UploadState = document_section.NO_UPLOAD) -> dict[str, Any]:
     actor = current_actor()
     loan = bridge_loans.get(session(), actor, loan_id, as_of=as_of or today())
-    versions = documents.list_documents(session(), actor, "bridge_loan", loan_id, 1, 200).items
+    docs = document_section.section("bridge_loan", loan_id, required=loan.required_documents,
+                                    missing=loan.missing_documents, upload=upload)
     return {"loan": loan, "history": bridge_loans.history(session(), actor, loan_id),
             "actions": _actions_for(actor, loan), "errors": {}, "open_action": None, "missing": [],
-            "versions": versions, "document_kinds": documents.KINDS, "upload_errors": {}, "upload_detail": None,
-            "upload_kind": None,
-            "default_value": default_value}
+            "docs": docs, "default_value": default_value}
 
 
 @bp.get("/bridge-loans/<int:loan_id>")
@@ -368,39 +368,12 @@ for _action in ACTIONS.values():
     _views(_action)
 
 
-# --- documents: the checklist's uploads and downloads ------------------------------------------------------------
+# --- documents: the checklist's uploads (downloads: console.document_section) ------------------------------------
 
 
-@bp.post("/bridge-loans/<int:loan_id>/documents")
-@access(documents.upload)
-def upload_bridge_loan_document(loan_id: int) -> Any:
-    """Attach a paper to the loan (multipart: kind, file, note), through the API's upload service: the same checks
-    (type from the bytes, 20 MiB, the loan's bank), the same kind again a new version."""
-    actor = current_actor()
-    bridge_loans.check_visible(session(), actor, loan_id)
-    replay = idempotency.begin(session(), actor)
-    if replay is not None:
-        return replay
-    upload = request.files.get("file")
-    kind = request.form.get("kind") or ""
-    try:
-        if upload is None or not upload.filename:
-            raise RuleViolation.on("file", _("Choose the file to upload."))
-        doc = documents.upload(session(), actor, "bridge_loan", loan_id, kind=kind, file=upload.stream,
-                               filename=upload.filename, note=request.form.get("note") or None)
-    except DomainError as err:
-        session().rollback()
-        ctx = _detail_context(loan_id)
-        ctx.update(upload_errors=err.errors, upload_detail=err.detail, as_of_errors={}, upload_kind=kind)
-        return page("console/bridge_detail.html", err.status, **ctx)
-    flash(_("Uploaded %(kind)s, version %(version)d.", kind=document_kind_name(doc.kind), version=doc.version),
-          "success")
-    return idempotency.done(url_for("console.bridge_loan", loan_id=loan_id) + "#documents")
+def _show_refused_upload(loan_id: int, state: document_section.UploadState, status: int) -> Any:
+    return page("console/bridge_detail.html", status, **_detail_context(loan_id, upload=state), as_of_errors={})
 
 
-@bp.get("/documents/<int:document_id>/content")
-@access(documents.document_content)
-def download_document(document_id: int) -> Response:
-    """A document's bytes as an attachment, scoped like its record (another bank's → the 404 page)."""
-    doc, chunks = documents.document_content(session(), current_actor(), document_id, db().sessionmaker)
-    return document_download(doc, chunks)
+document_section.add_upload_route("/bridge-loans/<int:loan_id>/documents", "upload_bridge_loan_document",
+                                  "bridge_loan", "console.bridge_loan", _show_refused_upload)

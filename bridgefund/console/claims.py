@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
-from bridgefund.console import forms, idempotency
+from bridgefund.console import document_section, forms, idempotency
 from bridgefund.console.base import bp, current_actor, money, page
 from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
@@ -27,7 +27,7 @@ from bridgefund.schemas.pool import (
     ClaimRejectSchema,
     PoolRecoveryCreateSchema,
 )
-from bridgefund.services import claims, pool_loans
+from bridgefund.services import claims, documents, pool_loans
 from bridgefund.web import access, session, settings, today
 
 PAGE_SIZE = 25
@@ -71,15 +71,17 @@ OPERATIONS = {"approve": claims.approve_claim, "reject": claims.reject_claim, "p
               "recover": claims.record_recovery}
 
 
-def _context(claim_id: int) -> dict[str, Any]:
+def _context(claim_id: int, upload: document_section.UploadState = document_section.NO_UPLOAD) -> dict[str, Any]:
     actor = current_actor()
     claim = claims.get_claim(session(), actor, claim_id)
     loan = pool_loans.get_pool_loan(session(), actor, claim.loan_id, today())
     recoveries = [r for r in loan.loan.recoveries if r.claim_id == claim.id]
     actions = [name for name, (_label, _s, _f, needs, _d) in ACTIONS.items()
                if claim.status == needs and may(actor, OPERATIONS[name])]
+    docs = document_section.section("claim", claim_id, required=documents.claim_required(session()), upload=upload)
     return {"claim": claim, "loan": loan, "recoveries": recoveries, "actions": actions, "ACTIONS": ACTIONS,
-            "errors": {}, "open_action": None, "values": {}, "quote": None, "confirming": None}
+            "errors": {}, "open_action": None, "values": {}, "quote": None, "confirming": None, "missing": [],
+            "docs": docs}
 
 
 @bp.get("/claims/<int:claim_id>")
@@ -102,8 +104,11 @@ def _confirm(claim_id: int, name: str) -> Any:
         body = _body(name, request.args)
         if name == "recover":
             ctx["quote"] = claims.quote_recovery(session(), current_actor(), today(), ctx["claim"].loan_id, **body)
+        if name == "approve":  # the papers first: a 409 here names the missing kinds at the button
+            claims.check_documents(session(), claim_id)
     except DomainError as err:
-        ctx.update(errors=err.errors, open_action=name, detail=err.detail)
+        ctx.update(errors=err.errors, open_action=name, detail=err.detail,
+                   missing=err.extra.get("missing_documents", []))
         return page("console/claim_detail.html", err.status, **ctx)
     ctx.update(confirming=name, body=body)
     return page("console/claim_detail.html", **ctx)
@@ -131,7 +136,8 @@ def _do(claim_id: int, name: str) -> Any:
         session().rollback()
         ctx = _context(claim_id)
         ctx.update(errors=err.errors, open_action=name, detail=err.detail,
-                   values={k: request.form.get(k, "") for k in ACTIONS[name][2]})
+                   values={k: request.form.get(k, "") for k in ACTIONS[name][2]},
+                   missing=err.extra.get("missing_documents", []))
         return page("console/claim_detail.html", err.status, **ctx)
     if name == "recover":
         flash(_("Recovery of %(amount)s recorded; %(pool)s returns to the pool.", amount=money(recovery.amount),
@@ -159,6 +165,17 @@ def _views(name: str) -> None:
 
 for _name in ACTIONS:
     _views(_name)
+
+
+# --- documents: the claim's papers and its checklist (downloads: console.document_section) ------------------------
+
+
+def _show_refused_upload(claim_id: int, state: document_section.UploadState, status: int) -> Any:
+    return page("console/claim_detail.html", status, **_context(claim_id, upload=state))
+
+
+document_section.add_upload_route("/claims/<int:claim_id>/documents", "upload_claim_document", "claim",
+                                  "console.claim_detail", _show_refused_upload)
 
 
 # --- filing a claim on a pool loan -------------------------------------------------------------------------------

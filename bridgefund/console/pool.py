@@ -11,7 +11,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 
 from bridgefund import exports
-from bridgefund.console import export, forms, idempotency
+from bridgefund.console import document_section, export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, money, page
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.schemas.pool import AsOfArgs, PoolLoanListArgs, PoolLoanSummarySchema, PoolRepaymentCreateSchema
@@ -46,6 +46,14 @@ def pool_loans_list() -> Any:
     return page("console/pool_list.html", result=result, filters=filters, next_url=next_url, errors={}, as_of=as_of)
 
 
+def _detail(loan: Any, status: int = 200, *, upload: document_section.UploadState = document_section.NO_UPLOAD,
+            **context: Any) -> Any:
+    """The loan's page: its terms, schedule, repayments, claims and documents (``context``: the forms' state)."""
+    context = {"as_of_errors": {}, "errors": {}, "values": {}, **context}
+    return page("console/pool_detail.html", status, loan=loan,
+                docs=document_section.section("pool_loan", loan.id, upload=upload), **context)
+
+
 @bp.get("/pool-loans/<int:loan_id>")
 @access(pool_loans.get_pool_loan)
 def pool_loan(loan_id: int) -> Any:
@@ -56,9 +64,8 @@ def pool_loan(loan_id: int) -> Any:
         args = forms.load(AsOfArgs(), {k: v for k, v in request.args.items() if v.strip()})
     except RuleViolation as err:
         loan = pool_loans.get_pool_loan(session(), actor, loan_id, today())
-        return page("console/pool_detail.html", 422, loan=loan, as_of_errors=err.errors, errors={}, values={})
-    loan = pool_loans.get_pool_loan(session(), actor, loan_id, args.get("as_of") or today())
-    return page("console/pool_detail.html", loan=loan, as_of_errors={}, errors={}, values={})
+        return _detail(loan, 422, as_of_errors=err.errors)
+    return _detail(pool_loans.get_pool_loan(session(), actor, loan_id, args.get("as_of") or today()))
 
 
 # --- recording a repayment: confirmation first, then once per one-time key ---------------------------------------
@@ -80,9 +87,8 @@ def confirm_pool_repayment(loan_id: int) -> Any:
     try:
         body = _repayment_body(request.args)
     except RuleViolation as err:
-        return page("console/pool_detail.html", err.status, loan=loan, as_of_errors={}, errors=err.errors,
-                    values=values)
-    return page("console/pool_detail.html", loan=loan, as_of_errors={}, errors={}, values=values, confirm=body)
+        return _detail(loan, err.status, errors=err.errors, values=values)
+    return _detail(loan, values=values, confirm=body)
 
 
 @bp.post("/pool-loans/<int:loan_id>/repay")
@@ -103,8 +109,18 @@ def record_pool_repayment(loan_id: int) -> Any:
         session().rollback()
         errors, detail = forms.field_errors(err)
         loan = pool_loans.get_pool_loan(session(), actor, loan_id, today())
-        return page("console/pool_detail.html", err.status, loan=loan, as_of_errors={}, errors=errors, detail=detail,
-                    values=values)
+        return _detail(loan, err.status, errors=errors, detail=detail, values=values)
     flash(_("Repayment of %(amount)s recorded on %(reference)s.", amount=money(repayment.amount),
             reference=loan.reference), "success")
     return idempotency.done(url_for("console.pool_loan", loan_id=loan_id))
+
+
+# --- documents: the loan's papers (downloads: console.document_section) -----------------------------------------
+
+
+def _show_refused_upload(loan_id: int, state: document_section.UploadState, status: int) -> Any:
+    return _detail(pool_loans.get_pool_loan(session(), current_actor(), loan_id, today()), status, upload=state)
+
+
+document_section.add_upload_route("/pool-loans/<int:loan_id>/documents", "upload_pool_loan_document", "pool_loan",
+                                  "console.pool_loan", _show_refused_upload)

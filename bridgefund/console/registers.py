@@ -18,7 +18,7 @@ from typing import Any
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 
-from bridgefund.console import forms, idempotency
+from bridgefund.console import document_section, forms, idempotency
 from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
@@ -411,13 +411,15 @@ def create_enterprise() -> Any:
     return idempotency.done(url_for("console.enterprise", enterprise_id=ent.id))
 
 
-def _enterprise_page(enterprise_id: int, status: int = 200, **context: Any) -> Any:
+def _enterprise_page(enterprise_id: int, status: int = 200, *,
+                     upload: document_section.UploadState = document_section.NO_UPLOAD, **context: Any) -> Any:
     ent = registry.get_enterprise(session(), enterprise_id)
     context.setdefault("values", {"name": ent.name, "size": ent.size, "industry": ent.industry or "",
                                   "in_zone": "true" if ent.in_zone else ""})
     context.setdefault("errors", {})
     return page("console/admin_enterprise.html", status, enterprise=ent, sizes=SIZES,
-                editable=may(current_actor(), registry.update_enterprise), **context)
+                editable=may(current_actor(), registry.update_enterprise),
+                docs=document_section.section("enterprise", enterprise_id, upload=upload), **context)
 
 
 @bp.get("/enterprises/<int:enterprise_id>")
@@ -448,3 +450,12 @@ def update_enterprise(enterprise_id: int) -> Any:
         return _enterprise_page(enterprise_id, err.status, values=values, errors=errors, detail=detail)
     flash(_("%(name)s saved.", name=ent.name), "success")
     return idempotency.done(url_for("console.enterprise", enterprise_id=enterprise_id))
+
+
+def _show_refused_upload(enterprise_id: int, state: document_section.UploadState, status: int) -> Any:
+    return _enterprise_page(enterprise_id, status, upload=state)
+
+
+# An enterprise is master data shared by every bank, and so are its papers (services.documents).
+document_section.add_upload_route("/enterprises/<int:enterprise_id>/documents", "upload_enterprise_document",
+                                  "enterprise", "console.enterprise", _show_refused_upload)

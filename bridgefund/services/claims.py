@@ -134,7 +134,7 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
     payout may not be value-dated before it."""
     claim = _claim_for_update(session, actor, claim_id)
     _transition(claim, ClaimStatus.approved)
-    documents.check_complete(session, "claim", claim.id, documents.claim_required(session))
+    check_documents(session, claim.id)
     decided_on = decision_date(session, decided_on, today, claim.filed_on, "the claim")
     before = claim.snapshot()
     claim.move_to(ClaimStatus.approved, "approve")
@@ -145,6 +145,12 @@ def approve_claim(session: Session, actor: Actor, claim_id: int, *, comment: str
                  after={"status": claim.status, "comment": claim.approval_comment,
                         "approved_on": decided_on.isoformat()})
     return claim
+
+
+def check_documents(session: Session, claim_id: int) -> None:
+    """409 ``missing_documents`` unless the claim has every kind the pool settings require before approval (what
+    :func:`approve_claim` checks; the console asks it before showing the approval's confirmation)."""
+    documents.check_complete(session, "claim", claim_id, documents.claim_required(session))
 
 
 @allows(Role.fund_manager)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import MissingDocuments, NotFound, RuleViolation
-from bridgefund.models import BridgeLoan, Claim, Enterprise, FundSettings, PoolLoan, PoolSettings, Role
+from bridgefund.models import BridgeLoan, Claim, Enterprise, FundSettings, PoolLoan, PoolSettings, Role, User
 from bridgefund.models import document as document_model
 from bridgefund.models.document import Document, DocumentKind, SubjectType
 from bridgefund.parsing.upload import inspect_upload, safe_filename
@@ -112,6 +112,14 @@ def document_content(session: Session, actor: Actor, document_id: int,
     """The document and its bytes as chunks read on a session of ``sessions`` (streamed after the request)."""
     doc = get_document(session, actor, document_id)
     return doc, files.chunks(sessions, doc.file_id, doc.sha256)
+
+
+def uploader_names(session: Session, docs: Iterable[Document]) -> dict[int, str]:
+    """The usernames of the users who uploaded ``docs``, by user id (a page's "uploaded by" column)."""
+    ids = {d.uploaded_by for d in docs if d.uploaded_by is not None}
+    if not ids:
+        return {}
+    return {uid: name for uid, name in session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
 
 
 def latest(session: Session, subject_type: str, subject_id: int) -> list[Document]:

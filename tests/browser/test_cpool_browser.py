@@ -1,6 +1,7 @@
 """The console's pool import in a real browser (Chromium): a file with one bad row shows that row's error in place
 and stores nothing; the corrected file imports once. axe-core on the new page types; no request leaves the
-machine."""
+machine. Then a paper uploaded on an imported loan's page (its documents section), listed as version 1, and a
+refused file shown beside the field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from bridgefund.finance.uscc import demo_uscc
 from tests.browser_support import Offline, api, axe_violations, token, user_page
+from tests.documents_support import PDF
 
 HEADER = "enterprise_uscc,contract_no,principal,annual_rate,start_date,term_months,repayment_method\n"
 
@@ -60,6 +62,26 @@ def test_a_pool_import_with_one_bad_row_shows_that_rows_error_and_stores_nothing
     officer.get_by_test_id("import-done").wait_for()
     axe["import done"] = axe_violations(officer)
     assert api(base, "GET", "/pool-loans?page_size=1", None, boc)["total"] == before + 2
+
+    # A paper on an imported loan's page: listed as version 1 with its download; a text file is refused in place.
+    loan = api(base, "GET", "/pool-loans?page_size=1", None, boc)["items"][0]
+    officer.goto(f"/pool-loans/{loan['id']}")
+    officer.locator("#upload-kind").select_option("other")
+    officer.locator("#upload-file").set_input_files({"name": "担保合同.pdf", "mimeType": "application/pdf",
+                                                     "buffer": PDF})
+    with officer.expect_navigation():
+        officer.get_by_test_id("upload-button").click()
+    officer.wait_for_load_state()
+    row = officer.get_by_test_id("document")
+    assert row.count() == 1 and row.first.get_attribute("data-version") == "1" and "担保合同" in row.first.inner_text()
+    axe["pool loan with a document"] = axe_violations(officer)
+    officer.locator("#upload-file").set_input_files({"name": "fake.pdf", "mimeType": "application/pdf",
+                                                     "buffer": b"not a pdf"})
+    with officer.expect_navigation():
+        officer.get_by_test_id("upload-button").click()
+    officer.locator("#file-error").wait_for()
+    assert officer.get_by_test_id("document").count() == 1
+    axe["pool loan with a refused upload"] = axe_violations(officer)
     assert offline.escaped == [], "requests to other hosts"
     assert offline.page_errors == [], "script errors or Content-Security-Policy refusals in the pages"
     found = {k: v for k, v in axe.items() if v}

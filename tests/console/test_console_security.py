@@ -11,20 +11,20 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bridgefund import authority
 from bridgefund.console.base import CSP
 from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
-from bridgefund.models import ApiToken, BridgeLoan
+from bridgefund.models import ApiToken, BridgeLoan, Document
 from bridgefund.services import documents
 from bridgefund.services.actor import SYSTEM
 from tests.admin_support import covered_rules
 from tests.bridge_support import World, counts
 from tests.conftest import audit_count
 from tests.console_support import Browser, one_time_key, signed_in, visible_text
-from tests.documents_support import PDF
+from tests.documents_support import PDF, filed_claim
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -265,6 +265,50 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
     r = browsers["bank_officer"].post(f"/bridge-loans/{loan['id']}/approve", {"idempotency_key": key})
     assert r.status_code == 403
     assert counts(db) == before
+
+
+#: The documents' upload routes (POST, multipart) of the four record pages: {record} → its id in the world.
+UPLOAD_ROUTES = {
+    "/bridge-loans/{bridge}/documents": "<int:loan_id>",
+    "/pool-loans/{pool}/documents": "<int:loan_id>",
+    "/claims/{claim}/documents": "<int:claim_id>",
+    "/enterprises/{enterprise}/documents": "<int:enterprise_id>",
+}
+
+
+def test_every_upload_route_answers_each_role_as_the_services_decide(app, db, world, factory) -> None:  # noqa: ANN001
+    """Each record page's upload: the roles ``documents.upload`` allows store a version (303); the auditor 403; an
+    officer of another bank the 404 page for a bank's record (an enterprise is shared master data); without the
+    CSRF token 400 — and a refusal stores nothing."""
+    loan = world.submit()
+    claim = filed_claim(factory, world.bank)
+    ids = {"bridge": loan["id"], "pool": claim.loan_id, "claim": claim.id, "enterprise": world.enterprise.id}
+    console_uploads = {r.rule for r in app.url_map.iter_rules() if r.endpoint.startswith("console.")
+                       and "POST" in (r.methods or ()) and r.rule.endswith("/documents")}
+    assert console_uploads == {re.sub(r"\{\w+\}", arg, p) for p, arg in UPLOAD_ROUTES.items()}
+    users = {"bank_officer": world.officer_user, "fund_manager": world.li_user,
+             "admin": factory.make_user("admin"), "auditor": factory.make_user("auditor"),
+             "other_officer": factory.make_user("bank_officer", factory.make_bank())}
+    browsers = {role: signed_in(app, user) for role, user in users.items()}
+    for route in UPLOAD_ROUTES:
+        path = route.format(**ids)
+        shared = route.startswith("/enterprises/")
+        expected = {"bank_officer": 303, "fund_manager": 303, "admin": 303, "auditor": 403,
+                    "other_officer": 303 if shared else 404}
+        for role, status in expected.items():
+            stored = db.scalar(select(func.count()).select_from(Document))
+            form = {"idempotency_key": f"console-{role}-{path}", "kind": "other",
+                    "file": (io.BytesIO(PDF), "x.pdf")}
+            r = browsers[role].post(path, form, content_type="multipart/form-data")
+            assert r.status_code == status, (path, role, r.status_code)
+            assert db.scalar(select(func.count()).select_from(Document)) == stored + (status == 303), (path, role)
+            if status == 404:
+                assert r.mimetype == "text/html"  # the console's 404 page
+        r = browsers["bank_officer"].post(path, {"idempotency_key": "console-no-csrf", "kind": "other",
+                                                 "file": (io.BytesIO(PDF), "x.pdf")},
+                                          csrf=False, content_type="multipart/form-data")
+        assert r.status_code == 400 and "CSRF" in r.get_data(as_text=True), path
+    assert db.scalar(select(func.count()).select_from(Document)) == 4 * 3 + 1  # the shared enterprise's 4th
 
 
 def test_buttons_follow_the_api_declarations(app, world) -> None:  # noqa: ANN001

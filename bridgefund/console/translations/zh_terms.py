@@ -256,4 +256,11 @@ ZH.update({
     "No audit events match.": "没有符合条件的审计事件。",
     "Every change in the audit log, with before and after": "在审计日志中查看每次变更（含变更前后）",
     "Export to Excel": "导出 Excel",
+    # issues 13 and 15: documents on pool loans, claims and enterprises; the required documents set by the admin
+    "Uploaded by": "上传人", "Go to the documents": "前往材料", "The file is larger than 20 MiB.": "文件超过 20 MiB。",
+    "The pool requires no documents before a claim's approval.": "资金池代偿审批前不要求提交材料。",
+    "Documents a bridge loan needs before approval": "应急转贷审批前须提交的材料",
+    "Documents a claim needs before approval": "代偿审批前须提交的材料",
+    "None checked: no documents are required.": "不勾选：不要求提交任何材料。",
+    "no documents required": "不要求提交材料",
 })
