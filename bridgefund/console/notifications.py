@@ -7,6 +7,7 @@ linking to its subject's page in the console, with "mark read" and "mark all rea
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,11 +15,12 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.console import forms
+from bridgefund import exports
+from bridgefund.console import export, forms
 from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
-from bridgefund.schemas.notification import NotificationListArgs, NotificationSettingsPutSchema
+from bridgefund.schemas.notification import NotificationListArgs, NotificationSchema, NotificationSettingsPutSchema
 from bridgefund.services import notifications
 from bridgefund.web import access, session, settings
 
@@ -90,6 +92,9 @@ def notifications_page() -> Any:
         return page("console/notifications.html", 422, errors=err.errors, filters=raw, result=None, next_url=None)
     for paging in ("page", "page_size", "total", "format"):
         args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.NOTIFICATIONS, NotificationSchema,
+                           functools.partial(notifications.list_mine, session(), actor), args)
     result = notifications.list_mine(session(), actor, 1, PAGE_SIZE, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}
     next_url = url_for("console.notifications_page", **filters, after_id=result.next_after_id) \

@@ -9,6 +9,7 @@ admin may deactivate or demote themselves is the service's rule: the console sho
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 import unicodedata
@@ -18,7 +19,8 @@ from typing import Any
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 
-from bridgefund.console import forms, idempotency
+from bridgefund import exports
+from bridgefund.console import export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
@@ -28,13 +30,17 @@ from bridgefund.schemas.registry import (
     BankAsOfArgs,
     BankCreateSchema,
     BankPatchSchema,
+    BankSchema,
     EnterpriseCreateSchema,
     EnterpriseListArgs,
     EnterprisePatchSchema,
+    EnterpriseSchema,
     GuarantorCreateSchema,
     GuarantorPatchSchema,
+    GuarantorSchema,
     UserCreateSchema,
     UserListArgs,
+    UserSchema,
 )
 from bridgefund.services import registry
 from bridgefund.web import access, auth_config, session, today
@@ -81,13 +87,18 @@ def _users_page(status: int = 200, **context: Any) -> Any:
     context.setdefault("values", {})
     context.setdefault("errors", {})
     return page("console/admin_users.html", status, result=result, roles=ROLES, banks=_all_banks(),
-                role_filter=args.get("role") or "", **context)
+                role_filter=args.get("role") or "", filters={"role": args["role"]} if args.get("role") else {},
+                **context)
 
 
 @bp.get("/admin/users")
 @access(registry.list_users)
 def users() -> Any:
-    """Users newest first, by role, and the form that creates one."""
+    """Users newest first, by role, and the form that creates one; its export: the users of the role."""
+    if export.wanted():
+        args = forms.load(UserListArgs(), {k: v for k, v in request.args.items() if v.strip() and k == "role"})
+        return export.xlsx(exports.USERS, UserSchema, functools.partial(registry.list_users, session(),
+                                                                        current_actor()), {"role": args.get("role")})
     return _users_page()
 
 
@@ -190,13 +201,26 @@ def _banks_page(status: int = 200, **context: Any) -> Any:
     context.setdefault("values", {"effective_from": today().isoformat()})
     context.setdefault("errors", {})
     return page("console/admin_banks.html", status, rows=registry.bank_rows(session(), banks, as_of), as_of=as_of,
+                filters={"as_of": as_of.isoformat()} if "as_of" in raw and "filter_errors" not in context else {},
                 **context)
+
+
+def _bank_records(actor: Any, as_of: Any, **paging: Any) -> Any:
+    """A page of banks as records with the terms in force and the figures on ``as_of`` (``GET /banks``'s items)."""
+    found = registry.list_banks(session(), actor, as_of=as_of, **paging)
+    found.items = registry.bank_rows(session(), found.items, as_of)
+    return found
 
 
 @bp.get("/admin/banks")
 @access(registry.list_banks)
 def banks() -> Any:
-    """Partner banks (an officer: their own) with the terms in force on a date, quota used and NPL ratio."""
+    """Partner banks (an officer: their own) with the terms in force on a date, quota used and NPL ratio; its export:
+    the same rows as ``GET /banks?format=xlsx&as_of=``."""
+    if export.wanted():
+        raw = {k: v for k, v in request.args.items() if v.strip() and k == "as_of"}
+        as_of = forms.load(BankAsOfArgs(), raw).get("as_of") or today()
+        return export.xlsx(exports.BANKS, BankSchema, functools.partial(_bank_records, current_actor(), as_of), {})
     return _banks_page()
 
 
@@ -310,6 +334,9 @@ def _guarantors_page(status: int = 200, **context: Any) -> Any:
 @access(registry.list_guarantors)
 def guarantors() -> Any:
     """Guarantee institutions with their share of a loss; (admin) the forms that add and edit them."""
+    if export.wanted():
+        return export.xlsx(exports.GUARANTORS, GuarantorSchema, functools.partial(registry.list_guarantors, session()),
+                           {})
     return _guarantors_page()
 
 
@@ -381,14 +408,18 @@ def _enterprises_page(status: int = 200, **context: Any) -> Any:
     next_url = (url_for("console.enterprises", q=args.get("q") or None, after_id=result.next_after_id)
                 if result.next_after_id else None)
     return page("console/admin_enterprises.html", status, result=result, q=args.get("q") or "", sizes=SIZES,
-                next_url=next_url, **context)
+                next_url=next_url, filters={"q": args["q"]} if args.get("q") else {}, **context)
 
 
 @bp.get("/enterprises")
 @access(registry.list_enterprises)
 def enterprises() -> Any:
     """Enterprises by name or credit code, and the form that registers one (the check character verified as it
-    is typed)."""
+    is typed); its export: the enterprises the search finds."""
+    if export.wanted():
+        args = forms.load(EnterpriseListArgs(), {k: v for k, v in request.args.items() if v.strip() and k == "q"})
+        return export.xlsx(exports.ENTERPRISES, EnterpriseSchema,
+                           functools.partial(registry.list_enterprises, session()), {"q": args.get("q")})
     return _enterprises_page()
 
 

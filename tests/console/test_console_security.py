@@ -17,6 +17,7 @@ from bridgefund import authority
 from bridgefund.console.base import CSP
 from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
+from bridgefund.exports import XLSX
 from bridgefund.models import ApiToken, BridgeLoan
 from bridgefund.services import documents
 from bridgefund.services.actor import SYSTEM
@@ -229,6 +230,17 @@ ROLE_PAGES = {
     "/notifications": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/notifications/bell": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/me/notification-settings": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    # "Export to Excel" of the lists: the list's own access (an officer's sheets hold their bank's rows,
+    # tests/console/test_console_exports.py).
+    "/claims?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/reports?format=xlsx": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/periods?format=xlsx": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/notifications?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/admin/users?format=xlsx": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 403},
+    "/admin/banks?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
+                                 "other_officer": 200},
+    "/admin/guarantors?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/enterprises?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
 }
 
 
@@ -254,7 +266,9 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
             r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999,
                                                document=document.id))
             assert r.status_code == status, (path, role, r.status_code)
-            if status == 200 and not path.endswith(".xlsx"):
+            if status == 200 and "xlsx" in path:
+                assert r.mimetype == XLSX
+            elif status == 200:
                 assert r.mimetype == ("application/pdf" if path.endswith("/content") else "text/html")
             elif status == 404:
                 assert r.mimetype == "text/html"  # the console's 404 page
