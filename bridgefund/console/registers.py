@@ -20,7 +20,7 @@ from flask import flash, request, url_for
 from flask_babel import gettext as _
 
 from bridgefund import exports
-from bridgefund.console import export, forms, idempotency
+from bridgefund.console import export, forms, idempotency, labels
 from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
@@ -40,6 +40,7 @@ from bridgefund.schemas.registry import (
     GuarantorSchema,
     UserCreateSchema,
     UserListArgs,
+    UserPatchSchema,
     UserSchema,
 )
 from bridgefund.services import registry
@@ -127,7 +128,11 @@ def _user_page(user_id: int, status: int = 200, **context: Any) -> Any:
     user = registry.get_user(session(), current_actor(), user_id)
     bank = registry.get_bank(session(), current_actor(), user.bank_id) if user.bank_id else None
     context.setdefault("errors", {})
-    return page("console/admin_user.html", status, user=user, bank=bank, **context)
+    context.setdefault("role_errors", {})
+    context.setdefault("role_values", {"role": user.role, "bank_id": str(user.bank_id or "")})
+    banks = _all_banks() if may(current_actor(), registry.update_user) else []
+    return page("console/admin_user.html", status, user=user, bank=bank, banks=banks,
+                roles=[r for r in ROLES if r not in ("system", "anonymous")], **context)
 
 
 @bp.get("/admin/users/<int:user_id>")
@@ -180,6 +185,76 @@ def reset_password(user_id: int) -> Any:
         return _user_page(user_id, err.status, errors=errors, detail=detail)
     idempotency.done(url_for("console.user", user_id=user_id))
     return page("console/admin_password.html", user=user, password=password, created=False)
+
+
+# --- a user's role (and an officer's bank) ------------------------------------------------------------------
+
+ROLE_FIELDS = ("role", "bank_id")
+
+
+class _DryRun(Exception):
+    """Rolls back a role change tried only to learn whether the service would accept it."""
+
+
+def _role_change(source: Mapping[str, str]) -> dict[str, Any]:
+    """``PATCH /users/{id}``'s body for a new role: ``role`` and ``bank_id`` (none chosen: none — whether the role
+    needs one is the service's rule)."""
+    body = forms.collect(source, fields=ROLE_FIELDS, ints=("bank_id",))
+    if "role" not in body:
+        raise RuleViolation.on("role", "Missing data for required field.")
+    return forms.load(UserPatchSchema(), {"bank_id": None, **body})
+
+
+def _role_refused(user_id: int, err: DomainError, values: dict[str, str]) -> Any:
+    errors, detail = _rejected(err)
+    return _user_page(user_id, err.status, role_errors=errors, role_detail=detail, role_values=values)
+
+
+@bp.get("/admin/users/<int:user_id>/role")
+@access(registry.update_user)
+def confirm_role(user_id: int) -> Any:
+    """The role and bank before → after, once the service has said it would accept the change (tried and rolled
+    back: bank required exactly for an officer, no admin changing their own role — the service's rules)."""
+    actor = current_actor()
+    user = registry.get_user(session(), actor, user_id)
+    values = {k: request.args.get(k, "") for k in ROLE_FIELDS}
+    before = {"role": user.role, "bank_id": user.bank_id}
+    s = session()
+    try:
+        body = _role_change(request.args)
+        with s.begin_nested():
+            registry.update_user(s, actor, auth_config(), user_id, dict(body))
+            raise _DryRun
+    except _DryRun:
+        pass
+    except DomainError as err:
+        return _role_refused(user_id, err, values)
+    after = {"role": body["role"], "bank_id": body["bank_id"] if body["role"] == "bank_officer" else None}
+    if after == before:
+        return _user_page(user_id, role_values=values, role_unchanged=True)
+    banks = {b.id: b for b in _all_banks()}
+    return _user_page(user_id, role_values=values, role_confirm={
+        "before": before, "after": after, "banks": banks, "body": values})
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@access(registry.update_user)
+def change_role(user_id: int) -> Any:
+    """Give the user the confirmed role and bank (``PATCH /users/{id}`` with ``role``, ``bank_id``: the same schema
+    and service, audited there); their sessions end. Once per confirmation; a refusal names the field."""
+    actor = current_actor()
+    registry.get_user(session(), actor, user_id)
+    replay = idempotency.begin(session(), actor)
+    if replay is not None:
+        return replay
+    values = {k: request.form.get(k, "") for k in ROLE_FIELDS}
+    try:
+        user = registry.update_user(session(), actor, auth_config(), user_id, _role_change(request.form))
+    except DomainError as err:
+        return _role_refused(user_id, err, values)
+    flash(_("%(user)s is now %(role)s; their sessions ended.", user=user.username,
+            role=labels.role_name(user.role)), "success")
+    return idempotency.done(url_for("console.user", user_id=user_id))
 
 
 # --- banks and their dated terms -------------------------------------------------------------------------------

@@ -241,6 +241,11 @@ ROLE_PAGES = {
                                  "other_officer": 200},
     "/admin/guarantors?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/enterprises?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    # A user's new role, confirmed first ({user}: the bank officer; tests/console/test_console_user_role.py).
+    "/admin/users/{user}/role?role=auditor": {"bank_officer": 403, "fund_manager": 403, "admin": 200,
+                                              "auditor": 403, "other_officer": 403},
+    "/admin/users/{user}/role": {"admin": 422},
+    "/admin/users/999999/role?role=auditor": {"admin": 404, "fund_manager": 403},
 }
 
 
@@ -258,13 +263,14 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
                     and "GET" in (r.methods or ())}
     covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("{claim}", "<int:claim_id>")
                .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>")
-               .replace("{document}", "<int:document_id>") for p in ROLE_PAGES}
+               .replace("{document}", "<int:document_id>").replace("{user}", "<int:user_id>")
+               for p in ROLE_PAGES}
     covered |= covered_rules()
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():
             r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999,
-                                               document=document.id))
+                                               document=document.id, user=users["bank_officer"].id))
             assert r.status_code == status, (path, role, r.status_code)
             if status == 200 and "xlsx" in path:
                 assert r.mimetype == XLSX

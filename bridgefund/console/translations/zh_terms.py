@@ -257,3 +257,16 @@ ZH.update({
     "Every change in the audit log, with before and after": "在审计日志中查看每次变更（含变更前后）",
     "Export to Excel": "导出 Excel",
 })
+# Export on every list and a user's role (issue 13, cmisc).
+ZH.update({
+    "%(user)s is now %(role)s; their sessions ended.": "%(user)s 的角色已改为%(role)s；其会话已全部结束。",
+    "Role and bank": "角色与所属银行",
+    "Nothing to change: that is the user's role and bank already.": "无需更改：该用户已是此角色和所属银行。",
+    "Change the role of %(user)s? They are signed out everywhere and sign in again with the new role.":
+        "确认更改 %(user)s 的角色？其所有会话将被登出，需以新角色重新登录。",
+    "Confirm: change the role": "确认：更改角色", "Leave empty for every role but bank officer.":
+        "除银行客户经理外，其他角色请留空。",
+    "Change the role…": "更改角色…", "A bank officer needs a bank.": "银行客户经理须指定所属银行。",
+    "Only a bank officer has a bank: leave it empty.": "只有银行客户经理有所属银行，请留空。",
+    "You cannot change your own role or deactivate yourself.": "不能更改自己的角色或停用自己的账号。",
+})
