@@ -246,6 +246,10 @@ ROLE_PAGES = {
                                               "auditor": 403, "other_officer": 403},
     "/admin/users/{user}/role": {"admin": 422},
     "/admin/users/999999/role?role=auditor": {"admin": 404, "fund_manager": 403},
+    # The loan's approval form (a PDF for everyone who may see the loan; another bank's officer: the 404 page).
+    "/bridge-loans/{loan}/approval-form.pdf": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
+                                               "other_officer": 404},
+    "/bridge-loans/{loan}/approval-form.pdf?lang=xx": {"bank_officer": 422, "other_officer": 404},
 }
 
 
@@ -275,7 +279,7 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
             if status == 200 and "xlsx" in path:
                 assert r.mimetype == XLSX
             elif status == 200:
-                assert r.mimetype == ("application/pdf" if path.endswith("/content") else "text/html")
+                assert r.mimetype == ("application/pdf" if path.endswith(("/content", ".pdf")) else "text/html")
             elif status == 404:
                 assert r.mimetype == "text/html"  # the console's 404 page
     # An officer posting an approval anyway: the service refuses it (a hidden button is a courtesy, the service

@@ -270,3 +270,12 @@ ZH.update({
     "Only a bank officer has a bank: leave it empty.": "只有银行客户经理有所属银行，请留空。",
     "You cannot change your own role or deactivate yourself.": "不能更改自己的角色或停用自己的账号。",
 })
+# Default, write-off, recoveries and the approval form on a bridge loan (issue 13, cmisc).
+ZH.update({
+    "Declare default": "认定违约", "Write off": "核销", "Principal written off (a loss of the fund)":
+        "核销本金（基金损失）",
+    "Recovery": "追偿金额", "Still written off after it": "追偿后仍核销金额",
+    "Recovery of %(amount)s recorded on %(reference)s.": "已在 %(reference)s 上登记追偿 %(amount)s。",
+    "Declared in default on": "认定违约日期", "recovered %(amount)s": "已追回 %(amount)s",
+    "Approval form (PDF)": "审批表（PDF）",
+})
