@@ -151,14 +151,16 @@ def _actions_for(actor: Any, loan: Any) -> list[Action]:
 @bp.get("/bridge-loans")
 @access(bridge_loans.list_loans)
 def bridge_loans_list() -> Any:
-    """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API."""
+    """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API; ``q`` searches the
+    enterprises by name or credit code to filter by one (the one it finds, when it finds exactly one)."""
     actor = current_actor()
     raw = {k: v for k, v in request.args.items() if v.strip() and k in (*LIST_FILTERS, "after_id")}
+    search = _enterprise_filter(raw)
     try:
         args = forms.load(BridgeLoanListArgs(), raw)
     except RuleViolation as err:
         return page("console/bridge_list.html", 422, errors=err.errors, filters=raw, result=None, banks=_banks(actor),
-                    statuses=STATUSES)
+                    statuses=STATUSES, **search)
     for paging in ("page", "page_size", "total", "format"):  # the console pages by after_id
         args.pop(paging, None)
     if export.wanted():
@@ -172,7 +174,18 @@ def bridge_loans_list() -> Any:
     template = "console/partials/bridge_rows.html" if htmx() and request.headers.get("HX-Target") == "loan-rows" \
         else "console/bridge_list.html"
     return page(template, result=result, filters=filters, next_url=next_url, errors={}, banks=_banks(actor),
-                statuses=STATUSES)
+                statuses=STATUSES, **search)
+
+
+def _enterprise_filter(raw: dict[str, str]) -> dict[str, Any]:
+    """The list's enterprise search: the text typed (``q``), the enterprises it finds (at most 10, as the application
+    form's search) and the enterprise filtered by; a search finding exactly one filters by it (``raw`` is updated)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    found = registry.list_enterprises(session(), 1, 10, q=q).items if len(q) >= 2 else []
+    if len(found) == 1 and "enterprise_id" not in raw:
+        raw["enterprise_id"] = str(found[0].id)
+    chosen = _enterprise(raw.get("enterprise_id", ""))
+    return {"ent_q": q, "ent_found": [e for e in found if chosen is None or e.id != chosen.id], "ent_chosen": chosen}
 
 
 

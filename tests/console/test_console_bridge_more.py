@@ -116,3 +116,26 @@ def test_the_approval_form_pdf_is_the_apis_and_scoped(app, world, factory) -> No
     assert r.status_code == 404 and r.mimetype == "text/html"
     assert signed_in(app, factory.make_user("auditor")).get(
         f"/bridge-loans/{loan['id']}/approval-form.pdf").status_code == 200
+
+
+def test_the_list_searches_by_enterprise_name_or_credit_code(app, world, factory) -> None:  # noqa: ANN001
+    other = factory.make_enterprise()
+    mine = world.submit()
+    theirs = world.submit(enterprise_id=other.id)
+    manager = signed_in(app, world.li_user)
+    # one enterprise found: the list is filtered by it, the filter kept in the URL of the export
+    html = manager.text("/bridge-loans", query_string={"q": world.enterprise.uscc})
+    assert mine["reference"] in html and theirs["reference"] not in html
+    assert f'id="flt-ent-{world.enterprise.id}" value="{world.enterprise.id}" checked' in html
+    assert f"format=xlsx&amp;enterprise_id={world.enterprise.id}" in html
+    # the enterprise_id filter alone (a link, the next page)
+    html = manager.text("/bridge-loans", query_string={"enterprise_id": other.id})
+    assert theirs["reference"] in html and mine["reference"] not in html
+    # a search finding several: the choice is offered, nothing filtered yet
+    html = manager.text("/bridge-loans", query_string={"q": "测试企业"})
+    assert mine["reference"] in html and theirs["reference"] in html
+    assert f'name="enterprise_id" id="ent-{other.id}"' in html
+    # an officer's search never shows another bank's loans
+    officer = signed_in(app, factory.make_user("bank_officer", factory.make_bank()))
+    html = officer.text("/bridge-loans", query_string={"q": world.enterprise.uscc})
+    assert mine["reference"] not in html

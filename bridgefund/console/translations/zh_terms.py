@@ -278,4 +278,5 @@ ZH.update({
     "Recovery of %(amount)s recorded on %(reference)s.": "已在 %(reference)s 上登记追偿 %(amount)s。",
     "Declared in default on": "认定违约日期", "recovered %(amount)s": "已追回 %(amount)s",
     "Approval form (PDF)": "审批表（PDF）",
+    "Enterprise: name or credit code": "企业：名称或信用代码", "any enterprise": "全部企业",
 })
