@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, admin, audit, bridge, claims, dashboard, home, notifications (the bell), pool, pool_import, registers and
+# account, admin, audit, bridge, claims, dashboard, forecast (the dashboard's cash forecast), home, notifications
+# (the bell), pool, pool_import, registers and
 # reports (reports, periods, jobs) add their routes to base.bp when imported.
 from bridgefund.console import (  # noqa: F401
     account,
@@ -24,6 +25,7 @@ from bridgefund.console import (  # noqa: F401
     bridge,
     claims,
     dashboard,
+    forecast,
     home,
     notifications,
     pool,

@@ -250,6 +250,9 @@ ROLE_PAGES = {
     "/bridge-loans/{loan}/approval-form.pdf": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
                                                "other_officer": 404},
     "/bridge-loans/{loan}/approval-form.pdf?lang=xx": {"bank_officer": 422, "other_officer": 404},
+    # The dashboard's cash forecast (GET /fund/forecast's roles).
+    "/dashboard/forecast": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/dashboard/forecast?days=0": {"fund_manager": 422},
 }
 
 

@@ -280,3 +280,17 @@ ZH.update({
     "Approval form (PDF)": "审批表（PDF）",
     "Enterprise: name or credit code": "企业：名称或信用代码", "any enterprise": "全部企业",
 })
+# The dashboard's cash forecast and financing cost saved (issue 13, cmisc).
+ZH.update({
+    "Projected cash (10k yuan)": "预计现金余额（万元）", "Days (1–90)": "天数（1–90）",
+    "Cash at the start: %(cash)s yuan; lowest: %(low)s yuan on %(date)s.":
+        "期初现金 %(cash)s 元；最低 %(low)s 元（%(date)s）。",
+    "The approved loans cannot all be paid out.": "已审批贷款无法全部放款。", "Cash forecast": "现金预测",
+    "Expected in (loans due)": "预计流入（到期贷款）",
+    "Expected out (approved, not disbursed)": "预计流出（已审批未放款）",
+    "Projected cash": "预计现金余额",
+    "Days with nothing expected are left out. Loans already overdue are not counted as coming in.":
+        "无预计收支的日期未列出；已逾期贷款不计入流入。",
+    "Financing cost saved": "节约融资成本", "Cash forecast, next 30 days": "未来 30 天现金预测",
+    "Open the cash forecast": "查看现金预测",
+})
