@@ -33,6 +33,8 @@ from bridgefund.services import fund, jobs, periods, pool, registry
 from bridgefund.web import access, archived_report_download, content_disposition, db, session, settings, today
 
 PAGE_SIZE = 25
+#: Closed months a page of the periods list shows (the API pages this list by number).
+PERIODS_PAGE = 24
 
 
 def attachment(filename: str, data: bytes) -> Response:
@@ -175,8 +177,11 @@ def periods_page() -> Any:
     if export.wanted():
         return export.xlsx(exports.PERIODS, PeriodSchema,
                            functools.partial(periods.list_periods, session(), current_actor()), {})
-    closed = periods.list_periods(session(), current_actor(), 1, 24)
-    return page("console/periods.html", closed=closed, errors={}, values={"period": last_month()})
+    raw = (request.args.get("page") or "1").strip()
+    number = int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    closed = periods.list_periods(session(), current_actor(), number, PERIODS_PAGE)
+    next_url = url_for("console.periods_page", page=number + 1) if number * PERIODS_PAGE < closed.total else None
+    return page("console/periods.html", closed=closed, errors={}, values={"period": last_month()}, next_url=next_url)
 
 
 class _DryRun(Exception):

@@ -177,3 +177,22 @@ def test_reports_and_periods_exports_are_the_apis(app, world, factory) -> None: 
     closed = same_sheet(admin, "/periods?format=xlsx", client, "/periods?format=xlsx", admin_h)
     assert len(closed) >= 2 and "2020-02" in closed[1]
     assert button(admin.text("/periods")) == "/periods?format=xlsx"
+
+
+def test_the_closed_months_page_by_number_like_the_api(app, world, factory, monkeypatch) -> None:  # noqa: ANN001
+    from bridgefund.console import reports as console_reports
+
+    monkeypatch.setattr(console_reports, "PERIODS_PAGE", 1)
+    admin_user = factory.make_user("admin")
+    admin_h = factory.headers(admin_user)
+    for period in ("2020-01", "2020-02"):
+        assert world.client.post(f"{API}/periods/{period}/close", headers=admin_h).status_code == 201
+    api = world.client.get(f"{API}/periods?page=2&page_size=1", headers=admin_h).get_json()
+    assert api["total"] == 2
+    admin = signed_in(app, admin_user)
+    first = admin.text("/periods")
+    assert re.findall(r"<tr><td>(\d{4}-\d{2})</td>", first) == ["2020-02"] and 'href="/periods?page=2"' in first
+    second = admin.text("/periods?page=2")
+    assert re.findall(r"<tr><td>(\d{4}-\d{2})</td>", second) == [p["period"] for p in api["items"]] == ["2020-01"]
+    assert 'href="/periods?page=3"' not in second
+    assert admin.get("/periods?page=x").status_code == 200  # an unreadable page number: the first page
