@@ -196,3 +196,25 @@ def test_the_closed_months_page_by_number_like_the_api(app, world, factory, monk
     assert re.findall(r"<tr><td>(\d{4}-\d{2})</td>", second) == [p["period"] for p in api["items"]] == ["2020-01"]
     assert 'href="/periods?page=3"' not in second
     assert admin.get("/periods?page=x").status_code == 200  # an unreadable page number: the first page
+
+
+def test_the_ledgers_list_and_export_like_the_api(app, world, factory) -> None:  # noqa: ANN001
+    loan = world.disbursed("1000000.00", 10, value_date="2020-02-10")
+    assert world.repay(loan["id"], "1003000.00", "2020-02-20", "R1").status_code == 201
+    manager = signed_in(app, world.li_user)
+    html = manager.text("/fund/ledger")
+    assert html.count('data-testid="ledger-entry"') == len(
+        world.client.get(f"{API}/fund/ledger", headers=world.li).get_json()["items"]) >= 4
+    for query in ("", "kind=fee", "from=2020-02-15&to=2020-02-28", f"bridge_loan_id={loan['id']}"):
+        same_sheet(manager, f"/fund/ledger?format=xlsx&{query}", world.client, f"/fund/ledger?format=xlsx&{query}",
+                   world.li)
+    fees = manager.text("/fund/ledger?kind=fee")
+    assert fees.count('data-testid="ledger-entry"') == 1 and "3,000.00" in fees
+    assert button(fees) == "/fund/ledger?format=xlsx&kind=fee"
+    r = manager.get("/fund/ledger?from=2020-03-01&to=2020-02-01")
+    assert r.status_code == 422
+    assert manager.get("/fund/ledger?kind=nonsense&format=xlsx").status_code == 422
+    same_sheet(manager, "/pool/ledger?format=xlsx", world.client, "/pool/ledger?format=xlsx", world.li)
+    assert 'data-testid="ledger"' in manager.text("/pool/ledger")
+    assert signed_in(app, world.officer_user).get("/fund/ledger").status_code == 403
+    assert signed_in(app, world.officer_user).get("/pool/ledger?format=xlsx").status_code == 403

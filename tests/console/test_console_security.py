@@ -253,6 +253,11 @@ ROLE_PAGES = {
     # The dashboard's cash forecast (GET /fund/forecast's roles).
     "/dashboard/forecast": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/dashboard/forecast?days=0": {"fund_manager": 422},
+    # The fund's and the pool's ledgers with their exports.
+    "/fund/ledger": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/fund/ledger?format=xlsx&kind=fee": {"bank_officer": 403, "fund_manager": 200, "auditor": 200},
+    "/pool/ledger": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/pool/ledger?format=xlsx": {"bank_officer": 403, "admin": 200},
 }
 
 

@@ -294,3 +294,10 @@ ZH.update({
     "Financing cost saved": "节约融资成本", "Cash forecast, next 30 days": "未来 30 天现金预测",
     "Open the cash forecast": "查看现金预测",
 })
+# The fund's and the pool's ledgers (issue 13, cmisc).
+ZH.update({
+    "Fund ledger": "应急转贷资金流水", "Pool ledger": "风险补偿池资金流水",
+    "Balance after": "余额", "No entries match.": "没有符合条件的流水。",
+    "Disbursement": "放款", "Principal repaid": "本金回收",
+    "Write-off loss": "核销损失", "Contribution": "资金注入", "Claim payout": "代偿支付", "Recovery share": "追偿分成",
+})
