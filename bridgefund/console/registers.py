@@ -229,7 +229,7 @@ def confirm_role(user_id: int) -> Any:
         pass
     except DomainError as err:
         return _role_refused(user_id, err, values)
-    after = {"role": body["role"], "bank_id": body["bank_id"] if body["role"] == "bank_officer" else None}
+    after = {"role": body["role"], "bank_id": body["bank_id"]}  # as the service accepted it
     if after == before:
         return _user_page(user_id, role_values=values, role_unchanged=True)
     banks = {b.id: b for b in _all_banks()}
