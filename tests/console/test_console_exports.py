@@ -218,3 +218,24 @@ def test_the_ledgers_list_and_export_like_the_api(app, world, factory) -> None: 
     assert 'data-testid="ledger"' in manager.text("/pool/ledger")
     assert signed_in(app, world.officer_user).get("/fund/ledger").status_code == 403
     assert signed_in(app, world.officer_user).get("/pool/ledger?format=xlsx").status_code == 403
+
+
+def test_the_outbox_lists_and_exports_like_the_api(app, db, world, factory) -> None:  # noqa: ANN001
+    r = world.client.put(f"{API}/me/notification-settings", headers=world.officer, json={
+        "email": "zhao@bank.example.cn", "channels": {"in_app": True, "email": True, "wecom": False}})
+    assert r.status_code == 200, r.get_json()
+    loan = world.submit()
+    overdue(db, world, loan["id"], dt.date(2020, 3, 2), world.officer_user)
+    admin_user = factory.make_user("admin")
+    admin, admin_h = signed_in(app, admin_user), factory.headers(admin_user)
+    html = admin.text("/admin/deliveries?status=pending")
+    api = world.client.get(f"{API}/notification-deliveries?status=pending", headers=admin_h).get_json()
+    assert html.count('data-testid="delivery"') == len(api["items"]) >= 1
+    assert "zhao@bank.example.cn" not in html  # the address stays inside, as in the API
+    for query in ("", "status=pending", "status=sent"):
+        same_sheet(admin, f"/admin/deliveries?format=xlsx&{query}", world.client,
+                   f"/notification-deliveries?format=xlsx&{query}", admin_h)
+    assert button(html) == "/admin/deliveries?format=xlsx&status=pending"
+    r = admin.get("/admin/deliveries?status=lost")
+    assert r.status_code == 422 and 'id="status-error"' in r.get_data(as_text=True)
+    assert signed_in(app, world.li_user).get("/admin/deliveries").status_code == 403

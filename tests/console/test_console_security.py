@@ -258,6 +258,9 @@ ROLE_PAGES = {
     "/fund/ledger?format=xlsx&kind=fee": {"bank_officer": 403, "fund_manager": 200, "auditor": 200},
     "/pool/ledger": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/pool/ledger?format=xlsx": {"bank_officer": 403, "admin": 200},
+    # The notification outbox (the admin's).
+    "/admin/deliveries": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 403},
+    "/admin/deliveries?format=xlsx": {"bank_officer": 403, "admin": 200},
 }
 
 

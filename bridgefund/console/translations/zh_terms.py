@@ -301,3 +301,9 @@ ZH.update({
     "Disbursement": "放款", "Principal repaid": "本金回收",
     "Write-off loss": "核销损失", "Contribution": "资金注入", "Claim payout": "代偿支付", "Recovery share": "追偿分成",
 })
+# The notification outbox (issue 13, cmisc).
+ZH.update({
+    "Notification outbox": "通知发送记录", "pending": "待发送", "sent": "已发送", "failed": "发送失败",
+    "Channel": "渠道", "Attempts": "尝试次数", "Last error": "最近错误", "Sent at": "发送时间",
+    "No deliveries match.": "没有符合条件的发送记录。",
+})
