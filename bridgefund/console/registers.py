@@ -130,8 +130,9 @@ def _user_page(user_id: int, status: int = 200, **context: Any) -> Any:
     context.setdefault("errors", {})
     context.setdefault("role_errors", {})
     context.setdefault("role_values", {"role": user.role, "bank_id": str(user.bank_id or "")})
-    banks = _all_banks() if may(current_actor(), registry.update_user) else []
-    return page("console/admin_user.html", status, user=user, bank=bank, banks=banks,
+    if "banks" not in context:
+        context["banks"] = _all_banks() if may(current_actor(), registry.update_user) else []
+    return page("console/admin_user.html", status, user=user, bank=bank,
                 roles=[r for r in ROLES if r not in ("system", "anonymous")], **context)
 
 
@@ -232,9 +233,9 @@ def confirm_role(user_id: int) -> Any:
     after = {"role": body["role"], "bank_id": body["bank_id"]}  # as the service accepted it
     if after == before:
         return _user_page(user_id, role_values=values, role_unchanged=True)
-    banks = {b.id: b for b in _all_banks()}
-    return _user_page(user_id, role_values=values, role_confirm={
-        "before": before, "after": after, "banks": banks, "body": values})
+    banks = _all_banks()
+    return _user_page(user_id, role_values=values, banks=banks, role_confirm={
+        "before": before, "after": after, "banks": {b.id: b for b in banks}, "body": values})
 
 
 @bp.post("/admin/users/<int:user_id>/role")
