@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
-
 from bridgefund.api import export, paging
 from bridgefund.api.blueprint import Blueprint
 from bridgefund.schemas.common import ListArgs, page_of
+from bridgefund.schemas.report import PeriodSchema
 from bridgefund.services import periods
 from bridgefund.web import access, actor, session, today
 
 blp = Blueprint("periods", __name__, description="Accounting periods")
-
-
-class PeriodSchema(Schema):
-    period = fields.String(metadata={"example": "2020-03"})
-    last_day = fields.Date()
-    closed_by = fields.Integer(allow_none=True)
-    closed_at = fields.DateTime()
-    status = fields.Constant("closed")
 
 
 @blp.get("/periods")

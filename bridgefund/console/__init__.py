@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-# account, admin, audit, bridge, claims, dashboard, document_section (the documents of four pages), home,
-# notifications (the bell), pool, pool_import, registers and reports (reports, periods, jobs) add their routes to
-# base.bp when imported.
+# account, admin, audit, bridge, claims, dashboard, document_section (the documents of four pages), forecast (the
+# dashboard's cash forecast), home, ledgers (the fund's and the pool's), notifications (the bell), pool,
+# pool_import, registers and reports (reports, periods, jobs) add their routes to base.bp when imported.
 from bridgefund.console import (  # noqa: F401
     account,
     admin,
@@ -26,7 +26,9 @@ from bridgefund.console import (  # noqa: F401
     claims,
     dashboard,
     document_section,
+    forecast,
     home,
+    ledgers,
     notifications,
     pool,
     pool_import,

@@ -13,20 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, request, url_for
+from flask import Response, flash, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
 from bridgefund import exports
 from bridgefund.console import document_section, export, forms, idempotency
-from bridgefund.console.base import bp, current_actor, htmx, page
+from bridgefund.console.base import bp, current_actor, htmx, locale, money, page
 from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
+from bridgefund.console.reports import attachment
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.finance.uscc import normalize_uscc, validate_uscc
 from bridgefund.models import BridgeLoanStatus
 from bridgefund.models.bridge_loan import LENT_STATUSES
+from bridgefund.reports import service as reports
 from bridgefund.schemas.bridge_loan import (
     STATUSES,
     BridgeApproveSchema,
@@ -35,11 +37,14 @@ from bridgefund.schemas.bridge_loan import (
     BridgeLoanListArgs,
     BridgeLoanSchema,
     BridgeOptionalReasonSchema,
+    BridgeOptionalValueDateSchema,
+    BridgeRecoveryCreateSchema,
     BridgeRejectSchema,
     BridgeRenewalApprovedSchema,
     BridgeRenewalDisbursedSchema,
     BridgeRepaymentCreateSchema,
     BridgeValueDateSchema,
+    BridgeWriteOffSchema,
 )
 from bridgefund.services import bridge_loans, registry
 from bridgefund.web import access, session, settings, today
@@ -69,6 +74,11 @@ class Action:
     danger: bool = False
     #: A step of the renewal loop (the service says which one is open: ``bridge_loans.next_renewal_step``).
     renewal: bool = False
+    #: The status the loan must be in (an action that moves no status, as a recovery on a written-off loan).
+    on_status: BridgeLoanStatus | None = None
+    #: Tried (and rolled back) at the confirmation, so that a refusal shows there and the confirmation shows what
+    #: the service would book (the days overdue of a default, the loss of a write-off).
+    dry_run: bool = False
 
     @property
     def operation(self) -> Callable[..., Any]:
@@ -85,6 +95,8 @@ class Action:
     def available(self, loan: Any) -> bool:
         if self.renewal:
             return bridge_loans.next_renewal_step(loan) == self.name
+        if self.on_status is not None:
+            return loan.state is self.on_status
         if self.target is None:
             return loan.state in LENT_STATUSES
         return self.target in loan.state.next_states
@@ -103,6 +115,12 @@ ACTIONS = {a.name: a for a in (
            ("decided_on", "amount"), money=("amount",), renewal=True),
     Action("record_renewal_disbursed", _l("Record the renewal's disbursement"), BridgeRenewalDisbursedSchema,
            ("value_date", "amount", "contract_no"), money=("amount",), renewal=True),
+    Action("declare_default", _l("Declare default"), BridgeOptionalValueDateSchema, ("value_date",),
+           target=S.defaulted, danger=True, dry_run=True),
+    Action("write_off", _l("Write off"), BridgeWriteOffSchema, ("reason", "value_date"), target=S.written_off,
+           danger=True, dry_run=True),
+    Action("recover", _l("Record recovery"), BridgeRecoveryCreateSchema, ("amount", "value_date", "note"),
+           money=("amount",), on_status=S.written_off, dry_run=True),
 )}
 
 
@@ -116,6 +134,8 @@ def default_value(action: Action, field: str, loan: Any) -> str:
             return f"{loan.renewal_amount:.2f}"
         if action.name == "record_renewal_disbursed":
             return f"{loan.renewal_approved_amount:.2f}" if loan.renewal_approved_amount is not None else ""
+        if action.name == "recover":
+            return ""
         if loan.figures.amount_due:
             return f"{loan.figures.amount_due:.2f}"
     return ""
@@ -131,14 +151,16 @@ def _actions_for(actor: Any, loan: Any) -> list[Action]:
 @bp.get("/bridge-loans")
 @access(bridge_loans.list_loans)
 def bridge_loans_list() -> Any:
-    """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API."""
+    """Bridge loans (an officer: their bank's), filters in the URL, keyset paging like the API; ``q`` searches the
+    enterprises by name or credit code to filter by one (the one it finds, when it finds exactly one)."""
     actor = current_actor()
     raw = {k: v for k, v in request.args.items() if v.strip() and k in (*LIST_FILTERS, "after_id")}
+    search = _enterprise_filter(raw)
     try:
         args = forms.load(BridgeLoanListArgs(), raw)
     except RuleViolation as err:
         return page("console/bridge_list.html", 422, errors=err.errors, filters=raw, result=None, banks=_banks(actor),
-                    statuses=STATUSES)
+                    statuses=STATUSES, **search)
     for paging in ("page", "page_size", "total", "format"):  # the console pages by after_id
         args.pop(paging, None)
     if export.wanted():
@@ -152,7 +174,18 @@ def bridge_loans_list() -> Any:
     template = "console/partials/bridge_rows.html" if htmx() and request.headers.get("HX-Target") == "loan-rows" \
         else "console/bridge_list.html"
     return page(template, result=result, filters=filters, next_url=next_url, errors={}, banks=_banks(actor),
-                statuses=STATUSES)
+                statuses=STATUSES, **search)
+
+
+def _enterprise_filter(raw: dict[str, str]) -> dict[str, Any]:
+    """The list's enterprise search: the text typed (``q``), the enterprises it finds (at most 10, as the application
+    form's search) and the enterprise filtered by; a search finding exactly one filters by it (``raw`` is updated)."""
+    q = (request.args.get("q") or "").strip()[:100]
+    found = registry.list_enterprises(session(), 1, 10, q=q).items if len(q) >= 2 else []
+    if len(found) == 1 and "enterprise_id" not in raw:
+        raw["enterprise_id"] = str(found[0].id)
+    chosen = _enterprise(raw.get("enterprise_id", ""))
+    return {"ent_q": q, "ent_found": [e for e in found if chosen is None or e.id != chosen.id], "ent_chosen": chosen}
 
 
 
@@ -267,6 +300,18 @@ def bridge_loan(loan_id: int) -> Any:
     return page("console/bridge_detail.html", **_detail_context(loan_id, args.get("as_of")), as_of_errors={})
 
 
+@bp.get("/bridge-loans/<int:loan_id>/approval-form.pdf")
+@access(reports.approval_form_pdf)
+def approval_form(loan_id: int) -> Response:
+    """The loan's approval form (审批表) as a PDF, in the page's language unless ``lang`` says otherwise — the
+    report service's, as ``GET /bridge-loans/{id}/approval-form.pdf`` (another bank's loan → the 404 page)."""
+    bridge_loans.check_visible(session(), current_actor(), loan_id)  # another bank's: 404 whatever the query
+    lang = (request.args.get("lang") or locale()).strip()
+    filename, data = reports.approval_form_pdf(session(), current_actor(), loan_id, lang=lang, today=today(),
+                                               tz=settings().tz)
+    return attachment(filename, data)
+
+
 def _load_action(action: Action, form: Any) -> dict[str, Any]:
     return forms.load(action.schema(), forms.collect(form, fields=action.fields, money=action.money))
 
@@ -290,6 +335,8 @@ def confirm_action(loan_id: int, action: Action) -> Any:
             extra["context"] = bridge_loans.approval_context(session(), actor, loan_id, on=on)
         if name == "disburse":
             extra["due_date"] = bridge_loans.due_on(session(), body["value_date"], ctx["loan"].term_days)
+        if action.dry_run:
+            extra["outcome"] = _tried(actor, loan_id, action, body)
     except DomainError as err:
         ctx.update(errors=err.errors, open_action=name, detail=err.detail, as_of_errors={},
                    missing=err.extra.get("missing_documents", []))
@@ -310,26 +357,9 @@ def do_action(loan_id: int, action: Action) -> Any:
     replay = idempotency.begin(session(), actor)
     if replay is not None:
         return replay
-    t = today()
     try:
         body = _load_action(action, request.form)
-        s = session()
-        if name == "approve":
-            loan = bridge_loans.approve(s, actor, loan_id, today=t, **body)
-        elif name == "reject":
-            loan = bridge_loans.reject(s, actor, loan_id, today=t, **body)
-        elif name == "disburse":
-            loan = bridge_loans.disburse(s, actor, loan_id, today=t, **body)
-        elif name == "repay":
-            loan = bridge_loans.repay(s, actor, loan_id, today=t, **body).loan
-        elif name == "withdraw":
-            loan = bridge_loans.withdraw(s, actor, loan_id, **body)
-        elif name == "record_renewal_approved":
-            loan = bridge_loans.record_renewal_approved(s, actor, loan_id, today=t, **body)
-        elif name == "record_renewal_disbursed":
-            loan = bridge_loans.record_renewal_disbursed(s, actor, loan_id, today=t, **body)
-        else:
-            loan = bridge_loans.cancel(s, actor, loan_id, **body)
+        loan = _perform(session(), actor, loan_id, action, body)
     except DomainError as err:
         session().rollback()
         ctx = _detail_context(loan_id)
@@ -338,10 +368,65 @@ def do_action(loan_id: int, action: Action) -> Any:
         return page("console/bridge_detail.html", err.status, **ctx)
     if action.renewal:
         flash(_("%(action)s: recorded on %(reference)s.", action=action.label, reference=loan.reference), "success")
+    elif name == "recover":
+        flash(_("Recovery of %(amount)s recorded on %(reference)s.", amount=money(body["amount"]),
+                reference=loan.reference), "success")
     else:
         flash(_("%(action)s: %(reference)s is now %(status)s.", action=action.label, reference=loan.reference,
                 status=_status(loan.status)), "success")
     return idempotency.done(url_for("console.bridge_loan", loan_id=loan_id))
+
+
+def _perform(s: Any, actor: Any, loan_id: int, action: Action, body: dict[str, Any]) -> Any:
+    """The action's service call (the API's), answering the loan."""
+    name, t = action.name, today()
+    if name == "approve":
+        return bridge_loans.approve(s, actor, loan_id, today=t, **body)
+    if name == "reject":
+        return bridge_loans.reject(s, actor, loan_id, today=t, **body)
+    if name == "disburse":
+        return bridge_loans.disburse(s, actor, loan_id, today=t, **body)
+    if name == "repay":
+        return bridge_loans.repay(s, actor, loan_id, today=t, **body).loan
+    if name == "withdraw":
+        return bridge_loans.withdraw(s, actor, loan_id, **body)
+    if name == "record_renewal_approved":
+        return bridge_loans.record_renewal_approved(s, actor, loan_id, today=t, **body)
+    if name == "record_renewal_disbursed":
+        return bridge_loans.record_renewal_disbursed(s, actor, loan_id, today=t, **body)
+    if name == "declare_default":
+        return bridge_loans.declare_default(s, actor, loan_id, value_date=body.get("value_date") or t, today=t)
+    if name == "write_off":
+        return bridge_loans.write_off(s, actor, loan_id, reason=body["reason"],
+                                      value_date=body.get("value_date") or t, today=t)
+    if name == "recover":
+        return bridge_loans.recover(s, actor, loan_id, today=t, **body)
+    return bridge_loans.cancel(s, actor, loan_id, **body)
+
+
+class _DryRun(Exception):
+    """Rolls back an action tried at its confirmation only to learn what the service would do."""
+
+
+def _tried(actor: Any, loan_id: int, action: Action, body: dict[str, Any]) -> dict[str, Any]:
+    """What the service books for the action (tried in a savepoint and rolled back; a refusal raises here, at the
+    confirmation): the days overdue on the default's date, the principal written off, what remains written off after
+    a recovery."""
+    s = session()
+    outcome: dict[str, Any] = {}
+    try:
+        with s.begin_nested():
+            loan = _perform(s, actor, loan_id, action, body)
+            on = body.get("value_date") or today()
+            if action.name == "declare_default":
+                outcome["days_overdue"] = bridge_loans.figures(loan, on).days_overdue
+            if action.name in ("write_off", "recover"):
+                outcome["written_off"] = loan.written_off_amount
+                outcome["remaining"] = loan.written_off_amount - loan.recovered
+            raise _DryRun
+    except _DryRun:
+        pass
+    return outcome
 
 
 def _status(code: str) -> str:

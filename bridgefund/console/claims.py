@@ -6,6 +6,7 @@ before it is sent, each sent once (a one-time key). The same schemas and service
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from flask import flash, request, url_for
@@ -13,7 +14,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from marshmallow import Schema
 
-from bridgefund.console import document_section, forms, idempotency
+from bridgefund import exports
+from bridgefund.console import document_section, export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, money, page
 from bridgefund.console.labels import status_name
 from bridgefund.console.may import may
@@ -25,6 +27,7 @@ from bridgefund.schemas.pool import (
     ClaimListArgs,
     ClaimPaySchema,
     ClaimRejectSchema,
+    ClaimSchema,
     PoolRecoveryCreateSchema,
 )
 from bridgefund.services import claims, documents, pool_loans
@@ -48,6 +51,8 @@ def claims_list() -> Any:
         return page("console/claim_list.html", 422, errors=err.errors, filters=raw, result=None, statuses=STATUSES)
     for paging in ("page", "page_size", "total", "format"):
         args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.CLAIMS, ClaimSchema, functools.partial(claims.list_claims, session(), actor), args)
     result = claims.list_claims(session(), actor, 1, PAGE_SIZE, count_limit=settings().exact_total_limit, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}
     next_url = (url_for("console.claims_list", **filters, after_id=result.next_after_id)

@@ -49,6 +49,10 @@ MESSAGES = {
         _l("Not a valid amount, e.g. 1,500,000.00."),
     "Must be greater than 0.00.": _l("Must be more than 0.00."),
     "At most 2 decimal places.": _l("At most 2 decimal places."),
+    # the user service's refusals of a role change (services.registry.update_user)
+    "required for a bank_officer": _l("A bank officer needs a bank."),
+    "only a bank_officer is bound to a bank": _l("Only a bank officer has a bank: leave it empty."),
+    "admins may not demote or deactivate themselves": _l("You cannot change your own role or deactivate yourself."),
 }
 
 

@@ -7,6 +7,7 @@ linking to its subject's page in the console, with "mark read" and "mark all rea
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,11 +15,19 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from bridgefund.console import forms
+from bridgefund import exports
+from bridgefund.console import export, forms
 from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
-from bridgefund.schemas.notification import NotificationListArgs, NotificationSettingsPutSchema
+from bridgefund.schemas.notification import (
+    DELIVERY_STATUSES,
+    DeliveryListArgs,
+    DeliverySchema,
+    NotificationListArgs,
+    NotificationSchema,
+    NotificationSettingsPutSchema,
+)
 from bridgefund.services import notifications
 from bridgefund.web import access, session, settings
 
@@ -90,11 +99,37 @@ def notifications_page() -> Any:
         return page("console/notifications.html", 422, errors=err.errors, filters=raw, result=None, next_url=None)
     for paging in ("page", "page_size", "total", "format"):
         args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.NOTIFICATIONS, NotificationSchema,
+                           functools.partial(notifications.list_mine, session(), actor), args)
     result = notifications.list_mine(session(), actor, 1, PAGE_SIZE, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}
     next_url = url_for("console.notifications_page", **filters, after_id=result.next_after_id) \
         if result.next_after_id else None
     return page("console/notifications.html", errors={}, filters=filters, result=result, next_url=next_url)
+
+
+@bp.get("/admin/deliveries")
+@access(notifications.list_deliveries)
+def deliveries() -> Any:
+    """The outbox (admin): every e-mail/WeCom/SMS delivery with its status, attempts and last error, newest first,
+    by status (in the URL); keyset paging and its export — ``GET /notification-deliveries``'s records."""
+    actor = current_actor()
+    raw = {k: v.strip() for k, v in request.args.items() if v.strip() and k in ("status", "after_id")}
+    context = {"filters": {k: v for k, v in raw.items() if k != "after_id"}, "statuses": DELIVERY_STATUSES}
+    try:
+        args = forms.load(DeliveryListArgs(), raw)
+    except RuleViolation as err:
+        return page("console/admin_deliveries.html", 422, errors=err.errors, result=None, next_url=None, **context)
+    for paging in ("page", "page_size", "total", "format"):
+        args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.NOTIFICATION_DELIVERIES, DeliverySchema,
+                           functools.partial(notifications.list_deliveries, session(), actor), args)
+    result = notifications.list_deliveries(session(), actor, 1, PAGE_SIZE, **args)
+    next_url = url_for("console.deliveries", **context["filters"], after_id=result.next_after_id) \
+        if result.next_after_id else None
+    return page("console/admin_deliveries.html", errors={}, result=result, next_url=next_url, **context)
 
 
 def _back() -> Any:

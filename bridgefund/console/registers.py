@@ -9,6 +9,7 @@ admin may deactivate or demote themselves is the service's rule: the console sho
 
 from __future__ import annotations
 
+import functools
 import secrets
 import string
 import unicodedata
@@ -18,7 +19,8 @@ from typing import Any
 from flask import flash, request, url_for
 from flask_babel import gettext as _
 
-from bridgefund.console import document_section, forms, idempotency
+from bridgefund import exports
+from bridgefund.console import document_section, export, forms, idempotency, labels
 from bridgefund.console.base import bp, current_actor, page
 from bridgefund.console.may import may
 from bridgefund.errors import DomainError, RuleViolation
@@ -28,13 +30,18 @@ from bridgefund.schemas.registry import (
     BankAsOfArgs,
     BankCreateSchema,
     BankPatchSchema,
+    BankSchema,
     EnterpriseCreateSchema,
     EnterpriseListArgs,
     EnterprisePatchSchema,
+    EnterpriseSchema,
     GuarantorCreateSchema,
     GuarantorPatchSchema,
+    GuarantorSchema,
     UserCreateSchema,
     UserListArgs,
+    UserPatchSchema,
+    UserSchema,
 )
 from bridgefund.services import registry
 from bridgefund.web import access, auth_config, session, today
@@ -81,13 +88,18 @@ def _users_page(status: int = 200, **context: Any) -> Any:
     context.setdefault("values", {})
     context.setdefault("errors", {})
     return page("console/admin_users.html", status, result=result, roles=ROLES, banks=_all_banks(),
-                role_filter=args.get("role") or "", **context)
+                role_filter=args.get("role") or "", filters={"role": args["role"]} if args.get("role") else {},
+                **context)
 
 
 @bp.get("/admin/users")
 @access(registry.list_users)
 def users() -> Any:
-    """Users newest first, by role, and the form that creates one."""
+    """Users newest first, by role, and the form that creates one; its export: the users of the role."""
+    if export.wanted():
+        args = forms.load(UserListArgs(), {k: v for k, v in request.args.items() if v.strip() and k == "role"})
+        return export.xlsx(exports.USERS, UserSchema, functools.partial(registry.list_users, session(),
+                                                                        current_actor()), {"role": args.get("role")})
     return _users_page()
 
 
@@ -116,7 +128,12 @@ def _user_page(user_id: int, status: int = 200, **context: Any) -> Any:
     user = registry.get_user(session(), current_actor(), user_id)
     bank = registry.get_bank(session(), current_actor(), user.bank_id) if user.bank_id else None
     context.setdefault("errors", {})
-    return page("console/admin_user.html", status, user=user, bank=bank, **context)
+    context.setdefault("role_errors", {})
+    context.setdefault("role_values", {"role": user.role, "bank_id": str(user.bank_id or "")})
+    if "banks" not in context:
+        context["banks"] = _all_banks() if may(current_actor(), registry.update_user) else []
+    return page("console/admin_user.html", status, user=user, bank=bank,
+                roles=[r for r in ROLES if r not in ("system", "anonymous")], **context)
 
 
 @bp.get("/admin/users/<int:user_id>")
@@ -171,6 +188,76 @@ def reset_password(user_id: int) -> Any:
     return page("console/admin_password.html", user=user, password=password, created=False)
 
 
+# --- a user's role (and an officer's bank) ------------------------------------------------------------------
+
+ROLE_FIELDS = ("role", "bank_id")
+
+
+class _DryRun(Exception):
+    """Rolls back a role change tried only to learn whether the service would accept it."""
+
+
+def _role_change(source: Mapping[str, str]) -> dict[str, Any]:
+    """``PATCH /users/{id}``'s body for a new role: ``role`` and ``bank_id`` (none chosen: none — whether the role
+    needs one is the service's rule)."""
+    body = forms.collect(source, fields=ROLE_FIELDS, ints=("bank_id",))
+    if "role" not in body:
+        raise RuleViolation.on("role", "Missing data for required field.")
+    return forms.load(UserPatchSchema(), {"bank_id": None, **body})
+
+
+def _role_refused(user_id: int, err: DomainError, values: dict[str, str]) -> Any:
+    errors, detail = _rejected(err)
+    return _user_page(user_id, err.status, role_errors=errors, role_detail=detail, role_values=values)
+
+
+@bp.get("/admin/users/<int:user_id>/role")
+@access(registry.update_user)
+def confirm_role(user_id: int) -> Any:
+    """The role and bank before → after, once the service has said it would accept the change (tried and rolled
+    back: bank required exactly for an officer, no admin changing their own role — the service's rules)."""
+    actor = current_actor()
+    user = registry.get_user(session(), actor, user_id)
+    values = {k: request.args.get(k, "") for k in ROLE_FIELDS}
+    before = {"role": user.role, "bank_id": user.bank_id}
+    s = session()
+    try:
+        body = _role_change(request.args)
+        with s.begin_nested():
+            registry.update_user(s, actor, auth_config(), user_id, dict(body))
+            raise _DryRun
+    except _DryRun:
+        pass
+    except DomainError as err:
+        return _role_refused(user_id, err, values)
+    after = {"role": body["role"], "bank_id": body["bank_id"]}  # as the service accepted it
+    if after == before:
+        return _user_page(user_id, role_values=values, role_unchanged=True)
+    banks = _all_banks()
+    return _user_page(user_id, role_values=values, banks=banks, role_confirm={
+        "before": before, "after": after, "banks": {b.id: b for b in banks}, "body": values})
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@access(registry.update_user)
+def change_role(user_id: int) -> Any:
+    """Give the user the confirmed role and bank (``PATCH /users/{id}`` with ``role``, ``bank_id``: the same schema
+    and service, audited there); their sessions end. Once per confirmation; a refusal names the field."""
+    actor = current_actor()
+    registry.get_user(session(), actor, user_id)
+    replay = idempotency.begin(session(), actor)
+    if replay is not None:
+        return replay
+    values = {k: request.form.get(k, "") for k in ROLE_FIELDS}
+    try:
+        user = registry.update_user(session(), actor, auth_config(), user_id, _role_change(request.form))
+    except DomainError as err:
+        return _role_refused(user_id, err, values)
+    flash(_("%(user)s is now %(role)s; their sessions ended.", user=user.username,
+            role=labels.role_name(user.role)), "success")
+    return idempotency.done(url_for("console.user", user_id=user_id))
+
+
 # --- banks and their dated terms -------------------------------------------------------------------------------
 
 BANK_NEW = ("code", "name", "pool_quota", "pool_share", "effective_from")
@@ -190,13 +277,26 @@ def _banks_page(status: int = 200, **context: Any) -> Any:
     context.setdefault("values", {"effective_from": today().isoformat()})
     context.setdefault("errors", {})
     return page("console/admin_banks.html", status, rows=registry.bank_rows(session(), banks, as_of), as_of=as_of,
+                filters={"as_of": as_of.isoformat()} if "as_of" in raw and "filter_errors" not in context else {},
                 **context)
+
+
+def _bank_records(actor: Any, as_of: Any, **paging: Any) -> Any:
+    """A page of banks as records with the terms in force and the figures on ``as_of`` (``GET /banks``'s items)."""
+    found = registry.list_banks(session(), actor, as_of=as_of, **paging)
+    found.items = registry.bank_rows(session(), found.items, as_of)
+    return found
 
 
 @bp.get("/admin/banks")
 @access(registry.list_banks)
 def banks() -> Any:
-    """Partner banks (an officer: their own) with the terms in force on a date, quota used and NPL ratio."""
+    """Partner banks (an officer: their own) with the terms in force on a date, quota used and NPL ratio; its export:
+    the same rows as ``GET /banks?format=xlsx&as_of=``."""
+    if export.wanted():
+        raw = {k: v for k, v in request.args.items() if v.strip() and k == "as_of"}
+        as_of = forms.load(BankAsOfArgs(), raw).get("as_of") or today()
+        return export.xlsx(exports.BANKS, BankSchema, functools.partial(_bank_records, current_actor(), as_of), {})
     return _banks_page()
 
 
@@ -310,6 +410,9 @@ def _guarantors_page(status: int = 200, **context: Any) -> Any:
 @access(registry.list_guarantors)
 def guarantors() -> Any:
     """Guarantee institutions with their share of a loss; (admin) the forms that add and edit them."""
+    if export.wanted():
+        return export.xlsx(exports.GUARANTORS, GuarantorSchema, functools.partial(registry.list_guarantors, session()),
+                           {})
     return _guarantors_page()
 
 
@@ -381,14 +484,18 @@ def _enterprises_page(status: int = 200, **context: Any) -> Any:
     next_url = (url_for("console.enterprises", q=args.get("q") or None, after_id=result.next_after_id)
                 if result.next_after_id else None)
     return page("console/admin_enterprises.html", status, result=result, q=args.get("q") or "", sizes=SIZES,
-                next_url=next_url, **context)
+                next_url=next_url, filters={"q": args["q"]} if args.get("q") else {}, **context)
 
 
 @bp.get("/enterprises")
 @access(registry.list_enterprises)
 def enterprises() -> Any:
     """Enterprises by name or credit code, and the form that registers one (the check character verified as it
-    is typed)."""
+    is typed); its export: the enterprises the search finds."""
+    if export.wanted():
+        args = forms.load(EnterpriseListArgs(), {k: v for k, v in request.args.items() if v.strip() and k == "q"})
+        return export.xlsx(exports.ENTERPRISES, EnterpriseSchema,
+                           functools.partial(registry.list_enterprises, session()), {"q": args.get("q")})
     return _enterprises_page()
 
 

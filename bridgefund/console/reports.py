@@ -10,21 +10,31 @@ Every view calls the service the API calls (``bridgefund.reports.service``, ``se
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from flask import Response, current_app, flash, request, url_for
 from flask_babel import gettext as _
 
-from bridgefund.console import forms, idempotency
+from bridgefund import exports
+from bridgefund.console import export, forms, idempotency
 from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.jobs import enqueue_after_commit, progress
 from bridgefund.reports import service as reports
-from bridgefund.schemas.report import MonthlyReportCreateSchema, ReportListArgs, StatementArgs
+from bridgefund.schemas.report import (
+    MonthlyReportCreateSchema,
+    PeriodSchema,
+    ReportListArgs,
+    ReportSchema,
+    StatementArgs,
+)
 from bridgefund.services import fund, jobs, periods, pool, registry
 from bridgefund.web import access, archived_report_download, content_disposition, db, session, settings, today
 
 PAGE_SIZE = 25
+#: Closed months a page of the periods list shows (the API pages this list by number).
+PERIODS_PAGE = 24
 
 
 def attachment(filename: str, data: bytes) -> Response:
@@ -56,6 +66,9 @@ def reports_page() -> Any:
         return page("console/reports.html", 422, **{**context, "errors": err.errors})
     for paging in ("page", "page_size", "total", "format"):
         args.pop(paging, None)
+    if export.wanted():
+        return export.xlsx(exports.REPORTS, ReportSchema, functools.partial(reports.list_reports, session(), actor),
+                           args)
     result = reports.list_reports(session(), actor, 1, PAGE_SIZE, count_limit=settings().exact_total_limit, **args)
     filters = {k: v for k, v in raw.items() if k != "after_id"}
     next_url = url_for("console.reports_page", **filters, after_id=result.next_after_id) \
@@ -159,9 +172,16 @@ def statement_download() -> Any:
 @bp.get("/periods")
 @access(periods.list_periods)
 def periods_page() -> Any:
-    """The closed months, latest first, and (admin) the form to close the next."""
-    closed = periods.list_periods(session(), current_actor(), 1, 24)
-    return page("console/periods.html", closed=closed, errors={}, values={"period": last_month()})
+    """The closed months, latest first, and (admin) the form to close the next; the export holds every closed
+    month."""
+    if export.wanted():
+        return export.xlsx(exports.PERIODS, PeriodSchema,
+                           functools.partial(periods.list_periods, session(), current_actor()), {})
+    raw = (request.args.get("page") or "1").strip()
+    number = int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    closed = periods.list_periods(session(), current_actor(), number, PERIODS_PAGE)
+    next_url = url_for("console.periods_page", page=number + 1) if number * PERIODS_PAGE < closed.total else None
+    return page("console/periods.html", closed=closed, errors={}, values={"period": last_month()}, next_url=next_url)
 
 
 class _DryRun(Exception):

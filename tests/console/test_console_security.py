@@ -17,6 +17,7 @@ from bridgefund import authority
 from bridgefund.console.base import CSP
 from bridgefund.console.bridge import ACTIONS
 from bridgefund.console.forms import normalize_int, normalize_money
+from bridgefund.exports import XLSX
 from bridgefund.models import ApiToken, BridgeLoan, Document
 from bridgefund.services import documents
 from bridgefund.services.actor import SYSTEM
@@ -229,6 +230,37 @@ ROLE_PAGES = {
     "/notifications": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/notifications/bell": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
     "/me/notification-settings": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    # "Export to Excel" of the lists: the list's own access (an officer's sheets hold their bank's rows,
+    # tests/console/test_console_exports.py).
+    "/claims?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/reports?format=xlsx": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/periods?format=xlsx": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/notifications?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/admin/users?format=xlsx": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 403},
+    "/admin/banks?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
+                                 "other_officer": 200},
+    "/admin/guarantors?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/enterprises?format=xlsx": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200},
+    # A user's new role, confirmed first ({user}: the bank officer; tests/console/test_console_user_role.py).
+    "/admin/users/{user}/role?role=auditor": {"bank_officer": 403, "fund_manager": 403, "admin": 200,
+                                              "auditor": 403, "other_officer": 403},
+    "/admin/users/{user}/role": {"admin": 422},
+    "/admin/users/999999/role?role=auditor": {"admin": 404, "fund_manager": 403},
+    # The loan's approval form (a PDF for everyone who may see the loan; another bank's officer: the 404 page).
+    "/bridge-loans/{loan}/approval-form.pdf": {"bank_officer": 200, "fund_manager": 200, "admin": 200, "auditor": 200,
+                                               "other_officer": 404},
+    "/bridge-loans/{loan}/approval-form.pdf?lang=xx": {"bank_officer": 422, "other_officer": 404},
+    # The dashboard's cash forecast (GET /fund/forecast's roles).
+    "/dashboard/forecast": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/dashboard/forecast?days=0": {"fund_manager": 422},
+    # The fund's and the pool's ledgers with their exports.
+    "/fund/ledger": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/fund/ledger?format=xlsx&kind=fee": {"bank_officer": 403, "fund_manager": 200, "auditor": 200},
+    "/pool/ledger": {"bank_officer": 403, "fund_manager": 200, "admin": 200, "auditor": 200},
+    "/pool/ledger?format=xlsx": {"bank_officer": 403, "admin": 200},
+    # The notification outbox (the admin's).
+    "/admin/deliveries": {"bank_officer": 403, "fund_manager": 403, "admin": 200, "auditor": 403},
+    "/admin/deliveries?format=xlsx": {"bank_officer": 403, "admin": 200},
 }
 
 
@@ -246,16 +278,19 @@ def test_every_console_route_answers_each_role_as_the_services_decide(app, db, w
                     and "GET" in (r.methods or ())}
     covered = {re.sub(r"\?.*", "", p).replace("{loan}", "<int:loan_id>").replace("{claim}", "<int:claim_id>")
                .replace("{report}", "<int:report_id>").replace("{job}", "<int:job_id>")
-               .replace("{document}", "<int:document_id>") for p in ROLE_PAGES}
+               .replace("{document}", "<int:document_id>").replace("{user}", "<int:user_id>")
+               for p in ROLE_PAGES}
     covered |= covered_rules()
     assert console_gets - {"/sign-in"} <= covered, f"console pages without an access row: {console_gets - covered}"
     for path, expected in ROLE_PAGES.items():
         for role, status in expected.items():
             r = browsers[role].get(path.format(loan=loan["id"], claim=999999, report=999999, job=999999,
-                                               document=document.id))
+                                               document=document.id, user=users["bank_officer"].id))
             assert r.status_code == status, (path, role, r.status_code)
-            if status == 200 and not path.endswith(".xlsx"):
-                assert r.mimetype == ("application/pdf" if path.endswith("/content") else "text/html")
+            if status == 200 and "xlsx" in path:
+                assert r.mimetype == XLSX
+            elif status == 200:
+                assert r.mimetype == ("application/pdf" if path.endswith(("/content", ".pdf")) else "text/html")
             elif status == 404:
                 assert r.mimetype == "text/html"  # the console's 404 page
     # An officer posting an approval anyway: the service refuses it (a hidden button is a courtesy, the service

@@ -264,3 +264,53 @@ ZH.update({
     "None checked: no documents are required.": "不勾选：不要求提交任何材料。",
     "no documents required": "不要求提交材料",
 })
+# Export on every list and a user's role (issue 13, cmisc).
+ZH.update({
+    "%(user)s is now %(role)s; their sessions ended.": "%(user)s 的角色已改为%(role)s；其会话已全部结束。",
+    "Role and bank": "角色与所属银行",
+    "Nothing to change: that is the user's role and bank already.": "无需更改：该用户已是此角色和所属银行。",
+    "Change the role of %(user)s? They are signed out everywhere and sign in again with the new role.":
+        "确认更改 %(user)s 的角色？其所有会话将被登出，需以新角色重新登录。",
+    "Confirm: change the role": "确认：更改角色", "Leave empty for every role but bank officer.":
+        "除银行客户经理外，其他角色请留空。",
+    "Change the role…": "更改角色…", "A bank officer needs a bank.": "银行客户经理须指定所属银行。",
+    "Only a bank officer has a bank: leave it empty.": "只有银行客户经理有所属银行，请留空。",
+    "You cannot change your own role or deactivate yourself.": "不能更改自己的角色或停用自己的账号。",
+})
+# Default, write-off, recoveries and the approval form on a bridge loan (issue 13, cmisc).
+ZH.update({
+    "Declare default": "认定违约", "Write off": "核销", "Principal written off (a loss of the fund)":
+        "核销本金（基金损失）",
+    "Recovery": "追偿金额", "Still written off after it": "追偿后仍核销金额",
+    "Recovery of %(amount)s recorded on %(reference)s.": "已在 %(reference)s 上登记追偿 %(amount)s。",
+    "Declared in default on": "认定违约日期", "recovered %(amount)s": "已追回 %(amount)s",
+    "Approval form (PDF)": "审批表（PDF）",
+    "Enterprise: name or credit code": "企业：名称或信用代码", "any enterprise": "全部企业",
+})
+# The dashboard's cash forecast and financing cost saved (issue 13, cmisc).
+ZH.update({
+    "Projected cash (10k yuan)": "预计现金余额（万元）", "Days (1–90)": "天数（1–90）",
+    "Cash at the start: %(cash)s yuan; lowest: %(low)s yuan on %(date)s.":
+        "期初现金 %(cash)s 元；最低 %(low)s 元（%(date)s）。",
+    "The approved loans cannot all be paid out.": "已审批贷款无法全部放款。", "Cash forecast": "现金预测",
+    "Expected in (loans due)": "预计流入（到期贷款）",
+    "Expected out (approved, not disbursed)": "预计流出（已审批未放款）",
+    "Projected cash": "预计现金余额",
+    "Days with nothing expected are left out. Loans already overdue are not counted as coming in.":
+        "无预计收支的日期未列出；已逾期贷款不计入流入。",
+    "Financing cost saved": "节约融资成本", "Cash forecast, next 30 days": "未来 30 天现金预测",
+    "Open the cash forecast": "查看现金预测",
+})
+# The fund's and the pool's ledgers (issue 13, cmisc).
+ZH.update({
+    "Fund ledger": "应急转贷资金流水", "Pool ledger": "风险补偿池资金流水",
+    "Balance after": "余额", "No entries match.": "没有符合条件的流水。",
+    "Disbursement": "放款", "Principal repaid": "本金回收",
+    "Write-off loss": "核销损失", "Contribution": "资金注入", "Claim payout": "代偿支付", "Recovery share": "追偿分成",
+})
+# The notification outbox (issue 13, cmisc).
+ZH.update({
+    "Notification outbox": "通知发送记录", "pending": "待发送", "sent": "已发送", "failed": "发送失败",
+    "Channel": "渠道", "Attempts": "尝试次数", "Last error": "最近错误", "Sent at": "发送时间",
+    "No deliveries match.": "没有符合条件的发送记录。",
+})
