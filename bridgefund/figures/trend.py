@@ -104,39 +104,43 @@ def _bridge_from_summary(session: Session, start: dt.date,
                          last: dt.date) -> tuple[Decimal, dict[str, tuple[int, Decimal, Decimal]]]:
     day = FundDay.__table__.c
     change = day.disbursement - day.principal_repaid - day.write_off
+    month = month_key(session, day.value_date)
     conn = session.connection()
     base = _money(conn.scalar(select(money_sum(change)).where(day.value_date < start)))
-    by_day: dict[dt.date, list[Any]] = {
-        d: [int(n), _money(amount), _money(delta)] for d, n, amount, delta in conn.execute(
-            select(day.value_date, func.sum(day.disbursed_count), money_sum(day.disbursement), money_sum(change))
-            .where(day.value_date >= start, day.value_date <= last).group_by(day.value_date))}
+    by_month: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    for key, n, amount, delta in conn.execute(
+            select(month, func.coalesce(func.sum(day.disbursed_count), 0), money_sum(day.disbursement),
+                   money_sum(change)).where(day.value_date >= start, day.value_date <= last).group_by(month)):
+        by_month[key] = [int(n), _money(amount), _money(delta)]
     for d, cols in pending_fund_days(session).items():
         delta = cols.get("disbursement", ZERO) - cols.get("principal_repaid", ZERO) - cols.get("write_off", ZERO)
         if d < start:
             base += delta
         elif d <= last:
-            row = by_day.setdefault(d, [0, ZERO, ZERO])
+            row = by_month[_key(d)]
             row[0] += cols.get("disbursed_count", 0)
             row[1] += cols.get("disbursement", ZERO)
             row[2] += delta
-    return base, _by_month(by_day)
+    return base, {k: (v[0], v[1], v[2]) for k, v in by_month.items()}
 
 
 def _pool_from_summary(session: Session, start: dt.date, last_month: dt.date,
                        last: dt.date) -> tuple[Decimal, dict[str, tuple[int, Decimal, Decimal]]]:
+    """The base from the months before ``start``; the full months from the month rows, the last month (up to
+    ``last``) from its day rows."""
     m, d = PoolBankMonth.__table__.c, PoolBankDay.__table__.c
     conn = session.connection()
     base = _money(conn.scalar(select(money_sum(m.lent - m.returned)).where(m.month < start)))
-    by_day: dict[dt.date, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    by_month: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
     parts = union_all(
-        select(m.month.label("d"), func.sum(m.lent_count).label("n"), money_sum(m.lent).label("lent"),
+        select(m.month.label("d"), func.coalesce(func.sum(m.lent_count), 0).label("n"), money_sum(m.lent).label("lent"),
                money_sum(m.lent - m.returned).label("delta"))
         .where(m.month >= start, m.month < last_month).group_by(m.month),
-        select(d.value_date, func.sum(d.lent_count), money_sum(d.lent), money_sum(d.lent - d.returned))
-        .where(d.value_date >= last_month, d.value_date <= last).group_by(d.value_date),
+        select(literal(last_month).label("d"), func.coalesce(func.sum(d.lent_count), 0), money_sum(d.lent),
+               money_sum(d.lent - d.returned)).where(d.value_date >= last_month, d.value_date <= last),
     )
     for day, n, lent, delta in conn.execute(parts):
-        row = by_day[day]
+        row = by_month[_key(day)]
         row[0] += int(n)
         row[1] += _money(lent)
         row[2] += _money(delta)
@@ -145,21 +149,11 @@ def _pool_from_summary(session: Session, start: dt.date, last_month: dt.date,
         if day < start:
             base += delta
         elif day <= last:
-            row = by_day[day]
+            row = by_month[_key(day)]
             row[0] += change.lent_count
             row[1] += change.lent
             row[2] += delta
-    return base, _by_month(by_day)
-
-
-def _by_month(by_day: dict[dt.date, list[Any]]) -> dict[str, tuple[int, Decimal, Decimal]]:
-    out: dict[str, list[Any]] = {}
-    for day, (n, amount, delta) in by_day.items():
-        row = out.setdefault(_key(day), [0, ZERO, ZERO])
-        row[0] += n
-        row[1] += amount
-        row[2] += delta
-    return {k: (v[0], v[1], v[2]) for k, v in out.items()}
+    return base, {k: (v[0], v[1], v[2]) for k, v in by_month.items()}
 
 
 def trend_direct(session: Session, last: dt.date) -> list[dict[str, Any]]:

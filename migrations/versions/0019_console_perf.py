@@ -10,6 +10,10 @@ Create Date: 2026-12-02
   and ``returned`` (principal repaid and recovered by value date) — the dashboard's and the monthly report's 12-month
   trend reads them instead of aggregating ``pool_loans``, ``pool_repayments`` and ``pool_recoveries`` whole.
 
+* ``ix_pool_loans_bank_id_status_id``: a bank's active pool loans (the officer's home counts those it may claim on)
+  without scanning every pool loan, and ``ix_pool_installments_loan_id_due_date`` (with ``settled_on``): whether
+  a loan has an installment unpaid N days, from the index alone (98 → 8 ms at 10⁵ for one bank's count).
+
 The new columns start at 0. A database that already holds loans gets a ``summary_state`` row for both sets (as
 migration 0006 did), so the figures use the whole-history queries — same figures, only slower — until
 ``bridgefund db upgrade`` (which rebuilds stale summaries right after migrating) or ``bridgefund summaries rebuild``
@@ -35,6 +39,9 @@ def upgrade() -> None:
     for table in POOL_TABLES:
         for name, type_ in POOL_COLUMNS:
             op.add_column(table, sa.Column(name, type_, nullable=False, server_default="0"))
+    op.create_index("ix_pool_loans_bank_id_status_id", "pool_loans", ["bank_id", "status", "id"])
+    op.create_index("ix_pool_installments_loan_id_due_date", "pool_installments", ["loan_id", "due_date"],
+                    postgresql_include=["settled_on"])
     reason = "new columns added by migration 0019 over existing books"
     for name, books in (("fund", "bridge_loans"), ("pool", "pool_loans")):
         op.execute(sa.text(
@@ -43,6 +50,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_pool_installments_loan_id_due_date", table_name="pool_installments")
+    op.drop_index("ix_pool_loans_bank_id_status_id", table_name="pool_loans")
     for table in POOL_TABLES:
         with op.batch_alter_table(table) as batch:
             for name, _ in reversed(POOL_COLUMNS):
