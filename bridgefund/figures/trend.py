@@ -22,7 +22,8 @@ from sqlalchemy import ColumnElement, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
-from bridgefund.figures.read import is_fresh, pending_fund_days, pending_pool_days
+from bridgefund.figures.capture import current
+from bridgefund.figures.read import pending_fund_days, pending_pool_days
 from bridgefund.figures.store import FUND, POOL
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
@@ -34,6 +35,7 @@ from bridgefund.models import (
     PoolLoan,
     PoolRecovery,
     PoolRepayment,
+    SummaryState,
 )
 
 #: Months in the trend chart and table.
@@ -91,69 +93,73 @@ def _rows(months: list[dt.date], bridge_base: Decimal, bridge: dict[str, tuple[i
 
 def trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
     """The 12 months ending with ``last``'s month (the last one up to ``last``): :func:`trend_direct`'s figures,
-    from the summaries."""
-    if not (is_fresh(session, FUND) and is_fresh(session, POOL)):
+    from the summaries in two round trips (whether both are fresh; then one UNION of the sums)."""
+    if not _both_fresh(session):
         return trend_direct(session, last)
     months = _months(last)
     start, last_month = months[0], months[-1]
-    return _rows(months, *_bridge_from_summary(session, start, last), *_pool_from_summary(session, start, last_month,
-                                                                                         last))
-
-
-def _bridge_from_summary(session: Session, start: dt.date,
-                         last: dt.date) -> tuple[Decimal, dict[str, tuple[int, Decimal, Decimal]]]:
-    day = FundDay.__table__.c
+    day, m, d = FundDay.__table__.c, PoolBankMonth.__table__.c, PoolBankDay.__table__.c
     change = day.disbursement - day.principal_repaid - day.write_off
-    month = month_key(session, day.value_date)
-    conn = session.connection()
-    base = _money(conn.scalar(select(money_sum(change)).where(day.value_date < start)))
-    by_month: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
-    for key, n, amount, delta in conn.execute(
-            select(month, func.coalesce(func.sum(day.disbursed_count), 0), money_sum(day.disbursement),
-                   money_sum(change)).where(day.value_date >= start, day.value_date <= last).group_by(month)):
-        by_month[key] = [int(n), _money(amount), _money(delta)]
-    for d, cols in pending_fund_days(session).items():
-        delta = cols.get("disbursement", ZERO) - cols.get("principal_repaid", ZERO) - cols.get("write_off", ZERO)
-        if d < start:
-            base += delta
-        elif d <= last:
-            row = by_month[_key(d)]
-            row[0] += cols.get("disbursed_count", 0)
-            row[1] += cols.get("disbursement", ZERO)
-            row[2] += delta
-    return base, {k: (v[0], v[1], v[2]) for k, v in by_month.items()}
-
-
-def _pool_from_summary(session: Session, start: dt.date, last_month: dt.date,
-                       last: dt.date) -> tuple[Decimal, dict[str, tuple[int, Decimal, Decimal]]]:
-    """The base from the months before ``start``; the full months from the month rows, the last month (up to
-    ``last``) from its day rows."""
-    m, d = PoolBankMonth.__table__.c, PoolBankDay.__table__.c
-    conn = session.connection()
-    base = _money(conn.scalar(select(money_sum(m.lent - m.returned)).where(m.month < start)))
-    by_month: dict[str, list[Any]] = defaultdict(lambda: [0, ZERO, ZERO])
+    fund_month = month_key(session, day.value_date)
+    zero = literal(0)
     parts = union_all(
-        select(m.month.label("d"), func.coalesce(func.sum(m.lent_count), 0).label("n"), money_sum(m.lent).label("lent"),
-               money_sum(m.lent - m.returned).label("delta"))
+        # (side, month "YYYY-MM" or "" for the outstanding before the first month, count, amount, change)
+        select(literal("b").label("side"), literal("").label("month"), zero.label("n"),
+               money_sum(zero).label("amount"), money_sum(change).label("delta")).where(day.value_date < start),
+        select(literal("b"), fund_month, func.coalesce(func.sum(day.disbursed_count), 0),
+               money_sum(day.disbursement), money_sum(change))
+        .where(day.value_date >= start, day.value_date <= last).group_by(fund_month),
+        select(literal("p"), literal(""), zero, money_sum(zero), money_sum(m.lent - m.returned))
+        .where(m.month < start),
+        # the full months from the month rows, the last month (up to ``last``) from its day rows
+        select(literal("p"), month_key(session, m.month), func.coalesce(func.sum(m.lent_count), 0),
+               money_sum(m.lent), money_sum(m.lent - m.returned))
         .where(m.month >= start, m.month < last_month).group_by(m.month),
-        select(literal(last_month).label("d"), func.coalesce(func.sum(d.lent_count), 0), money_sum(d.lent),
+        select(literal("p"), literal(_key(last_month)), func.coalesce(func.sum(d.lent_count), 0), money_sum(d.lent),
                money_sum(d.lent - d.returned)).where(d.value_date >= last_month, d.value_date <= last),
     )
-    for day, n, lent, delta in conn.execute(parts):
-        row = by_month[_key(day)]
-        row[0] += int(n)
-        row[1] += _money(lent)
-        row[2] += _money(delta)
-    for (_bank, day), change in pending_pool_days(session).items():
-        delta = change.lent - change.returned
-        if day < start:
-            base += delta
-        elif day <= last:
-            row = by_month[_key(day)]
-            row[0] += change.lent_count
-            row[1] += change.lent
-            row[2] += delta
-    return base, {k: (v[0], v[1], v[2]) for k, v in by_month.items()}
+    base = {"b": ZERO, "p": ZERO}
+    sums: dict[str, dict[str, list[Any]]] = {"b": defaultdict(lambda: [0, ZERO, ZERO]),
+                                             "p": defaultdict(lambda: [0, ZERO, ZERO])}
+    for side, key, n, amount, delta in session.connection().execute(parts):
+        if key == "":
+            base[side] += _money(delta)
+        else:
+            row = sums[side][key]
+            row[0] += int(n)
+            row[1] += _money(amount)
+            row[2] += _money(delta)
+    # this transaction's changes, not in the rows until its commit
+    for on, cols in pending_fund_days(session).items():
+        delta = cols.get("disbursement", ZERO) - cols.get("principal_repaid", ZERO) - cols.get("write_off", ZERO)
+        _add_pending(base, sums, "b", on, start, last, cols.get("disbursed_count", 0), cols.get("disbursement", ZERO),
+                     delta)
+    for (_bank, on), pool_change in pending_pool_days(session).items():
+        _add_pending(base, sums, "p", on, start, last, pool_change.lent_count, pool_change.lent,
+                     pool_change.lent - pool_change.returned)
+    return _rows(months, base["b"], _tuples(sums["b"]), base["p"], _tuples(sums["p"]))
+
+
+def _both_fresh(session: Session) -> bool:
+    """``is_fresh`` of the fund and the pool summaries in one query (an ORM select: its autoflush runs first)."""
+    stale = session.scalars(select(SummaryState.name).where(SummaryState.name.in_([FUND, POOL]))).first()
+    tx = current(session)
+    return stale is None and not (tx is not None and tx.rebuild_pool)
+
+
+def _add_pending(base: dict[str, Decimal], sums: dict[str, dict[str, list[Any]]], side: str, on: dt.date,
+                 start: dt.date, last: dt.date, n: int, amount: Decimal, delta: Decimal) -> None:
+    if on < start:
+        base[side] += delta
+    elif on <= last:
+        row = sums[side][_key(on)]
+        row[0] += n
+        row[1] += amount
+        row[2] += delta
+
+
+def _tuples(sums: dict[str, list[Any]]) -> dict[str, tuple[int, Decimal, Decimal]]:
+    return {k: (v[0], v[1], v[2]) for k, v in sums.items()}
 
 
 def trend_direct(session: Session, last: dt.date) -> list[dict[str, Any]]:
