@@ -14,11 +14,12 @@ awaits a rebuild it is :func:`trend_direct`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Date, String, bindparam, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
@@ -54,7 +55,11 @@ def month_start(d: dt.date, back: int = 0) -> dt.date:
 
 def month_key(session: Session, column: Any) -> ColumnElement[str]:
     """``YYYY-MM`` of a date column, as SQL (the two dialects spell it differently)."""
-    if session.get_bind().dialect.name == "sqlite":
+    return _month_key(session.get_bind().dialect.name, column)
+
+
+def _month_key(dialect: str, column: Any) -> ColumnElement[str]:
+    if dialect == "sqlite":
         return func.strftime("%Y-%m", column)
     return func.to_char(column, "YYYY-MM")
 
@@ -98,30 +103,12 @@ def trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
         return trend_direct(session, last)
     months = _months(last)
     start, last_month = months[0], months[-1]
-    day, m, d = FundDay.__table__.c, PoolBankMonth.__table__.c, PoolBankDay.__table__.c
-    change = day.disbursement - day.principal_repaid - day.write_off
-    fund_month = month_key(session, day.value_date)
-    zero = literal(0)
-    parts = union_all(
-        # (side, month "YYYY-MM" or "" for the outstanding before the first month, count, amount, change)
-        select(literal("b").label("side"), literal("").label("month"), zero.label("n"),
-               money_sum(zero).label("amount"), money_sum(change).label("delta")).where(day.value_date < start),
-        select(literal("b"), fund_month, func.coalesce(func.sum(day.disbursed_count), 0),
-               money_sum(day.disbursement), money_sum(change))
-        .where(day.value_date >= start, day.value_date <= last).group_by(fund_month),
-        select(literal("p"), literal(""), zero, money_sum(zero), money_sum(m.lent - m.returned))
-        .where(m.month < start),
-        # the full months from the month rows, the last month (up to ``last``) from its day rows
-        select(literal("p"), month_key(session, m.month), func.coalesce(func.sum(m.lent_count), 0),
-               money_sum(m.lent), money_sum(m.lent - m.returned))
-        .where(m.month >= start, m.month < last_month).group_by(m.month),
-        select(literal("p"), literal(_key(last_month)), func.coalesce(func.sum(d.lent_count), 0), money_sum(d.lent),
-               money_sum(d.lent - d.returned)).where(d.value_date >= last_month, d.value_date <= last),
-    )
+    params = {"start": start, "last": last, "last_month": last_month, "last_key": _key(last_month)}
+    rows = session.connection().execute(_summary_statement(session.get_bind().dialect.name), params)
     base = {"b": ZERO, "p": ZERO}
     sums: dict[str, dict[str, list[Any]]] = {"b": defaultdict(lambda: [0, ZERO, ZERO]),
                                              "p": defaultdict(lambda: [0, ZERO, ZERO])}
-    for side, key, n, amount, delta in session.connection().execute(parts):
+    for side, key, n, amount, delta in rows:
         if key == "":
             base[side] += _money(delta)
         else:
@@ -138,6 +125,35 @@ def trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
         _add_pending(base, sums, "p", on, start, last, pool_change.lent_count, pool_change.lent,
                      pool_change.lent - pool_change.returned)
     return _rows(months, base["b"], _tuples(sums["b"]), base["p"], _tuples(sums["p"]))
+
+
+@functools.cache
+def _summary_statement(dialect: str) -> Any:
+    """The trend's sums from the summaries as one UNION, built once per dialect (bound parameters ``start``,
+    ``last``, ``last_month`` and ``last_key``): rows of (side ``b``/``p``, month ``YYYY-MM`` or ``""`` for the
+    outstanding before the first month, count, amount, change of the outstanding)."""
+    day, m, d = FundDay.__table__.c, PoolBankMonth.__table__.c, PoolBankDay.__table__.c
+    start, last = bindparam("start", type_=Date()), bindparam("last", type_=Date())
+    last_month = bindparam("last_month", type_=Date())
+    change = day.disbursement - day.principal_repaid - day.write_off
+    fund_month, pool_month = _month_key(dialect, day.value_date), _month_key(dialect, m.month)
+    zero = literal(0)
+    return union_all(
+        select(literal("b").label("side"), literal("").label("month"), zero.label("n"),
+               money_sum(zero).label("amount"), money_sum(change).label("delta")).where(day.value_date < start),
+        select(literal("b"), fund_month, func.coalesce(func.sum(day.disbursed_count), 0),
+               money_sum(day.disbursement), money_sum(change))
+        .where(day.value_date >= start, day.value_date <= last).group_by(fund_month),
+        select(literal("p"), literal(""), zero, money_sum(zero), money_sum(m.lent - m.returned))
+        .where(m.month < start),
+        # the full months from the month rows, the last month (up to ``last``) from its day rows
+        select(literal("p"), pool_month, func.coalesce(func.sum(m.lent_count), 0),
+               money_sum(m.lent), money_sum(m.lent - m.returned))
+        .where(m.month >= start, m.month < last_month).group_by(pool_month),
+        select(literal("p"), bindparam("last_key", type_=String()), func.coalesce(func.sum(d.lent_count), 0),
+               money_sum(d.lent), money_sum(d.lent - d.returned))
+        .where(d.value_date >= last_month, d.value_date <= last),
+    )
 
 
 def _both_fresh(session: Session) -> bool:
