@@ -38,6 +38,7 @@ from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
 from bridgefund.figures.fund import fund_figures, fund_position
 from bridgefund.figures.pool import bank_pool_figures, ledger_totals, non_performing, ratio
+from bridgefund.figures.trend import TREND_MONTHS as TREND_MONTHS  # re-exported: months in the trend
 from bridgefund.figures.trend import trend as summary_trend
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.bridge import is_overdue
