@@ -34,8 +34,8 @@ from tests.crash import harness  # noqa: E402
 ROLES = (("admin", None), ("auditor", None), ("fund_manager", None), ("bank_officer", 1))
 
 
-def prepare(admin_url: str, n: int, reuse: bool) -> str:
-    name = f"bench_console_{n}"
+def prepare(admin_url: str, n: int, reuse: bool, prefix: str = "bench_console") -> str:
+    name = f"{prefix}_{n}"
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     if reuse:
         try:
@@ -147,12 +147,14 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="keep an already loaded bench_console_<n> database")
+    ap.add_argument("--db-prefix", default="bench_console",
+                    help="scratch databases are named <prefix>_<n> (e.g. bench_console_mine, so as not to share)")
     ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = ap.parse_args()
     load_scale._loopback(args.admin_url)
     results = {}
     for n in args.sizes:
-        url = prepare(args.admin_url, n, args.reuse)
+        url = prepare(args.admin_url, n, args.reuse, args.db_prefix)
         print(f"\n{n:,} bridge loans, {n:,} pool loans, {10 * n:,} installments:", flush=True)
         results[n] = measure(url, args.reps)
     sizes = sorted(results)

@@ -81,7 +81,7 @@ def _tx(session: Session) -> _Tx:
 
 #: The attributes a loan's dated figures depend on (finance.profiles); a change of anything else (status,
 #: approvals, accrued penalty, notes …) leaves its contribution as it was and is not looked at.
-_BRIDGE_FACTS = ("amount", "disbursed_on", "due_date", "repaid_on", "written_off_on")
+_BRIDGE_FACTS = ("amount", "disbursed_on", "due_date", "repaid_on", "written_off_on", "financing_cost_saved")
 _POOL_FACTS = {PoolLoan: ("principal", "start_date", "written_off_on", "written_off_principal"),
                PoolInstallment: ("due_date", "settled_on"), PoolRepayment: ("principal", "value_date"),
                PoolRecovery: ("amount", "value_date"),

@@ -1,4 +1,6 @@
-"""Checking the summaries against the whole-history definitions (``bridgefund summaries check``).
+"""Checking the summaries against the whole-history definitions (``bridgefund summaries check``): the fund's
+figures and financing cost saved, each bank's pool figures, and the pool lending the 12-month trend reads
+(``figures.trend``) on each date.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridgefund.figures import fund, pool
+from bridgefund.figures import fund, pool, trend
 from bridgefund.figures.facts import claim_after_days
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
@@ -25,6 +27,12 @@ def summary_differences(session: Session, dates: Iterable[dt.date]) -> list[str]
     for day in dates:
         fast, slow = fund.fund_position(session, day), fund.fund_position_direct(session, day)
         problems += [f"{day} fund {k}: summary {fast[k]} != books {slow[k]}" for k in slow if fast[k] != slow[k]]
+        fast, slow = fund.cost_saved(session, day), fund.cost_saved_direct(session, day)
+        problems += [f"{day} fund {k}: summary {fast[k]} != books {slow[k]}" for k in slow if fast[k] != slow[k]]
+        # the trend's pool side (its bridge side is the fund's disbursed count and amount, repaid and written off)
+        fast_l, slow_l = trend.pool_lending(session, day), trend.pool_lending_direct(session, day)
+        if fast_l != slow_l:
+            problems.append(f"{day} pool lending (count, lent, returned): summary {fast_l} != books {slow_l}")
         fast_b = pool.bank_pool_figures(session, day, None, after_days)
         slow_b = pool.bank_pool_figures_direct(session, day, None, after_days)
         for bank_id in fast_b.keys() | slow_b.keys():

@@ -50,7 +50,8 @@ def load_bridge(conn: Connection, ids: Sequence[int]) -> dict[int, tuple[int, Br
                 .where(e.bridge_loan_id.in_(chunk), e.kind == LedgerKind.principal_repaid.value)):
             paid[loan_id].append((day, amount))
         for row in conn.execute(select(loan.id, loan.enterprise_id, loan.amount, loan.disbursed_on, loan.due_date,
-                                       loan.repaid_on, loan.written_off_on).where(loan.id.in_(chunk))):
+                                       loan.repaid_on, loan.written_off_on, loan.financing_cost_saved)
+                                .where(loan.id.in_(chunk))):
             out[row.id] = (row.enterprise_id, bridge_dates(row, paid.get(row.id, ())))
     return out
 
@@ -99,8 +100,10 @@ def _pool_facts(conn: Connection, ids: Sequence[int]) -> dict[str, dict[int, lis
 
 
 def bridge_dates(row: Any, paid: Iterable[tuple[dt.date, Decimal]]) -> BridgeLoanDates:
-    """A bridge loan row (amount and dates) and its principal repayments as :class:`BridgeLoanDates`."""
-    return BridgeLoanDates(row.amount, row.disbursed_on, row.due_date, row.repaid_on, row.written_off_on, tuple(paid))
+    """A bridge loan row (amount, dates, financing cost saved) and its principal repayments as
+    :class:`BridgeLoanDates`."""
+    return BridgeLoanDates(row.amount, row.disbursed_on, row.due_date, row.repaid_on, row.written_off_on, tuple(paid),
+                           row.financing_cost_saved)
 
 
 def pool_dates(row: Any, facts: dict[str, Iterable[tuple[Any, ...]]]) -> PoolLoanDates:

@@ -11,7 +11,8 @@ the summary is checked against, and the answer while a summary awaits its rebuil
 
 :func:`cost_saved` sums each repaid loan's financing cost saved, fixed on the loan when it was repaid
 (``services.bridge_loans.repay``), so a closed month's figure never changes whatever ``market_bridge_daily_rate``
-becomes.
+becomes: kept per ``repaid_on`` in the day summary (``fund_days.financing_cost_saved``, issue 13), defined by
+:func:`cost_saved_direct`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,17 @@ from sqlalchemy import ColumnElement, Date, Integer, bindparam, case, cast, func
 from sqlalchemy.orm import Session
 
 from bridgefund.db import money_sum
-from bridgefund.figures.read import fund_totals, fund_totals_statement, is_fresh, with_pending_fund_days
+from bridgefund.figures.read import (
+    fund_totals,
+    fund_totals_statement,
+    is_fresh,
+    pending_fund_days,
+    with_pending_fund_days,
+)
 from bridgefund.figures.store import FUND
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
-from bridgefund.models import BridgeLoan, FundLedgerEntry, LedgerKind, SummaryState
+from bridgefund.models import BridgeLoan, FundDay, FundLedgerEntry, LedgerKind, SummaryState
 
 
 def days_between(session: Session, later: Any, earlier: Any) -> ColumnElement[int]:
@@ -60,7 +67,16 @@ def ratio(numerator: Decimal, denominator: Decimal) -> Decimal:
 
 def cost_saved(session: Session, as_of: dt.date) -> dict[str, Decimal]:
     """The financing cost saved (融资成本节约, DOMAIN.md), yuan: ``financing_cost_saved`` over loans repaid on or
-    before ``as_of``, ``financing_cost_saved_month`` over those repaid in ``as_of``'s month up to ``as_of``."""
+    before ``as_of``, ``financing_cost_saved_month`` over those repaid in ``as_of``'s month up to ``as_of`` — from
+    the per-day summary (:func:`fund_figures`' statement), or :func:`cost_saved_direct` while it awaits a rebuild."""
+    return {k: v for k, v in fund_figures(session, as_of).items() if k in _SAVED}
+
+
+_SAVED = ("financing_cost_saved", "financing_cost_saved_month")
+
+
+def cost_saved_direct(session: Session, as_of: dt.date) -> dict[str, Decimal]:
+    """:func:`cost_saved` from every repaid loan (its definition; ``bridgefund summaries check`` compares)."""
     loan = BridgeLoan
     month_start = as_of.replace(day=1)
     total, month = session.execute(
@@ -73,31 +89,36 @@ def cost_saved(session: Session, as_of: dt.date) -> dict[str, Decimal]:
 
 @functools.cache
 def _figures_statement() -> Any:
-    """:func:`fund_figures` in one round trip, built once: the summary's sums up to ``as_of``, the financing cost
-    saved (:func:`cost_saved`) and whether the summary awaits a rebuild (:func:`~bridgefund.figures.read.is_fresh`).
-    Selecting the ORM entity's columns makes it an ORM statement, so the session's autoflush runs first, as it
-    does for ``is_fresh``."""
-    loan = BridgeLoan
-    as_of = bindparam("as_of", type_=Date())
+    """:func:`fund_figures` in one round trip, built once: the summary's sums up to ``as_of`` (the financing cost
+    saved among them), the financing cost saved of ``as_of``'s month (its day rows from ``month_start``) and
+    whether the summary awaits a rebuild (:func:`~bridgefund.figures.read.is_fresh`). Selecting the ORM entity's
+    columns makes it an ORM statement, so the session's autoflush runs first, as it does for ``is_fresh``."""
+    day = FundDay.__table__.c
     totals = fund_totals_statement().subquery("totals")
-    saved = (select(money_sum(loan.financing_cost_saved).label("financing_cost_saved"),
-                    money_sum(case((loan.repaid_on >= bindparam("month_start", type_=Date()),
-                                    loan.financing_cost_saved), else_=0)).label("financing_cost_saved_month"))
-             .where(loan.repaid_on <= as_of, loan.financing_cost_saved.is_not(None)).subquery("saved"))
+    month = (select(money_sum(day.financing_cost_saved).label("financing_cost_saved_month"))
+             .where(day.value_date >= bindparam("month_start", type_=Date()),
+                    day.value_date <= bindparam("as_of", type_=Date())).subquery("month"))
     stale = select(SummaryState.name).where(SummaryState.name == FUND).scalar_subquery()
-    return select(totals, saved, stale.label("summary_stale")).select_from(totals.join(saved, true()))
+    return select(totals, month, stale.label("summary_stale")).select_from(totals.join(month, true()))
 
 
 def fund_figures(session: Session, as_of: dt.date) -> dict[str, Any]:
-    """``GET /fund``'s figures: :func:`fund_position` and :func:`cost_saved` — one statement while the summary is
-    fresh (three before: freshness, sums, cost saved; issue 16), the whole-history queries while it is not."""
-    row = dict(session.execute(_figures_statement(),
-                               {"as_of": as_of, "month_start": as_of.replace(day=1)}).one()._mapping)
-    saved = {"financing_cost_saved": yuan(row.pop("financing_cost_saved")),
-             "financing_cost_saved_month": yuan(row.pop("financing_cost_saved_month"))}
+    """``GET /fund``'s figures: :func:`fund_position` and the financing cost saved — one statement over the
+    per-day summary while it is fresh (issue 13: the cost saved is a summary column, no scan of the repaid
+    loans), the whole-history queries (:func:`fund_position_direct`, :func:`cost_saved_direct`) while it is not."""
+    month_start = as_of.replace(day=1)
+    row = dict(session.execute(_figures_statement(), {"as_of": as_of, "month_start": month_start}).one()._mapping)
+    month = row.pop("financing_cost_saved_month")
     if row.pop("summary_stale") is not None:
-        return {**fund_position_direct(session, as_of), **saved}
-    return {**_from_totals(as_of, with_pending_fund_days(session, as_of, row)), **saved}
+        return {**fund_position_direct(session, as_of), **cost_saved_direct(session, as_of)}
+    pending = pending_fund_days(session)
+    totals = with_pending_fund_days(session, as_of, row, pending)
+    for day, cols in pending.items():
+        if month_start <= day <= as_of:
+            month += cols.get("financing_cost_saved", ZERO)
+    saved = {"financing_cost_saved": yuan(totals.pop("financing_cost_saved")),
+             "financing_cost_saved_month": yuan(month)}
+    return {**_from_totals(as_of, totals), **saved}
 
 
 def fund_position(session: Session, as_of: dt.date) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from bridgefund.db import money_sum
 from bridgefund.figures.capture import current, pending
 from bridgefund.figures.facts import DEFAULT_CLAIM_AFTER_DAYS
-from bridgefund.figures.store import FUND_COLUMNS, MONEY_COLUMNS, POOL
+from bridgefund.figures.store import FUND_COLUMNS, MONEY_COLUMNS, POOL, POOL_MONEY_COLUMNS
 from bridgefund.finance.money import ZERO
 from bridgefund.finance.profiles import (
     PoolDay,
@@ -82,9 +82,21 @@ def fund_totals(session: Session, as_of: dt.date) -> dict[str, Any]:
     return with_pending_fund_days(session, as_of, dict(row))
 
 
-def with_pending_fund_days(session: Session, as_of: dt.date, totals: dict[str, Any]) -> dict[str, Any]:
-    """``totals`` (committed :class:`FundDay` sums up to ``as_of``) plus this transaction's pending days."""
-    for day, cols in _pending_for_read(session)[0].items():
+def pending_fund_days(session: Session) -> dict[dt.date, dict[str, Any]]:
+    """This transaction's pending :class:`FundDay` deltas per date (computed, nothing written)."""
+    return _pending_for_read(session)[0]
+
+
+def pending_pool_days(session: Session) -> dict[tuple[int, dt.date], PoolDay]:
+    """This transaction's pending pool deltas per (bank, date) (computed, nothing written)."""
+    return _pending_for_read(session)[1]
+
+
+def with_pending_fund_days(session: Session, as_of: dt.date, totals: dict[str, Any],
+                           pending: dict[dt.date, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``totals`` (committed :class:`FundDay` sums up to ``as_of``) plus this transaction's pending days
+    (``pending``: those already computed by :func:`pending_fund_days`)."""
+    for day, cols in (pending_fund_days(session) if pending is None else pending).items():
         if day <= as_of:
             for c, v in cols.items():
                 totals[c] += v
@@ -93,7 +105,7 @@ def with_pending_fund_days(session: Session, as_of: dt.date, totals: dict[str, A
 
 def _sum(column: Any) -> Any:
     """``COALESCE(SUM(column), 0)`` typed like the column: yuan for money (stored as fen), int for counts."""
-    if column.name in MONEY_COLUMNS + ("outstanding", "npl_principal"):
+    if column.name in MONEY_COLUMNS + POOL_MONEY_COLUMNS:
         return money_sum(column)
     return type_coerce(func.coalesce(func.sum(column), 0), BigInteger())
 

@@ -96,7 +96,8 @@ def _rebuild_fund(conn: Connection) -> dict[dt.date, dict[str, Any]]:
                         .where(e.kind == LedgerKind.principal_repaid.value).order_by(e.bridge_loan_id))
     paid = _grouped(paid_rows)
     loans = _stream(conn, select(loan.id, loan.amount, loan.disbursed_on, loan.due_date, loan.repaid_on,
-                                 loan.written_off_on).where(loan.disbursed_on.is_not(None)).order_by(loan.id))
+                                 loan.written_off_on, loan.financing_cost_saved)
+                    .where(loan.disbursed_on.is_not(None)).order_by(loan.id))
     for row in loans:
         for day, change in bridge_deltas(bridge_dates(row, paid.take(row.id))).items():
             add_figures(fund[day], change)

@@ -31,9 +31,12 @@ from bridgefund.models import (
 FUND, POOL = "fund", "pool"
 
 MONEY_COLUMNS = ("capital_in", "capital_out", "disbursement", "principal_repaid", "fee", "penalty", "write_off",
-                 "recovery", "cash_delta", "overdue_amount")
+                 "recovery", "cash_delta", "overdue_amount", "financing_cost_saved")
 COUNT_COLUMNS = ("entry_count", "disbursed_count", "new_enterprises", "repaid_count", "days_used", "overdue_count")
 FUND_COLUMNS = MONEY_COLUMNS + COUNT_COLUMNS
+#: The pool summaries' columns: the :class:`PoolDay` fields.
+POOL_COLUMNS = tuple(f.name for f in fields(PoolDay))
+POOL_MONEY_COLUMNS = ("outstanding", "npl_principal", "lent", "returned")
 
 
 def add(target: dict[str, Any], column: str, value: Any) -> None:
@@ -82,6 +85,6 @@ def upsert_pool(conn: Connection, pool: dict[tuple[int, dt.date], PoolDay]) -> N
         months[key] = months.get(key, PoolDay()) + change
     for table, changes, date_column in ((PoolBankDay.__table__, pool, "value_date"),
                                         (PoolBankMonth.__table__, months, "month")):
-        rows = [{"bank_id": bank_id, date_column: day, "outstanding": changes[(bank_id, day)].outstanding,
-                 "npl_principal": changes[(bank_id, day)].npl_principal} for bank_id, day in sorted(changes)]
-        _upsert(conn, table, ["bank_id", date_column], ["outstanding", "npl_principal"], rows)
+        rows = [{"bank_id": bank_id, date_column: day,
+                 **{c: getattr(changes[(bank_id, day)], c) for c in POOL_COLUMNS}} for bank_id, day in sorted(changes)]
+        _upsert(conn, table, ["bank_id", date_column], POOL_COLUMNS, rows)

@@ -40,6 +40,8 @@ class BridgeLoanDates:
     written_off_on: dt.date | None
     #: (value date, principal) of every repayment, any order.
     principal_paid: tuple[tuple[dt.date, Decimal], ...] = ()
+    #: The financing cost saved fixed on the loan when it was repaid (None: not fixed).
+    financing_cost_saved: Decimal | None = None
 
 
 class _Figures:
@@ -63,6 +65,8 @@ class BridgeDay(_Figures):
     overdue_amount: Decimal = ZERO
     repaid_count: int = 0
     days_used: int = 0
+    #: Σ of ``financing_cost_saved`` of the loans repaid by the date (``GET /fund``'s financing cost saved).
+    financing_cost_saved: Decimal = ZERO
 
 
 def bridge_on(loan: BridgeLoanDates, day: dt.date) -> BridgeDay:
@@ -70,7 +74,8 @@ def bridge_on(loan: BridgeLoanDates, day: dt.date) -> BridgeDay:
 
     * **overdue** on D: disbursed by D, ``due_date`` < D, not repaid by D, not written off by D, and principal
       still outstanding on D (amount − principal repaid with value date ≤ D); the overdue amount is that principal;
-    * **repaid** by D: ``repaid_on`` ≤ D, and then its days used are ``repaid_on − disbursed_on``.
+    * **repaid** by D: ``repaid_on`` ≤ D, and then its days used are ``repaid_on − disbursed_on`` and its
+      financing cost saved is the one fixed on the loan (none: 0).
     """
     if loan.disbursed_on is None or loan.disbursed_on > day:
         return BridgeDay()
@@ -84,6 +89,8 @@ def bridge_on(loan: BridgeLoanDates, day: dt.date) -> BridgeDay:
         overdue_amount=outstanding if overdue else ZERO,
         repaid_count=1 if repaid else 0,
         days_used=(loan.repaid_on - loan.disbursed_on).days if repaid else 0,  # type: ignore[operator]
+        financing_cost_saved=loan.financing_cost_saved if repaid and loan.financing_cost_saved is not None
+        else ZERO,
     )
 
 
@@ -126,10 +133,17 @@ class PoolLoanDates:
 
 @dataclass(frozen=True)
 class PoolDay(_Figures):
-    """A pool loan's outstanding and non-performing principal on one date (or their change on that date)."""
+    """A pool loan's outstanding and non-performing principal on one date (or their change on that date), and
+    its lending as the 12-month trend counts it (``services.report_data.trend``): ``lent_count`` / ``lent`` — the
+    loan and its principal from its start date on —, ``returned`` — its principal repaid and recovered, each on
+    its own value date (not moved to the start date, and written-off principal not subtracted: the trend's pool
+    outstanding is ``lent − returned``)."""
 
     outstanding: Decimal = ZERO
     npl_principal: Decimal = ZERO
+    lent_count: int = 0
+    lent: Decimal = ZERO
+    returned: Decimal = ZERO
 
 
 def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay:
@@ -142,15 +156,17 @@ def pool_on(loan: PoolLoanDates, day: dt.date, claim_after_days: int) -> PoolDay
       the day before its rejection. Principal written off by D is non-performing too (DOMAIN.md, "Pool
       write-off"): it leaves the outstanding principal but stays in the non-performing principal.
     """
+    returned = (sum((p for d, p in loan.principal_paid if d <= day), ZERO)
+                + sum((a for d, a in loan.recovered if d <= day), ZERO))
     if loan.start_date > day:
-        return PoolDay()
+        return PoolDay(returned=returned)
     written_off = sum((w for d, w in loan.written_off if d <= day), ZERO)
     outstanding = (loan.principal - sum((p for d, p in loan.principal_paid if d <= day), ZERO)
                    - sum((a for d, a in loan.recovered if d <= day), ZERO) - written_off)
     cutoff = day - dt.timedelta(days=claim_after_days)
     bad = any(due <= cutoff and (settled is None or settled > day) for due, settled in loan.installments) \
         or any(filed <= day and (rejected is None or rejected > day) for filed, rejected in loan.claims)
-    return PoolDay(outstanding, (outstanding if bad else ZERO) + written_off)
+    return PoolDay(outstanding, (outstanding if bad else ZERO) + written_off, 1, loan.principal, returned)
 
 
 def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, PoolDay]:
@@ -185,13 +201,21 @@ def pool_deltas(loan: PoolLoanDates, claim_after_days: int) -> dict[dt.date, Poo
             if rejected is not None:
                 opened[rejected] = opened.get(rejected, 0) - 1
 
+    returned: dict[dt.date, Decimal] = {}
+    for d, p in (*loan.principal_paid, *loan.recovered):
+        returned[d] = returned.get(d, ZERO) + p
+
     out: dict[dt.date, PoolDay] = {}
     outstanding, written_off, open_count, before = ZERO, ZERO, 0, PoolDay()
-    for day in sorted(money.keys() | opened.keys()):
-        outstanding += money.get(day, ZERO)
-        written_off += written.get(day, ZERO)
-        open_count += opened.get(day, 0)
-        now = PoolDay(outstanding, (outstanding if open_count > 0 else ZERO) + written_off)
+    lent_count, lent, back = 0, ZERO, ZERO
+    for day in sorted(money.keys() | opened.keys() | returned.keys()):
+        if day >= loan.start_date:
+            outstanding += money.get(day, ZERO)
+            written_off += written.get(day, ZERO)
+            open_count += opened.get(day, 0)
+            lent_count, lent = 1, loan.principal
+        back += returned.get(day, ZERO)
+        now = PoolDay(outstanding, (outstanding if open_count > 0 else ZERO) + written_off, lent_count, lent, back)
         if change := now - before:
             out[day] = change
         before = now

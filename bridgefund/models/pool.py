@@ -192,6 +192,8 @@ class PoolLoan(Base):
         CheckConstraint("status != 'repaid' OR repaid_on IS NOT NULL", name="repaid_dated"),
         Index("ix_pool_loans_bank_id_id", "bank_id", "id"),
         Index("ix_pool_loans_status_id", "status", "id"),
+        #: a bank's loans in one status (the officer's home: its claim-eligible active loans, issue 13)
+        Index("ix_pool_loans_bank_id_status_id", "bank_id", "status", "id"),
         Index("ix_pool_loans_enterprise_id", "enterprise_id"),
     )
 
@@ -273,6 +275,9 @@ class PoolInstallment(Base):
     __tablename__ = "pool_installments"
     __table_args__ = (
         UniqueConstraint("loan_id", "seq", name="uq_pool_installments_loan_seq"),
+        #: a loan's installments due by a date, with their settlement date (an index-only "has an installment
+        #: unpaid N days" — claim eligibility, non-performing; issue 13)
+        Index("ix_pool_installments_loan_id_due_date", "loan_id", "due_date", postgresql_include=["settled_on"]),
         CheckConstraint("principal >= 0 AND interest >= 0", name="amounts_not_negative"),
         CheckConstraint("principal_paid >= 0 AND principal_paid <= principal", name="principal_paid_range"),
         CheckConstraint("interest_paid >= 0 AND interest_paid <= interest", name="interest_paid_range"),

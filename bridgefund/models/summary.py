@@ -53,6 +53,8 @@ class FundDay(Base):
     #: Change of the number of overdue loans and of their outstanding principal.
     overdue_count: Mapped[int] = mapped_column(Integer, default=0)
     overdue_amount: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
+    #: Σ of ``financing_cost_saved`` of the loans whose ``repaid_on`` is this day (``GET /fund``).
+    financing_cost_saved: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
 
 
 class PoolBankDay(Base):
@@ -64,6 +66,11 @@ class PoolBankDay(Base):
     value_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     outstanding: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
     npl_principal: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
+    #: The 12-month trend's pool lending (``finance.profiles.PoolDay``): loans started, their principal, and
+    #: principal repaid or recovered on its own value date.
+    lent_count: Mapped[int] = mapped_column(Integer, default=0)
+    lent: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
+    returned: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
 
 
 class PoolBankMonth(Base):
@@ -75,6 +82,11 @@ class PoolBankMonth(Base):
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     outstanding: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
     npl_principal: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
+    #: The 12-month trend's pool lending (``finance.profiles.PoolDay``): loans started, their principal, and
+    #: principal repaid or recovered on its own value date.
+    lent_count: Mapped[int] = mapped_column(Integer, default=0)
+    lent: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
+    returned: Mapped[Decimal] = mapped_column(Money(), default=ZERO)
 
 
 class SummaryState(Base):

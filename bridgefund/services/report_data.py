@@ -31,13 +31,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text, type_coerce, union_all
+from sqlalchemy import and_, case, func, or_, select, text, type_coerce
 from sqlalchemy.orm import Session, aliased
 
 from bridgefund.db import Money, money_sum
 from bridgefund.errors import RuleViolation
 from bridgefund.figures.fund import fund_figures, fund_position
 from bridgefund.figures.pool import bank_pool_figures, ledger_totals, non_performing, ratio
+from bridgefund.figures.trend import TREND_MONTHS as TREND_MONTHS  # re-exported: months in the trend
+from bridgefund.figures.trend import trend as summary_trend
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.bridge import is_overdue
 from bridgefund.finance.money import ZERO
@@ -66,8 +68,6 @@ from bridgefund.services.actor import SYSTEM
 #: Overdue, default and non-performing lists show at most this many rows (oldest due first); the totals
 #: above them always cover every loan.
 LIST_LIMIT = 200
-#: Months in the trend chart and table.
-TREND_MONTHS = 12
 _PERIOD_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 
 K = LedgerKind
@@ -84,19 +84,6 @@ def parse_period(text: Any, field: str = "period") -> tuple[dt.date, dt.date]:
         raise RuleViolation.on(field, "must be a month as YYYY-MM, e.g. 2020-03")
     year, month = int(m.group(1)), int(m.group(2))
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
-
-
-def _month_start(d: dt.date, back: int = 0) -> dt.date:
-    """First day of the month ``back`` months before ``d``'s month."""
-    index = d.year * 12 + d.month - 1 - back
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def _month_key(session: Session, column: Any) -> ColumnElement[str]:
-    """``YYYY-MM`` of a date column, as SQL (the two dialects spell it differently)."""
-    if session.get_bind().dialect.name == "sqlite":
-        return func.strftime("%Y-%m", column)
-    return func.to_char(column, "YYYY-MM")
 
 
 def without_jit(session: Session) -> None:
@@ -197,7 +184,7 @@ def compute_monthly_report_data(session: Session, period: str) -> dict[str, Any]
         "overdue": overdue,
         "defaults": defaults,
         "pool_npl": _pool_npl_list(session, last, settings.claim_after_days_overdue),
-        "trend": _trend(session, last),
+        "trend": trend(session, last),
         "appendix": {"bridge_loans": _month_bridge_loans(session, first, last),
                      "pool_loans": _month_pool_loans(session, first, last)},
     }
@@ -519,60 +506,9 @@ def _pool_npl_list(session: Session, last: dt.date, claim_after_days: int) -> di
 
 def trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
     """The 12 months ending with ``last``'s month, as the monthly report's trend chart and table show them (the
-    staff console's dashboard draws the same)."""
-    return _trend(session, last)
-
-
-def _trend(session: Session, last: dt.date) -> list[dict[str, Any]]:
-    """The 12 months ending with the period: bridge lending per month and outstanding at month end, pool
-    lending per month and pool outstanding at month end (5 grouped queries)."""
-    start = _month_start(last, TREND_MONTHS - 1)
-    months = [_month_start(last, back) for back in range(TREND_MONTHS - 1, -1, -1)]
-    keys = [f"{m.year:04d}-{m.month:02d}" for m in months]
-
-    month = _month_key(session, E.value_date)
-    delta = case((E.kind == K.disbursement.value, E.amount),
-                 (E.kind.in_([K.principal_repaid.value, K.write_off.value]), -E.amount), else_=0)
-    bridge = {
-        r.month: r for r in session.execute(
-            select(month.label("month"),
-                   func.count(case((E.kind == K.disbursement.value, E.id))).label("count"),
-                   money_sum(case((E.kind == K.disbursement.value, E.amount), else_=0)).label("amount"),
-                   money_sum(delta).label("delta"))
-            .where(E.value_date >= start, E.value_date <= last).group_by(month))
-    }
-    bridge_base = _money(session.scalar(select(money_sum(delta)).where(E.value_date < start)))
-
-    events = union_all(
-        select(PoolLoan.start_date.label("d"), PoolLoan.principal.label("delta"),
-               literal(1).label("new"), PoolLoan.principal.label("lent")),
-        select(PoolRepayment.value_date, -PoolRepayment.principal, literal(0), literal(0))
-        .where(PoolRepayment.principal > 0),
-        select(PoolRecovery.value_date, -PoolRecovery.amount, literal(0), literal(0)),
-    ).subquery()
-    pmonth = _month_key(session, events.c.d)
-    pool = {
-        r.month: r for r in session.execute(
-            select(pmonth.label("month"), func.coalesce(func.sum(events.c.new), 0).label("count"),
-                   money_sum(events.c.lent).label("amount"), money_sum(events.c.delta).label("delta"))
-            .where(events.c.d >= start, events.c.d <= last).group_by(pmonth))
-    }
-    pool_base = _money(session.scalar(select(money_sum(events.c.delta)).where(events.c.d < start)))
-
-    out = []
-    bridge_out, pool_out = bridge_base, pool_base
-    for first, key in zip(months, keys, strict=True):
-        b, p = bridge.get(key), pool.get(key)
-        bridge_out += b.delta if b else ZERO
-        pool_out += p.delta if p else ZERO
-        out.append({
-            "month": key, "year": first.year, "month_number": first.month,
-            "bridge_count": int(b.count) if b else 0, "bridge_amount": b.amount if b else ZERO,
-            "bridge_outstanding": bridge_out,
-            "pool_count": int(p.count) if p else 0, "pool_amount": p.amount if p else ZERO,
-            "pool_outstanding": pool_out,
-        })
-    return out
+    staff console's dashboard draws the same): ``figures.trend`` — from the summaries, the whole-history
+    definition while they await a rebuild."""
+    return summary_trend(session, last)
 
 
 def _month_bridge_loans(session: Session, first: dt.date, last: dt.date) -> list[dict[str, Any]]:
