@@ -172,10 +172,15 @@ def test_closing_a_month_confirms_what_becomes_immutable_then_closes_once(app, d
     assert world.bank.latest_name in text
     assert count(db, ClosedPeriod) == 0 and audit_count(db, action="close") == events  # the confirmation: nothing
     data = {"period": "2020-02", "idempotency_key": one_time_key(html)}
-    r = admin.post("/periods/close", data)
-    assert r.status_code == 303 and r.headers["Location"] == "/periods"
-    assert admin.post("/periods/close", data).status_code == 303  # the double click: replayed
+    r = admin.post("/periods/close", data)  # through the queue (immediate mode here): the job's page
+    assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+", r.headers["Location"])
+    again = admin.post("/periods/close", data)  # the double click: replayed, no second job
+    assert again.status_code == 303 and again.headers["Location"] == r.headers["Location"]
     assert count(db, ClosedPeriod) == 1 and audit_count(db, action="close") == events + 1
+    job_page = admin.text(r.headers["Location"])  # the reports screen's progress indicator, then the outcome
+    assert 'data-testid="job"' in job_page and 'data-status="succeeded"' in job_page and "<progress" in job_page
+    assert 'data-testid="period-closed"' in job_page and "2020-02" in visible_text(job_page)
+    assert 'href="/periods"' in job_page
     listing = admin.text("/periods")
     assert "2020-02-29" in listing
     # closed: confirming it again is the service's 409, naming the period; nothing changes
