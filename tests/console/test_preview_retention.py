@@ -115,7 +115,10 @@ def test_confirming_a_purged_preview_is_a_clear_410_in_the_console(app, db, worl
     assert officer.post("/language", {"lang": "zh"}).status_code in (302, 303)
     assert "该预览已过期" in officer.text(f"/pool-loans/import/{preview}")
     assert officer.post("/language", {"lang": "en"}).status_code in (302, 303)
-    assert "This preview has expired" in officer.text(f"/pool-loans/import/{preview}")
+    en = officer.text(f"/pool-loans/import/{preview}")
+    purged_at = dt.datetime.fromisoformat(_row(db, preview).params["purged_at"])
+    shown = purged_at.astimezone(app.config["BRIDGEFUND"].tz).strftime("%Y-%m-%d %H:%M")
+    assert f"This preview has expired: its file was deleted at {shown} because" in en  # the fund's time
 
 
 def test_confirming_a_purged_preview_through_the_service_names_it(app, db, world, factory) -> None:  # noqa: ANN001
