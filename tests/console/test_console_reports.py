@@ -208,3 +208,24 @@ def test_close_refusals_and_access(app, db, world, factory) -> None:  # noqa: AN
     assert officer.get("/periods").status_code == 403
     assert signed_in(app, factory.make_user("auditor")).get("/periods").status_code == 200
     assert count(db, ClosedPeriod) == 0
+
+
+def test_a_queued_and_a_running_close_show_the_progress_indicator_and_poll(app, db, world, factory) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from bridgefund.services import jobs, periods
+    from bridgefund.services.actor import Actor
+
+    user = factory.make_user("admin")
+    admin = signed_in(app, user)
+    actor = Actor(id=user.id, username=user.username, role=user.role, bank_id=None)
+    job = periods.start_close_period(db, actor, "2020-02", today=dt.date(2020, 4, 15))  # not run: still queued
+    db.commit()
+    page = admin.text(f"/jobs/{job.id}")
+    assert 'data-status="queued"' in page and f'hx-get="/jobs/{job.id}"' in page and "<progress" in page
+    assert "2020-02" in visible_text(page) and 'href="/periods"' in page
+    jobs.claim(db, job.id, "elsewhere:1:x")
+    db.commit()
+    fragment = admin.get(f"/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="running"' in fragment and "<html" not in fragment and 'hx-trigger="load delay:1s"' in fragment
+    assert count(db, ClosedPeriod) == 0
