@@ -70,6 +70,8 @@ class Settings:
     metrics_token: str = ""
     #: A consumer whose last heartbeat is older than this many seconds is down (``/healthz`` answers 503).
     worker_stale_seconds: int = 180
+    #: An import preview not confirmed within this many hours gives its uploaded file up (the nightly purge).
+    import_preview_hours: int = 24
     #: The staff console's base URL: links in e-mail and WeCom messages point below it.
     console_url: str = "http://localhost:8000"
     #: SMTP server for e-mail notifications (empty: e-mail deliveries fail with "not configured").
@@ -118,6 +120,7 @@ _ENV = {
     "huey_sqlite": "BRIDGEFUND_HUEY_SQLITE",
     "metrics_token": "BRIDGEFUND_METRICS_TOKEN",
     "worker_stale_seconds": "BRIDGEFUND_WORKER_STALE_SECONDS",
+    "import_preview_hours": "BRIDGEFUND_IMPORT_PREVIEW_HOURS",
     "session_idle_minutes": "BRIDGEFUND_SESSION_IDLE_MINUTES",
     "secure_cookies": "BRIDGEFUND_SECURE_COOKIES",
     "console_url": "BRIDGEFUND_CONSOLE_URL",
@@ -154,6 +157,8 @@ def load_settings(overrides: dict[str, Any] | None = None) -> Settings:
         raise ConfigError("BRIDGEFUND_REDIS_URL must be a redis://, rediss:// or unix:// URL")
     if s.worker_stale_seconds <= 0:
         raise ConfigError("BRIDGEFUND_WORKER_STALE_SECONDS must be a positive number of seconds")
+    if s.import_preview_hours <= 0:
+        raise ConfigError("BRIDGEFUND_IMPORT_PREVIEW_HOURS must be a positive number of hours")
     if s.env == "production" and s.huey_immediate:
         raise ConfigError("the immediate task mode is for tests: not with BRIDGEFUND_ENV=production")
     if not s.reports_dir:

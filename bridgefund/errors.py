@@ -119,6 +119,12 @@ class ArchiveMissing(DomainError):
     status, code, title = 410, "archive-missing", "Archived report file is missing"
 
 
+class PreviewPurged(DomainError):
+    """An import preview's file was deleted by the nightly retention (not confirmed in time): upload it again."""
+
+    status, code, title = 410, "preview-purged", "Import preview expired"
+
+
 class RenderFailed(DomainError):
     """The PDF could not be rendered (a template or resource error: a bug, logged with its cause)."""
 

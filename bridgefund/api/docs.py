@@ -175,7 +175,8 @@ writes one audit event in the same transaction.
 **Retries.** Every POST by a signed-in user accepts an `Idempotency-Key` header: the same key and request within 24
 hours answers the first successful response again (`Idempotent-Replayed: true`) and does nothing twice.
 
-**Long work.** `POST /reports/monthly` and `POST /pool-loans/import` accept `Prefer: respond-async`: they answer 202
+**Long work.** `POST /reports/monthly`, `POST /pool-loans/import` and `POST /periods/{period}/close` accept
+`Prefer: respond-async`: they answer 202
 with `Location: /api/v1/jobs/{id}` and do the work in the background; `GET /jobs/{id}` shows its status, progress and
 result (or its problem). Bad input is refused at once, as without the header.
 

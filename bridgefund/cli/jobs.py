@@ -3,6 +3,7 @@
     bridgefund jobs run reminders --date 2020-03-20
     bridgefund jobs run monthly-report --month 2020-03 [--lang zh]
     bridgefund jobs run summaries-check [--date 2020-03-20]
+    bridgefund jobs run purge-previews
     bridgefund jobs consumer [--workers 2]
 
 ``run`` does the work in this process, as the scheduler would (the same job key: a second run of a date that
@@ -91,6 +92,14 @@ def run_summaries_check(day: dt.datetime | None) -> None:
 def run_deliver() -> None:
     """Send the notification outbox's due deliveries now (what the consumer does every minute)."""
     click.echo(json.dumps(tasks.deliver(_app()), ensure_ascii=False))
+
+
+@run_group.command("purge-previews")
+@with_appcontext
+def run_purge_previews() -> None:
+    """Clear the uploaded files of import previews not confirmed within BRIDGEFUND_IMPORT_PREVIEW_HOURS, and of
+    previews whose import was sent (the nightly 02:00 run; a second run finds nothing)."""
+    click.echo(json.dumps(tasks.purge_previews(_app()), ensure_ascii=False, default=str))
 
 
 @jobs_group.command("consumer")

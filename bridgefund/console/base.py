@@ -147,8 +147,10 @@ def wan(value: Any) -> str:
     return f"{(Decimal(value) / Decimal(10000)).quantize(Decimal('0.01')):,}"
 
 
-def localtime(value: dt.datetime) -> str:
-    """A recorded timestamp in the fund's timezone, to the minute."""
+def localtime(value: dt.datetime | str) -> str:
+    """A recorded timestamp (or one kept as ISO text in a job's params) in the fund's timezone, to the minute."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
     return value.astimezone(settings().tz).strftime("%Y-%m-%d %H:%M")
 
 

@@ -1,7 +1,7 @@
 """Reports and period close in the console: the archive of monthly reports and bank statements (download, every
 version), generating the monthly report through the queue with its progress shown as it runs, a bank's statement on
 demand (an officer: their own bank's only), and closing a month after a confirmation that names what becomes
-immutable.
+immutable — the close, too, through the queue (it writes the month snapshots: tens of seconds at scale).
 
 Every view calls the service the API calls (``bridgefund.reports.service``, ``services.jobs``,
 ``services.periods``); the archive's storage is the report service's business, never the console's.
@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from flask import Response, current_app, flash, request, url_for
+from flask import Response, current_app, request, url_for
 from flask_babel import gettext as _
 
 from bridgefund import exports
@@ -22,13 +22,8 @@ from bridgefund.console.base import bp, current_actor, htmx, page
 from bridgefund.errors import DomainError, RuleViolation
 from bridgefund.jobs import enqueue_after_commit, progress
 from bridgefund.reports import service as reports
-from bridgefund.schemas.report import (
-    MonthlyReportCreateSchema,
-    PeriodSchema,
-    ReportListArgs,
-    ReportSchema,
-    StatementArgs,
-)
+from bridgefund.schemas.period import PeriodSchema
+from bridgefund.schemas.report import MonthlyReportCreateSchema, ReportListArgs, ReportSchema, StatementArgs
 from bridgefund.services import fund, jobs, periods, pool, registry
 from bridgefund.web import access, archived_report_download, content_disposition, db, session, settings, today
 
@@ -184,26 +179,18 @@ def periods_page() -> Any:
     return page("console/periods.html", closed=closed, errors={}, values={"period": last_month()}, next_url=next_url)
 
 
-class _DryRun(Exception):
-    """Rolls back a close tried only to learn whether the service would accept it."""
-
-
 @bp.get("/periods/confirm")
-@access(periods.close_period)
+@access(periods.check_close)
 def confirm_close() -> Any:
     """What closing the month will freeze — the month and every earlier open one, the fund's and the pool's figures
     as of its last day, each bank's statement, the monthly report — after the service has said it would accept it
-    (tried and rolled back: the rules are the service's own)."""
+    (``periods.check_close``: the close's own refusals, nothing written, no snapshot computed)."""
     actor = current_actor()
     period = (request.args.get("period") or "").strip()
     closed = periods.list_periods(session(), actor, 1, 24)
     s = session()
     try:
-        with s.begin_nested():
-            periods.close_period(s, actor, period, today=today())
-            raise _DryRun
-    except _DryRun:
-        pass
+        periods.check_close(s, actor, period, today=today())
     except DomainError as err:
         errors, detail = forms.field_errors(err)
         return page("console/periods.html", err.status, closed=closed, errors=errors, detail=detail,
@@ -229,21 +216,22 @@ def _months_between(latest_closed: dt.date | None, last: dt.date) -> list[str]:
 
 
 @bp.post("/periods/close")
-@access(periods.close_period)
+@access(periods.start_close_period)
 def close_period() -> Any:
-    """Close the month (``POST /periods/{period}/close``), once per confirmation."""
+    """Close the month through the queue (``POST /periods/{period}/close`` with ``Prefer: respond-async``: the same
+    refusals at once, the same close in the job), once per confirmation; then the job's progress, as the reports
+    screen shows a report's."""
     actor = current_actor()
     replay = idempotency.begin(session(), actor)
     if replay is not None:
         return replay
     period = (request.form.get("period") or "").strip()
     try:
-        periods.close_period(session(), actor, period, today=today())
+        job = periods.start_close_period(session(), actor, period, today=today())
     except DomainError as err:
         session().rollback()
         errors, detail = forms.field_errors(err)
         return page("console/periods.html", err.status, closed=periods.list_periods(session(), actor, 1, 24),
                     errors=errors, detail=detail, values={"period": period})
-    flash(_("%(period)s is closed: nothing dated in it or before can be booked any more.", period=period),
-          "success")
-    return idempotency.done(url_for("console.periods_page"))
+    enqueue_after_commit(session(), job.id)
+    return idempotency.done(url_for("console.job_page", job_id=job.id))

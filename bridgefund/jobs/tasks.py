@@ -12,9 +12,15 @@ when (fund time)       job key                              what
 07:00 on the 1st       ``monthly_report:<YYYY-MM>:zh``      the previous month's monthly report, archived (a draft)
                        ``bank_statement:<YYYY-MM>:<id>:zh`` every partner bank's statement of that month, archived
 02:00 every night      ``summaries_check:<date>``           the summaries compared with the books; result recorded
+02:00 every night      (none)                               import previews' file bytes purged (retention, below)
 every minute           (none)                               the consumer's heartbeat; dead consumers' jobs requeued
 every minute           (none)                               the notification outbox's due deliveries sent
 =====================  ===================================  =====================================================
+
+The preview purge (``services.jobs.purge_previews``) clears the uploaded file of import previews not confirmed
+within ``BRIDGEFUND_IMPORT_PREVIEW_HOURS`` (24) and of previews whose import was sent; it needs no job row: a purged
+preview holds no bytes, so a second run (another consumer, the command line) finds nothing to do. One log line and
+one ``purge`` audit event per preview purged.
 """
 
 from __future__ import annotations
@@ -34,7 +40,8 @@ from bridgefund.models import Job, JobKind
 from bridgefund.notify import outbox
 from bridgefund.notify.channels import channels_from
 from bridgefund.reports import service as report_service
-from bridgefund.services import bank_terms, calendar, jobs, reminders
+from bridgefund.schemas.period import PeriodSchema
+from bridgefund.services import bank_terms, calendar, jobs, periods, reminders
 from bridgefund.services import pool_import as pool_import_service
 from bridgefund.services.actor import SYSTEM, Actor
 from bridgefund.services.jobs import Worker
@@ -77,6 +84,15 @@ def _pool_import(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, 
     return {"created": outcome.created, "references": outcome.references}
 
 
+def _period_close(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
+    """The month close (``POST /periods/{period}/close`` with ``Prefer: respond-async``): the synchronous path's
+    service, so the job's result is that path's answer and its problem (a month closed meanwhile: 409) the same."""
+    p = job.params
+    row = periods.close_period(session, actor, p["period"], today=dt.date.fromisoformat(p["today"]),
+                               progress=lambda pct: progress.publish(app, job.id, pct))
+    return PeriodSchema().dump(row)
+
+
 def _reminders(session: Any, actor: Actor, job: Job, app: Flask) -> dict[str, Any]:
     return reminders.send_reminders(session, actor, dt.date.fromisoformat(job.params["business_date"]))
 
@@ -103,6 +119,7 @@ HANDLERS: dict[str, runner.Handler] = {
     JobKind.pool_import.value: _pool_import,
     JobKind.reminders.value: _reminders,
     JobKind.summaries_check.value: _summaries_check,
+    JobKind.period_close.value: _period_close,
 }
 
 
@@ -191,6 +208,17 @@ def summaries_check_of(app: Flask, day: dt.date) -> Job:
                          {"business_date": day.isoformat()})
 
 
+def purge_previews(app: Flask, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Clear the file bytes of stale import previews (nightly at 02:00; ``bridgefund jobs run purge-previews``)."""
+    hours = app.config["BRIDGEFUND"].import_preview_hours
+    with app.app_context(), app.extensions["bridgefund.db"].sessionmaker() as s, s.begin():
+        purged = jobs.purge_previews(s, keep_hours=hours, now=now)
+    for item in purged:
+        log.info(runner._line("purged", item["job_id"], reason=item["reason"], bytes=item["bytes"],
+                              keep_hours=hours))
+    return {"keep_hours": hours, "purged": purged}
+
+
 def heartbeat(app: Flask, huey: Huey) -> list[int]:
     """Record this consumer's heartbeat, requeue dead consumers' jobs, and enqueue them again."""
     s_ = app.config["BRIDGEFUND"]
@@ -248,6 +276,10 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
     def summaries_check_0200() -> None:
         summaries_check_of(app, app.config["BRIDGEFUND"].business_date())
 
+    @huey.periodic_task(fund_time(tz, hour=2, minute=0), name="purge_previews_0200")
+    def purge_previews_0200() -> None:
+        purge_previews(app)
+
     @huey.periodic_task(crontab(), name="deliver_notifications")
     def deliver_notifications() -> None:
         deliver(app)
@@ -271,7 +303,8 @@ def register(huey: Huey, app: Flask) -> dict[str, Any]:
             log.exception("consumer start-up: heartbeat and recovery failed (retried every minute)")
 
     return {"run_job": run_job, "reminders_0830": reminders_0830, "monthly_report_0700": monthly_report_0700,
-            "summaries_check_0200": summaries_check_0200, "heartbeat": heartbeat_task,
+            "summaries_check_0200": summaries_check_0200, "purge_previews_0200": purge_previews_0200,
+            "heartbeat": heartbeat_task,
             "deliver_notifications": deliver_notifications}
 
 

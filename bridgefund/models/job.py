@@ -38,6 +38,8 @@ class JobKind(enum.StrEnum):
     reminders = "reminders"
     #: The nightly comparison of the summaries with the whole-history figures.
     summaries_check = "summaries_check"
+    #: ``POST /periods/{period}/close`` with ``Prefer: respond-async``: the month close and its month snapshots.
+    period_close = "period_close"
 
 
 _STATUSES = ", ".join(f"'{s.value}'" for s in JobStatus)

@@ -25,14 +25,16 @@ def _result(job: Any) -> dict[str, Any] | None:
 
 class JobSchema(Schema):
     id = fields.Integer()
-    kind = fields.String(metadata={"enum": ["monthly_report", "pool_import", "reminders", "summaries_check"]})
+    kind = fields.String(metadata={"enum": ["monthly_report", "bank_statement", "pool_import", "reminders",
+                                            "summaries_check", "period_close"]})
     status = fields.String(metadata={"enum": STATUSES})
     progress = fields.Function(lambda job: max(job.progress, getattr(job, "live_progress", None) or 0),
                                metadata={"type": "integer", "description": "per cent done, 0–100"})
     result = fields.Function(_result, metadata={
         "type": "object", "nullable": True,
         "description": "what the job made once it succeeded: a report (`report_id`, `report_url`, `download_url`, "
-                       "`version`, `sha256`) or an import's `created` count and `references`"})
+                       "`version`, `sha256`), an import's `created` count and `references`, or a month "
+                       "close's answer (`period`, `last_day`, `closed_by`, `closed_at`, `status`)"})
     error = fields.Dict(allow_none=True, metadata={
         "description": "an RFC 9457 problem when the job failed (an import's row errors under `errors`)"})
     created_at = fields.DateTime()

@@ -35,16 +35,6 @@ class ReportSchema(Schema):
     download_url = fields.Function(lambda r: url_for("reports.report_pdf", report_id=r.id))
 
 
-class PeriodSchema(Schema):
-    """A closed month (``GET /periods``; its sheet in the console and the API)."""
-
-    period = fields.String(metadata={"example": "2020-03"})
-    last_day = fields.Date()
-    closed_by = fields.Integer(allow_none=True)
-    closed_at = fields.DateTime()
-    status = fields.Constant("closed")
-
-
 class MonthlyReportCreateSchema(StrictSchema):
     period = _period(required=True)
     lang = _lang(load_default="zh")

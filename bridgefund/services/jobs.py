@@ -12,6 +12,11 @@ A job row is the durable truth; the queue only carries its id (``bridgefund.jobs
   recovery sweep puts it back, and the work — never committed — runs again from the start.
 * **retry** (``failed → queued``): running scheduled work again by its key (the command line) retries a failed run;
   a succeeded one is left alone.
+
+Retention: an import preview keeps the uploaded file's bytes (``payload``) only until it is confirmed;
+:func:`purge_previews` (nightly, ``jobs.tasks``) clears the bytes of previews not confirmed within
+``BRIDGEFUND_IMPORT_PREVIEW_HOURS`` and of previews whose import was sent. The row and its result (every row's
+errors) stay; confirming a purged preview is a 410 naming it.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import utcnow
-from bridgefund.errors import InvalidTransition, NotFound, PayloadTooLarge, RuleViolation
+from bridgefund.errors import InvalidTransition, NotFound, PayloadTooLarge, PreviewPurged, RuleViolation
 from bridgefund.models import Job, JobKind, JobStatus, Role, User, WorkerHeartbeat
 from bridgefund.parsing.pool_file import MAX_BYTES
 from bridgefund.services import audit
@@ -305,6 +310,12 @@ def confirm_pool_import(session: Session, actor: Actor, preview_id: int, *, toda
     if job.status != JobStatus.succeeded or not job.result:
         raise InvalidTransition(f"the preview of job {preview_id} is {job.status}: nothing to confirm",
                                 {"job": [f"preview is {job.status}"]})
+    if params.get("purged_at"):
+        raise PreviewPurged(
+            f"import preview {preview_id} has expired: its file was deleted at {params['purged_at']} (a preview not "
+            f"confirmed within {params.get('purged_after_hours', '?')} hours gives its file up); upload the file "
+            "again", {"job": ["preview expired: file deleted"]}, preview_job_id=preview_id,
+            purged_at=params["purged_at"])
     if job.result.get("invalid"):
         raise RuleViolation.on("file", f"{job.result['invalid']} rows are invalid: correct the file and upload it "
                                "again")
@@ -319,3 +330,49 @@ def confirm_pool_import(session: Session, actor: Actor, preview_id: int, *, toda
     session.flush()
     audit.record(session, actor, "confirm", ENTITY, job.id, before=before, after=job.snapshot())
     return started
+
+
+# ------------------------------------------------------------------------------------------------ retention
+
+
+def purge_previews(session: Session, *, keep_hours: int, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """Clear the file bytes of finished import previews that no longer need them: those not confirmed within
+    ``keep_hours`` of their check finishing (``expired``) and those whose import was sent (``imported``; the
+    confirmation normally gives the file up itself). The job row, its ``params`` (the file's size and sha256) and its
+    ``result`` (every row's errors) stay; ``params`` records ``purged_at``, and each purge writes a system ``purge``
+    audit event. A queued or running preview keeps its file (it needs it). Idempotent: a purged row holds no bytes,
+    so a second run finds nothing. Answers what was purged (``job_id``, ``reason``, ``bytes``)."""
+    now = now or utcnow()
+    cutoff = now - dt.timedelta(hours=keep_hours)
+    rows = session.execute(
+        select(Job.id, Job.params, Job.finished_at)
+        .where(Job.kind == JobKind.pool_import.value, Job.payload.is_not(None),
+               Job.status.in_([JobStatus.succeeded.value, JobStatus.failed.value]))
+        .order_by(Job.id)).all()
+    purged: list[dict[str, Any]] = []
+    for job_id, params, finished_at in rows:
+        params = params or {}
+        if not params.get("preview"):
+            continue
+        if params.get("confirmed_job_id") is not None:
+            reason = "imported"
+        elif finished_at is not None and finished_at <= cutoff:
+            reason = "expired"
+        else:
+            continue
+        job = session.get(Job, job_id, with_for_update=True, populate_existing=True)
+        if job is None or job.status not in (JobStatus.succeeded, JobStatus.failed):
+            continue
+        before = job.snapshot()
+        after_params = {**(job.params or {}), "purged_at": now.isoformat(timespec="seconds"),
+                        "purged_after_hours": keep_hours, "purge_reason": reason}
+        result = session.execute(
+            update(Job).where(Job.id == job_id, Job.payload.is_not(None))
+            .values(payload=None, params=after_params).execution_options(synchronize_session=False))
+        if result.rowcount != 1:  # another purge got there first
+            continue
+        session.expire(job)
+        audit.record(session, SYSTEM, "purge", ENTITY, job_id, before=before,
+                     after={**before, "params": after_params, "payload": None})
+        purged.append({"job_id": job_id, "reason": reason, "bytes": params.get("bytes")})
+    return purged

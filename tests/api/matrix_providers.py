@@ -410,6 +410,20 @@ def _start_monthly_report(f: Any, actor: Any) -> Any:
     return service.start_monthly_report(f.session, actor, period="2020-03", lang="zh", today=_TODAY)
 
 
+def _start_close_period(f: Any, actor: Any) -> Any:
+    """The queued month close (``Prefer: respond-async``): only the job is recorded here."""
+    from bridgefund.services import periods
+
+    return periods.start_close_period(f.session, actor, "2020-03", today=_TODAY)
+
+
+def _check_close(f: Any, actor: Any) -> Any:
+    """The console's confirmation asks whether the close would be accepted (nothing written)."""
+    from bridgefund.services import periods
+
+    return periods.check_close(f.session, actor, "2020-03", today=_TODAY)
+
+
 def _start_pool_import(f: Any, actor: Any) -> Any:
     from bridgefund.services import jobs
 
@@ -594,6 +608,8 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "reports.service.archive_bank_statement": _archive_bank_statement,
     "reports.service.start_monthly_report": _start_monthly_report,
     "jobs.start_pool_import": _start_pool_import,
+    "periods.start_close_period": _start_close_period,
+    "periods.check_close": _check_close,
     "auth.change_password": _change_password,
     "bridge_loans.approval_context": _approval_context,
     "bridge_loans.preview_repayment": _preview_repayment,

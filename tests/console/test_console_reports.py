@@ -172,10 +172,15 @@ def test_closing_a_month_confirms_what_becomes_immutable_then_closes_once(app, d
     assert world.bank.latest_name in text
     assert count(db, ClosedPeriod) == 0 and audit_count(db, action="close") == events  # the confirmation: nothing
     data = {"period": "2020-02", "idempotency_key": one_time_key(html)}
-    r = admin.post("/periods/close", data)
-    assert r.status_code == 303 and r.headers["Location"] == "/periods"
-    assert admin.post("/periods/close", data).status_code == 303  # the double click: replayed
+    r = admin.post("/periods/close", data)  # through the queue (immediate mode here): the job's page
+    assert r.status_code == 303 and re.fullmatch(r"/jobs/\d+", r.headers["Location"])
+    again = admin.post("/periods/close", data)  # the double click: replayed, no second job
+    assert again.status_code == 303 and again.headers["Location"] == r.headers["Location"]
     assert count(db, ClosedPeriod) == 1 and audit_count(db, action="close") == events + 1
+    job_page = admin.text(r.headers["Location"])  # the reports screen's progress indicator, then the outcome
+    assert 'data-testid="job"' in job_page and 'data-status="succeeded"' in job_page and "<progress" in job_page
+    assert 'data-testid="period-closed"' in job_page and "2020-02" in visible_text(job_page)
+    assert 'href="/periods"' in job_page
     listing = admin.text("/periods")
     assert "2020-02-29" in listing
     # closed: confirming it again is the service's 409, naming the period; nothing changes
@@ -202,4 +207,25 @@ def test_close_refusals_and_access(app, db, world, factory) -> None:  # noqa: AN
     officer = signed_in(app, world.officer_user)
     assert officer.get("/periods").status_code == 403
     assert signed_in(app, factory.make_user("auditor")).get("/periods").status_code == 200
+    assert count(db, ClosedPeriod) == 0
+
+
+def test_a_queued_and_a_running_close_show_the_progress_indicator_and_poll(app, db, world, factory) -> None:  # noqa: ANN001
+    import datetime as dt
+
+    from bridgefund.services import jobs, periods
+    from bridgefund.services.actor import Actor
+
+    user = factory.make_user("admin")
+    admin = signed_in(app, user)
+    actor = Actor(id=user.id, username=user.username, role=user.role, bank_id=None)
+    job = periods.start_close_period(db, actor, "2020-02", today=dt.date(2020, 4, 15))  # not run: still queued
+    db.commit()
+    page = admin.text(f"/jobs/{job.id}")
+    assert 'data-status="queued"' in page and f'hx-get="/jobs/{job.id}"' in page and "<progress" in page
+    assert "2020-02" in visible_text(page) and 'href="/periods"' in page
+    jobs.claim(db, job.id, "elsewhere:1:x")
+    db.commit()
+    fragment = admin.get(f"/jobs/{job.id}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'data-status="running"' in fragment and "<html" not in fragment and 'hx-trigger="load delay:1s"' in fragment
     assert count(db, ClosedPeriod) == 0

@@ -143,6 +143,9 @@ ZH.update({
         "%(n)d 行有错误。未保存任何数据：请修改文件后重新上传。",
     "This file was sent for import.": "该文件已提交导入。", "See the import": "查看导入",
     "Confirm: import %(n)d loans": "确认：导入 %(n)d 笔贷款",
+    "This preview has expired: its file was deleted at %(at)s because it was not confirmed within %(hours)s hours. "
+    "Upload the file again to import it.":
+        "该预览已过期：文件在 %(hours)s 小时内未确认导入，已于 %(at)s 删除。如需导入，请重新上传文件。",
     "Rows of the file (every row with errors, and the first rows)": "文件各行（所有有错误的行及前若干行）",
     "%(n)d pool loans imported.": "已导入 %(n)d 笔资金池贷款。",
 })

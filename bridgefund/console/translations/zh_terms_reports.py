@@ -39,4 +39,7 @@ ZH_REPORTS = {
     "Waiting in the queue…": "排队等待中…", "Generating…": "正在生成…", "Done.": "已完成。", "Failed.": "失败。",
     "Download the PDF (version %(v)s)": "下载 PDF（第 %(v)s 版）", "The job failed.": "任务失败。", "Refresh": "刷新",
     "Statements": "对账单", "Download the statement": "下载对账单",
+    # The month close through the queue (issue 16).
+    "Closing %(period)s": "月结 %(period)s", "Writing the month snapshots…": "正在写入月末快照…",
+    "See the closed months": "查看已月结的月份", "Back to the periods": "返回月结",
 }
