@@ -16,8 +16,9 @@ PostgreSQL database ``bench_perf16`` (``--pg-url``; (re)created, migrated and lo
 It prints, per case, the wall-clock median and p95 and the **CPU time** median of this process (``time.thread_time``:
 on a loaded machine the wall clock mostly measures the scheduler, CPU time what the code costs), each as a ratio to
 the bare ``/hello`` (the issue's "× bare hello"), the SQL statements a request runs (SQLAlchemy's count) and, on
-PostgreSQL, the commands psycopg sends — each a round trip: the statements plus BEGIN, COMMIT and any pool ping. ``--profile me`` (or any case name) then profiles that case with cProfile
-over ``--profile-runs`` requests and prints the top entries by cumulative and by own time.
+PostgreSQL, the commands psycopg sends — each a round trip: the statements plus BEGIN, COMMIT and any pool ping.
+``--profile me`` (or any case name) then profiles that case with cProfile over ``--profile-runs`` requests and
+prints the top entries by cumulative and by own time.
 """
 
 from __future__ import annotations
@@ -194,7 +195,8 @@ def run(db: str, url: str, runs: int, profile: list[str], profile_runs: int, top
         rows = _measure(env, runs)
         hello, hello_cpu = rows[0][1], rows[0][3]
         print(f"\n{db}: {runs} interleaved rounds, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        print("| case | wall median ms | wall p95 ms | × hello (wall) | CPU median ms | × hello (CPU) | SQL | wire | bytes |")
+        print("| case | wall median ms | wall p95 ms | × hello (wall) | CPU median ms | × hello (CPU) | SQL | wire "
+              "| bytes |")
         print("|---|---|---|---|---|---|---|---|---|")
         for name, med, p95, cpu, n, wire, size in rows:
             print(f"| {name} | {med:.2f} | {p95:.2f} | {hello / med:.3f} | {cpu:.2f} | {hello_cpu / cpu:.3f} | {n} | "
