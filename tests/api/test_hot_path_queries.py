@@ -70,9 +70,13 @@ def test_submit_reads_settings_bank_and_closed_period_together(world, engine) ->
         event.remove(engine, "before_cursor_execute", log)
     assert r.status_code == 201 and r.get_json()["reference"].startswith("BL-2020-")
     reads = [s for s in seen if s.startswith("select") and ("from fund_settings" in s or "from banks" in s
-                                                            or "closed_periods" in s)]
-    assert len(reads) == 1, reads  # one statement: the settings, the bank and the last closed day
-    assert "fund_settings" in reads[0] and "closed_periods" in reads[0]
+                                                            or "closed_periods" in s or "bank_terms" in s)]
+    assert len(reads) == 1, reads  # one statement: the settings, the bank, the last closed day, the bank's terms
+    assert "fund_settings" in reads[0] and "closed_periods" in reads[0] and "bank_terms" in reads[0]
+    writes = [s for s in seen if s.startswith(("insert", "update", "delete"))]
+    others = [s for s in seen if s.startswith("select") and s not in reads]
+    # the token lookup, the enterprise locked, the bank's open amount; the counter, the loan, the audit event
+    assert len(others) == 3 and len(writes) == 3, (others, writes)
 
 
 def test_submit_still_refuses_each_date_problem_and_a_missing_bank(world) -> None:  # noqa: ANN001
