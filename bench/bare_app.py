@@ -4,8 +4,9 @@ Served by the same gunicorn settings as the service (``bench_ratio.py`` starts b
 database (``BENCH_BARE_DATABASE_URL``), so a ratio of the two measures what BridgeFund adds on top of the stack:
 
 * ``GET /hello`` — a constant JSON body: routing, WSGI and gunicorn's HTTP handling;
-* ``POST /insert`` — one row inserted with Core and committed (a pool checkout with the same pre-ping as the
-  service's engine, BEGIN, INSERT … RETURNING, COMMIT): the floor of any durable write.
+* ``POST /insert`` — one row inserted with Core and committed (a pool checkout with the same liveness check as the
+  service's engine — ``bridgefund.db.check_liveness_on_checkout``, which replaced ``pool_pre_ping`` in issue 16 —
+  BEGIN, INSERT … RETURNING, COMMIT): the floor of any durable write.
 
 No authentication, validation, audit or ORM: this is the stack's floor, not a competitor.
 """
@@ -16,6 +17,8 @@ import os
 
 from flask import Flask, jsonify, request
 from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, create_engine, func, insert
+
+from bridgefund.db import check_liveness_on_checkout
 
 metadata = MetaData()
 
@@ -35,7 +38,9 @@ def create_table(url: str) -> None:
 
 def create_app(url: str | None = None) -> Flask:
     app = Flask(__name__)
-    engine = create_engine(url or os.environ["BENCH_BARE_DATABASE_URL"], pool_pre_ping=True)  # as bridgefund.db
+    engine = create_engine(url or os.environ["BENCH_BARE_DATABASE_URL"])
+    if engine.dialect.name != "sqlite":
+        check_liveness_on_checkout(engine)  # as bridgefund.db's engines
 
     @app.get("/hello")
     def hello():

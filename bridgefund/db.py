@@ -11,10 +11,12 @@ fund's balance checks race-free. PostgreSQL uses row locks (``SELECT … FOR UPD
 from __future__ import annotations
 
 import datetime as dt
+import select as _select
+import time
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, func, type_coerce
+from sqlalchemy import BigInteger, DateTime, Engine, MetaData, create_engine, event, exc, func, type_coerce
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -121,7 +123,54 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    check_liveness_on_checkout(engine)
+    return engine
+
+
+#: A pooled connection that sat unused this long is pinged before it serves again, whatever its socket says.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def check_liveness_on_checkout(engine: Engine) -> None:
+    """Hand out only live connections, without a round trip per request (issue 16).
+
+    SQLAlchemy's ``pool_pre_ping`` sends a query to the server at every checkout: one round trip of every request,
+    about a fifth of an authenticated read's. A connection the server has ended (a restart, ``pg_terminate_backend``,
+    an idle timeout) has something to read — the server's FATAL message, then the end of the stream — so a
+    non-blocking look at its socket tells it apart from a live one; only then, or when the connection sat unused for
+    :data:`PING_AFTER_IDLE_SECONDS` (a peer that vanished without a word), is it pinged like ``pool_pre_ping`` did. A
+    failed ping is a :class:`~sqlalchemy.exc.DisconnectionError`: the pool drops the connection and hands out a new
+    one, and the request never sees the dead one.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["bf_idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("bf_idle_since", None)
+        if idle_since is None:  # connected just now
+            return
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS and not _has_news(dbapi_conn):
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as error:
+            raise exc.DisconnectionError(f"a pooled connection is gone: {error}") from error
+
+
+def _has_news(dbapi_conn: Any) -> bool:
+    """Whether an idle connection's socket has anything to read (the server said something: it is ending it), or
+    the driver already knows it is closed or broken; True when it cannot tell (then the caller pings)."""
+    if getattr(dbapi_conn, "closed", False) or getattr(dbapi_conn, "broken", False):
+        return True
+    try:
+        readable, _, _ = _select.select([dbapi_conn.fileno()], [], [], 0)
+    except (AttributeError, OSError, ValueError, TypeError):
+        return True
+    return bool(readable)
 
 
 def _configure_sqlite(engine: Engine) -> None:

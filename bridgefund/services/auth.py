@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import instance_dict
+from sqlalchemy.orm.util import identity_key
 
 from bridgefund.authority import PUBLIC, SIGNED_IN, allows
 from bridgefund.errors import NotAuthenticated, RuleViolation, TooManyRequests
@@ -159,11 +161,13 @@ class Authenticated:
 
 
 _TOKENS, _USERS = ApiToken.__table__.c, User.__table__.c
+#: The user's columns the token lookup reads (all but the password hash): the request's :class:`User` (below).
+_USER_COLUMNS = ("username", "role", "bank_id", "active", "created_at", "updated_at")
 #: The bearer-token lookup, built once: the token (by its unique hash) and the user's fields in one query.
-#: Core columns, not entities: nothing to track in the session's identity map, nothing to expire.
+#: Core columns, not entities: no ORM loading on the path of every request.
 _TOKEN_LOOKUP = (
-    select(_TOKENS.id, _TOKENS.expires_at, _TOKENS.revoked_at, _USERS.id.label("user_id"), _USERS.username,
-           _USERS.role, _USERS.bank_id, _USERS.active)
+    select(_TOKENS.id, _TOKENS.expires_at, _TOKENS.revoked_at, _USERS.id.label("user_id"),
+           *(_USERS[name] for name in _USER_COLUMNS))
     .join_from(ApiToken.__table__, User.__table__, _USERS.id == _TOKENS.user_id)
     .where(_TOKENS.token_hash == bindparam("token_hash"))
 )
@@ -179,8 +183,40 @@ def authenticate(cfg: AuthConfig, session: Session, token: str, *, now: dt.datet
         raise NotAuthenticated("invalid token")
     if row.revoked_at is not None or row.expires_at <= now or not row.active:
         raise NotAuthenticated("token expired or revoked")
+    session.info[_LOOKUP_ROW] = row  # for user_read_by_token
     return Authenticated(token_id=row.id, user_id=row.user_id, username=row.username, role=row.role,
                          bank_id=row.bank_id)
+
+
+_LOOKUP_ROW = "bridgefund.auth_lookup_row"
+_NEW_USER = User.__mapper__.class_manager.new_instance
+
+
+def user_read_by_token(session: Session, user_id: int | None) -> User | None:
+    """The user the bearer-token lookup of this session's request has read, as a persistent, unchanged
+    :class:`User` of the session — or None when that lookup did not read this user (then query it).
+
+    Reading yourself (``GET /me``, the console's account page) is then no second query: it is the row a second
+    ``SELECT`` in the request's transaction would read (READ COMMITTED; a ``SELECT … FOR UPDATE`` — any change to
+    the user locks it first — bypasses the identity map and reads the row again). Built on demand, so the other
+    requests pay nothing. The password hash is not read on every request: it is expired and loads when accessed.
+    """
+    row = session.info.get(_LOOKUP_ROW)
+    if row is None or row.user_id != user_id:
+        return None
+    key = identity_key(User, user_id)
+    known = session.identity_map.get(key)
+    if known is not None:
+        return known
+    user = _NEW_USER()  # no constructor, no attribute events: the row's values go in as loaded ones
+    values = instance_dict(user)
+    values["id"] = user_id
+    for name in _USER_COLUMNS:
+        values[name] = getattr(row, name)
+    make_transient_to_detached(user)  # committed as if loaded by a query, no history; the password hash expired
+    session.add(user)
+    session.info[_LOOKUP_ROW] = None  # built once; the identity map has it from now on (the caller holds it)
+    return user
 
 
 @allows(SIGNED_IN)

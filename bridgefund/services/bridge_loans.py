@@ -44,6 +44,7 @@ from bridgefund.messages import money, percent
 from bridgefund.models import (
     AuditEvent,
     Bank,
+    BankTerms,
     BridgeApproval,
     BridgeLoan,
     BridgeLoanStatus,
@@ -116,9 +117,12 @@ def check_visible(session: Session, actor: Actor, loan_id: int) -> None:
             raise NotFound(f"bridge loan {loan_id} does not exist")
 
 
-def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str) -> None:
-    """409 unless the bank is a partner and active on ``on`` (the terms in force that day, services.bank_terms)."""
-    bank_terms.check_open(bank, bank_terms.require_partner(session, bank, on, field), "it takes no new bridge loans")
+def _check_bank_active(session: Session, bank: Bank, on: dt.date, field: str,
+                       rows: list[BankTerms] | None = None) -> None:
+    """409 unless the bank is a partner and active on ``on`` (the terms in force that day, services.bank_terms;
+    from ``rows``, the bank's terms in date order, when the caller has read them)."""
+    bank_terms.check_open(bank, bank_terms.require_partner(session, bank, on, field, rows),
+                          "it takes no new bridge loans")
 
 
 # --- submit -------------------------------------------------------------------------------------------------
@@ -137,7 +141,7 @@ def submit(
     if context is None:
         check_value_date(session, on, today, "submitted_on")  # the date's problem first, as for an existing bank
         raise RuleViolation.on("bank_id", f"bank {bank_id} does not exist")
-    rules, bank, closed = context
+    rules, bank, closed, terms = context
     # services.common.check_value_date's three checks, in its order, on the bounds just read
     check_not_future(on, today, "submitted_on")
     check_established(on, rules.established_on, "submitted_on")
@@ -172,7 +176,7 @@ def submit(
     if errors:
         detail = "; ".join(f"{k}: {m}" for k, ms in errors.items() for m in ms)
         raise RuleViolation(detail, errors)
-    _check_bank_active(session, bank, on, "submitted_on")
+    _check_bank_active(session, bank, on, "submitted_on", terms)
     loan = BridgeLoan(
         reference_year=on.year,
         status=S.submitted.value, enterprise=ent, enterprise_id=ent.id, bank_id=bank.id, submitted_by=actor.id,

@@ -28,6 +28,7 @@ from bridgefund.finance.money import ZERO
 from bridgefund.messages import money
 from bridgefund.models import (
     Bank,
+    BankTerms,
     BridgeLoan,
     ClosedPeriod,
     FundAccount,
@@ -139,16 +140,21 @@ def settings_of(row: FundSettings | None) -> Settings:
                     required_documents=tuple(document_model.DEFAULT_BRIDGE_REQUIRED if required is None else required))
 
 
-def settings_bank_and_closed_day(session: Session, bank_id: int) -> tuple[Settings, Bank, dt.date | None] | None:
-    """The fund's settings, bank ``bank_id`` and the last closed day in one round trip (a submission read them in
-    three; issue 16); None when there is no such bank."""
+def settings_bank_and_closed_day(
+    session: Session, bank_id: int,
+) -> tuple[Settings, Bank, dt.date | None, list[BankTerms]] | None:
+    """The fund's settings, bank ``bank_id``, the last closed day and the bank's dated terms (in date order, as
+    ``bank_terms.require_partner`` takes them) in one round trip (a submission read them in four; issue 16); None
+    when there is no such bank."""
     closed = select(func.max(ClosedPeriod.last_day)).scalar_subquery()
-    row = session.execute(select(Bank, FundSettings, closed).select_from(Bank)
-                          .outerjoin(FundSettings, FundSettings.id == FUND_ID).where(Bank.id == bank_id)).one_or_none()
-    if row is None:
+    rows = session.execute(select(Bank, FundSettings, closed, BankTerms).select_from(Bank)
+                           .outerjoin(FundSettings, FundSettings.id == FUND_ID)
+                           .outerjoin(BankTerms, BankTerms.bank_id == Bank.id)
+                           .where(Bank.id == bank_id).order_by(BankTerms.effective_from)).all()
+    if not rows:
         return None
-    bank, settings_row, closed_day = row
-    return settings_of(settings_row), bank, closed_day
+    bank, settings_row, closed_day, _ = rows[0]
+    return settings_of(settings_row), bank, closed_day, [r[3] for r in rows if r[3] is not None]
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)

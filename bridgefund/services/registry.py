@@ -18,7 +18,7 @@ from bridgefund.finance.uscc import validate_uscc
 from bridgefund.models import ApiToken, Bank, BankStatus, Enterprise, Guarantor, Role, User
 from bridgefund.services import audit, bank_terms, pool
 from bridgefund.services.actor import Actor
-from bridgefund.services.auth import AuthConfig, hash_password, validate_password
+from bridgefund.services.auth import AuthConfig, hash_password, user_read_by_token, validate_password
 from bridgefund.services.common import Page, bank_scoped, get_or_404, paginate
 
 # --- users -----------------------------------------------------------------------------------------
@@ -310,7 +310,7 @@ def list_enterprises(
 
 @allows(SIGNED_IN)
 def get_user_self(session: Session, actor: Actor) -> User:
-    user = session.get(User, actor.id)
+    user = user_read_by_token(session, actor.id) or session.get(User, actor.id)
     if user is None:  # pragma: no cover - the token lookup already found the user
         raise NotFound("user does not exist")
     return user

@@ -70,9 +70,13 @@ def test_submit_reads_settings_bank_and_closed_period_together(world, engine) ->
         event.remove(engine, "before_cursor_execute", log)
     assert r.status_code == 201 and r.get_json()["reference"].startswith("BL-2020-")
     reads = [s for s in seen if s.startswith("select") and ("from fund_settings" in s or "from banks" in s
-                                                            or "closed_periods" in s)]
-    assert len(reads) == 1, reads  # one statement: the settings, the bank and the last closed day
-    assert "fund_settings" in reads[0] and "closed_periods" in reads[0]
+                                                            or "closed_periods" in s or "bank_terms" in s)]
+    assert len(reads) == 1, reads  # one statement: the settings, the bank, the last closed day, the bank's terms
+    assert "fund_settings" in reads[0] and "closed_periods" in reads[0] and "bank_terms" in reads[0]
+    writes = [s for s in seen if s.startswith(("insert", "update", "delete"))]
+    others = [s for s in seen if s.startswith("select") and s not in reads]
+    # the token lookup, the enterprise locked, the bank's open amount; the counter, the loan, the audit event
+    assert len(others) == 3 and len(writes) == 3, (others, writes)
 
 
 def test_submit_still_refuses_each_date_problem_and_a_missing_bank(world) -> None:  # noqa: ANN001
@@ -85,3 +89,26 @@ def test_submit_still_refuses_each_date_problem_and_a_missing_bank(world) -> Non
     assert r.status_code == 422 and "bank_id" in r.get_json()["errors"]
     r = world.post("/bridge-loans", {**app, "bank_id": 999999, "submitted_on": "2020-04-01"}, world.li)
     assert r.status_code == 422 and "submitted_on" in r.get_json()["errors"]  # the date first, as before
+
+
+def test_me_is_the_token_lookup_and_nothing_more(world, engine) -> None:  # noqa: ANN001
+    """``GET /me`` — the floor of every authenticated request — reads the user once: the bearer-token lookup's row
+    serves the answer (``services.auth.user_read_by_token``), no second ``SELECT`` of the same user."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def log(_conn, _cursor, statement, *_a) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()).lower())
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        r = world.get("/me", world.officer)
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["role"] == "bank_officer" and body["bank_id"] is not None and body["active"] is True
+    assert body["created_at"] and "password_hash" not in body
+    queries = [s for s in seen if not s.startswith(("begin", "savepoint", "release savepoint"))]  # the test harness
+    assert len(queries) == 1 and "from api_tokens join users" in queries[0], queries
