@@ -68,6 +68,7 @@ def _pid(eng: Any) -> int:
         return c.scalar(text("SELECT pg_backend_pid()"))
 
 
+@pytest.mark.postgres
 def test_a_busy_live_connection_is_not_pinged(pg) -> None:  # noqa: ANN001
     eng, pings, _admin = pg
     first = _pid(eng)
@@ -75,6 +76,7 @@ def test_a_busy_live_connection_is_not_pinged(pg) -> None:  # noqa: ANN001
     assert pings[0] == 0
 
 
+@pytest.mark.postgres
 def test_a_connection_the_server_ended_is_replaced_before_use(pg) -> None:  # noqa: ANN001
     eng, pings, admin = pg
     first = _pid(eng)
@@ -90,6 +92,7 @@ def test_a_connection_the_server_ended_is_replaced_before_use(pg) -> None:  # no
     assert second != first and pings[0] == 1
 
 
+@pytest.mark.postgres
 def test_a_connection_idle_for_long_is_pinged(pg, monkeypatch) -> None:  # noqa: ANN001
     eng, pings, _admin = pg
     first = _pid(eng)
