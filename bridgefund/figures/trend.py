@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections import defaultdict
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Date, String, bindparam, case, func, literal, select, union_all
@@ -65,7 +65,13 @@ def _month_key(dialect: str, column: Any) -> ColumnElement[str]:
 
 
 def _money(value: Any) -> Decimal:
-    return ZERO if value is None else Decimal(value).quantize(CENT)
+    """A sum read back from SQL as an exact amount: a Decimal or an integer, never a binary float (a float here
+    would mean a sum lost its money type on the way; refused, as ``db.Money`` refuses one on the way in)."""
+    if value is None:
+        return ZERO
+    if isinstance(value, float):
+        raise TypeError("binary floats are never money: a trend sum came back as a float")
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _months(last: dt.date) -> list[dt.date]:
