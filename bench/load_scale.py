@@ -137,6 +137,10 @@ def steps(n: int, k: int, columns: set[str] | frozenset[str] = frozenset()) -> l
                 last_repayment_on = r.d
             FROM (SELECT loan_id, sum(principal) p, sum(interest) i, max(value_date) d FROM pool_repayments
                   GROUP BY loan_id) r WHERE r.loan_id = l.id"""),
+        # (schemas that keep each pool loan's oldest unsettled installment: from the installments just written)
+        *([("pool loan oldest unpaid", """UPDATE pool_loans l SET oldest_unpaid_due = u.d
+            FROM (SELECT loan_id, min(due_date) d FROM pool_installments WHERE settled_on IS NULL GROUP BY loan_id) u
+            WHERE u.loan_id = l.id""")] if "oldest_unpaid_due" in columns else []),
         ("claims", f"""INSERT INTO pool_claims (reference, loan_id, bank_id, status, filed_on, days_past_due,
                 unpaid_principal, pool_share, amount, approved_by, approved_at, paid_on, created_at)
             SELECT 'CL-S-' || l.id, l.id, l.bank_id, CASE WHEN l.id % 300 = 0 THEN 'filed' ELSE 'paid' END,
@@ -174,6 +178,9 @@ def load(url: str, loans: int, installments: int = 10, echo: bool = True) -> flo
         conn.exec_driver_sql("SET session_replication_role = replica")
         columns = set(conn.exec_driver_sql(
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'bridge_loans'").scalars())
+        columns |= set(conn.exec_driver_sql(  # pool_loans columns that only newer schemas have
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'pool_loans' "
+            "AND column_name = 'oldest_unpaid_due'").scalars())
         columns |= set(conn.exec_driver_sql(  # and the tables, for schemas that added one (bank_terms)
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'").scalars())
         for name, sql in steps(loans, installments, columns):

@@ -16,13 +16,14 @@ from bridgefund.figures.facts import claim_after_days
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     FundLedgerEntry,
+    PoolInstallment,
     PoolLoan,
 )
 
 
 def summary_differences(session: Session, dates: Iterable[dt.date]) -> list[str]:
     """Differences between the summaries and the whole-history definitions on ``dates`` (empty: they agree)."""
-    problems = []
+    problems = oldest_unpaid_differences(session)
     after_days = claim_after_days(session.connection())
     for day in dates:
         fast, slow = fund.fund_position(session, day), fund.fund_position_direct(session, day)
@@ -56,3 +57,14 @@ def check_dates(session: Session, today: dt.date) -> list[dt.date]:
         out.append(following - dt.timedelta(days=1))
         month = following
     return [*out, today]
+
+
+def oldest_unpaid_differences(session: Session) -> list[str]:
+    """Pool loans whose ``oldest_unpaid_due`` is not the earliest due date of their unsettled installments (the
+    claim-eligible loans are read from it)."""
+    books = (select(func.min(PoolInstallment.due_date))
+             .where(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.settled_on.is_(None))
+             .correlate(PoolLoan).scalar_subquery())
+    rows = session.execute(select(PoolLoan.reference, PoolLoan.oldest_unpaid_due, books)
+                           .where(PoolLoan.oldest_unpaid_due.is_distinct_from(books)).order_by(PoolLoan.id))
+    return [f"pool loan {ref} oldest unpaid due: stored {kept} != installments {actual}" for ref, kept, actual in rows]

@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     UniqueConstraint,
     event,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -194,6 +195,13 @@ class PoolLoan(Base):
         Index("ix_pool_loans_status_id", "status", "id"),
         #: a bank's loans in one status (the officer's home: its claim-eligible active loans, issue 13)
         Index("ix_pool_loans_bank_id_status_id", "bank_id", "status", "id"),
+        #: a bank's active loans by their oldest unsettled installment's due date (the claim-eligible ones of a
+        #: date are a range of this index, not a probe of every active loan's installments; issue 13)
+        Index("ix_pool_loans_active_bank_id_oldest_unpaid_due", "bank_id", "oldest_unpaid_due",
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
+        #: … and by their latest repayment (those with an installment settled after a past date)
+        Index("ix_pool_loans_active_last_repayment_on", "last_repayment_on",
+              postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
         Index("ix_pool_loans_enterprise_id", "enterprise_id"),
     )
 
@@ -228,6 +236,10 @@ class PoolLoan(Base):
     principal_repaid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     interest_repaid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     penalty_repaid: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    #: Due date of the oldest installment not settled today (None: every installment is settled): kept by the
+    #: services wherever an installment's ``settled_on`` is written, in the same transaction, and checked by
+    #: ``bridgefund summaries check``. Claim eligibility reads it (``services.pool_loans``).
+    oldest_unpaid_due: Mapped[dt.date | None] = mapped_column(Date)
     #: Value date of the latest repayment: repayments of one loan are applied in value-date order.
     last_repayment_on: Mapped[dt.date | None] = mapped_column(Date)
     repaid_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -30,8 +30,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Connection, and_, exists, func, or_, select, union
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
@@ -148,12 +148,13 @@ def plan_pool_loan(
     check_bank_capacity(checks, s, bank, terms, start_date, principal)
 
     schedule = build_schedule(principal, annual_rate, start_date, term_months, repayment_method)
+    unsettled = [i.due_date for i in schedule if not is_settled(InstallmentState.from_installment(i))]
     planned = PlannedLoan(values=dict(
         bank_id=bank.id, enterprise_id=enterprise.id, contract_no=contract_no, principal=principal,
         annual_rate=annual_rate, start_date=start_date, term_months=term_months, repayment_method=repayment_method,
         guarantor_id=guarantor_id, pool_share=share, guarantor_share=guarantor_share,
         penalty_rate_markup=s.penalty_rate_markup, compound_overdue_interest=s.compound_overdue_interest,
-        maturity_date=schedule[-1].due_date,
+        maturity_date=schedule[-1].due_date, oldest_unpaid_due=min(unsettled, default=None),
         status=PoolLoanStatus.active.value, created_by=actor.id,
     ), schedule=schedule)
     checks.add(planned)
@@ -473,10 +474,26 @@ def claim_eligible_loans(session: Session, actor: Actor, as_of: dt.date, *, limi
 
 
 def _where_claim_eligible(session: Session, stmt: Any, as_of: dt.date) -> Any:
+    """Active loans started by ``as_of`` with an installment due on or before the cutoff and unpaid on ``as_of``
+    (unsettled, or settled after it), and no live claim.
+
+    The installment part is the union of two index ranges of the active loans, equal to the ``EXISTS`` over every
+    active loan's installments it replaces (a test compares them):
+
+    * unsettled today: the loan's unsettled installments are due on or after its ``oldest_unpaid_due``, so "one of
+      them is due by the cutoff" is ``oldest_unpaid_due <= cutoff``;
+    * settled after ``as_of``: an installment is settled on a repayment's value date (or, for a zero one, on the
+      loan's start date, after ``as_of`` only for a loan not started then, which is excluded anyway), so its loan's
+      ``last_repayment_on`` is after ``as_of`` — none for today, nothing being value-dated in the future — and
+      only those loans' installments are looked at."""
     days = pool_settings(session).claim_after_days_overdue
     cutoff = as_of - dt.timedelta(days=days)
-    overdue = exists().where(PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date <= cutoff,
-                             or_(PoolInstallment.settled_on.is_(None), PoolInstallment.settled_on > as_of))
+    loan = aliased(PoolLoan)  # the subqueries' own, not correlated with the outer statement's
+    active = loan.status == PoolLoanStatus.active.value
+    unpaid_now = select(loan.id).where(active, loan.oldest_unpaid_due <= cutoff)
+    settled_later = select(loan.id).where(active, loan.last_repayment_on > as_of, exists().where(
+        PoolInstallment.loan_id == loan.id, PoolInstallment.due_date <= cutoff, PoolInstallment.settled_on > as_of))
+    overdue = PoolLoan.id.in_(union(unpaid_now, settled_later))
     live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
                                 or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of))
     return stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of, overdue,
@@ -521,6 +538,7 @@ def record_repayment(
                                f"exceeds the most that can be paid on {value_date}: {money(exc.due)}") from None
     for row, state in zip(rows, result.installments, strict=True):
         _write_state(row, state, value_date)
+    loan.oldest_unpaid_due = oldest_unpaid_due(rows)
     repayment = PoolRepayment(
         loan_id=loan.id, bank_id=loan.bank_id, amount=amount, value_date=value_date, external_ref=external_ref,
         penalty=result.penalty, interest=result.interest, principal=result.principal,
@@ -552,6 +570,12 @@ def _check_external_ref(session: Session, bank_id: int, external_ref: str) -> No
         if found is not None:
             raise Duplicate(f"external_ref {external_ref} is already booked for this bank",
                             {"external_ref": ["already used by this bank"]}, existing_id=found)
+
+
+def oldest_unpaid_due(rows: Iterable[PoolInstallment]) -> dt.date | None:
+    """What ``PoolLoan.oldest_unpaid_due`` holds for a loan with these installments: the earliest due date of those
+    not settled (None when all are)."""
+    return min((row.due_date for row in rows if row.settled_on is None), default=None)
 
 
 def _write_state(row: PoolInstallment, state: InstallmentState, value_date: dt.date) -> None:

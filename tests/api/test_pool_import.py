@@ -181,7 +181,7 @@ METHOD_NAMES = {"equal_installment": "等额本息", "equal_principal": "等额�
 LOAN_COLUMNS = ("enterprise_id", "contract_no", "principal", "annual_rate", "start_date", "term_months",
                 "repayment_method", "guarantor_id", "pool_share", "guarantor_share", "penalty_rate_markup",
                 "maturity_date", "status", "principal_repaid", "interest_repaid", "penalty_repaid",
-                "last_repayment_on", "repaid_on")
+                "last_repayment_on", "repaid_on", "oldest_unpaid_due")
 INSTALLMENT_COLUMNS = ("seq", "due_date", "principal", "interest", "principal_paid", "interest_paid",
                        "penalty_charged", "penalty_paid", "penalty_accrued_to", "settled_on")
 

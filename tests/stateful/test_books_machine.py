@@ -43,7 +43,7 @@ from sqlalchemy import func, select
 
 from bridgefund.errors import DomainError
 from bridgefund.figures import fund as fund_figures
-from bridgefund.figures.check import summary_differences
+from bridgefund.figures.check import oldest_unpaid_differences, summary_differences
 from bridgefund.finance import Repayment, add_months, build_schedule, replay_pool_repayments
 from bridgefund.models import (
     AuditEvent,
@@ -615,6 +615,8 @@ def test_books_state_machine(app, db, factory, connection):  # noqa: ANN001
                 for row in s.scalars(select(PoolInstallment)):
                     settled = row.principal_paid == row.principal and row.interest_paid == row.interest
                     assert (row.settled_on is not None) == settled, f"installment {row.id}: settled_on {row.settled_on}"
+                # and each loan's kept oldest unsettled due date (claim eligibility reads it) is what its rows say
+                assert oldest_unpaid_differences(s) == []
 
         @precondition(lambda self: self.pool_loans)
         @rule(data=st.data())
