@@ -57,7 +57,8 @@ def test_claim_eligible_loans_equal_the_rule_on_every_day_of_a_year(app, db, wor
     paid_off = world.loan(principal="240000.00", term_months=2)  # pays everything late, on 2020-07-01
     world.loan(headers=world.other_officer)  # another bank's, never pays
     for loan_id, amount, on in ((late["id"], "210000.00", "2020-06-20"),
-                                (late["id"], lambda: payoff(world, late["id"], "2020-09-30", "amount_due"), "2020-09-30"),
+                                (late["id"], lambda: payoff(world, late["id"], "2020-09-30", "amount_due"),
+                                 "2020-09-30"),
                                 (first["id"], "104350.00", "2020-02-15"), (early["id"], "300000.00", "2020-04-01"),
                                 (paid_off["id"], payoff(world, paid_off["id"], "2020-07-01"), "2020-07-01")):
         r = world.repay(loan_id, amount() if callable(amount) else amount, on)
