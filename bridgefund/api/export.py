@@ -83,5 +83,6 @@ def export_table(view: Callable[..., Any] | None) -> Table | None:
 def _export(fetch: Callable[[dict[str, Any]], Any], args: dict[str, Any], schema: Schema, table: Table) -> Response:
     if args.get("page", 1) > 1 or args.get("after_id") is not None:
         raise RuleViolation.on("query.format", "an XLSX export holds every matching row: leave out page and after_id")
-    filters = {k: v for k, v in args.items() if k not in ("page", "page_size", "after_id", "total")}
+    # ``view`` shapes a JSON item; the workbook is always the list's whole table, written from the full items
+    filters = {k: v for k, v in args.items() if k not in ("page", "page_size", "after_id", "total", "view")}
     return exports.write(table, fetch, schema, filters, tz=settings().tz, stamp=today().isoformat())

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.db import money_sum
@@ -641,6 +641,13 @@ def get(session: Session, actor: Actor, loan_id: int, *, as_of: dt.date) -> Brid
     return loan
 
 
+#: The columns a ``view=brief`` item shows (``schemas.bridge_loan.BridgeLoanBriefSchema``): only these are loaded —
+#: the loan's JSON columns and the rest of its row are not read, parsed or tracked (issue 16).
+BRIEF_COLUMNS = ("id", "reference", "status", "enterprise_id", "bank_id", "submitted_on", "amount", "term_days",
+                 "required_approvals", "approved_at", "disbursed_on", "due_date", "repaid_on", "defaulted_on",
+                 "written_off_on", "rejected_on", "principal_repaid", "created_at")
+
+
 @allows(SIGNED_IN)
 def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, today: dt.date,
                as_of: dt.date | None = None, status: str | None = None, bank_id: int | None = None,
@@ -657,8 +664,11 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
     queues of the staff console).
     """
     loan = BridgeLoan
-    query = (select(loan).options(joinedload(loan.enterprise, innerjoin=True)) if view == "brief"
-             else _loan_query())
+    query = (select(loan).options(load_only(*(getattr(loan, c) for c in BRIEF_COLUMNS), raiseload=True),
+                                  joinedload(loan.enterprise, innerjoin=True).load_only(
+                                      Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.size,
+                                      raiseload=True))
+             if view == "brief" else _loan_query())
     stmt = bank_scoped(query.order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(loan.status == status)
