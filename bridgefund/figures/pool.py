@@ -15,27 +15,40 @@ constant number of queries whatever the number of banks, loans or installments.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import case, exists, func, or_, select, type_coerce, union_all
+from sqlalchemy import Date, bindparam, case, exists, func, or_, select, true, type_coerce, union_all
 from sqlalchemy.orm import Session
 
 from bridgefund.db import Money, money_sum
-from bridgefund.figures.read import is_fresh, pool_bank_days, pool_bank_totals, pool_summary_serves
+from bridgefund.figures.capture import current
+from bridgefund.figures.read import (
+    is_fresh,
+    pending_pool_days,
+    pool_bank_days,
+    pool_bank_totals,
+    pool_summary_serves,
+)
 from bridgefund.figures.store import POOL
 from bridgefund.figures.terms import in_force
 from bridgefund.finance import ratio as finance_ratio
 from bridgefund.finance.money import ZERO
 from bridgefund.models import (
     Claim,
+    PoolBankDay,
+    PoolBankMonth,
     PoolEntryKind,
     PoolInstallment,
     PoolLedgerEntry,
     PoolLoan,
     PoolRecovery,
     PoolRepayment,
+    PoolSettings,
+    SummaryState,
 )
 
 
@@ -266,6 +279,69 @@ class PoolPosition:
     suspended: bool
 
 
+@functools.cache
+def _position_statement() -> Any:
+    """:func:`pool_position_read` in one round trip, built once (dates as bound parameters): the ledger's sums by
+    kind, the quotas in force, the stored claim threshold and loss threshold, whether the pool summary awaits a
+    rebuild, and every bank's outstanding and non-performing principal summed — the months before ``as_of``'s month
+    and the days of it up to ``as_of`` (what :func:`~bridgefund.figures.read.pool_bank_totals` sums per bank).
+    Selecting ORM attributes makes it an ORM statement: the session's autoflush runs first."""
+    as_of, month_start = bindparam("as_of", type_=Date()), bindparam("month_start", type_=Date())
+    e = PoolLedgerEntry
+    ledger = select(*(money_sum(case((e.kind == k.value, e.amount), else_=0)).label(k.value) for k in (
+        PoolEntryKind.contribution, PoolEntryKind.claim_payout, PoolEntryKind.recovery_share))
+    ).where(e.value_date <= as_of).subquery("ledger")
+    terms = in_force(as_of)
+    days, months = PoolBankDay.__table__.c, PoolBankMonth.__table__.c
+    before = select(money_sum(months.outstanding).label("m_out"), money_sum(months.npl_principal).label("m_npl")
+                    ).where(months.month < month_start).subquery("before")
+    month = select(money_sum(days.outstanding).label("d_out"), money_sum(days.npl_principal).label("d_npl")
+                   ).where(days.value_date >= month_start, days.value_date <= as_of).subquery("month")
+    settings = select(PoolSettings).where(PoolSettings.id == 1)
+    return select(
+        ledger, before, month,
+        select(money_sum(terms.c.pool_quota)).scalar_subquery().label("quota"),
+        select(SummaryState.name).where(SummaryState.name == POOL).scalar_subquery().label("stale"),
+        settings.with_only_columns(PoolSettings.claim_after_days_overdue).scalar_subquery().label("claim_days"),
+        settings.with_only_columns(PoolSettings.pool_loss_threshold).scalar_subquery().label("loss_threshold"),
+    ).select_from(ledger.join(before, true()).join(month, true()))
+
+
+def pool_position_read(session: Session, as_of: dt.date, default_loss_threshold: Decimal) -> PoolPosition | None:
+    """``GET /pool``'s figures on ``as_of`` in one statement (five before; issue 16) while the pool summary serves
+    them as it is: None — the caller then takes :func:`pool_position` with the settings — while the summary awaits
+    a rebuild or this transaction holds pool changes not yet in it. ``default_loss_threshold``: the pool's loss
+    threshold before an admin first saves settings."""
+    tx = current(session)
+    if tx is not None and (tx.rebuild_pool or pending_pool_days(session)):
+        return None
+    row = session.execute(_position_statement(), {"as_of": as_of, "month_start": as_of.replace(day=1)}).one()
+    if row.stale is not None:
+        return None
+    totals = PoolLedgerTotals(contributions=_money(row.contribution), claims_paid=_money(row.claim_payout),
+                              recoveries=_money(row.recovery_share))
+    outstanding, npl = _money(row.m_out + row.d_out), _money(row.m_npl + row.d_npl)
+    threshold = default_loss_threshold if row.loss_threshold is None else row.loss_threshold
+    return _position(as_of, totals, _money(row.quota), outstanding, npl, threshold)
+
+
+def _position(as_of: dt.date, totals: PoolLedgerTotals, total_quota: Decimal, outstanding: Decimal, npl: Decimal,
+              loss_threshold: Decimal) -> PoolPosition:
+    return PoolPosition(
+        as_of=as_of,
+        capital=totals.contributions,
+        balance=totals.balance,
+        contributions=totals.contributions,
+        claims_paid=totals.claims_paid,
+        recoveries=totals.recoveries,
+        total_quota=total_quota,
+        guaranteed_outstanding=outstanding,
+        leverage_used=ratio(outstanding, totals.contributions),
+        npl_ratio=ratio(npl, outstanding),
+        suspended=is_stopped(totals, loss_threshold),
+    )
+
+
 def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_threshold: Decimal) -> PoolPosition:
     """The figures of ``GET /pool`` on ``as_of``."""
     e = PoolLedgerEntry
@@ -282,19 +358,7 @@ def pool_position(session: Session, as_of: dt.date, claim_after_days: int, loss_
     banks = bank_pool_figures(session, as_of, None, claim_after_days)
     outstanding = sum((f.outstanding for f in banks.values()), ZERO)
     npl = sum((f.npl_principal for f in banks.values()), ZERO)
-    return PoolPosition(
-        as_of=as_of,
-        capital=totals.contributions,
-        balance=totals.balance,
-        contributions=totals.contributions,
-        claims_paid=totals.claims_paid,
-        recoveries=totals.recoveries,
-        total_quota=total_quota,
-        guaranteed_outstanding=outstanding,
-        leverage_used=ratio(outstanding, totals.contributions),
-        npl_ratio=ratio(npl, outstanding),
-        suspended=is_stopped(totals, loss_threshold),
-    )
+    return _position(as_of, totals, total_quota, outstanding, npl, loss_threshold)
 
 
 def is_stopped(totals: PoolLedgerTotals, loss_threshold: Decimal) -> bool:

@@ -36,6 +36,7 @@ from bridgefund.figures.pool import (
     bank_pool_figures,
     ledger_totals,
     pool_position,
+    pool_position_read,
     ratio,
 )
 from bridgefund.finance.money import ZERO
@@ -315,6 +316,9 @@ def sweep_suspensions(session: Session, actor: Actor, as_of: dt.date) -> list[Ba
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
 def position(session: Session, actor: Actor, as_of: dt.date) -> PoolPosition:
+    fast = pool_position_read(session, as_of, DEFAULTS["pool_loss_threshold"])
+    if fast is not None:
+        return fast
     s = current_settings(session)
     return pool_position(session, as_of, s.claim_after_days_overdue, s.pool_loss_threshold)
 

@@ -30,8 +30,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, or_, select, union
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import Connection, and_, exists, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from bridgefund.authority import SIGNED_IN, allows
 from bridgefund.errors import (
@@ -469,16 +469,22 @@ def claim_eligible_loans(session: Session, actor: Actor, as_of: dt.date, *, limi
                          bank_id: int | None = None) -> list[PoolLoan]:
     """The first ``limit`` loans :func:`claim_eligible_count` counts, oldest first (the officer's home lists them,
     each with its "file a claim")."""
-    stmt = bank_scoped(select(PoolLoan).order_by(PoolLoan.id), PoolLoan.bank_id, actor, bank_id)
-    return list(session.scalars(_where_claim_eligible(session, stmt, as_of).limit(limit)))
+    # The eligible ids first, as a materialised CTE (PostgreSQL would otherwise walk the bank's loans in id order
+    # for the first few matches — every active loan when there are none; 214 ms at 10⁶), then their rows in order.
+    ids = bank_scoped(select(PoolLoan.id), PoolLoan.bank_id, actor, bank_id)
+    eligible = _where_claim_eligible(session, ids, as_of).cte("eligible").prefix_with(
+        "MATERIALIZED", dialect="postgresql")
+    return list(session.scalars(select(PoolLoan).where(PoolLoan.id.in_(select(eligible.c.id)))
+                                .order_by(PoolLoan.id).limit(limit)))
 
 
 def _where_claim_eligible(session: Session, stmt: Any, as_of: dt.date) -> Any:
     """Active loans started by ``as_of`` with an installment due on or before the cutoff and unpaid on ``as_of``
     (unsettled, or settled after it), and no live claim.
 
-    The installment part is the union of two index ranges of the active loans, equal to the ``EXISTS`` over every
-    active loan's installments it replaces (a test compares them):
+    The installment part is read from the loans' kept dates, equal to the ``EXISTS`` over every active loan's
+    installments it replaces (a test compares them on every day of a year), so it is two partial-index ranges
+    (``BitmapOr``) instead of a probe of each active loan's installments:
 
     * unsettled today: the loan's unsettled installments are due on or after its ``oldest_unpaid_due``, so "one of
       them is due by the cutoff" is ``oldest_unpaid_due <= cutoff``;
@@ -488,12 +494,9 @@ def _where_claim_eligible(session: Session, stmt: Any, as_of: dt.date) -> Any:
       only those loans' installments are looked at."""
     days = pool_settings(session).claim_after_days_overdue
     cutoff = as_of - dt.timedelta(days=days)
-    loan = aliased(PoolLoan)  # the subqueries' own, not correlated with the outer statement's
-    active = loan.status == PoolLoanStatus.active.value
-    unpaid_now = select(loan.id).where(active, loan.oldest_unpaid_due <= cutoff)
-    settled_later = select(loan.id).where(active, loan.last_repayment_on > as_of, exists().where(
-        PoolInstallment.loan_id == loan.id, PoolInstallment.due_date <= cutoff, PoolInstallment.settled_on > as_of))
-    overdue = PoolLoan.id.in_(union(unpaid_now, settled_later))
+    settled_later = and_(PoolLoan.last_repayment_on > as_of, exists().where(
+        PoolInstallment.loan_id == PoolLoan.id, PoolInstallment.due_date <= cutoff, PoolInstallment.settled_on > as_of))
+    overdue = or_(PoolLoan.oldest_unpaid_due <= cutoff, settled_later)
     live_claim = exists().where(Claim.loan_id == PoolLoan.id, Claim.filed_on <= as_of,
                                 or_(Claim.rejected_on.is_(None), Claim.rejected_on > as_of))
     return stmt.where(PoolLoan.status == PoolLoanStatus.active.value, PoolLoan.start_date <= as_of, overdue,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bridgefund.demo import bridge, pool, registry
 from bridgefund.figures import fund as fund_figures
@@ -107,3 +107,52 @@ def test_the_dashboard_and_get_fund_are_the_same_on_the_slow_and_the_fast_path(a
     rebuild(db, stale(db))
     db.commit()
     assert seen() == fast
+
+
+def test_get_pool_in_one_statement_is_the_long_way_on_every_date(app, db, factory) -> None:  # noqa: ANN001
+    """Issue 16: ``GET /pool`` reads its figures in one statement (``figures.pool.pool_position_read``); they equal
+    the long way (settings, ledger, per-bank summary) and the whole-history definitions on every date, the Decimals'
+    text included; while the summary is stale or this transaction holds pool changes the one statement steps aside."""
+    from bridgefund.figures import pool as pool_figures
+    from bridgefund.services import pool as pool_service
+
+    _story(app, db)
+    s = pool_service.current_settings(db)
+    seen_npl = False
+    for day in DATES:
+        fast = pool_figures.pool_position_read(db, day, s.pool_loss_threshold)
+        slow = pool_figures.pool_position(db, day, s.claim_after_days_overdue, s.pool_loss_threshold)
+        assert fast is not None
+        assert {k: str(v) for k, v in vars(fast).items()} == {k: str(v) for k, v in vars(slow).items()}, day
+        seen_npl |= fast.npl_ratio > 0 and fast.claims_paid > 0
+    assert seen_npl
+    auditor = factory.as_role("auditor")
+    seen: list[str] = []
+
+    def log(_conn, _cursor, statement, *_a) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()).lower())
+
+    engine = app.extensions["bridgefund.db"].engine
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        one = app.test_client().get("/api/v1/pool?as_of=2020-12-31", headers=auditor)
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    assert one.status_code == 200
+    queries = [q for q in seen if not q.startswith(("begin", "savepoint", "release savepoint"))]
+    assert len(queries) == 2 and "from api_tokens join users" in queries[0], queries  # was 5
+    mark_stale(db, POOL, "test: the whole-history path")
+    db.commit()
+    assert pool_figures.pool_position_read(db, DATES[-2], s.pool_loss_threshold) is None
+    long_way = app.test_client().get("/api/v1/pool?as_of=2020-12-31", headers=auditor)
+    assert long_way.get_json() == one.get_json()
+    rebuild(db, stale(db))
+    db.commit()
+    # a pool change pending in this transaction: the long way, which counts it
+    loan = db.scalar(select(PoolLoan).where(PoolLoan.status == "active").limit(1))
+    assert pool_figures.pool_position_read(db, DATES[-2], s.pool_loss_threshold) is not None
+    loan.written_off_on, loan.status = DATES[-2], "written_off"
+    loan.written_off_principal, loan.write_off_reason = loan.principal - loan.principal_repaid, "test"
+    db.flush()
+    assert pool_figures.pool_position_read(db, DATES[-2], s.pool_loss_threshold) is None
+    db.rollback()
