@@ -11,6 +11,7 @@ the fund, so it locks only the loan: two repayments of one loan still never both
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
@@ -654,14 +655,16 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                enterprise_id: int | None = None, overdue: bool | None = None,
                disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
                due_from: dt.date | None = None, due_to: dt.date | None = None, awaiting: str | None = None,
-               after_id: int | None = None, count_limit: int | None = None, view: str = "full") -> Page[BridgeLoan]:
+               after_id: int | None = None, count_limit: int | None = None, view: str = "full",
+               total_with_page: bool = False) -> Page[BridgeLoan]:
     """Loans newest first, scoped to the officer's bank; a constant number of queries whatever the page size.
 
     ``view="brief"``: the loans with their enterprise only (one query for the page, no approvals, repayments or
     accruals computed per row); ``"full"``: each with everything the detail view shows, figures as of ``as_of``.
     ``due_from``/``due_to`` select open lent loans by due date; ``awaiting`` the applications under review that wait
     for their ``first_approval`` or, at or above the dual-approval threshold, their ``second_approval`` (the work
-    queues of the staff console).
+    queues of the staff console). ``total_with_page``: see :func:`~bridgefund.services.common.paginate` (the home
+    pages' short queues).
     """
     loan = BridgeLoan
     query = (select(loan).options(load_only(*(getattr(loan, c) for c in BRIEF_COLUMNS), raiseload=True),
@@ -669,6 +672,39 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                                       Enterprise.id, Enterprise.uscc, Enterprise.name, Enterprise.size,
                                       raiseload=True))
              if view == "brief" else _loan_query())
+    stmt = _filtered(query, actor, as_of=as_of or today, status=status, bank_id=bank_id, enterprise_id=enterprise_id,
+                     overdue=overdue, disbursed_from=disbursed_from, disbursed_to=disbursed_to, due_from=due_from,
+                     due_to=due_to, awaiting=awaiting)
+    result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit,
+                      total_with_page=total_with_page)
+    if view != "brief":
+        with_figures(result.items, as_of or today)
+    return result
+
+
+@allows(SIGNED_IN)
+def list_queues(session: Session, actor: Actor, rows: int, queues: Sequence[tuple[str, dict[str, Any]]], *,
+                today: dt.date, total_with_page: bool = False) -> list[tuple[str, Page[BridgeLoan]]]:
+    """The first ``rows`` loans of each queue (``(name, filters of list_loans)``), each as ``list_loans`` answers
+    its first page, with their figures as of ``today`` — the home pages' work queues. The loans of every queue
+    share one load of their enterprises, approvals and repayments (three statements, not three per queue)."""
+    pages = [(name, paginate(session, _filtered(select(BridgeLoan), actor, as_of=today, **filters), 1, rows,
+                             key=BridgeLoan.id, total_with_page=total_with_page))
+             for name, filters in queues]
+    ids = {loan.id for _, page in pages for loan in page.items}
+    if ids:
+        session.scalars(_loan_query().where(BridgeLoan.id.in_(ids))).all()
+    with_figures([loan for _, page in pages for loan in page.items], today)
+    return pages
+
+
+def _filtered(query: Select[Any], actor: Actor, *, as_of: dt.date, status: str | None = None,
+              bank_id: int | None = None, enterprise_id: int | None = None, overdue: bool | None = None,
+              disbursed_from: dt.date | None = None, disbursed_to: dt.date | None = None,
+              due_from: dt.date | None = None, due_to: dt.date | None = None,
+              awaiting: str | None = None) -> Select[Any]:
+    """``query`` newest first with :func:`list_loans`' filters, scoped to what ``actor`` may see."""
+    loan = BridgeLoan
     stmt = bank_scoped(query.order_by(loan.id.desc()), loan.bank_id, actor, bank_id)
     if status:
         stmt = stmt.where(loan.status == status)
@@ -691,12 +727,9 @@ def list_loans(session: Session, actor: Actor, page: int, page_size: int, *, tod
                           approvals == 0 if awaiting == "first_approval" else approvals >= 1)
     if overdue is not None:
         # Overdue on that date from the loan's dates (as GET /fund counts it), so a past date answers as it did then.
-        is_overdue = loan.overdue_on(as_of or today)
+        is_overdue = loan.overdue_on(as_of)
         stmt = stmt.where(is_overdue if overdue else ~is_overdue)
-    result = paginate(session, stmt, page, page_size, key=loan.id, after_id=after_id, count_limit=count_limit)
-    if view != "brief":
-        with_figures(result.items, as_of or today)
-    return result
+    return stmt
 
 
 @allows(SIGNED_IN)

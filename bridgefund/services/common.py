@@ -36,7 +36,7 @@ class Page(Generic[T]):
 def paginate(
     session: Session, stmt: Select[Any], page: int, page_size: int, *, key: ColumnElement[int] | None = None,
     after_id: int | None = None, after: ColumnElement[bool] | None = None, count_limit: int | None = None,
-    known_total: tuple[int, bool] | None = None,
+    known_total: tuple[int, bool] | None = None, total_with_page: bool = False,
 ) -> Page[Any]:
     """A page of ``stmt`` and its total in a constant number of queries, whatever the page size or depth.
 
@@ -45,7 +45,14 @@ def paginate(
     ``after_id`` the page is the ``page_size`` rows with ``key < after_id`` (an index range, no OFFSET), and
     ``next_after_id`` is set whenever more rows follow. A list in another order passes the condition for "after
     that row" as ``after``. ``count_limit``: see :func:`count_total`; ``known_total`` skips the count.
+    ``total_with_page``: the first page of a short list (a home page's queue) takes its exact total from the page's
+    own statement (``count(*) OVER ()``) instead of a second scan of the same rows; not for long lists, where a
+    separate count can be read from an index alone.
     """
+    if total_with_page and after_id is None and page == 1 and known_total is None:
+        rows = session.execute(stmt.add_columns(func.count().over()).limit(page_size + 1)).all()
+        total = rows[0][1] if rows else 0
+        return _page([row[0] for row in rows], page, page_size, key, total, True)
     total, exact = known_total if known_total is not None else count_total(session, stmt, count_limit)
     window = stmt.limit(page_size + 1)  # one row more tells whether another page follows
     if after_id is not None:
@@ -54,7 +61,12 @@ def paginate(
         window = window.where(after if after is not None else key < after_id)
     else:
         window = window.offset((page - 1) * page_size)
-    items = list(session.scalars(window).all())
+    return _page(list(session.scalars(window).all()), page, page_size, key, total, exact)
+
+
+def _page(items: list[Any], page: int, page_size: int, key: ColumnElement[int] | None, total: int,
+          exact: bool) -> Page[Any]:
+    """The page of ``items`` (``page_size`` + 1 rows asked for: one more tells whether another page follows)."""
     more = len(items) > page_size
     del items[page_size:]
     next_after_id = items[-1].id if more and key is not None else None

@@ -37,3 +37,40 @@ def test_claim_eligible_pool_loans_are_counted_per_bank_and_date(app, db, world,
     page = signed_in(app, world.officer_user).text("/")
     assert re.search(r'data-testid="claim-eligible">1<', page)
     assert re.search(r'data-testid="quota-used">2,400,000.00<', page)  # two loans of 1,200,000.00, nothing repaid
+
+
+@pytest.mark.parametrize("role", ["fund_manager", "bank_officer"])
+def test_the_home_queues_are_the_lists_first_pages(app, db, factory, role) -> None:  # noqa: ANN001
+    """``bridge_loans.list_queues`` (the home pages' queues, one shared load of their loans' relations, totals with
+    the page for an officer) answers each queue as ``list_loans`` answers its first page: the same loans in the same
+    order, the same totals and figures — on the demo story, on dates from before its business to after it."""
+    from sqlalchemy import select
+
+    from bridgefund.demo import load_demo
+    from bridgefund.models import BridgeLoan
+    from bridgefund.services import bridge_loans
+
+    load_demo(app, echo=lambda *_: None)
+    banks = list(db.scalars(select(BridgeLoan.bank_id).distinct())) if role == "bank_officer" else [None]
+    seen = 0
+    for bank_id in banks:
+        actor = Actor(id=None, username="x", role=role, bank_id=bank_id)
+        for on in ("2020-01-15", "2020-03-20", "2020-04-10", "2020-06-30", "2021-01-01"):
+            today = dt.date.fromisoformat(on)
+            queues = [("first", {"awaiting": "first_approval"}), ("second", {"awaiting": "second_approval"}),
+                      ("approved", {"status": "approved"}), ("due", {"due_from": today}),
+                      ("soon", {"due_from": today, "due_to": today + dt.timedelta(days=7)}),
+                      ("overdue", {"overdue": True})]
+            got = bridge_loans.list_queues(db, actor, 5, queues, today=today, total_with_page=role == "bank_officer")
+            db.expunge_all()
+            for (name, page), (_, filters) in zip(got, queues, strict=True):
+                want = bridge_loans.list_loans(db, actor, 1, 5, today=today, **filters)
+                assert [x.id for x in page.items] == [x.id for x in want.items], (on, name)
+                assert (page.total, page.total_exact, page.next_after_id) == (
+                    want.total, want.total_exact, want.next_after_id), (on, name)
+                assert [x.figures for x in page.items] == [x.figures for x in want.items], (on, name)
+                assert all(x.enterprise.name and x.approvals is not None for x in page.items)
+                assert bank_id is None or all(x.bank_id == bank_id for x in page.items)
+                seen += len(page.items)
+                db.expunge_all()
+    assert seen > 10
