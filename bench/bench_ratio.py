@@ -27,14 +27,17 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from tests.crash import harness  # noqa: E402
 
@@ -234,6 +237,57 @@ RATIOS = (  # (label, numerator, denominator, goal)
 )
 
 
+def profile(master_pid: int, name: str, run: Any) -> None:
+    """``run()`` (a wrk phase) under py-spy sampling the gunicorn master's workers: a flame graph in docs/ and the
+    collapsed stacks in /tmp (``summarise_folded`` reads them)."""
+    spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    out = {}
+    for fmt, path in (("flamegraph", ROOT / "docs" / f"flame-{name}.svg"),
+                      ("raw", Path(f"/tmp/bench_ratio_{name}.folded"))):
+        rec = subprocess.Popen([spy, "record", "--pid", str(master_pid), "--subprocesses", "--rate", "100",
+                                "--format", fmt, "--output", str(path), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        res = run()
+        rec.send_signal(signal.SIGINT)
+        rec.wait(timeout=60)
+        out[fmt] = res
+        print(f"  profiled {name:<7} {res['rps']:8.1f} req/s under py-spy ({fmt}) → {path}", flush=True)
+    summarise_folded(Path(f"/tmp/bench_ratio_{name}.folded"), name)
+
+
+#: Where a sample's stack is, by the first of these found in it (outermost test first: a wait inside the ORM is
+#: a wait). The labels are what docs/benchmarks.md reports.
+BUCKETS = (
+    ("waiting for PostgreSQL (psycopg wait)", ("wait (psycopg", "wait_conn", "connection.py:wait")),
+    ("JSON encoding of the response", ("json/encoder", "(json/__init__", "dumps (flask")),
+    ("the response's dump (marshmallow, brief_items)", ("marshmallow", "brief_items")),
+    ("ORM: building objects from rows", ("orm/loading", "orm/strategies")),
+    ("SQLAlchemy: statements, compile, cache keys, results", ("sqlalchemy",)),
+    ("the services' own Python", ("bridgefund/services", "bridgefund/figures", "bridgefund/finance")),
+    ("Flask, Werkzeug and gunicorn (HTTP, routing, contexts)", ("flask", "werkzeug", "gunicorn")),
+)
+
+
+def summarise_folded(path: Path, name: str) -> None:
+    """Print the share of the workers' busy samples per :data:`BUCKETS` (idle samples — a worker waiting for a
+    connection in ``select``/``accept`` — left out)."""
+    counts: dict[str, int] = {}
+    busy = 0
+    for line in path.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        if not n.isdigit():
+            continue
+        if ("(selectors.py)" in stack or "select (" in stack) and "bridgefund" not in stack and "bare_app" not in stack:
+            continue  # a sync worker between requests
+        busy += int(n)
+        label = next((lab for lab, keys in BUCKETS if any(k in stack for k in keys)), "other")
+        counts[label] = counts.get(label, 0) + int(n)
+    print(f"  {name}: {busy} busy samples")
+    for label, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"    {100 * n / max(busy, 1):5.1f} %  {label}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clients", type=int, default=16)
@@ -244,7 +298,15 @@ def main() -> None:
     ap.add_argument("--admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--database", default="bench_ratio")
     ap.add_argument("--no-in-process", action="store_true", help="skip the in-process timings on the demo data")
+    ap.add_argument("--profile", nargs="*", default=[], metavar="PHASE",
+                    help="after the rounds, run each PHASE again under py-spy (all gunicorn workers) and write "
+                         "docs/flame-<PHASE>.svg and /tmp/bench_ratio_<PHASE>.folded (collapsed stacks)")
     args = ap.parse_args()
+    unknown = set(args.profile) - {name for name, *_ in PHASES}
+    if unknown:
+        raise SystemExit(f"unknown phase(s) {sorted(unknown)}: one of {[name for name, *_ in PHASES]}")
+    if args.profile and shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.environ['PATH']}") is None:
+        raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy (bench only)")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: `make bench-deps` (Debian package wrk)")
 
@@ -285,6 +347,13 @@ def main() -> None:
                 load.append(os.getloadavg()[0])
                 print(f"  round {r + 1} {name:<7} {res['rps']:8.1f} req/s  p50 {res['p50']:6.1f} ms  "
                       f"p99 {res['p99']:6.1f} ms  errors {res['errors']:.0f}", flush=True)
+        for name, side, path, script, role in PHASES:
+            if name in args.profile:
+                env = {**env_common, "WRK_TAG": f"profile-{time.time_ns()}",
+                       **({"WRK_TOKEN": tokens[role]} if role else {})}
+                server = app_server if side == "app" else bare_server
+                profile(server.proc.pid, name, lambda p=path, sc=script, e=env, sd=side:  # noqa: B008
+                        wrk(f"http://127.0.0.1:{port[sd]}{p}", sc, args.seconds, args.clients, e))
     finally:
         for s in servers:
             s.stop()
