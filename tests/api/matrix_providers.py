@@ -599,6 +599,13 @@ def _claim_eligible_loans(f: Any, actor: Any) -> Any:
     return pool_loans.claim_eligible_loans(f.session, actor, _TODAY)
 
 
+def _list_queues(f: Any, actor: Any) -> Any:
+    from bridgefund.services import bridge_loans
+
+    return bridge_loans.list_queues(f.session, actor, 5, [("overdue", {"overdue": True}), ("approved", {
+        "status": "approved"})], today=_TODAY, total_with_page=actor.is_officer)
+
+
 #: Operation name (``bridgefund.authority``) → how to call it as ``actor``. The ``start_*`` operations are reached
 #: through their synchronous routes' ``Prefer: respond-async`` (the route names the synchronous operation); the
 #: scheduled work (reminders, the bank statements of the 1st) runs as the system.
@@ -615,6 +622,7 @@ UNROUTED: dict[str, Callable[[Any, Any], Any]] = {
     "bridge_loans.preview_repayment": _preview_repayment,
     "bridge_loans.history": _history,
     "bridge_loans.count_by_status": _count_by_status,
+    "bridge_loans.list_queues": _list_queues,
     "bridge_loans.due_on": _due_on,
     "bridge_loans.quote_fee": _quote_fee,
     "pool_loans.claim_eligible_count": _claim_eligible_count,
