@@ -282,9 +282,9 @@ class PoolPosition:
 @functools.cache
 def _position_statement() -> Any:
     """:func:`pool_position_read` in one round trip, built once (dates as bound parameters): the ledger's sums by
-    kind, the quotas in force, the stored claim threshold and loss threshold, whether the pool summary awaits a
-    rebuild, and every bank's outstanding and non-performing principal summed — the months before ``as_of``'s month
-    and the days of it up to ``as_of`` (what :func:`~bridgefund.figures.read.pool_bank_totals` sums per bank).
+    kind, the quotas in force, the stored loss threshold, whether the pool summary awaits a rebuild (it is built
+    for the stored claim threshold, the one ``GET /pool`` uses), and every bank's outstanding and non-performing
+    principal summed — the months before ``as_of``'s month and the days of it up to ``as_of`` (what :func:`~bridgefund.figures.read.pool_bank_totals` sums per bank).
     Selecting ORM attributes makes it an ORM statement: the session's autoflush runs first."""
     as_of, month_start = bindparam("as_of", type_=Date()), bindparam("month_start", type_=Date())
     e = PoolLedgerEntry
@@ -302,7 +302,6 @@ def _position_statement() -> Any:
         ledger, before, month,
         select(money_sum(terms.c.pool_quota)).scalar_subquery().label("quota"),
         select(SummaryState.name).where(SummaryState.name == POOL).scalar_subquery().label("stale"),
-        settings.with_only_columns(PoolSettings.claim_after_days_overdue).scalar_subquery().label("claim_days"),
         settings.with_only_columns(PoolSettings.pool_loss_threshold).scalar_subquery().label("loss_threshold"),
     ).select_from(ledger.join(before, true()).join(month, true()))
 
