@@ -284,8 +284,9 @@ def _position_statement() -> Any:
     """:func:`pool_position_read` in one round trip, built once (dates as bound parameters): the ledger's sums by
     kind, the quotas in force, the stored loss threshold, whether the pool summary awaits a rebuild (it is built
     for the stored claim threshold, the one ``GET /pool`` uses), and every bank's outstanding and non-performing
-    principal summed — the months before ``as_of``'s month and the days of it up to ``as_of`` (what :func:`~bridgefund.figures.read.pool_bank_totals` sums per bank).
-    Selecting ORM attributes makes it an ORM statement: the session's autoflush runs first."""
+    principal summed — the months before ``as_of``'s month and the days of it up to ``as_of`` (what
+    :func:`~bridgefund.figures.read.pool_bank_totals` sums per bank). Selecting ORM attributes makes it an ORM
+    statement: the session's autoflush runs first."""
     as_of, month_start = bindparam("as_of", type_=Date()), bindparam("month_start", type_=Date())
     e = PoolLedgerEntry
     ledger = select(*(money_sum(case((e.kind == k.value, e.amount), else_=0)).label(k.value) for k in (
