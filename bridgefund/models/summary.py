@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridgefund.db import Base, Money, UTCDateTime, utcnow
@@ -61,6 +61,9 @@ class PoolBankDay(Base):
     """A bank's pool-loan changes on one date."""
 
     __tablename__ = "pool_bank_days"
+    #: every bank's days of one month (the month's part of every pool figure as of a date: ``GET /pool``, the
+    #: dashboard's bank rows, each new pool loan's quota and NPL checks) — a range, not a scan of every bank's days
+    __table_args__ = (Index("ix_pool_bank_days_value_date", "value_date"),)
 
     bank_id: Mapped[int] = mapped_column(ForeignKey("banks.id"), primary_key=True)
     value_date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
