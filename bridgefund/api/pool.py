@@ -41,6 +41,7 @@ from bridgefund.schemas.pool import (
     PoolSettingsSchema,
     PoolWriteOffSchema,
     pool_brief_items,
+    pool_summary_items,
 )
 from bridgefund.services import claims, jobs, pool, pool_import, pool_loans, pool_write_off
 from bridgefund.web import access, actor, check_role, session, today
@@ -179,8 +180,7 @@ def list_pool_loans(args: dict):  # noqa: ANN201
     """
     as_of = args.pop("as_of", None) or today()
     page = pool_loans.list_pool_loans(session(), actor(), as_of, **paging(args), **args)
-    if args.get("view") == "brief":
-        page.items = pool_brief_items(page.items)
+    page.items = (pool_brief_items if args.get("view") == "brief" else pool_summary_items)(page.items)
     return page
 
 

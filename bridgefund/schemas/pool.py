@@ -300,6 +300,35 @@ def pool_brief_items(loans: Iterable[Any]) -> list[Dumped]:
     return out
 
 
+_SUMMARY_PLAIN = _BRIEF_PLAIN + ("days_past_due",)
+_SUMMARY_MONEY = ("principal", "principal_outstanding", "amount_due", "penalty_accrued", "payoff_amount", "recovered",
+                  "written_off_principal")
+
+
+def pool_summary_items(views: Iterable[Any]) -> list[Dumped]:
+    """The default list items of ``views`` (each loan evaluated on a date): what :class:`PoolLoanSummarySchema`
+    dumps (a test holds them equal on the demo's books on many dates), written out by hand as
+    :func:`pool_brief_items` is — marshmallow's per-field lookups through the view to its loan were a quarter of a
+    full page's time at 10⁶ loans (issue 16)."""
+    out = []
+    for v in views:
+        loan = v.loan
+        item = Dumped((k, getattr(loan, k)) for k in _BRIEF_PLAIN)
+        item["days_past_due"] = v.days_past_due
+        item["classification"] = v.classification.value
+        item["as_of"] = v.as_of.isoformat()
+        for k in _BRIEF_DATES:
+            d = getattr(loan, k)
+            item[k] = None if d is None else d.isoformat()
+        for k in _BRIEF_RATES:
+            item[k] = _rate(getattr(loan, k))
+        item["principal"] = f"{loan.principal.quantize(_CENT):f}"
+        for k in _SUMMARY_MONEY[1:]:
+            item[k] = f"{Decimal(getattr(v, k)).quantize(_CENT):f}"
+        out.append(item)
+    return out
+
+
 class PoolLoanListArgs(KeysetListArgs):
     status = fields.String(validate=validate.OneOf([s.value for s in PoolLoanStatus]))
     bank_id = Id()
