@@ -375,6 +375,26 @@ def test_metrics_need_the_token_and_show_requests_jobs_and_the_fund(client, fact
     assert os.environ.get("PROMETHEUS_MULTIPROC_DIR") is None or "bridgefund_jobs" in text
 
 
+def test_the_cash_gauge_is_the_funds_cash_to_the_fen(client, factory, settings, monkeypatch):  # noqa: ANN001
+    """Prometheus takes only binary floats, so the two money gauges are floats — monitoring output, never read back
+    into the books. What a dashboard reads from them is still the fund's cash to the fen: the gauge's text parses
+    back to exactly ``GET /fund``'s ``cash_balance``, for amounts with every pattern of cents, up to 90 billion yuan."""
+    from decimal import Decimal
+
+    monkeypatch.setattr(settings, "metrics_token", "s3cret-metrics")
+    settings.today = "2020-12-31"
+    admin, auditor = factory.as_role("admin"), factory.as_role("auditor")
+    for amount in ("0.01", "0.10", "1234567.89", "99999999.99", "89999999999.97"):
+        r = client.post(f"{API}/fund/capital", json={"amount": amount, "value_date": "2020-03-02", "direction": "in",
+                                                     "note": "gauge"}, headers=admin)
+        assert r.status_code == 201, r.get_json()
+        cash = Decimal(client.get(f"{API}/fund", headers=auditor).get_json()["cash_balance"])
+        text = client.get("/metrics", headers={"Authorization": "Bearer s3cret-metrics"}).get_data(as_text=True)
+        line = next(x for x in text.splitlines() if x.startswith("bridgefund_fund_cash_yuan "))
+        shown = Decimal(line.split()[1])
+        assert shown.quantize(Decimal("0.01")) == cash and abs(shown - cash) < Decimal("0.000001"), (amount, line)
+
+
 def test_a_running_jobs_progress_is_read_from_beside_the_queue(app, client, factory, db):  # noqa: ANN001
     from bridgefund.jobs import progress
 
