@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     func,
     or_,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,6 +83,8 @@ LENT_STATUSES = (S.disbursed, S.defaulted)
 _STATUS_SQL = ", ".join(f"'{s.value}'" for s in BridgeLoanStatus)
 _APPROVED_OR_LATER = "'approved', 'cancelled', 'disbursed', 'repaid', 'defaulted', 'written_off'"
 _DISBURSED_OR_LATER = "'disbursed', 'repaid', 'defaulted', 'written_off'"
+#: Lent and still open: neither repaid nor written off (the rows of ix_bridge_loans_open_bank_id_due_date).
+OPEN_SQL = "disbursed_on IS NOT NULL AND repaid_on IS NULL AND written_off_on IS NULL"
 
 
 class BridgeLoan(Base):
@@ -118,6 +121,13 @@ class BridgeLoan(Base):
         Index("ix_bridge_loans_status_due_date", "status", "due_date"),
         Index("ix_bridge_loans_disbursed_on", "disbursed_on"),
         Index("ix_bridge_loans_repaid_on", "repaid_on"),
+        #: a bank's open lent loans (neither repaid nor written off) by due date: the "overdue today" half of
+        #: ``overdue_on`` is a range of this index, not every unrepaid loan's row ANDed with the bank's (issue 13)
+        Index("ix_bridge_loans_open_bank_id_due_date", "bank_id", "due_date", postgresql_include=["disbursed_on"],
+              postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
+        #: … and its other half, loans repaid or written off after the date asked about
+        Index("ix_bridge_loans_written_off_on", "written_off_on",
+              postgresql_where=text("written_off_on IS NOT NULL"), sqlite_where=text("written_off_on IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -210,12 +220,19 @@ class BridgeLoan(Base):
         then, due date before it, not repaid and not written off by then, and — given ``principal_repaid``, the
         principal repaid by ``on`` per loan — principal still outstanding. The list filter passes no
         ``principal_repaid`` and goes by the dates alone (as it always has)."""
-        cond = [cls.disbursed_on.is_not(None), cls.disbursed_on <= on, cls.due_date < on,
-                or_(cls.repaid_on.is_(None), cls.repaid_on > on),
-                or_(cls.written_off_on.is_(None), cls.written_off_on > on)]
+        lent = (cls.disbursed_on.is_not(None), cls.disbursed_on <= on, cls.due_date < on)
+        # Written as two disjoint halves so that each is an index range (issue 13): still open today (the partial
+        # index ix_bridge_loans_open_bank_id_due_date), or closed only after ``on`` (repaid_on / written_off_on
+        # after it: empty for today, a few rows for a past date). Together they are exactly
+        # "repaid_on null or after ``on``, and written_off_on null or after it".
+        still_open = and_(cls.repaid_on.is_(None), cls.written_off_on.is_(None), *lent)
+        closed_later = and_(*lent, or_(and_(cls.repaid_on > on, or_(cls.written_off_on.is_(None),
+                                                                     cls.written_off_on > on)),
+                                       and_(cls.written_off_on > on, cls.repaid_on.is_(None))))
+        cond = or_(still_open, closed_later)
         if principal_repaid is not None:
-            cond.append(cls.amount - func.coalesce(principal_repaid, 0) > 0)
-        return and_(*cond)
+            cond = and_(cond, cls.amount - func.coalesce(principal_repaid, 0) > 0)
+        return cond
 
     @property
     def principal_outstanding_now(self) -> Decimal:

@@ -77,10 +77,21 @@ POOL_ENTITY_ID = 1
 # --- settings --------------------------------------------------------------------------------------
 
 
+#: ``session.info`` key: the transaction in which ``pool_settings`` was found to have no row yet. A later read in
+#: that transaction answers the defaults without asking again — as a stored row is answered from the session's
+#: identity map (a page reads the settings up to three times); ``put_settings``, the row's only writer, forgets it.
+_NO_ROW = "bridgefund.pool_settings_absent"
+
+
 def current_settings(session: Session) -> PoolSettings:
     """The stored settings, or a transient row with the defaults (never added to the session)."""
-    row = session.get(PoolSettings, 1)
-    return row if row is not None else PoolSettings(id=1, **DEFAULTS)
+    transaction = session.get_transaction()
+    row = None if transaction is not None and session.info.get(_NO_ROW) is transaction \
+        else session.get(PoolSettings, 1)
+    if row is None:
+        session.info[_NO_ROW] = session.get_transaction()
+        return PoolSettings(id=1, **DEFAULTS)
+    return row
 
 
 @allows(Role.admin, Role.fund_manager, Role.auditor)
@@ -92,6 +103,7 @@ def get_settings(session: Session, actor: Actor) -> PoolSettings:
 def put_settings(session: Session, actor: Actor, values: dict[str, Any]) -> PoolSettings:
     """Replace the pool's rules (admin). Lowering leverage below what the quotas need → 409."""
     lock_pool(session)
+    session.info.pop(_NO_ROW, None)
     row = session.get(PoolSettings, 1)
     before = row.snapshot() if row is not None else {k: _plain(v) for k, v in DEFAULTS.items()}
     if row is None:

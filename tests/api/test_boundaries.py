@@ -326,3 +326,38 @@ def test_overdue_in_sql_and_in_python_on_the_due_date_and_the_day_after(bridge, 
             n = db.scalar(select(func.count()).select_from(BridgeLoan)
                           .where(BridgeLoan.id == loan["id"], BridgeLoan.overdue_on(on, repaid)))
             assert n == (1 if expected else 0), (on, repaid)
+
+
+def test_overdue_in_sql_is_the_rule_on_every_combination_of_dates_around_the_day(db):  # noqa: ANN001
+    """BridgeLoan.overdue_on, written as two index-friendly halves (still open; closed only after the day), against
+    the rule in plain words, on every combination of disbursement, due, repayment and write-off dates one day
+    either side of the day asked about (and none): 4 × 3 × 4 × 4 = 192 loans in one statement, on both databases."""
+    import itertools
+    from types import SimpleNamespace
+
+    from sqlalchemy import Date, Integer, literal, select, union_all
+
+    from bridgefund.models import BridgeLoan
+
+    on = dt.date(2020, 3, 10)
+    near = (on - dt.timedelta(days=1), on, on + dt.timedelta(days=1))
+    loans = [(i, disbursed, due, repaid, written_off) for i, (disbursed, due, repaid, written_off) in enumerate(
+        itertools.product((None, *near), near, (None, *near), (None, *near)))]
+
+    def overdue(disbursed, due, repaid, written_off) -> bool:  # noqa: ANN001
+        return (disbursed is not None and disbursed <= on and due < on
+                and (repaid is None or repaid > on) and (written_off is None or written_off > on))
+
+    names = ("id", "disbursed_on", "due_date", "repaid_on", "written_off_on")
+    # a UNION ALL of one-row SELECTs (SQLite has no VALUES with column names in FROM)
+    table = union_all(*(select(*(literal(v, Integer if n == "id" else Date).label(n) for n, v in zip(names, row,
+                                                                                               strict=True)))
+                        for row in loans)).subquery("loans")
+    cols = SimpleNamespace(**{c.name: c for c in table.c})
+    found = set(db.scalars(select(table.c.id).where(BridgeLoan.overdue_on.__func__(cols, on))))
+    expected = {i for i, *dates in loans if overdue(*dates)}
+    assert len(loans) == 192 and 0 < len(expected) < len(loans)
+    assert found == expected, sorted(found ^ expected)
+    # and its negation (the list's overdue=false) is exactly the rest: no loan falls between on a NULL
+    not_found = set(db.scalars(select(table.c.id).where(~BridgeLoan.overdue_on.__func__(cols, on))))
+    assert not_found == {i for i, *_ in loans} - expected

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridgefund.demo import load_demo
 from bridgefund.models import AuditEvent, Bank, BridgeLoan, Enterprise, PoolLoan
 from tests.conftest import audit_count
+from tests.demo_support import DEMO_TODAY, connection, demo_connection  # noqa: F401 (the demo once per module)
 
 API = "/api/v1"
 
@@ -26,9 +26,9 @@ PAGE_ONLY_LISTS = ["/periods", "/pool/ledger"]
 
 
 @pytest.fixture
-def demo(app, db, settings):  # noqa: ANN001, ANN201
-    settings.today = "2020-12-31"
-    load_demo(app, echo=lambda *_: None)
+def demo(db, settings):  # noqa: ANN001, ANN201
+    """The demo's books (loaded once for the module: tests.demo_support), on the story's last day."""
+    settings.today = DEMO_TODAY
     return db
 
 

@@ -18,9 +18,9 @@ from sqlalchemy import select
 
 from bridgefund import exports
 from bridgefund.api import export
-from bridgefund.demo import load_demo
 from bridgefund.models import Bank, BridgeLoan, Claim, PoolLoan
 from tests.api_support import api_routes, assert_problem
+from tests.demo_support import DEMO_TODAY, connection, demo_connection  # noqa: F401 (the demo once per module)
 
 API = "/api/v1"
 TABLE_OF = {"/bridge-loans": export.BRIDGE_LOANS, "/pool-loans": export.POOL_LOANS, "/claims": export.CLAIMS,
@@ -32,9 +32,9 @@ TABLE_OF = {"/bridge-loans": export.BRIDGE_LOANS, "/pool-loans": export.POOL_LOA
 
 
 @pytest.fixture
-def demo(app, db, settings):  # noqa: ANN001, ANN201
-    settings.today = "2020-12-31"
-    load_demo(app, echo=lambda *_: None)
+def demo(db, settings):  # noqa: ANN001, ANN201
+    """The demo's books (loaded once for the module: tests.demo_support), on the story's last day."""
+    settings.today = DEMO_TODAY
     return db
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from bridgefund.demo import load_demo
 from bridgefund.schemas.bridge_loan import BridgeLoanBriefSchema, brief_items
+from tests.demo_support import connection, demo_connection  # noqa: F401 (the demo once per module)
 
 
 @pytest.fixture
-def demo(app, db):  # noqa: ANN001, ANN201
-    load_demo(app, echo=lambda *_: None)
+def demo(db):  # noqa: ANN001, ANN201
+    """The demo's books (loaded once for the module: tests.demo_support)."""
     return db
 
 

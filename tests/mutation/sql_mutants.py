@@ -77,9 +77,14 @@ MUTANTS: tuple[Mutant, ...] = (
     Mutant("SQL grade: oldest >= as_of - high -> >", POOL_LOANS,
            "cond = and_(cond, oldest >= as_of -", "cond = and_(cond, oldest > as_of -"),
     # --- BridgeLoan.overdue_on: GET /bridge-loans?overdue=, and the whole-history figures (summaries check) ---
-    Mutant("SQL overdue: due_date < on -> <=", BRIDGE_MODEL, "cls.due_date < on,", "cls.due_date <= on,"),
+    Mutant("SQL overdue: due_date < on -> <=", BRIDGE_MODEL, "cls.due_date < on)", "cls.due_date <= on)"),
     Mutant("SQL overdue: repaid_on > on -> >=", BRIDGE_MODEL,
-           "or_(cls.repaid_on.is_(None), cls.repaid_on > on)", "or_(cls.repaid_on.is_(None), cls.repaid_on >= on)"),
+           "and_(cls.repaid_on > on,", "and_(cls.repaid_on >= on,"),
+    Mutant("SQL overdue: written_off_on > on -> >=", BRIDGE_MODEL,
+           "and_(cls.written_off_on > on,", "and_(cls.written_off_on >= on,"),
+    Mutant("SQL overdue: the still-open half forgets written_off_on", BRIDGE_MODEL,
+           "still_open = and_(cls.repaid_on.is_(None), cls.written_off_on.is_(None), *lent)",
+           "still_open = and_(cls.repaid_on.is_(None), *lent)"),
     # --- the whole-history figures (summaries check compares them with the summary tables) ---
     Mutant("SQL pool NPL: due_date <= cutoff -> <", POOL_FIGURES,
            "PoolInstallment.due_date <= cutoff,", "PoolInstallment.due_date < cutoff,"),
