@@ -688,9 +688,14 @@ def list_queues(session: Session, actor: Actor, rows: int, queues: Sequence[tupl
     """The first ``rows`` loans of each queue (``(name, filters of list_loans)``), each as ``list_loans`` answers
     its first page, with their figures as of ``today`` — the home pages' work queues. The loans of every queue
     share one load of their enterprises, approvals and repayments (three statements, not three per queue)."""
-    pages = [(name, paginate(session, _filtered(select(BridgeLoan), actor, as_of=today, **filters), 1, rows,
-                             key=BridgeLoan.id, total_with_page=total_with_page))
-             for name, filters in queues]
+    stmts = [_filtered(select(BridgeLoan), actor, as_of=today, **filters) for _, filters in queues]
+    # Every queue's total in one statement (a scalar subquery each), unless the pages count their own rows.
+    totals: Sequence[int | None] = [None] * len(stmts) if total_with_page or not stmts else session.execute(select(
+        *(select(func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery() for stmt in stmts)
+    )).one()
+    pages = [(name, paginate(session, stmt, 1, rows, key=BridgeLoan.id, total_with_page=total_with_page,
+                             known_total=None if total is None else (total, True)))
+             for (name, _), stmt, total in zip(queues, stmts, totals, strict=True)]
     ids = {loan.id for _, page in pages for loan in page.items}
     if ids:
         session.scalars(_loan_query().where(BridgeLoan.id.in_(ids))).all()
