@@ -35,14 +35,14 @@ def demo_connection(engine: Engine, app: Any) -> Iterator[Any]:
     outer = conn.begin()
     database = app.extensions["bridgefund.db"]
     config = app.config["BRIDGEFUND"]
-    saved = (database.sessionmaker, config.today)
-    database.sessionmaker = unit_of_work.sessionmaker(conn, join_transaction_mode="create_savepoint")
-    config.today = DEMO_TODAY
     try:
-        load_demo(app, echo=lambda *_: None)
-    finally:
-        database.sessionmaker, config.today = saved
-    try:
+        saved = (database.sessionmaker, config.today)
+        database.sessionmaker = unit_of_work.sessionmaker(conn, join_transaction_mode="create_savepoint")
+        config.today = DEMO_TODAY
+        try:
+            load_demo(app, echo=lambda *_: None)
+        finally:
+            database.sessionmaker, config.today = saved
         yield conn
     finally:
         outer.rollback()
