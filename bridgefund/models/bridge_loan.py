@@ -115,7 +115,9 @@ class BridgeLoan(Base):
         CheckConstraint("fee_paid >= 0 AND penalty_paid >= 0 AND written_off_amount >= 0 AND recovered >= 0",
                         name="paid_not_negative"),
         UniqueConstraint("reference_year", "reference_no", name="uq_bridge_loans_reference_year_no"),
-        Index("ix_bridge_loans_bank_id_status", "bank_id", "status"),
+        #: a bank's loans by status (its counts, index-only) and, within a status, by due date (the officer's
+        #: "due in the next 7 days": a range, not a walk of every bank's lent loans due in those days; issue 13)
+        Index("ix_bridge_loans_bank_id_status_due_date", "bank_id", "status", "due_date"),
         Index("ix_bridge_loans_bank_id_id", "bank_id", "id"),
         Index("ix_bridge_loans_enterprise_id_status", "enterprise_id", "status"),
         Index("ix_bridge_loans_status_due_date", "status", "due_date"),

@@ -13,6 +13,9 @@ figures) is now written as two disjoint halves, each an index range:
   own open loans past due (3.9 ms).
 * ``ix_bridge_loans_written_off_on`` — the loans written off, by date: with ``ix_bridge_loans_repaid_on``, the loans
   closed only after the date asked about (none for today, a few for a past date).
+* ``ix_bridge_loans_bank_id_status_due_date`` replaces ``ix_bridge_loans_bank_id_status`` (its first two columns):
+  an officer's "due in the next 7 days" is one range of it (at 10⁶, 1.8 → 0.1 ms: it walked every bank's lent
+  loans due in those days), and a bank's counts by status are still read from the index alone.
 """
 
 from collections.abc import Sequence
@@ -30,6 +33,8 @@ WRITTEN_OFF = sa.text("written_off_on IS NOT NULL")
 
 
 def upgrade() -> None:
+    op.create_index("ix_bridge_loans_bank_id_status_due_date", "bridge_loans", ["bank_id", "status", "due_date"])
+    op.drop_index("ix_bridge_loans_bank_id_status", table_name="bridge_loans")
     op.create_index("ix_bridge_loans_open_bank_id_due_date", "bridge_loans", ["bank_id", "due_date"],
                     postgresql_include=["disbursed_on"], postgresql_where=OPEN, sqlite_where=OPEN)
     op.create_index("ix_bridge_loans_written_off_on", "bridge_loans", ["written_off_on"],
@@ -39,3 +44,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("ix_bridge_loans_written_off_on", table_name="bridge_loans")
     op.drop_index("ix_bridge_loans_open_bank_id_due_date", table_name="bridge_loans")
+    op.create_index("ix_bridge_loans_bank_id_status", "bridge_loans", ["bank_id", "status"])
+    op.drop_index("ix_bridge_loans_bank_id_status_due_date", table_name="bridge_loans")
