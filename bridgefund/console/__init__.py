@@ -57,5 +57,14 @@ def init_app(app: Flask) -> None:
     )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=base.locale)
+    # The same callables Flask-Babel installs, over the request's translations looked up once: its own lookup
+    # (app context, extension, locale) took 7 µs per string, ≈ 1 ms of a page of 120 strings (issue 13).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: base.translations().ugettext(s),
+        ngettext=lambda s, p, n: base.translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: base.translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: base.translations().unpgettext(c, s, p, n),
+    )
     app.register_blueprint(base.bp)
     app.register_error_handler(404, base.not_found_page)

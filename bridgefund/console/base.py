@@ -13,9 +13,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    g,
+    has_app_context,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import session as cookie
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, get_locale, get_translations
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -47,6 +58,17 @@ def locale() -> str:
     """The page language: the user's choice for this browser session, Chinese by default."""
     lang = cookie.get("lang")
     return lang if lang in LANGUAGES else "zh"
+
+
+def translations() -> Any:
+    """Flask-Babel's translations for this request, kept on ``g`` (Flask-Babel too chooses the locale once per
+    request); outside an application context, Flask-Babel's answer (no translation)."""
+    if not has_app_context():
+        return get_translations()
+    found = g.get("console_translations")
+    if found is None:
+        found = g.console_translations = get_translations()
+    return found
 
 
 def current_actor() -> Actor | None:

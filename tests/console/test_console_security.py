@@ -368,6 +368,21 @@ def test_the_language_switch(app, world) -> None:  # noqa: ANN001
     assert "待办事项" in b.text("/")
 
 
+def test_each_request_is_in_its_own_users_language(app, world) -> None:  # noqa: ANN001
+    """The templates' strings are looked up once per request (console.base.translations): two users' requests,
+    one in English and one in Chinese, alternating in one process, each get their own language, strings with
+    variables included; outside a request the lookup answers untranslated text rather than failing."""
+    from bridgefund.console.base import translations
+
+    english, chinese = signed_in(app, world.li_user), signed_in(app, world.officer_user)
+    english.post("/language", {"lang": "en"})
+    for _ in range(3):
+        en, zh = english.text("/"), chinese.text("/")
+        assert "Work queue" in en and "待办事项" not in en and '<html lang="en">' in en
+        assert 'lang="zh-CN"' in zh and "Work queue" not in zh and "as of" not in zh
+    assert translations().ugettext("Work queue") == "Work queue"
+
+
 def test_password_change(app, db, world) -> None:  # noqa: ANN001
     b = signed_in(app, world.officer_user)
     other = signed_in(app, world.officer_user)  # a second session of the same user
