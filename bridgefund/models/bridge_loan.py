@@ -222,19 +222,23 @@ class BridgeLoan(Base):
         then, due date before it, not repaid and not written off by then, and — given ``principal_repaid``, the
         principal repaid by ``on`` per loan — principal still outstanding. The list filter passes no
         ``principal_repaid`` and goes by the dates alone (as it always has)."""
+        cond = or_(*cls.overdue_halves(on))
+        if principal_repaid is not None:
+            cond = and_(cond, cls.amount - func.coalesce(principal_repaid, 0) > 0)
+        return cond
+
+    @classmethod
+    def overdue_halves(cls, on: dt.date) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+        """The dates' part of :meth:`overdue_on` as two disjoint halves, each an index range (issue 13): still open
+        (the partial index ix_bridge_loans_open_bank_id_due_date; a count of it is read from the index alone), or
+        closed only after ``on`` (repaid_on / written_off_on after it: none for today, a few for a past date).
+        Together they are exactly "repaid_on null or after ``on``, and written_off_on null or after it"."""
         lent = (cls.disbursed_on.is_not(None), cls.disbursed_on <= on, cls.due_date < on)
-        # Written as two disjoint halves so that each is an index range (issue 13): still open today (the partial
-        # index ix_bridge_loans_open_bank_id_due_date), or closed only after ``on`` (repaid_on / written_off_on
-        # after it: empty for today, a few rows for a past date). Together they are exactly
-        # "repaid_on null or after ``on``, and written_off_on null or after it".
         still_open = and_(cls.repaid_on.is_(None), cls.written_off_on.is_(None), *lent)
         closed_later = and_(*lent, or_(and_(cls.repaid_on > on, or_(cls.written_off_on.is_(None),
                                                                      cls.written_off_on > on)),
                                        and_(cls.written_off_on > on, cls.repaid_on.is_(None))))
-        cond = or_(still_open, closed_later)
-        if principal_repaid is not None:
-            cond = and_(cond, cls.amount - func.coalesce(principal_repaid, 0) > 0)
-        return cond
+        return still_open, closed_later
 
     @property
     def principal_outstanding_now(self) -> Decimal:

@@ -354,10 +354,15 @@ def test_overdue_in_sql_is_the_rule_on_every_combination_of_dates_around_the_day
                                                                                                strict=True)))
                         for row in loans)).subquery("loans")
     cols = SimpleNamespace(**{c.name: c for c in table.c})
+    cols.overdue_halves = lambda day: BridgeLoan.overdue_halves.__func__(cols, day)  # the model's, over these columns
     found = set(db.scalars(select(table.c.id).where(BridgeLoan.overdue_on.__func__(cols, on))))
     expected = {i for i, *dates in loans if overdue(*dates)}
     assert len(loans) == 192 and 0 < len(expected) < len(loans)
     assert found == expected, sorted(found ^ expected)
+    # its two halves (the work queue counts each apart and adds them) are disjoint and together the rule
+    open_half, later_half = (set(db.scalars(select(table.c.id).where(half)))
+                             for half in cols.overdue_halves(on))
+    assert open_half and later_half and not open_half & later_half and open_half | later_half == expected
     # and its negation (the list's overdue=false) is exactly the rest: no loan falls between on a NULL
     not_found = set(db.scalars(select(table.c.id).where(~BridgeLoan.overdue_on.__func__(cols, on))))
     assert not_found == {i for i, *_ in loans} - expected
