@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from typing import Any
+
+from playwright.sync_api import Error as PlaywrightError
 
 #: The demo's logins (README, ``make run`` prints them).
 DEMO = {"officer-boc-hn": "Bank-2020-Renew", "officer-icbc-zzgx": "Bank-2020-Renew",
@@ -75,3 +78,25 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     return [{"id": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5]}
             for v in result if v["impact"] in ("serious", "critical")]
+
+
+def double_click_to_a_new_page(page: Any, testid: str, *, timeout: float = 30.0) -> None:
+    """Double-click the submit button ``testid`` and return once a new document has loaded in its place.
+
+    The first click submits the form; the second may submit it again while the first answer is on its way, and
+    the browser then drops the first navigation (net::ERR_ABORTED) for the second. Which happens is a race, so
+    neither ``expect_navigation`` nor a wait for one URL can be used: the old document is marked, and the wait is
+    for a loaded document without the mark. The caller then checks that the action happened once."""
+    page.evaluate("() => { window.__bridgefund_old_document = true; }")
+    page.get_by_test_id(testid).dblclick()
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            page.wait_for_load_state("load")
+            if page.evaluate("() => document.readyState === 'complete' && !window.__bridgefund_old_document"):
+                return
+        except PlaywrightError:  # a navigation was aborted, or the document changed under the evaluation
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"a double click on {testid!r} led to no new page within {timeout} s")
+        page.wait_for_timeout(50)

@@ -12,22 +12,15 @@ import json
 import re
 from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
-
 from bridgefund.finance.uscc import demo_uscc
-from tests.browser_support import Offline, api, axe_violations, token, user_page
+from tests.browser_support import Offline, api, axe_violations, double_click_to_a_new_page, token, user_page
 
 
 def confirm(page: Any, lands_on: str) -> None:
     """A double click on the confirmation's button (the second request replays the first's answer: sent once),
     then the page the answer leads to."""
-    page.get_by_test_id("confirm-button").dblclick()
-    target = re.compile(re.escape(lands_on) + r"$")
-    try:
-        page.wait_for_url(target)
-    except PlaywrightError:  # the second click aborted the first click's navigation: wait for the second's
-        page.wait_for_url(target)
-    page.wait_for_load_state()
+    double_click_to_a_new_page(page, "confirm-button")
+    assert re.search(re.escape(lands_on) + r"$", page.url), page.url
     assert page.locator(".alert-success").count() >= 1
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridgefund.finance.uscc import demo_uscc
-from tests.browser_support import Offline, api, axe_violations, token, user_page
+from tests.browser_support import Offline, api, axe_violations, double_click_to_a_new_page, token, user_page
 from tests.documents_support import PDF
 
 ENTERPRISE = "浏览器测试精密科技有限公司"
@@ -33,11 +33,11 @@ def act(page: Any, action: str, **fields: str) -> None:
 
 
 def confirm(page: Any, *, double: bool = False) -> None:
+    if double:
+        double_click_to_a_new_page(page, "confirm-button")
+        return
     with page.expect_navigation():
-        if double:
-            page.get_by_test_id("confirm-button").dblclick()
-        else:
-            page.get_by_test_id("confirm-button").click()
+        page.get_by_test_id("confirm-button").click()
     page.wait_for_load_state()
 
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from bridgefund.finance.uscc import demo_uscc
-from tests.browser_support import Offline, api, axe_violations, token, user_page
+from tests.browser_support import Offline, api, axe_violations, double_click_to_a_new_page, token, user_page
 from tests.documents_support import PDF
 
 HEADER = "enterprise_uscc,contract_no,principal,annual_rate,start_date,term_months,repayment_method\n"
@@ -56,9 +56,7 @@ def test_a_pool_import_with_one_bad_row_shows_that_rows_error_and_stores_nothing
     officer.get_by_test_id("confirm-import").wait_for()
     axe["import preview"] = axe_violations(officer)
     assert api(base, "GET", "/pool-loans?page_size=1", None, boc)["total"] == before
-    with officer.expect_navigation():
-        officer.get_by_test_id("confirm-import").dblclick()  # a double click imports once
-    officer.wait_for_load_state()
+    double_click_to_a_new_page(officer, "confirm-import")  # a double click imports once
     officer.get_by_test_id("import-done").wait_for()
     axe["import done"] = axe_violations(officer)
     assert api(base, "GET", "/pool-loans?page_size=1", None, boc)["total"] == before + 2
