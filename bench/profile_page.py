@@ -19,6 +19,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 
@@ -39,6 +40,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=30)
     ap.add_argument("--top", type=int, default=30)
     ap.add_argument("--sort", default="cumulative", choices=["cumulative", "tottime"])
+    ap.add_argument("--explain", type=float, default=None, metavar="MS",
+                    help="print EXPLAIN (ANALYZE, BUFFERS) of each statement that took at least MS ms")
     args = ap.parse_args()
 
     from bridgefund import create_app
@@ -53,6 +56,7 @@ def main() -> None:
         assert client.get(args.url, headers=headers).status_code == 200
 
     statements: list[tuple[float, str]] = []
+    captured: list[tuple[float, str, Any]] = []
 
     @event.listens_for(engine, "before_cursor_execute")
     def _before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202, ARG001
@@ -60,7 +64,9 @@ def main() -> None:
 
     @event.listens_for(engine, "after_cursor_execute")
     def _after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001, ANN202, ARG001
-        statements.append(((time.perf_counter() - conn.info.pop("bench_t")) * 1000, " ".join(statement.split())))
+        ms = (time.perf_counter() - conn.info.pop("bench_t")) * 1000
+        statements.append((ms, " ".join(statement.split())))
+        captured.append((ms, statement, parameters))
 
     t = time.perf_counter()
     r = client.get(args.url, headers=headers)
@@ -72,6 +78,20 @@ def main() -> None:
         print(f"  {ms:7.2f} ms  {sql[:150]}")
     event.remove(engine, "before_cursor_execute", _before)
     event.remove(engine, "after_cursor_execute", _after)
+    if args.explain is not None:
+        raw = engine.raw_connection()
+        try:
+            for ms, sql, params in sorted(captured, key=lambda c: -c[0]):
+                if ms < args.explain:
+                    break
+                cur = raw.cursor()
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+                print(f"\n--- {ms:.2f} ms: {' '.join(sql.split())[:300]}")
+                print("\n".join(row[0] for row in cur.fetchall()))
+                cur.close()
+            raw.rollback()
+        finally:
+            raw.close()
 
     times = []
     profile = cProfile.Profile()

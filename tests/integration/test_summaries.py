@@ -193,3 +193,25 @@ def test_a_loan_written_already_disbursed_by_any_code_path_is_summarised(app, db
     copy.repaid_on, copy.status, copy.principal_repaid = day, "repaid", copy.amount
     db.commit()
     assert summary_differences(db, [copy.disbursed_on, day, dt.date(2020, 3, 31)]) == []
+
+
+def test_each_banks_pool_totals_are_the_same_for_any_set_of_banks_asked_for(app, db):  # noqa: ANN001
+    """``pool_bank_totals`` narrows its statement to a few banks and, for more, reads every bank's rows and keeps
+    the ones asked for: either way each bank's figures are those of the whole list, and of the books."""
+    from bridgefund.figures.read import FEW_BANKS, pool_bank_totals
+
+    _story(app, db)
+    banks = sorted(b for (b,) in db.execute(select(PoolBankMonth.bank_id).distinct()))
+    assert len(banks) > FEW_BANKS + 1  # both ways are taken below
+    absent = max(banks) + 1000
+    npl_seen = False
+    for day in (dt.date(2020, 2, 29), dt.date(2020, 3, 10), dt.date(2020, 9, 30), dt.date(2020, 12, 31)):
+        everyone = pool_bank_totals(db, day, None)
+        books = pool_figures.bank_pool_figures_direct(db, day, None, 90)
+        assert any(t.outstanding for t in everyone.values())
+        npl_seen = npl_seen or any(t.npl_principal for t in everyone.values())
+        for b, t in everyone.items():
+            assert (t.outstanding, t.npl_principal) == (books[b].outstanding, books[b].npl_principal)
+        for asked in ([banks[3]], banks[:FEW_BANKS], banks[:FEW_BANKS + 1], banks[1:], banks + [absent], [absent]):
+            assert pool_bank_totals(db, day, asked) == {b: t for b, t in everyone.items() if b in asked}, asked
+    assert npl_seen  # non-performing principal is among the figures compared
