@@ -4,6 +4,8 @@ Served by the same gunicorn settings as the service (``bench_ratio.py`` starts b
 database (``BENCH_BARE_DATABASE_URL``), so a ratio of the two measures what BridgeFund adds on top of the stack:
 
 * ``GET /hello`` — a constant JSON body: routing, WSGI and gunicorn's HTTP handling;
+* ``GET /page`` — the newest 25 rows read with Core and rendered as an HTML table by a Jinja template: the floor of
+  a console page (``bench/bench_console.py`` times it in the same rounds as the console's pages);
 * ``POST /insert`` — one row inserted with Core and committed (a pool checkout with the same liveness check as the
   service's engine — ``bridgefund.db.check_liveness_on_checkout``, which replaced ``pool_pre_ping`` in issue 16 —
   BEGIN, INSERT … RETURNING, COMMIT): the floor of any durable write.
@@ -16,7 +18,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask, jsonify, request
-from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, create_engine, func, insert
+from sqlalchemy import Column, DateTime, Integer, MetaData, Table, Text, create_engine, func, insert, select
 
 from bridgefund.db import check_liveness_on_checkout
 
@@ -28,6 +30,13 @@ rows = Table("bench_bare_rows", metadata,
              Column("n", Integer, nullable=False),
              Column("note", Text, nullable=False),
              Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()))
+
+
+#: ``GET /page``'s template: a heading and a table of the rows, escaped like any Jinja page.
+PAGE = """<!doctype html><html lang="zh"><head><meta charset="utf-8"><title>rows</title></head><body>
+<h1>Rows</h1><table><thead><tr><th>id</th><th>n</th><th>note</th><th>created</th></tr></thead><tbody>
+{% for r in rows %}<tr><td>{{ r.id }}</td><td>{{ r.n }}</td><td>{{ r.note }}</td><td>{{ r.created_at }}</td></tr>
+{% endfor %}</tbody></table></body></html>"""
 
 
 def create_table(url: str) -> None:
@@ -45,6 +54,14 @@ def create_app(url: str | None = None) -> Flask:
     @app.get("/hello")
     def hello():
         return {"hello": "world"}
+
+    template = app.jinja_env.from_string(PAGE)  # compiled once, as Flask's template loader caches a file's
+
+    @app.get("/page")
+    def page():
+        with engine.connect() as conn:
+            found = conn.execute(select(rows).order_by(rows.c.id.desc()).limit(25)).all()
+        return template.render(rows=found)
 
     @app.post("/insert")
     def insert_one():
