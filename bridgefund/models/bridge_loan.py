@@ -124,8 +124,10 @@ class BridgeLoan(Base):
         Index("ix_bridge_loans_disbursed_on", "disbursed_on"),
         Index("ix_bridge_loans_repaid_on", "repaid_on"),
         #: a bank's open lent loans (neither repaid nor written off) by due date: the "overdue today" half of
-        #: ``overdue_on`` is a range of this index, not every unrepaid loan's row ANDed with the bank's (issue 13)
-        Index("ix_bridge_loans_open_bank_id_due_date", "bank_id", "due_date", postgresql_include=["disbursed_on"],
+        #: ``overdue_on`` is a range of this index, not every unrepaid loan's row ANDed with the bank's; with the
+        #: ids, an officer's overdue queue takes its newest loans and its count from the index alone (issue 13)
+        Index("ix_bridge_loans_open_bank_id_due_date", "bank_id", "due_date",
+              postgresql_include=["disbursed_on", "id"],
               postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
         #: … and its other half, loans repaid or written off after the date asked about
         Index("ix_bridge_loans_written_off_on", "written_off_on",

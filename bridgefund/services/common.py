@@ -37,6 +37,7 @@ def paginate(
     session: Session, stmt: Select[Any], page: int, page_size: int, *, key: ColumnElement[int] | None = None,
     after_id: int | None = None, after: ColumnElement[bool] | None = None, count_limit: int | None = None,
     known_total: tuple[int, bool] | None = None, total_with_page: bool = False,
+    total_column: ColumnElement[int] | None = None,
 ) -> Page[Any]:
     """A page of ``stmt`` and its total in a constant number of queries, whatever the page size or depth.
 
@@ -47,10 +48,13 @@ def paginate(
     that row" as ``after``. ``count_limit``: see :func:`count_total`; ``known_total`` skips the count.
     ``total_with_page``: the first page of a short list (a home page's queue) takes its exact total from the page's
     own statement (``count(*) OVER ()``) instead of a second scan of the same rows; not for long lists, where a
-    separate count can be read from an index alone.
+    separate count can be read from an index alone. ``total_column`` (with ``total_with_page``): SQL for that total
+    to put beside each row of the page instead of ``count(*) OVER ()`` — the number of the rows ``stmt`` would give
+    without its LIMIT (a page with no rows has a total of 0).
     """
     if total_with_page and after_id is None and page == 1 and known_total is None:
-        rows = session.execute(stmt.add_columns(func.count().over()).limit(page_size + 1)).all()
+        total_sql = total_column if total_column is not None else func.count().over()
+        rows = session.execute(stmt.add_columns(total_sql).limit(page_size + 1)).all()
         total = rows[0][1] if rows else 0
         return _page([row[0] for row in rows], page, page_size, key, total, True)
     total, exact = known_total if known_total is not None else count_total(session, stmt, count_limit)

@@ -78,3 +78,74 @@ def test_the_home_queues_are_the_lists_first_pages(app, db, factory, role) -> No
                 seen += len(page.items)
                 db.expunge_all()
     assert seen > 10
+
+
+def test_an_officers_overdue_queue_is_the_newest_loans_of_both_halves(app, db) -> None:  # noqa: ANN001
+    """An officer's overdue queue is found by the newest ids of each of ``overdue_on``'s halves (still open; closed
+    only after the day) and counted by the two halves beside its rows: the same loans, order, totals and next page
+    as ``list_loans``' first page, when the halves' loans interleave by id, on the day, either side of the
+    repayments and write-offs, and with another bank's overdue loans around."""
+    from sqlalchemy import inspect, select
+
+    from bridgefund.demo import load_demo
+    from bridgefund.models import BridgeLoan
+    from bridgefund.services import bridge_loans
+
+    load_demo(app, echo=lambda *_: None)
+    src = db.scalars(select(BridgeLoan).where(BridgeLoan.status == "repaid").order_by(BridgeLoan.id).limit(1)).one()
+    other_bank = db.scalar(select(BridgeLoan.bank_id).where(BridgeLoan.bank_id != src.bank_id).limit(1))
+    values = {a.key: getattr(src, a.key) for a in inspect(BridgeLoan).column_attrs
+              if a.key not in ("id", "reference", "reference_no")}
+    day = dt.date(2021, 3, 10)
+    disbursed, due = day - dt.timedelta(days=40), day - dt.timedelta(days=30)
+    zero = src.amount - src.amount
+
+    def closed(kind: str | None, on: dt.date | None) -> dict:
+        if kind == "repaid":
+            return {"status": "repaid", "repaid_on": on, "principal_repaid": src.amount, "written_off_on": None,
+                    "written_off_amount": zero}
+        if kind == "written_off":
+            return {"status": "written_off", "repaid_on": None, "principal_repaid": zero, "written_off_on": on,
+                    "written_off_amount": src.amount, "defaulted_on": due + dt.timedelta(days=1),
+                    "status_reason": "企业破产清算"}
+        return {"status": "disbursed", "repaid_on": None, "principal_repaid": zero, "written_off_on": None,
+                "written_off_amount": zero}
+
+    # one bank's loans, ids interleaving: still open, repaid after the day, written off after it, repaid before it
+    # (not overdue), not due yet; and another bank's overdue loans between them
+    kinds = [("open", None), ("repaid", day + dt.timedelta(days=2)), ("written_off", day + dt.timedelta(days=4)),
+             ("repaid", day - dt.timedelta(days=1)), ("not_due", None), ("other_bank", None)]
+    officer = Actor(id=None, username="o", role="bank_officer", bank_id=src.bank_id)
+    dates = (day - dt.timedelta(days=1), day, day + dt.timedelta(days=2), day + dt.timedelta(days=3),
+             day + dt.timedelta(days=4), day + dt.timedelta(days=6))
+    before = {today: bridge_loans.list_loans(db, officer, 1, 1, today=today, overdue=True).total for today in dates}
+    for i in range(30):
+        kind, on = kinds[i % len(kinds)]
+        loan = {**values, "reference": f"BL-2021-{900000 + i}", "reference_year": 2021, "reference_no": 900000 + i,
+                "fee_paid": zero, "penalty_paid": zero, "disbursed_on": disbursed,
+                "due_date": day + dt.timedelta(days=5) if kind == "not_due" else due,
+                "bank_id": other_bank if kind == "other_bank" else src.bank_id,
+                **closed(kind if kind in ("repaid", "written_off") else None, on)}
+        db.add(BridgeLoan(**loan))
+    db.flush()
+    seen = []
+    for today in dates:
+        for rows in (1, 3, 5, 25):
+            (_, page), = bridge_loans.list_queues(db, officer, rows, [("overdue", {"overdue": True})], today=today,
+                                                  total_with_page=True)
+            db.expunge_all()
+            want = bridge_loans.list_loans(db, officer, 1, rows, today=today, overdue=True)
+            assert [x.id for x in page.items] == [x.id for x in want.items], (today, rows)
+            assert (page.total, page.total_exact, page.next_after_id) == (
+                want.total, want.total_exact, want.next_after_id), (today, rows)
+            assert [x.figures for x in page.items] == [x.figures for x in want.items], (today, rows)
+            assert all(x.bank_id == src.bank_id for x in page.items)
+            later = sum(1 for x in page.items if (x.repaid_on or x.written_off_on) is not None)  # (after today)
+            seen.append((today, rows, page.total - before[today], len(page.items) - later, later))
+            db.expunge_all()
+    on_the_day = [s for s in seen if s[0] == day]
+    # on the day, the loans added: 5 open + 5 repaid later + 5 written off later (the other bank's are not its own)
+    assert {s[2] for s in on_the_day} == {15}, on_the_day
+    assert any(still_open and later for _, rows, _, still_open, later in on_the_day if rows == 5), on_the_day
+    # after the last write-off, of them only the open ones are left, and those due on day + 5 have joined them
+    assert {s[2] for s in seen if s[0] == day + dt.timedelta(days=6)} == {10}, seen
